@@ -1,0 +1,117 @@
+using System.Net;
+
+namespace PimBridge.Aws;
+
+/// <summary>
+/// A failed AWS call: either the service answered with an error, or no answer came (connection failure, timeout,
+/// in which case <see cref="Status"/> is 0 and <see cref="ErrorCode"/> names the failure).
+/// </summary>
+public sealed class AwsServiceException : Exception
+{
+    public AwsServiceException(
+        string service, string operation, int status, string errorCode, string message,
+        string? requestId = null, string? reason = null, TimeSpan? retryAfter = null, int attempts = 1,
+        Exception? innerException = null)
+        : base(Describe(service, operation, status, errorCode, message, requestId), innerException)
+    {
+        Service = service;
+        Operation = operation;
+        Status = status;
+        ErrorCode = errorCode;
+        ServiceMessage = message;
+        RequestId = requestId;
+        Reason = reason;
+        RetryAfter = retryAfter;
+        Attempts = attempts;
+        IsThrottling = AwsErrorClassification.IsThrottling(errorCode, status);
+        IsRetryable = AwsErrorClassification.IsRetryable(service, errorCode, status, reason);
+    }
+
+    /// <summary>The service's short name: <c>sso-admin</c>, <c>identitystore</c> or <c>cloudtrail</c>.</summary>
+    public string Service { get; }
+
+    public string Operation { get; }
+
+    /// <summary>HTTP status, or 0 when no response arrived.</summary>
+    public int Status { get; }
+
+    /// <summary>The sanitised error code, for example <c>ThrottlingException</c>.</summary>
+    public string ErrorCode { get; }
+
+    /// <summary>The message as the service sent it.</summary>
+    public string ServiceMessage { get; }
+
+    public string? RequestId { get; }
+
+    /// <summary>The modeled <c>Reason</c> member, for example <c>CONCURRENT_MODIFICATION</c>.</summary>
+    public string? Reason { get; }
+
+    /// <summary>The service's <c>RetryAfterSeconds</c> hint, when it sent one.</summary>
+    public TimeSpan? RetryAfter { get; }
+
+    /// <summary>How many attempts were made before giving up.</summary>
+    public int Attempts { get; internal set; }
+
+    public bool IsThrottling { get; }
+
+    public bool IsRetryable { get; }
+
+    public bool IsNotFound => ErrorCode == "ResourceNotFoundException";
+
+    public bool IsAccessDenied => ErrorCode is "AccessDeniedException" or "AccessDenied";
+
+    /// <summary>Error code used when no HTTP response arrived.</summary>
+    public const string ConnectionFailure = "ConnectionFailure";
+
+    /// <summary>Error code used when an attempt exceeded its timeout.</summary>
+    public const string AttemptTimedOut = "AttemptTimedOut";
+
+    /// <summary>Error code used when the credential chain found nothing usable. Not retried.</summary>
+    public const string CredentialsUnavailable = "CredentialsUnavailable";
+
+    /// <summary>Error code used when a 2xx response body could not be read as the operation's output.</summary>
+    public const string MalformedResponse = "MalformedResponse";
+
+    private static string Describe(string service, string operation, int status, string code, string message, string? requestId)
+    {
+        var where = status == 0 ? "no response" : $"HTTP {status} ({(HttpStatusCode)status})";
+        var id = requestId is null ? "" : $", request id {requestId}";
+        return $"{service} {operation} failed: {code}: {message} [{where}{id}]";
+    }
+}
+
+/// <summary>The retry rules of the AWS SDKs (botocore standard mode, AWSSDK.Core StandardRetryPolicy), plus the per-service conflict rules.</summary>
+internal static class AwsErrorClassification
+{
+    private static readonly HashSet<string> ThrottlingCodes = new(StringComparer.Ordinal)
+    {
+        "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+        "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
+        "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    };
+
+    private static readonly HashSet<string> TransientCodes = new(StringComparer.Ordinal)
+    {
+        "InternalServerException", "InternalFailure", "InternalError", "ServiceUnavailable", "ServiceUnavailableException",
+        "RequestTimeout", "RequestTimeoutException", "RequestExpired",
+        AwsServiceException.ConnectionFailure, AwsServiceException.AttemptTimedOut,
+    };
+
+    public static bool IsThrottling(string code, int status) => status == 429 || ThrottlingCodes.Contains(code);
+
+    public static bool IsRetryable(string service, string code, int status, string? reason)
+    {
+        if (IsThrottling(code, status) || TransientCodes.Contains(code) || status is 500 or 502 or 503 or 504)
+            return true;
+        if (code != "ConflictException")
+            return false;
+        // sso-admin: a conflict with an earlier write that has not settled yet; the model says retry with backoff.
+        // identitystore: only a concurrent modification is transient; a uniqueness violation is a real conflict.
+        return service switch
+        {
+            AwsService.SsoAdminName => true,
+            AwsService.IdentityStoreName => reason == "CONCURRENT_MODIFICATION",
+            _ => false,
+        };
+    }
+}

@@ -1,0 +1,233 @@
+namespace PimBridge.Aws.SsoAdmin;
+
+/// <summary>
+/// IAM Identity Center admin API (sso-admin), the operations PimBridge needs. Thread-safe; create one per Identity
+/// Center instance and share it, so its rate limit and assignment-operation cap hold process-wide.
+/// </summary>
+public sealed class SsoAdminClient : IDisposable
+{
+    private static AwsJsonContext Json => AwsJsonContext.Default;
+
+    private readonly AwsJsonTransport _transport;
+    private readonly SsoAdminClientOptions _options;
+    private readonly OperationSlots _slots;
+
+    public SsoAdminClient(SsoAdminClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ValidateOperations();
+        _transport = new AwsJsonTransport(AwsService.SsoAdmin, options);
+        _options = options;
+        _slots = new OperationSlots(options.MaxOutstandingAssignmentOperations);
+    }
+
+    public Uri Endpoint => _transport.Endpoint;
+
+    internal AwsJsonTransport Transport => _transport;
+
+    internal int AvailableOperationSlots => _slots.Available;
+
+    public IAsyncEnumerable<InstanceMetadata> ListInstancesAsync(ListInstancesRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        request ??= new ListInstancesRequest();
+        return Paging.Stream(request.NextToken,
+            (token, ct) => _transport.SendAsync("ListInstances", request with { NextToken = token }, Json.ListInstancesRequest, Json.ListInstancesResponse, ct),
+            page => page.Instances, page => page.NextToken, cancellationToken);
+    }
+
+    /// <summary>Starts an assignment. Takes one of the outstanding-operation slots until the operation leaves IN_PROGRESS.</summary>
+    public async Task<CreateAccountAssignmentResponse> CreateAccountAssignmentAsync(AccountAssignmentRequest request, CancellationToken cancellationToken = default)
+    {
+        var response = await StartAssignmentOperationAsync("CreateAccountAssignment", request, Json.CreateAccountAssignmentResponse,
+            r => r.AccountAssignmentCreationStatus, cancellationToken).ConfigureAwait(false);
+        return response;
+    }
+
+    /// <summary>Starts removing an assignment. Takes one of the outstanding-operation slots until the operation leaves IN_PROGRESS.</summary>
+    public Task<DeleteAccountAssignmentResponse> DeleteAccountAssignmentAsync(AccountAssignmentRequest request, CancellationToken cancellationToken = default) =>
+        StartAssignmentOperationAsync("DeleteAccountAssignment", request, Json.DeleteAccountAssignmentResponse,
+            r => r.AccountAssignmentDeletionStatus, cancellationToken);
+
+    public async Task<AccountAssignmentOperationStatus> DescribeAccountAssignmentCreationStatusAsync(
+        DescribeAccountAssignmentCreationStatusRequest request, CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.SendAsync("DescribeAccountAssignmentCreationStatus", request,
+            Json.DescribeAccountAssignmentCreationStatusRequest, Json.CreateAccountAssignmentResponse, cancellationToken).ConfigureAwait(false);
+        return ObserveStatus(response.AccountAssignmentCreationStatus, request.AccountAssignmentCreationRequestId, "DescribeAccountAssignmentCreationStatus");
+    }
+
+    public async Task<AccountAssignmentOperationStatus> DescribeAccountAssignmentDeletionStatusAsync(
+        DescribeAccountAssignmentDeletionStatusRequest request, CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.SendAsync("DescribeAccountAssignmentDeletionStatus", request,
+            Json.DescribeAccountAssignmentDeletionStatusRequest, Json.DeleteAccountAssignmentResponse, cancellationToken).ConfigureAwait(false);
+        return ObserveStatus(response.AccountAssignmentDeletionStatus, request.AccountAssignmentDeletionRequestId, "DescribeAccountAssignmentDeletionStatus");
+    }
+
+    /// <summary>Creates an assignment and waits until it has succeeded; throws <see cref="AwsOperationException"/> if it fails or times out.</summary>
+    public async Task<AccountAssignmentOperationStatus> CreateAccountAssignmentAndWaitAsync(AccountAssignmentRequest request, CancellationToken cancellationToken = default)
+    {
+        var started = await CreateAccountAssignmentAsync(request, cancellationToken).ConfigureAwait(false);
+        return await WaitAsync("CreateAccountAssignment", started.AccountAssignmentCreationStatus!,
+            (id, ct) => DescribeAccountAssignmentCreationStatusAsync(
+                new() { InstanceArn = request.InstanceArn, AccountAssignmentCreationRequestId = id }, ct),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes an assignment and waits until it has succeeded; throws <see cref="AwsOperationException"/> if it fails or times out.</summary>
+    public async Task<AccountAssignmentOperationStatus> DeleteAccountAssignmentAndWaitAsync(AccountAssignmentRequest request, CancellationToken cancellationToken = default)
+    {
+        var started = await DeleteAccountAssignmentAsync(request, cancellationToken).ConfigureAwait(false);
+        return await WaitAsync("DeleteAccountAssignment", started.AccountAssignmentDeletionStatus!,
+            (id, ct) => DescribeAccountAssignmentDeletionStatusAsync(
+                new() { InstanceArn = request.InstanceArn, AccountAssignmentDeletionRequestId = id }, ct),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public IAsyncEnumerable<AccountAssignment> ListAccountAssignmentsAsync(ListAccountAssignmentsRequest request, CancellationToken cancellationToken = default) =>
+        Paging.Stream(request.NextToken,
+            (token, ct) => _transport.SendAsync("ListAccountAssignments", request with { NextToken = token },
+                Json.ListAccountAssignmentsRequest, Json.ListAccountAssignmentsResponse, ct),
+            page => page.AccountAssignments, page => page.NextToken, cancellationToken);
+
+    public IAsyncEnumerable<AccountAssignmentForPrincipal> ListAccountAssignmentsForPrincipalAsync(
+        ListAccountAssignmentsForPrincipalRequest request, CancellationToken cancellationToken = default) =>
+        Paging.Stream(request.NextToken,
+            (token, ct) => _transport.SendAsync("ListAccountAssignmentsForPrincipal", request with { NextToken = token },
+                Json.ListAccountAssignmentsForPrincipalRequest, Json.ListAccountAssignmentsForPrincipalResponse, ct),
+            page => page.AccountAssignments, page => page.NextToken, cancellationToken);
+
+    /// <summary>Streams the ARNs of the instance's permission sets.</summary>
+    public IAsyncEnumerable<string> ListPermissionSetsAsync(ListPermissionSetsRequest request, CancellationToken cancellationToken = default) =>
+        Paging.Stream(request.NextToken,
+            (token, ct) => _transport.SendAsync("ListPermissionSets", request with { NextToken = token },
+                Json.ListPermissionSetsRequest, Json.ListPermissionSetsResponse, ct),
+            page => page.PermissionSets, page => page.NextToken, cancellationToken);
+
+    public Task<DescribePermissionSetResponse> DescribePermissionSetAsync(PermissionSetRequest request, CancellationToken cancellationToken = default) =>
+        _transport.SendAsync("DescribePermissionSet", request, Json.PermissionSetRequest, Json.DescribePermissionSetResponse, cancellationToken);
+
+    /// <summary>
+    /// Replaces the permission set's inline policy. Accounts that already use the permission set see the change only
+    /// after <see cref="ProvisionPermissionSetAndWaitAsync"/>.
+    /// </summary>
+    public Task<EmptyResponse> PutInlinePolicyToPermissionSetAsync(PutInlinePolicyToPermissionSetRequest request, CancellationToken cancellationToken = default)
+    {
+        InlinePolicyRules.Validate(request.InlinePolicy);
+        return _transport.SendAsync("PutInlinePolicyToPermissionSet", request,
+            Json.PutInlinePolicyToPermissionSetRequest, Json.EmptyResponse, cancellationToken);
+    }
+
+    /// <summary>Reads the inline policy; <see cref="GetInlinePolicyForPermissionSetResponse.InlinePolicy"/> is null when there is none.</summary>
+    public async Task<GetInlinePolicyForPermissionSetResponse> GetInlinePolicyForPermissionSetAsync(PermissionSetRequest request, CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.SendAsync("GetInlinePolicyForPermissionSet", request,
+            Json.PermissionSetRequest, Json.GetInlinePolicyForPermissionSetResponse, cancellationToken).ConfigureAwait(false);
+        return string.IsNullOrWhiteSpace(response.InlinePolicy) ? response with { InlinePolicy = null } : response;
+    }
+
+    public Task<EmptyResponse> DeleteInlinePolicyFromPermissionSetAsync(PermissionSetRequest request, CancellationToken cancellationToken = default) =>
+        _transport.SendAsync("DeleteInlinePolicyFromPermissionSet", request, Json.PermissionSetRequest, Json.EmptyResponse, cancellationToken);
+
+    public Task<ProvisionPermissionSetResponse> ProvisionPermissionSetAsync(ProvisionPermissionSetRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request.TargetType == ProvisionTargetTypes.AwsAccount && string.IsNullOrEmpty(request.TargetId))
+            throw new ArgumentException("ProvisionPermissionSet with TargetType AWS_ACCOUNT needs TargetId (the 12-digit account id).", nameof(request));
+        return _transport.SendAsync("ProvisionPermissionSet", request, Json.ProvisionPermissionSetRequest, Json.ProvisionPermissionSetResponse, cancellationToken);
+    }
+
+    public async Task<PermissionSetProvisioningStatus> DescribePermissionSetProvisioningStatusAsync(
+        DescribePermissionSetProvisioningStatusRequest request, CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.SendAsync("DescribePermissionSetProvisioningStatus", request,
+            Json.DescribePermissionSetProvisioningStatusRequest, Json.DescribePermissionSetProvisioningStatusResponse, cancellationToken).ConfigureAwait(false);
+        return response.PermissionSetProvisioningStatus
+            ?? throw Malformed("DescribePermissionSetProvisioningStatus", "PermissionSetProvisioningStatus");
+    }
+
+    /// <summary>Provisions and waits until provisioning has succeeded; throws <see cref="AwsOperationException"/> if it fails or times out.</summary>
+    public async Task<PermissionSetProvisioningStatus> ProvisionPermissionSetAndWaitAsync(ProvisionPermissionSetRequest request, CancellationToken cancellationToken = default)
+    {
+        var started = await ProvisionPermissionSetAsync(request, cancellationToken).ConfigureAwait(false);
+        var status = started.PermissionSetProvisioningStatus ?? throw Malformed("ProvisionPermissionSet", "PermissionSetProvisioningStatus");
+        return await WaitAsync("ProvisionPermissionSet", status,
+            (id, ct) => DescribePermissionSetProvisioningStatusAsync(
+                new() { InstanceArn = request.InstanceArn, ProvisionPermissionSetRequestId = id }, ct),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public IAsyncEnumerable<string> ListAccountsForProvisionedPermissionSetAsync(
+        ListAccountsForProvisionedPermissionSetRequest request, CancellationToken cancellationToken = default) =>
+        Paging.Stream(request.NextToken,
+            (token, ct) => _transport.SendAsync("ListAccountsForProvisionedPermissionSet", request with { NextToken = token },
+                Json.ListAccountsForProvisionedPermissionSetRequest, Json.ListAccountsForProvisionedPermissionSetResponse, ct),
+            page => page.AccountIds, page => page.NextToken, cancellationToken);
+
+    public void Dispose() => _transport.Dispose();
+
+    private async Task<TResponse> StartAssignmentOperationAsync<TResponse>(
+        string operation, AccountAssignmentRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResponse> responseType,
+        Func<TResponse, AccountAssignmentOperationStatus?> status, CancellationToken cancellationToken)
+    {
+        await _slots.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        TResponse response;
+        try
+        {
+            response = await _transport.SendAsync(operation, request, Json.AccountAssignmentRequest, responseType, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _slots.ReleaseUnstarted();
+            throw;
+        }
+
+        var started = status(response);
+        _slots.AfterStart(started?.Status, started?.RequestId);
+        if (started?.Status is null)
+            throw Malformed(operation, "a status with Status and RequestId");
+        return response;
+    }
+
+    private AccountAssignmentOperationStatus ObserveStatus(AccountAssignmentOperationStatus? status, string requestId, string operation)
+    {
+        if (status?.Status is null)
+            throw Malformed(operation, "a status with Status");
+        _slots.AfterStatus(status.Status, requestId);
+        return status;
+    }
+
+    /// <summary>Polls with doubling pauses until the status leaves IN_PROGRESS or the deadline passes.</summary>
+    private async Task<T> WaitAsync<T>(string operation, T status, Func<string, CancellationToken, Task<T>> describe, CancellationToken cancellationToken)
+        where T : IOperationStatus
+    {
+        var time = _options.TimeProvider;
+        var started = time.GetUtcNow();
+        var pause = _options.OperationPollInitialDelay;
+        try
+        {
+            while (status.Status == OperationStatuses.InProgress)
+            {
+                if (status.RequestId is null)
+                    throw Malformed(operation, "a RequestId for the IN_PROGRESS operation");
+                var waited = time.GetUtcNow() - started;
+                if (waited >= _options.OperationTimeout)
+                    throw new AwsOperationException(operation, status.RequestId, status.Status, null, timedOut: true, waited);
+                await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, _options.OperationPollMaxDelay.Ticks));
+                status = await describe(status.RequestId, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (status.Status == OperationStatuses.InProgress && status.RequestId is not null)
+                _slots.Abandon(status.RequestId); // we stop watching it; do not let it hold a slot forever
+        }
+
+        if (status.Status != OperationStatuses.Succeeded)
+            throw new AwsOperationException(operation, status.RequestId, status.Status, status.FailureReason, timedOut: false, time.GetUtcNow() - started);
+        return status;
+    }
+
+    private static AwsServiceException Malformed(string operation, string expected) =>
+        new(AwsService.SsoAdminName, operation, 200, AwsServiceException.MalformedResponse, $"the response lacks {expected}");
+}

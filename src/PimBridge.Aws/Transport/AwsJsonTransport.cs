@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.Runtime.Signing;
+
+namespace PimBridge.Aws;
+
+/// <summary>
+/// The one awsJson1_1 transport behind every client: rate limit, sign (AWSSDK.Core's SigV4 handler), send, classify,
+/// back off and retry. The retry loop sits outside the signer, so each attempt is a fresh, freshly signed request.
+/// </summary>
+internal sealed class AwsJsonTransport : IDisposable
+{
+    internal static readonly Meter Meter = new("PimBridge.Aws");
+    private static readonly Counter<long> Attempts = Meter.CreateCounter<long>("pimbridge.aws.attempts", description: "HTTP attempts sent to AWS");
+    private static readonly Counter<long> Throttles = Meter.CreateCounter<long>("pimbridge.aws.throttles", description: "Attempts AWS throttled");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pimbridge.aws.failures", description: "Calls that failed after all attempts");
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/x-amz-json-1.1"); // no charset, on purpose
+
+    private readonly HttpClient _http;
+    private readonly AwsRetryOptions _retry;
+    private readonly TimeProvider _time;
+
+    public AwsJsonTransport(AwsService service, AwsClientOptions options)
+    {
+        options.Validate(service.Name);
+        Service = service;
+        _retry = options.Retry;
+        _time = options.TimeProvider;
+        Limiter = new RequestRateLimiter(options.RequestsPerSecond, options.TimeProvider);
+        Endpoint = options.Endpoint ?? service.EndpointFor(options.Region, options.UseFipsEndpoint);
+        var inner = options.HttpHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false };
+        var credentials = options.Credentials ?? new DefaultChainCredentials();
+        var signer = new SigV4SigningHandler(credentials, RegionEndpoint.GetBySystemName(options.Region), service.SigningName, inner);
+        _http = new HttpClient(signer) { Timeout = options.AttemptTimeout };
+    }
+
+    public AwsService Service { get; }
+
+    public Uri Endpoint { get; }
+
+    internal RequestRateLimiter Limiter { get; }
+
+    public async Task<TResponse> SendAsync<TRequest, TResponse>(
+        string operation, TRequest request, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType,
+        CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(request, requestType);
+        var response = await SendAsync(operation, body, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Smithy: an operation with no output members may answer with an empty body.
+            return (response.Length == 0 ? JsonSerializer.Deserialize("{}"u8, responseType) : JsonSerializer.Deserialize(response, responseType))
+                ?? throw new JsonException("The body is JSON null.");
+        }
+        catch (JsonException ex)
+        {
+            throw new AwsServiceException(Service.Name, operation, 200, AwsServiceException.MalformedResponse,
+                $"the response body is not a valid {typeof(TResponse).Name}: {ex.Message}", innerException: ex);
+        }
+    }
+
+    /// <summary>Sends one operation with a ready JSON body and returns the raw 2xx body.</summary>
+    public async Task<byte[]> SendAsync(string operation, byte[] body, CancellationToken cancellationToken)
+    {
+        var tags = new TagList { { "service", Service.Name }, { "operation", operation } };
+        for (var attempt = 1; ; attempt++)
+        {
+            await Limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Attempts.Add(1, tags);
+            var error = await TryOnceAsync(operation, body, cancellationToken).ConfigureAwait(false);
+            if (error.Body is not null)
+                return error.Body;
+
+            var failure = error.Exception!;
+            failure.Attempts = attempt;
+            if (failure.IsThrottling) Throttles.Add(1, tags);
+            // A stale signature is retried once; re-signing gives it a fresh date.
+            var retryable = failure.IsRetryable && (failure.ErrorCode != "RequestExpired" || attempt == 1);
+            if (!retryable || attempt >= _retry.MaxAttempts)
+            {
+                Failures.Add(1, tags);
+                throw failure;
+            }
+
+            var delay = Backoff(attempt, failure.IsThrottling, failure.RetryAfter, Random.Shared.NextDouble());
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))], never less than the service's RetryAfterSeconds.</summary>
+    internal TimeSpan Backoff(int attempt, bool throttling, TimeSpan? retryAfter, double random)
+    {
+        var baseDelay = throttling ? _retry.ThrottlingBaseDelay : _retry.BaseDelay;
+        var ceiling = Math.Min(_retry.MaxDelay.TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
+        var delay = TimeSpan.FromMilliseconds(ceiling * random);
+        return retryAfter is { } hint && hint > delay ? hint : delay;
+    }
+
+    private async Task<(byte[]? Body, AwsServiceException? Exception)> TryOnceAsync(string operation, byte[] body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Endpoint) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = JsonContentType;
+        request.Headers.TryAddWithoutValidation("X-Amz-Target", $"{Service.TargetPrefix}.{operation}");
+        try
+        {
+            using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var content = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            return response.IsSuccessStatusCode
+                ? (content, null)
+                : (null, AwsErrorResponse.Parse(Service, operation, response, content));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException ex)
+        {
+            return (null, new AwsServiceException(Service.Name, operation, 0, AwsServiceException.AttemptTimedOut,
+                $"no answer within {_http.Timeout.TotalSeconds:0.#} s", innerException: ex));
+        }
+        catch (AmazonClientException ex)
+        {
+            return (null, new AwsServiceException(Service.Name, operation, 0, AwsServiceException.CredentialsUnavailable,
+                $"no usable AWS credentials: {ex.Message} Set AWS_PROFILE, the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair, or a web identity, or run where a role is attached.",
+                innerException: ex));
+        }
+        catch (HttpRequestException ex)
+        {
+            return (null, new AwsServiceException(Service.Name, operation, 0, AwsServiceException.ConnectionFailure,
+                $"{ex.Message} (endpoint {Endpoint})", innerException: ex));
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>
+    /// Resolves the SDK's default credential chain on first use rather than at construction, so a host can build its
+    /// clients before credentials exist (or for components it never calls), and failures surface on the call that needs them.
+    /// </summary>
+    private sealed class DefaultChainCredentials : AWSCredentials
+    {
+        private AWSCredentials? _resolved; // not cached on failure: an IMDS or file hiccup must not stick
+
+        public override ImmutableCredentials GetCredentials() =>
+            (_resolved ??= DefaultAWSCredentialsIdentityResolver.GetCredentials()).GetCredentials();
+
+        public override async Task<ImmutableCredentials> GetCredentialsAsync() =>
+            await (_resolved ??= await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync().ConfigureAwait(false))
+                .GetCredentialsAsync().ConfigureAwait(false);
+    }
+}
