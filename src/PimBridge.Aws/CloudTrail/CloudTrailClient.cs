@@ -6,7 +6,7 @@ namespace PimBridge.Aws.CloudTrail;
 /// </summary>
 public sealed class CloudTrailClient : IDisposable
 {
-    private static AwsJsonContext Json => AwsJsonContext.Default;
+    private static AwsJsonContext Json => AwsJsonContext.Wire;
 
     private readonly AwsJsonTransport _transport;
 

@@ -3,7 +3,7 @@ namespace PimBridge.Aws.IdentityStore;
 /// <summary>Identity Store API, the operations PimBridge needs. Thread-safe; create one per identity store and share it.</summary>
 public sealed class IdentityStoreClient : IDisposable
 {
-    private static AwsJsonContext Json => AwsJsonContext.Default;
+    private static AwsJsonContext Json => AwsJsonContext.Wire;
 
     private readonly AwsJsonTransport _transport;
 

@@ -6,7 +6,7 @@ namespace PimBridge.Aws.SsoAdmin;
 /// </summary>
 public sealed class SsoAdminClient : IDisposable
 {
-    private static AwsJsonContext Json => AwsJsonContext.Default;
+    private static AwsJsonContext Json => AwsJsonContext.Wire;
 
     private readonly AwsJsonTransport _transport;
     private readonly SsoAdminClientOptions _options;

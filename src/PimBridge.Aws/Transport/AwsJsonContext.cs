@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using PimBridge.Aws.CloudTrail;
 using PimBridge.Aws.IdentityStore;
@@ -7,11 +9,8 @@ namespace PimBridge.Aws;
 
 /// <summary>
 /// Source-generated serialization for every wire shape. Unset (null) members are left out of requests, as botocore does;
-/// unknown response members are ignored; timestamps are epoch seconds.
+/// unknown response members are ignored; timestamps are epoch seconds. Use <see cref="Wire"/>, not Default.
 /// </summary>
-[JsonSourceGenerationOptions(
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    Converters = [typeof(EpochSecondsConverter)])]
 [JsonSerializable(typeof(EmptyResponse))]
 [JsonSerializable(typeof(ListInstancesRequest))]
 [JsonSerializable(typeof(ListInstancesResponse))]
@@ -51,4 +50,16 @@ namespace PimBridge.Aws;
 [JsonSerializable(typeof(IsMemberInGroupsResponse))]
 [JsonSerializable(typeof(LookupEventsRequest))]
 [JsonSerializable(typeof(LookupEventsResponse))]
-internal sealed partial class AwsJsonContext : JsonSerializerContext;
+internal sealed partial class AwsJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The wire settings. Minimal escaping keeps policy documents readable on the wire (\" rather than \u0022); the
+    /// bodies never end up in HTML, which is all the stricter default encoder protects against.
+    /// </summary>
+    public static AwsJsonContext Wire { get; } = new(new JsonSerializerOptions
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new EpochSecondsConverter() },
+    });
+}

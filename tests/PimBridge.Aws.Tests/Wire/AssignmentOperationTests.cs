@@ -1,0 +1,185 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using PimBridge.Aws.SsoAdmin;
+using PimBridge.Testing;
+
+namespace PimBridge.Aws.Tests.Wire;
+
+/// <summary>Asynchronous sso-admin operations: the outstanding-operation cap and the start-and-wait helpers.</summary>
+public sealed class AssignmentOperationTests
+{
+    private const string Instance = "arn:aws:sso:::instance/ssoins-0123456789abcdef";
+
+    private static AccountAssignmentRequest Assignment(string account = "111122223333") => new()
+    {
+        InstanceArn = Instance, TargetId = account, PermissionSetArn = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef",
+        PrincipalType = PrincipalTypes.User, PrincipalId = "9d976f61-3b89-4b98-88db-2ea3bbc1f3fa",
+    };
+
+    private static string Creation(string status, string id, string? reason = null) => Status("AccountAssignmentCreationStatus", status, id, reason);
+
+    private static string Deletion(string status, string id) => Status("AccountAssignmentDeletionStatus", status, id, null);
+
+    private static string Provisioning(string status, string id, string? reason = null) => Status("PermissionSetProvisioningStatus", status, id, reason);
+
+    // FailureReason is sent as an explicit null when absent, as moto does.
+    private static string Status(string member, string status, string id, string? reason) => new JsonObject
+    {
+        [member] = new JsonObject { ["Status"] = status, ["RequestId"] = id, ["FailureReason"] = reason, ["CreatedDate"] = 1767225600.5 },
+    }.ToJsonString();
+
+    [Fact]
+    public async Task At_most_the_configured_number_of_operations_are_outstanding_until_a_status_call_sees_one_finish()
+    {
+        var handler = new RecordingHandler();
+        for (var i = 0; i < 3; i++) handler.Respond(Creation("IN_PROGRESS", $"r{i}"));
+        handler.Respond(Creation("SUCCEEDED", "r0")); // the Describe call
+        handler.Respond(Creation("IN_PROGRESS", "r3"));
+        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 3);
+
+        for (var i = 0; i < 3; i++) await client.CreateAccountAssignmentAsync(Assignment());
+        Assert.Equal(0, client.AvailableOperationSlots);
+
+        var fourth = client.CreateAccountAssignmentAsync(Assignment("444455556666"));
+        Assert.False(fourth.IsCompleted);
+        Assert.Equal(3, handler.Requests.Count); // the fourth waits for a slot before sending anything
+
+        var status = await client.DescribeAccountAssignmentCreationStatusAsync(new() { InstanceArn = Instance, AccountAssignmentCreationRequestId = "r0" });
+        Assert.Equal(OperationStatuses.Succeeded, status.Status);
+
+        var started = await fourth.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("r3", started.AccountAssignmentCreationStatus!.RequestId);
+        Assert.Equal("444455556666", handler.Requests[^1].Json.GetProperty("TargetId").GetString());
+    }
+
+    [Fact]
+    public async Task Operations_that_finish_at_once_or_fail_to_start_hold_no_slot()
+    {
+        var handler = new RecordingHandler()
+            .Respond(Creation("SUCCEEDED", "r1"))
+            .RespondError(HttpStatusCode.Forbidden, """{"__type":"AccessDeniedException","Message":"no"}""")
+            .Respond(Deletion("FAILED", "r2"));
+        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 1);
+
+        await client.CreateAccountAssignmentAsync(Assignment());
+        await Assert.ThrowsAsync<AwsServiceException>(() => client.CreateAccountAssignmentAsync(Assignment()));
+        await client.DeleteAccountAssignmentAsync(Assignment());
+
+        Assert.Equal(1, client.AvailableOperationSlots);
+    }
+
+    [Fact]
+    public async Task Create_and_wait_polls_with_doubling_pauses_until_success_and_frees_the_slot()
+    {
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var handler = new RecordingHandler()
+            .Respond(Creation("IN_PROGRESS", "r1"))
+            .Respond(Creation("IN_PROGRESS", "r1"))
+            .Respond(Creation("IN_PROGRESS", "r1"))
+            .Respond(Creation("IN_PROGRESS", "r1"))
+            .Respond(Creation("SUCCEEDED", "r1"));
+        using var client = WireClients.SsoAdmin(handler, time, o => o.RequestsPerSecond = 1000);
+
+        var status = await client.CreateAccountAssignmentAndWaitAsync(Assignment());
+
+        Assert.Equal(OperationStatuses.Succeeded, status.Status);
+        Assert.Equal(15, client.AvailableOperationSlots);
+        Assert.Equal("SWBExternalService.DescribeAccountAssignmentCreationStatus", handler.Requests[1].Target);
+        Assert.Equal("r1", handler.Requests[1].Json.GetProperty("AccountAssignmentCreationRequestId").GetString());
+        var pauses = time.Delays.Where(d => d >= TimeSpan.FromSeconds(1)).Select(d => d.TotalSeconds);
+        Assert.Equal([1, 2, 4, 5], pauses);
+    }
+
+    [Fact]
+    public async Task Delete_and_wait_polls_the_deletion_status()
+    {
+        var handler = new RecordingHandler().Respond(Deletion("IN_PROGRESS", "d1")).Respond(Deletion("SUCCEEDED", "d1"));
+        using var client = WireClients.SsoAdmin(handler);
+
+        var status = await client.DeleteAccountAssignmentAndWaitAsync(Assignment());
+
+        Assert.Equal(OperationStatuses.Succeeded, status.Status);
+        Assert.Equal("SWBExternalService.DescribeAccountAssignmentDeletionStatus", handler.Requests[1].Target);
+        Assert.Equal("d1", handler.Requests[1].Json.GetProperty("AccountAssignmentDeletionRequestId").GetString());
+    }
+
+    [Fact]
+    public async Task A_failed_operation_throws_with_its_FailureReason_and_frees_the_slot()
+    {
+        var handler = new RecordingHandler()
+            .Respond(Creation("IN_PROGRESS", "r1"))
+            .Respond(Creation("FAILED", "r1", "Received a 404 status error: No permission set provisioned"));
+        using var client = WireClients.SsoAdmin(handler);
+
+        var error = await Assert.ThrowsAsync<AwsOperationException>(() => client.CreateAccountAssignmentAndWaitAsync(Assignment()));
+
+        Assert.Equal("FAILED", error.Status);
+        Assert.Equal("r1", error.RequestId);
+        Assert.False(error.TimedOut);
+        Assert.Contains("No permission set provisioned", error.Message);
+        Assert.Equal(15, client.AvailableOperationSlots);
+    }
+
+    [Fact]
+    public async Task An_operation_still_in_progress_at_the_deadline_times_out_and_gives_its_slot_back()
+    {
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var handler = new RecordingHandler();
+        for (var i = 0; i < 20; i++) handler.Respond(Creation("IN_PROGRESS", "r1"));
+        using var client = WireClients.SsoAdmin(handler, time, o => o.OperationTimeout = TimeSpan.FromSeconds(10));
+
+        var error = await Assert.ThrowsAsync<AwsOperationException>(() => client.CreateAccountAssignmentAndWaitAsync(Assignment()));
+
+        Assert.True(error.TimedOut);
+        Assert.Equal("IN_PROGRESS", error.Status);
+        Assert.Contains("may finish later", error.Message);
+        Assert.Equal(15, client.AvailableOperationSlots);
+        Assert.InRange(handler.Requests.Count, 3, 5); // polls at 1, 3, 7 and 12 s fit a 10 s deadline
+    }
+
+    [Fact]
+    public async Task Provision_and_wait_polls_until_done_and_reports_failure_reasons()
+    {
+        var handler = new RecordingHandler()
+            .Respond(Provisioning("IN_PROGRESS", "p1"))
+            .Respond(Provisioning("FAILED", "p1", "Concurrent role update in account"));
+        using var client = WireClients.SsoAdmin(handler);
+        var request = new ProvisionPermissionSetRequest
+        {
+            InstanceArn = Instance, PermissionSetArn = "ps", TargetType = ProvisionTargetTypes.AwsAccount, TargetId = "111122223333",
+        };
+
+        var error = await Assert.ThrowsAsync<AwsOperationException>(() => client.ProvisionPermissionSetAndWaitAsync(request));
+
+        Assert.Equal("SWBExternalService.DescribePermissionSetProvisioningStatus", handler.Requests[1].Target);
+        Assert.Equal("p1", handler.Requests[1].Json.GetProperty("ProvisionPermissionSetRequestId").GetString());
+        Assert.Contains("Concurrent role update", error.FailureReason);
+    }
+
+    [Fact]
+    public async Task Provisioning_one_account_without_its_id_is_rejected_before_sending()
+    {
+        var handler = new RecordingHandler();
+        using var client = WireClients.SsoAdmin(handler);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => client.ProvisionPermissionSetAsync(new()
+        {
+            InstanceArn = Instance, PermissionSetArn = "ps", TargetType = ProvisionTargetTypes.AwsAccount,
+        }));
+
+        Assert.Contains("TargetId", error.Message);
+        Assert.Empty(handler.Requests);
+    }
+
+    [Fact]
+    public async Task A_start_response_without_a_status_is_a_typed_error_and_holds_no_slot()
+    {
+        var handler = new RecordingHandler().Respond("{}");
+        using var client = WireClients.SsoAdmin(handler);
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => client.CreateAccountAssignmentAsync(Assignment()));
+
+        Assert.Equal(AwsServiceException.MalformedResponse, error.ErrorCode);
+        Assert.Equal(15, client.AvailableOperationSlots);
+    }
+}
