@@ -21,6 +21,7 @@ internal static class AwsErrorResponse
                     case "code": code = AsString(property.Value); break;
                     case "Reason": reason = AsString(property.Value); break;
                     case "RetryAfterSeconds": retryAfter = AsSeconds(property.Value); break;
+                    case "message": message = AsString(property.Value) ?? message; break; // botocore reads "message" first
                     default:
                         if (message is null && property.Name.Equals("message", StringComparison.OrdinalIgnoreCase))
                             message = AsString(property.Value);
@@ -32,7 +33,8 @@ internal static class AwsErrorResponse
         var header = Header(response, "x-amzn-ErrorType");
         var raw = FirstNonEmpty(type, header, code);
         var errorCode = raw is null ? FallbackCode(response.StatusCode) : Sanitize(raw);
-        message ??= Header(response, "x-amzn-error-message") ?? (body.IsEmpty ? "(empty error body)" : "(no message)");
+        if (string.IsNullOrWhiteSpace(message)) // moto sends "" for some sso-admin errors
+            message = Header(response, "x-amzn-error-message") ?? (body.IsEmpty ? "(empty error body)" : "(no message)");
         var requestId = Header(response, "x-amzn-RequestId") ?? Header(response, "x-amz-request-id");
         return new AwsServiceException(service.Name, operation, (int)response.StatusCode, errorCode, message, requestId, reason, retryAfter);
     }

@@ -69,6 +69,7 @@ internal sealed class AwsJsonTransport : IDisposable
     public async Task<byte[]> SendAsync(string operation, byte[] body, CancellationToken cancellationToken)
     {
         var tags = new TagList { { "service", Service.Name }, { "operation", operation } };
+        var expiredBefore = false;
         for (var attempt = 1; ; attempt++)
         {
             await Limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -80,8 +81,10 @@ internal sealed class AwsJsonTransport : IDisposable
             var failure = error.Exception!;
             failure.Attempts = attempt;
             if (failure.IsThrottling) Throttles.Add(1, tags);
-            // A stale signature is retried once; re-signing gives it a fresh date.
-            var retryable = failure.IsRetryable && (failure.ErrorCode != "RequestExpired" || attempt == 1);
+            // A stale signature is retried once (whichever attempt first sees it); re-signing gives it a fresh date.
+            var expired = failure.ErrorCode == "RequestExpired";
+            var retryable = failure.IsRetryable && !(expired && expiredBefore);
+            expiredBefore |= expired;
             if (!retryable || attempt >= _retry.MaxAttempts)
             {
                 Failures.Add(1, tags);
