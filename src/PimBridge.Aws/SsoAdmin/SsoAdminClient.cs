@@ -36,12 +36,9 @@ public sealed class SsoAdminClient : IDisposable
     }
 
     /// <summary>Starts an assignment. Takes one of the outstanding-operation slots until the operation leaves IN_PROGRESS.</summary>
-    public async Task<CreateAccountAssignmentResponse> CreateAccountAssignmentAsync(AccountAssignmentRequest request, CancellationToken cancellationToken = default)
-    {
-        var response = await StartAssignmentOperationAsync("CreateAccountAssignment", request, Json.CreateAccountAssignmentResponse,
-            r => r.AccountAssignmentCreationStatus, cancellationToken).ConfigureAwait(false);
-        return response;
-    }
+    public Task<CreateAccountAssignmentResponse> CreateAccountAssignmentAsync(AccountAssignmentRequest request, CancellationToken cancellationToken = default) =>
+        StartAssignmentOperationAsync("CreateAccountAssignment", request, Json.CreateAccountAssignmentResponse,
+            r => r.AccountAssignmentCreationStatus, cancellationToken);
 
     /// <summary>Starts removing an assignment. Takes one of the outstanding-operation slots until the operation leaves IN_PROGRESS.</summary>
     public Task<DeleteAccountAssignmentResponse> DeleteAccountAssignmentAsync(AccountAssignmentRequest request, CancellationToken cancellationToken = default) =>
