@@ -1,0 +1,169 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+
+namespace PimBridge.Core.Configuration;
+
+/// <summary>Loads and validates configuration: a JSON file, then environment variables prefixed <c>PIMBRIDGE_</c> on top.</summary>
+public static partial class PimBridgeConfiguration
+{
+    public const string EnvironmentPrefix = "PIMBRIDGE_";
+
+    public static PimBridgeSettings Load(string jsonPath, bool useEnvironment = true)
+    {
+        if (!File.Exists(jsonPath))
+            throw new ConfigurationException([$"{jsonPath}: the configuration file does not exist. Create it (see docs/engine.md for the format) or pass the right path."]);
+        var builder = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(jsonPath), optional: false, reloadOnChange: false);
+        if (useEnvironment) builder.AddEnvironmentVariables(EnvironmentPrefix);
+        IConfigurationRoot root;
+        try
+        {
+            root = builder.Build();
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            throw new ConfigurationException([$"{jsonPath}: not valid JSON: {ex.GetBaseException().Message}"], ex);
+        }
+
+        return Bind(root);
+    }
+
+    public static PimBridgeSettings Bind(IConfiguration configuration)
+    {
+        var options = new PimBridgeOptions();
+        try
+        {
+            configuration.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ConfigurationException([$"{ex.Message} Fix the value's type, or remove settings PimBridge does not know (check the spelling)."], ex);
+        }
+
+        return Validate(options);
+    }
+
+    /// <summary>Checks everything and reports every problem at once, each naming the field and the fix.</summary>
+    public static PimBridgeSettings Validate(PimBridgeOptions options)
+    {
+        var problems = new List<string>();
+        var ic = options.IdentityCenter;
+        if (!InstanceArn().IsMatch(ic.InstanceArn))
+            problems.Add($"IdentityCenter.InstanceArn: '{ic.InstanceArn}' is not an Identity Center instance ARN; copy it from IAM Identity Center > Settings (arn:aws:sso:::instance/ssoins-…).");
+        if (!IdentityStoreId().IsMatch(ic.IdentityStoreId))
+            problems.Add($"IdentityCenter.IdentityStoreId: '{ic.IdentityStoreId}' is not an identity store id; copy it from IAM Identity Center > Settings (d-… ).");
+        if (!Region().IsMatch(ic.Region))
+            problems.Add($"IdentityCenter.Region: '{ic.Region}' is not an AWS Region; use the Region of the Identity Center instance, for example eu-west-1.");
+
+        if (options.Mappings.Count == 0)
+            problems.Add("Mappings: none configured; add at least one mapping from an Entra PIM group to Identity Center access.");
+        var rules = new List<MappingRule>();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Mappings.Count; i++)
+        {
+            var rule = ValidateMapping(options.Mappings[i], $"Mappings[{i}]", problems);
+            if (rule is null) continue;
+            if (!names.Add(rule.Name))
+                problems.Add($"Mappings[{i}].Name: '{rule.Name}' is used by another mapping; names must be unique.");
+            rules.Add(rule);
+        }
+
+        var fences = new FenceSettings(
+            Span(options.Fences.CutoffMargin, "Fences.CutoffMargin", problems, allowZero: true),
+            Span(options.Fences.UntilMargin, "Fences.UntilMargin", problems, allowZero: true));
+        var e = options.Enforcer;
+        var enforcer = new EnforcerSettings(
+            Span(e.RetryBaseDelay, "Enforcer.RetryBaseDelay", problems),
+            Span(e.RetryMaxDelay, "Enforcer.RetryMaxDelay", problems),
+            Span(e.ClaimTimeout, "Enforcer.ClaimTimeout", problems),
+            e.AlertAfterAttempts,
+            e.BatchSize);
+        if (e.AlertAfterAttempts < 1) problems.Add($"Enforcer.AlertAfterAttempts: {e.AlertAfterAttempts} must be at least 1.");
+        if (e.BatchSize is < 1 or > 10_000) problems.Add($"Enforcer.BatchSize: {e.BatchSize} must be between 1 and 10000.");
+        if (enforcer.RetryMaxDelay < enforcer.RetryBaseDelay) problems.Add("Enforcer.RetryMaxDelay: must not be shorter than Enforcer.RetryBaseDelay.");
+
+        if (problems.Count > 0) throw new ConfigurationException(problems);
+        return new PimBridgeSettings(ic, rules, fences, enforcer);
+    }
+
+    private static MappingRule? ValidateMapping(MappingOptions m, string at, List<string> problems)
+    {
+        var before = problems.Count;
+        if (!MappingName().IsMatch(m.Name))
+            problems.Add($"{at}.Name: '{m.Name}' must be 1-64 letters, digits, '.', '_' or '-'; give the mapping a short unique name.");
+        if (!Guid.TryParse(m.EntraGroupId, out _))
+            problems.Add($"{at}.EntraGroupId: '{m.EntraGroupId}' is not an Entra object id; copy the group's Object ID (a GUID) from Entra > Groups.");
+        PimAccess access = PimAccess.Member;
+        if (!Enum.TryParse(m.Access, ignoreCase: true, out access) || !Enum.IsDefined(access))
+            problems.Add($"{at}.Access: '{m.Access}' must be 'member' or 'owner'.");
+
+        string? group = null, permissionSet = null;
+        IReadOnlyList<string> accounts = [];
+        switch (m.IdentityCenterGroup, m.AccountAssignments)
+        {
+            case (null, null):
+                problems.Add($"{at}: no target; set either IdentityCenterGroup (Id or DisplayName) or AccountAssignments (PermissionSet and Accounts).");
+                break;
+            case ({ }, { }):
+                problems.Add($"{at}: both IdentityCenterGroup and AccountAssignments are set; a mapping has one target, so split it into two mappings.");
+                break;
+            case ({ } g, null):
+                if (string.IsNullOrWhiteSpace(g.Id) == string.IsNullOrWhiteSpace(g.DisplayName))
+                    problems.Add($"{at}.IdentityCenterGroup: set exactly one of Id and DisplayName.");
+                group = string.IsNullOrWhiteSpace(g.Id) ? g.DisplayName : g.Id;
+                break;
+            case (null, { } a):
+                if (!PermissionSetName().IsMatch(a.PermissionSet) && !PermissionSetArn().IsMatch(a.PermissionSet))
+                    problems.Add($"{at}.AccountAssignments.PermissionSet: '{a.PermissionSet}' is neither a permission set name (1-32 of letters, digits, +=,.@_-) nor a permission set ARN.");
+                if (a.Accounts.Count == 0)
+                    problems.Add($"{at}.AccountAssignments.Accounts: empty; list the 12-digit AWS account ids to assign.");
+                for (var j = 0; j < a.Accounts.Count; j++)
+                {
+                    if (!AccountId().IsMatch(a.Accounts[j]))
+                        problems.Add($"{at}.AccountAssignments.Accounts[{j}]: '{a.Accounts[j]}' is not an AWS account id; use the 12-digit id, quoted, for example \"111122223333\".");
+                }
+
+                if (a.Accounts.Distinct().Count() != a.Accounts.Count)
+                    problems.Add($"{at}.AccountAssignments.Accounts: lists an account twice; remove the duplicate.");
+                permissionSet = a.PermissionSet;
+                accounts = a.Accounts.ToList();
+                break;
+        }
+
+        TimeSpan? maxDuration = null;
+        if (!string.IsNullOrWhiteSpace(m.MaxDuration))
+            maxDuration = Span(m.MaxDuration, $"{at}.MaxDuration", problems);
+
+        return problems.Count > before ? null
+            : new MappingRule(m.Name, m.EntraGroupId.ToLowerInvariant(), access, group, permissionSet, accounts, maxDuration, m.IncludePermanent, m.FenceSessions);
+    }
+
+    private static TimeSpan Span(string? text, string at, List<string> problems, bool allowZero = false)
+    {
+        if (Duration.TryParse(text, out var value) && (value > TimeSpan.Zero || (allowZero && value == TimeSpan.Zero)))
+            return value;
+        problems.Add($"{at}: '{text}' is not a {(allowZero ? "non-negative" : "positive")} duration; write it like 90s, 30m, 8h, 1d, PT8H or 08:00:00.");
+        return TimeSpan.Zero;
+    }
+
+    [GeneratedRegex(@"^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$")]
+    private static partial Regex InstanceArn();
+
+    [GeneratedRegex(@"^(d-[0-9a-z]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")]
+    private static partial Regex IdentityStoreId();
+
+    [GeneratedRegex(@"^([a-z]+-){2,3}\d$")]
+    private static partial Regex Region();
+
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex MappingName();
+
+    [GeneratedRegex(@"^[\w+=,.@-]{1,32}$")]
+    private static partial Regex PermissionSetName();
+
+    // AWS writes permissionSet/...; moto writes instance/.../ps-...: accept both shapes.
+    [GeneratedRegex(@"^arn:aws(-[a-z]{1,5}){0,3}:sso:::(permissionSet|instance)/(sso)?ins-[a-zA-Z0-9-.]{16}/ps-[a-zA-Z0-9-./]{16}$")]
+    private static partial Regex PermissionSetArn();
+
+    [GeneratedRegex(@"^\d{12}$")]
+    private static partial Regex AccountId();
+}

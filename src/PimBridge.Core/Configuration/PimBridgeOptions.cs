@@ -1,0 +1,97 @@
+namespace PimBridge.Core.Configuration;
+
+/// <summary>
+/// PimBridge's configuration, bound from JSON and environment variables (prefix <c>PIMBRIDGE_</c>, sections joined
+/// with <c>__</c>, for example <c>PIMBRIDGE_Fences__CutoffMargin=30m</c>). Durations accept <c>90s</c>, <c>30m</c>,
+/// <c>8h</c>, <c>1d</c>, ISO-8601 (<c>PT8H</c>) or <c>hh:mm:ss</c>.
+/// </summary>
+public sealed class PimBridgeOptions
+{
+    public IdentityCenterOptions IdentityCenter { get; set; } = new();
+    public List<MappingOptions> Mappings { get; set; } = [];
+    public FenceOptions Fences { get; set; } = new();
+    public EnforcerOptions Enforcer { get; set; } = new();
+}
+
+public sealed class IdentityCenterOptions
+{
+    /// <summary>arn:aws:sso:::instance/ssoins-…</summary>
+    public string InstanceArn { get; set; } = "";
+
+    /// <summary>d-… (or a GUID): the instance's identity store.</summary>
+    public string IdentityStoreId { get; set; } = "";
+
+    /// <summary>The Region the Identity Center instance lives in.</summary>
+    public string Region { get; set; } = "";
+}
+
+/// <summary>Binds one Entra PIM group (and access) to AWS access: an Identity Center group, or account assignments.</summary>
+public sealed class MappingOptions
+{
+    /// <summary>A short unique name, used in grant ids, logs and alerts.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The Entra group's object id (a GUID).</summary>
+    public string EntraGroupId { get; set; } = "";
+
+    /// <summary><c>member</c> (default) or <c>owner</c>: which PIM-for-Groups relationship counts.</summary>
+    public string Access { get; set; } = "member";
+
+    public IdentityCenterGroupTargetOptions? IdentityCenterGroup { get; set; }
+    public AccountAssignmentsTargetOptions? AccountAssignments { get; set; }
+
+    /// <summary>Caps each activation at its start plus this duration, whatever PIM allows. Empty means no cap.</summary>
+    public string? MaxDuration { get; set; }
+
+    /// <summary>Whether permanent (<c>assigned</c>) PIM memberships grant access too. Default: only activations.</summary>
+    public bool IncludePermanent { get; set; }
+
+    /// <summary>Whether live sessions are fenced when access ends. Default on.</summary>
+    public bool FenceSessions { get; set; } = true;
+}
+
+public sealed class IdentityCenterGroupTargetOptions
+{
+    /// <summary>The Identity Center group id. Set this or <see cref="DisplayName"/>.</summary>
+    public string? Id { get; set; }
+
+    public string? DisplayName { get; set; }
+}
+
+public sealed class AccountAssignmentsTargetOptions
+{
+    /// <summary>The permission set's name or ARN.</summary>
+    public string PermissionSet { get; set; } = "";
+
+    /// <summary>12-digit AWS account ids.</summary>
+    public List<string> Accounts { get; set; } = [];
+}
+
+public sealed class FenceOptions
+{
+    /// <summary>
+    /// Added to the confirmed removal time to get the fence cutoff, to catch credentials minted while the removal
+    /// propagates (AWS documents up to an hour on the SCIM path). A re-grant pulls the cutoff back to its start.
+    /// </summary>
+    public string CutoffMargin { get; set; } = "60m";
+
+    /// <summary>Added to cutoff + session duration before a fence is lifted.</summary>
+    public string UntilMargin { get; set; } = "15m";
+}
+
+public sealed class EnforcerOptions
+{
+    /// <summary>First retry delay of a failed intent; doubles per attempt up to <see cref="RetryMaxDelay"/>.</summary>
+    public string RetryBaseDelay { get; set; } = "5s";
+
+    public string RetryMaxDelay { get; set; } = "5m";
+
+    /// <summary>How long a claimed intent is reserved for its executor before another instance may retry it.</summary>
+    public string ClaimTimeout { get; set; } = "5m";
+
+    /// <summary>After this many failed attempts an intent raises a critical alert (and keeps retrying).</summary>
+    public int AlertAfterAttempts { get; set; } = 5;
+
+    /// <summary>Most items of each kind one tick takes on.</summary>
+    public int BatchSize { get; set; } = 200;
+}

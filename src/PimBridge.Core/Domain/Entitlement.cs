@@ -1,0 +1,32 @@
+namespace PimBridge.Core;
+
+public enum EntitlementKind
+{
+    GroupMembership,
+    AccountAssignment,
+}
+
+/// <summary>
+/// One concrete piece of AWS access for one Identity Center user: a membership of an Identity Center group, or an
+/// account assignment of a permission set in one account.
+/// </summary>
+public sealed record Entitlement(EntitlementKind Kind, string UserId, string? GroupId, string? PermissionSetArn, string? AccountId)
+{
+    public static Entitlement GroupMembership(string userId, string groupId) =>
+        new(EntitlementKind.GroupMembership, userId, groupId, null, null);
+
+    public static Entitlement AccountAssignment(string userId, string permissionSetArn, string accountId) =>
+        new(EntitlementKind.AccountAssignment, userId, null, permissionSetArn, accountId);
+
+    /// <summary>Stable identity of the access, shared by every grant that holds it.</summary>
+    public string Key => Kind == EntitlementKind.GroupMembership
+        ? $"gm|{UserId}|{GroupId}"
+        : $"aa|{UserId}|{PermissionSetArn}|{AccountId}";
+
+    public override string ToString() => Kind == EntitlementKind.GroupMembership
+        ? $"membership of user {UserId} in group {GroupId}"
+        : $"assignment of {PermissionSetArn} to user {UserId} in account {AccountId}";
+}
+
+/// <summary>A permission set in an account, as a group's account assignment or a fence target.</summary>
+public sealed record PermissionSetAccount(string PermissionSetArn, string AccountId);

@@ -1,0 +1,49 @@
+namespace PimBridge.Core;
+
+public enum GrantState
+{
+    Active,
+    Ended,
+}
+
+/// <summary>
+/// A PIM activation of one principal in one group, mapped through one mapping: the justification for the
+/// entitlements it holds. Overlapping or extended activations of the same principal, group and access under one
+/// mapping are one grant whose window covers them all.
+/// </summary>
+public sealed record Grant
+{
+    public required string Id { get; init; }
+    public required string Mapping { get; init; }
+    public required EntraPrincipal Principal { get; init; }
+    public required string GroupId { get; init; }
+    public required PimAccess Access { get; init; }
+    public required IdentityCenterUser User { get; init; }
+
+    /// <summary>The PIM schedule instance that last shaped this grant, for the audit trail.</summary>
+    public required string ActivationId { get; init; }
+
+    public required DateTimeOffset Start { get; init; }
+
+    /// <summary>Effective end: the activation end capped by the mapping's maxDuration; null for a standing assignment without a cap.</summary>
+    public DateTimeOffset? End { get; init; }
+
+    public required IReadOnlyList<string> EntitlementKeys { get; init; }
+    public GrantState State { get; init; } = GrantState.Active;
+    public DateTimeOffset? EndedAt { get; init; }
+    public string? EndReason { get; init; }
+    public long Version { get; init; }
+
+    /// <summary>Identity of the grant: the live grant for (mapping, principal, group, access) is found by this.</summary>
+    public static string SlotOf(string mapping, string principalId, string groupId, PimAccess access) =>
+        $"{mapping}|{principalId}|{groupId}|{access}";
+
+    public string Slot => SlotOf(Mapping, Principal.Id, GroupId, Access);
+}
+
+public static class EndReasons
+{
+    public const string Expired = "expired";
+    public const string Deactivated = "deactivated";
+    public const string Revoked = "revoked";
+}

@@ -1,0 +1,43 @@
+namespace PimBridge.Core;
+
+public enum IntentKind
+{
+    ApplyEntitlement,
+    RemoveEntitlement,
+
+    /// <summary>Bring a permission set's inline policy in line with its fences (put, move or lift statements).</summary>
+    SyncFences,
+}
+
+public enum IntentState
+{
+    Pending,
+    Done,
+
+    /// <summary>No longer wanted when its turn came (for example a removal whose entitlement gained a holder again).</summary>
+    Superseded,
+}
+
+/// <summary>
+/// A durable record of AWS work to do (the outbox). It is written before any AWS call, executed idempotently,
+/// confirmed after, and retried with backoff until done; a restart resumes whatever is still pending.
+/// </summary>
+public sealed record Intent
+{
+    public required string Id { get; init; }
+    public required IntentKind Kind { get; init; }
+
+    /// <summary>The entitlement key, or for <see cref="IntentKind.SyncFences"/> the permission set ARN.</summary>
+    public required string Subject { get; init; }
+
+    public IntentState State { get; init; } = IntentState.Pending;
+    public int Attempts { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the intent is next due. Claiming an intent pushes this forward, so other instances skip it meanwhile.</summary>
+    public required DateTimeOffset NextAttemptAt { get; init; }
+
+    public DateTimeOffset? CompletedAt { get; init; }
+    public string? LastError { get; init; }
+    public long Version { get; init; }
+}

@@ -1,0 +1,38 @@
+namespace PimBridge.Core;
+
+public enum FenceState
+{
+    /// <summary>Recorded; not yet in the permission set's inline policy (or waiting for policy capacity).</summary>
+    Pending,
+
+    /// <summary>Written and provisioned: sessions issued before <see cref="SessionFence.Cutoff"/> are denied.</summary>
+    Active,
+
+    /// <summary>Past <see cref="SessionFence.Until"/>; being taken out of the policy.</summary>
+    Lifting,
+
+    Lifted,
+}
+
+/// <summary>
+/// A Deny on one user's sessions of one permission set in some accounts, for tokens issued before <see cref="Cutoff"/>.
+/// It stays until <see cref="Until"/>, when no session it could match can still be alive.
+/// </summary>
+public sealed record SessionFence
+{
+    public required string Id { get; init; }
+    public required string UserId { get; init; }
+    public required string UserName { get; init; }
+    public required string PermissionSetArn { get; init; }
+    public required IReadOnlyList<string> Accounts { get; init; }
+    public required DateTimeOffset Cutoff { get; init; }
+    public required DateTimeOffset Until { get; init; }
+    public FenceState State { get; init; } = FenceState.Pending;
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the fence was confirmed written and provisioned.</summary>
+    public DateTimeOffset? ActiveSince { get; init; }
+
+    public DateTimeOffset? LiftedAt { get; init; }
+    public long Version { get; init; }
+}

@@ -1,0 +1,52 @@
+namespace PimBridge.Core;
+
+/// <summary>
+/// Grants and revokes entitlements in IAM Identity Center: the provider interface, in the spirit of Common Fate's
+/// grant / revoke / is-active. Both writes are idempotent: "already exists" and "already gone" are success, and the
+/// adapter reads AWS state before writing.
+/// </summary>
+public interface IEntitlementTarget
+{
+    Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates the membership or assignment and returns once AWS confirms it.</summary>
+    Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the membership or assignment and returns once AWS confirms it is gone.</summary>
+    Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A permission set's inline policy, where session fences live.</summary>
+public interface IPermissionSetPolicies
+{
+    /// <summary>The inline policy JSON, or null when there is none.</summary>
+    Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the inline policy (null deletes it), then provisions the permission set to all accounts it is provisioned
+    /// in and waits for provisioning to finish, so the change reaches the roles before this returns.
+    /// </summary>
+    Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Read-only facts about the Identity Center instance, cached by the adapter.</summary>
+public interface IIdentityCenterDirectory
+{
+    /// <summary>The permission sets and accounts an Identity Center group is assigned (its account assignments).</summary>
+    Task<IReadOnlyList<PermissionSetAccount>> GetGroupAssignmentsAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>The permission set's session duration: how long a role session it issues can live.</summary>
+    Task<TimeSpan> GetSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken = default);
+
+    /// <summary>The ARN of a permission set given by name or ARN.</summary>
+    Task<string> ResolvePermissionSetArnAsync(string nameOrArn, CancellationToken cancellationToken = default);
+
+    /// <summary>The id of an Identity Center group given by id or display name.</summary>
+    Task<string> ResolveGroupIdAsync(string idOrDisplayName, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Maps an Entra principal to its Identity Center user; null when it has none.</summary>
+public interface IUserMapping
+{
+    Task<IdentityCenterUser?> FindAsync(EntraPrincipal principal, CancellationToken cancellationToken = default);
+}
