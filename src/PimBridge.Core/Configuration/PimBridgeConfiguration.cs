@@ -24,22 +24,88 @@ public static partial class PimBridgeConfiguration
             throw new ConfigurationException([$"{jsonPath}: not valid JSON: {ex.GetBaseException().Message}"], ex);
         }
 
-        return Bind(root);
+        // Other PIMBRIDGE_ variables (the host's own) may add top-level keys; only the file's top level is checked.
+        return Bind(root, TopLevelNames(jsonPath));
     }
 
-    public static PimBridgeSettings Bind(IConfiguration configuration)
+    /// <summary>Binds and validates. Every key must be a known setting; <paramref name="checkedTopLevel"/> limits which top-level keys are checked (null: all).</summary>
+    public static PimBridgeSettings Bind(IConfiguration configuration, IReadOnlyCollection<string>? checkedTopLevel = null)
     {
+        var unknown = new List<string>();
+        foreach (var section in configuration.GetChildren())
+        {
+            if (checkedTopLevel is null || checkedTopLevel.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+                FindUnknown(section, typeof(PimBridgeOptions), unknown);
+        }
+
+        if (unknown.Count > 0)
+            throw new ConfigurationException(unknown.Select(path => $"{path}: PimBridge has no such setting; check the spelling (docs/engine.md lists every setting) or remove it.").ToList());
+
         var options = new PimBridgeOptions();
         try
         {
-            configuration.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+            configuration.Bind(options);
         }
         catch (InvalidOperationException ex)
         {
-            throw new ConfigurationException([$"{ex.Message} Fix the value's type, or remove settings PimBridge does not know (check the spelling)."], ex);
+            throw new ConfigurationException([$"{ex.Message} Fix the value so it has the type the setting expects."], ex);
+        }
+
+        // The binder silently drops a list element that fails to convert; a mapping must never vanish that way.
+        var mappings = configuration.GetSection(nameof(PimBridgeOptions.Mappings)).GetChildren().ToList();
+        if (mappings.Count != options.Mappings.Count)
+        {
+            var problems = new List<string>();
+            foreach (var mapping in mappings)
+            {
+                try
+                {
+                    mapping.Get<MappingOptions>();
+                }
+                catch (InvalidOperationException ex)
+                {
+                    problems.Add($"{ex.Message} Fix the value so it has the type the setting expects.");
+                }
+            }
+
+            throw new ConfigurationException(problems.Count > 0 ? problems : ["Mappings: some entries could not be read; check each mapping's values."]);
         }
 
         return Validate(options);
+    }
+
+    private static void FindUnknown(IConfigurationSection section, Type owner, List<string> unknown)
+    {
+        var property = owner.GetProperties().FirstOrDefault(p => p.Name.Equals(section.Key, StringComparison.OrdinalIgnoreCase));
+        if (property is null)
+        {
+            unknown.Add(section.Path.Replace(':', '.'));
+            return;
+        }
+
+        var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            var element = type.GetGenericArguments()[0];
+            foreach (var item in section.GetChildren().Where(_ => IsSection(element)))
+                foreach (var child in item.GetChildren())
+                    FindUnknown(child, element, unknown);
+        }
+        else if (IsSection(type))
+        {
+            foreach (var child in section.GetChildren())
+                FindUnknown(child, type, unknown);
+        }
+    }
+
+    private static bool IsSection(Type type) => type.IsClass && type != typeof(string);
+
+    private static IReadOnlyCollection<string> TopLevelNames(string jsonPath)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(jsonPath), new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+            ? document.RootElement.EnumerateObject().Select(p => p.Name).ToList()
+            : [];
     }
 
     /// <summary>Checks everything and reports every problem at once, each naming the field and the fix.</summary>

@@ -43,7 +43,7 @@ public sealed record MappingRule(
 
     /// <summary>Whether this mapping counts the activation at all.</summary>
     public bool Counts(Activation activation) =>
-        activation.GroupId == EntraGroupId && activation.Access == Access && (!activation.IsPermanent || IncludePermanent);
+        string.Equals(activation.GroupId, EntraGroupId, StringComparison.OrdinalIgnoreCase) && activation.Access == Access && (!activation.IsPermanent || IncludePermanent);
 }
 
 /// <summary>A mapping whose target is resolved to Identity Center ids and ARNs.</summary>

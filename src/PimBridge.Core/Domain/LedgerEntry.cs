@@ -19,6 +19,9 @@ public sealed record LedgerEntry
     public required IReadOnlyList<string> Holders { get; init; }
     public required EntitlementStatus Status { get; init; }
 
+    /// <summary>The Identity Center user name of <see cref="Entitlement.UserId"/>, for fences and alerts.</summary>
+    public string? UserName { get; init; }
+
     /// <summary>Whether live sessions are fenced when it is removed (any holder's mapping asked for it).</summary>
     public bool FenceOnRemoval { get; init; }
 

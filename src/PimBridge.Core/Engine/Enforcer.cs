@@ -1,0 +1,532 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using PimBridge.Core.Configuration;
+
+namespace PimBridge.Core;
+
+/// <summary>What a reconcile did (or, dry, would do).</summary>
+public sealed record ReconcileResult(ReconcilePlan Plan, bool Applied);
+
+/// <summary>What one tick did.</summary>
+public sealed record TickResult(int GrantsEnded, int FencesDue, int IntentsDone, int IntentsFailed, int IntentsSuperseded)
+{
+    public bool DidNothing => GrantsEnded + FencesDue + IntentsDone + IntentsFailed + IntentsSuperseded == 0;
+}
+
+/// <summary>The AWS-side collaborators the enforcer acts through.</summary>
+public sealed record IdentityCenterPorts(IEntitlementTarget Entitlements, IPermissionSetPolicies Policies, IIdentityCenterDirectory Directory, IUserMapping Users);
+
+/// <summary>
+/// Keeps AWS access exactly as PIM justifies it. <see cref="ReconcileAsync"/> turns a PIM snapshot into grants and
+/// ledger changes; <see cref="TickAsync"/> ends due grants, executes pending intents (write intent, act, confirm) and
+/// puts and lifts session fences. Every step is idempotent, so a crash anywhere converges on the next tick, and every
+/// schedule runs on the injected clock.
+/// </summary>
+public sealed class Enforcer(
+    IStateStore store,
+    IdentityCenterPorts aws,
+    IReadOnlyList<ResolvedMapping> mappings,
+    FenceSettings fences,
+    EnforcerSettings settings,
+    TimeProvider time,
+    string? instanceId = null)
+{
+    private const int CommitAttempts = 5;
+    private readonly Dictionary<string, ResolvedMapping> _mappings = mappings.ToDictionary(m => m.Name, StringComparer.Ordinal);
+    private readonly string _owner = instanceId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    public IReadOnlyList<ResolvedMapping> Mappings => mappings;
+
+    // ---------------------------------------------------------------- reconcile
+
+    /// <summary>Reconciles PIM's snapshot of some groups. With <paramref name="dryRun"/>, only plans.</summary>
+    public async Task<ReconcileResult> ReconcileAsync(PimSnapshot snapshot, bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var active = await store.GetActiveGrantsForGroupsAsync(snapshot.GroupIds, cancellationToken).ConfigureAwait(false);
+        var windows = Reconciler.Windows(snapshot, mappings, now);
+        var users = new Dictionary<string, IdentityCenterUser?>(StringComparer.Ordinal);
+        foreach (var principal in Reconciler.PrincipalsWithoutGrants(windows, active))
+            users[principal.Id] = await aws.Users.FindAsync(principal, cancellationToken).ConfigureAwait(false);
+        var plan = Reconciler.Plan(snapshot, mappings, active, users, now);
+        if (dryRun || plan.IsEmpty)
+            return new ReconcileResult(plan, Applied: !dryRun);
+
+        foreach (var grant in plan.NewGrants)
+            await RetryOnConflict(ct => StartGrantAsync(grant, now, ct), cancellationToken).ConfigureAwait(false);
+        foreach (var change in plan.EndChanges)
+            await RetryOnConflict(ct => MoveGrantEndAsync(change, now, ct), cancellationToken).ConfigureAwait(false);
+        foreach (var stop in plan.Stops)
+            await RetryOnConflict(ct => EndGrantAsync(stop.Grant.Id, now, stop.Reason, ct), cancellationToken).ConfigureAwait(false);
+        foreach (var missing in plan.Unmapped)
+            await RaiseUnmappedAsync(missing, now, cancellationToken).ConfigureAwait(false);
+        return new ReconcileResult(plan, Applied: true);
+    }
+
+    /// <summary>Emergency: ends every active grant of a user (Identity Center user id or name) now; the next tick removes and fences.</summary>
+    public async Task<IReadOnlyList<Grant>> RevokeUserAsync(string user, string reason, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var grants = await store.ListGrantsAsync(activeOnly: true, user, cancellationToken).ConfigureAwait(false);
+        foreach (var grant in grants)
+            await RetryOnConflict(ct => EndGrantAsync(grant.Id, now, $"{EndReasons.Revoked}: {reason}", ct), cancellationToken).ConfigureAwait(false);
+        return grants;
+    }
+
+    private async Task StartGrantAsync(Grant grant, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await store.GetGrantAsync(grant.Id, cancellationToken).ConfigureAwait(false) is not null)
+            return; // started by a concurrent reconcile
+        var mapping = _mappings[grant.Mapping];
+        var change = new StateChange();
+        change.Grants.Add(grant);
+        foreach (var entitlement in mapping.EntitlementsFor(grant.User.UserId))
+        {
+            var entry = await store.GetLedgerEntryAsync(entitlement.Key, cancellationToken).ConfigureAwait(false);
+            var holders = (entry?.Holders ?? []).Append(grant.Id).Distinct().ToList();
+            var fence = (entry?.IsHeld == true && entry.FenceOnRemoval) || mapping.Rule.FenceSessions;
+            var needsApply = entry is null || entry.Status is EntitlementStatus.Removing or EntitlementStatus.Removed;
+            change.Ledger.Add(entry is null
+                ? new LedgerEntry { Entitlement = entitlement, Holders = holders, Status = EntitlementStatus.Applying, FenceOnRemoval = fence, UserName = grant.User.UserName }
+                : entry with { Holders = holders, FenceOnRemoval = fence, UserName = grant.User.UserName, Status = needsApply ? EntitlementStatus.Applying : entry.Status });
+            if (needsApply)
+                await EnsureIntentAsync(change, IntentKind.ApplyEntitlement, entitlement.Key, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        await PullBackFencesAsync(change, grant, mapping, now, cancellationToken).ConfigureAwait(false);
+        change.Audit.Add(Audit(now, "grant.started", grant.Id, new JsonObject
+        {
+            ["mapping"] = grant.Mapping, ["principal"] = grant.Principal.Id, ["upn"] = grant.Principal.UserPrincipalName,
+            ["group"] = grant.GroupId, ["access"] = grant.Access.ToString().ToLowerInvariant(), ["activation"] = grant.ActivationId,
+            ["user"] = grant.User.UserId, ["userName"] = grant.User.UserName,
+            ["start"] = Iso(grant.Start), ["end"] = grant.End is { } e ? Iso(e) : null,
+            ["entitlements"] = new JsonArray(grant.EntitlementKeys.Select(k => (JsonNode)JsonValue.Create(k)).ToArray()),
+        }));
+        await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A re-grant is never blocked: fences on the same user and permission set are cut off at the new grant's start.</summary>
+    private async Task PullBackFencesAsync(StateChange change, Grant grant, ResolvedMapping mapping, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var permissionSets = mapping.PermissionSetArn is { } arn
+            ? [arn]
+            : (await aws.Directory.GetGroupAssignmentsAsync(mapping.IdentityCenterGroupId!, cancellationToken).ConfigureAwait(false))
+                .Select(a => a.PermissionSetArn).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var permissionSet in permissionSets)
+        {
+            var open = await store.GetOpenFencesForPermissionSetAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            var moved = open.Where(f => f.UserId == grant.User.UserId && f.State is FenceState.Pending or FenceState.Active && f.Cutoff > grant.Start).ToList();
+            if (moved.Count == 0) continue;
+            foreach (var fence in moved)
+            {
+                change.Fences.Add(fence with { Cutoff = grant.Start });
+                change.Audit.Add(Audit(now, "fence.cutoff-moved", fence.Id, new JsonObject
+                {
+                    ["grant"] = grant.Id, ["from"] = Iso(fence.Cutoff), ["to"] = Iso(grant.Start), ["reason"] = "re-granted",
+                }));
+            }
+
+            await EnsureIntentAsync(change, IntentKind.SyncFences, permissionSet, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task MoveGrantEndAsync(GrantEndChange change, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var grant = await store.GetGrantAsync(change.Grant.Id, cancellationToken).ConfigureAwait(false);
+        if (grant is not { State: GrantState.Active } || grant.End == change.NewEnd)
+            return;
+        var state = new StateChange();
+        state.Grants.Add(grant with { End = change.NewEnd, ActivationId = change.NewActivationId });
+        state.Audit.Add(Audit(now, change.IsExtension ? "grant.extended" : "grant.shortened", grant.Id, new JsonObject
+        {
+            ["from"] = grant.End is { } f ? Iso(f) : null, ["to"] = change.NewEnd is { } t ? Iso(t) : null, ["activation"] = change.NewActivationId,
+        }));
+        await store.CommitAsync(state, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends a grant: it lets go of its entitlements, and those it held last are queued for removal.</summary>
+    private async Task EndGrantAsync(string grantId, DateTimeOffset at, string reason, CancellationToken cancellationToken)
+    {
+        var grant = await store.GetGrantAsync(grantId, cancellationToken).ConfigureAwait(false);
+        if (grant is not { State: GrantState.Active })
+            return;
+        var change = new StateChange();
+        change.Grants.Add(grant with { State = GrantState.Ended, EndedAt = at, EndReason = reason });
+        foreach (var key in grant.EntitlementKeys)
+        {
+            var entry = await store.GetLedgerEntryAsync(key, cancellationToken).ConfigureAwait(false);
+            if (entry is null) continue;
+            var holders = entry.Holders.Where(h => h != grant.Id).ToList();
+            var removeNow = holders.Count == 0 && entry.Status is EntitlementStatus.Applied or EntitlementStatus.Applying;
+            change.Ledger.Add(entry with { Holders = holders, Status = removeNow ? EntitlementStatus.Removing : entry.Status });
+            if (removeNow)
+                await EnsureIntentAsync(change, IntentKind.RemoveEntitlement, key, at, cancellationToken).ConfigureAwait(false);
+        }
+
+        change.Audit.Add(Audit(at, "grant.ended", grant.Id, new JsonObject
+        {
+            ["reason"] = reason, ["user"] = grant.User.UserId, ["userName"] = grant.User.UserName,
+            ["end"] = grant.End is { } e ? Iso(e) : null,
+        }));
+        await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RaiseUnmappedAsync(UnmappedPrincipal missing, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var change = new StateChange();
+        var who = missing.Principal.UserPrincipalName ?? missing.Principal.Mail ?? missing.Principal.Id;
+        change.Alerts.Add(new Alert
+        {
+            Id = $"unmapped-user|{missing.Principal.Id}|{missing.Mapping}",
+            At = now,
+            Severity = AlertSeverity.Warning,
+            Kind = "unmapped-user",
+            Subject = who,
+            Message = $"{who} activated Entra group {missing.GroupId} (mapping {missing.Mapping}) but has no IAM Identity Center user; no AWS access was granted. Create or sync the user, or fix the identity mapping attribute.",
+            Facts = new Dictionary<string, string> { ["principal"] = missing.Principal.Id, ["mapping"] = missing.Mapping, ["group"] = missing.GroupId },
+        });
+        change.Audit.Add(Audit(now, "grant.unmapped-user", missing.Principal.Id, new JsonObject
+        {
+            ["mapping"] = missing.Mapping, ["group"] = missing.GroupId, ["upn"] = missing.Principal.UserPrincipalName, ["mail"] = missing.Principal.Mail,
+        }));
+        await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---------------------------------------------------------------- tick
+
+    /// <summary>One round of enforcement: due grants end, due fences lift, due intents run. Costs O(due items).</summary>
+    public async Task<TickResult> TickAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var ended = 0;
+        foreach (var grant in await store.GetDueGrantsAsync(now, settings.BatchSize, cancellationToken).ConfigureAwait(false))
+        {
+            await RetryOnConflict(ct => EndGrantAsync(grant.Id, grant.End!.Value, EndReasons.Expired, ct), cancellationToken).ConfigureAwait(false);
+            ended++;
+        }
+
+        var dueFences = await store.GetDueFencesAsync(now, settings.BatchSize, cancellationToken).ConfigureAwait(false);
+        foreach (var fence in dueFences)
+            await RetryOnConflict(ct => StartLiftAsync(fence.Id, now, ct), cancellationToken).ConfigureAwait(false);
+
+        int done = 0, failed = 0, superseded = 0;
+        foreach (var intent in await store.GetDueIntentsAsync(now, settings.BatchSize, cancellationToken).ConfigureAwait(false))
+        {
+            switch (await RunIntentAsync(intent, cancellationToken).ConfigureAwait(false))
+            {
+                case IntentOutcome.Done: done++; break;
+                case IntentOutcome.Failed: failed++; break;
+                case IntentOutcome.Superseded: superseded++; break;
+            }
+        }
+
+        return new TickResult(ended, dueFences.Count, done, failed, superseded);
+    }
+
+    private async Task StartLiftAsync(string fenceId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var fence = await store.GetFenceAsync(fenceId, cancellationToken).ConfigureAwait(false);
+        if (fence is not { State: FenceState.Active } || fence.Until > now)
+            return;
+        var change = new StateChange();
+        change.Fences.Add(fence with { State = FenceState.Lifting });
+        await EnsureIntentAsync(change, IntentKind.SyncFences, fence.PermissionSetArn, now, cancellationToken).ConfigureAwait(false);
+        await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    private enum IntentOutcome { Done, Failed, Superseded, Skipped }
+
+    /// <summary>Claim, execute idempotently, confirm; on failure record it and back off.</summary>
+    private async Task<IntentOutcome> RunIntentAsync(Intent intent, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var claimed = intent with { NextAttemptAt = now + settings.ClaimTimeout };
+        try
+        {
+            var claim = new StateChange();
+            claim.Intents.Add(claimed);
+            await store.CommitAsync(claim, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            return IntentOutcome.Skipped; // another instance took it
+        }
+
+        claimed = claimed with { Version = claimed.Version + 1 };
+        try
+        {
+            var change = intent.Kind switch
+            {
+                IntentKind.ApplyEntitlement => await ApplyAsync(claimed, cancellationToken).ConfigureAwait(false),
+                IntentKind.RemoveEntitlement => await RemoveAsync(claimed, cancellationToken).ConfigureAwait(false),
+                IntentKind.SyncFences => await SyncFencesAsync(claimed, cancellationToken).ConfigureAwait(false),
+                _ => throw new InvalidOperationException($"Unknown intent kind {intent.Kind}."),
+            };
+            if (change is null)
+                return IntentOutcome.Skipped;
+            await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+            return change.Intents.Any(i => i.Id == intent.Id && i.State == IntentState.Superseded) ? IntentOutcome.Superseded : IntentOutcome.Done;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw; // shutting down: the claim expires and the intent runs again
+        }
+        catch (Exception ex)
+        {
+            // Includes a conflict on confirming: state moved after the AWS call, and the idempotent intent simply runs again.
+            await RecordFailureAsync(claimed, ex, cancellationToken).ConfigureAwait(false);
+            return IntentOutcome.Failed;
+        }
+    }
+
+    private async Task RecordFailureAsync(Intent intent, Exception error, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var attempts = intent.Attempts + 1;
+        var change = new StateChange();
+        change.Intents.Add(intent with { Attempts = attempts, NextAttemptAt = now + settings.RetryDelay(attempts), LastError = error.Message });
+        change.Audit.Add(Audit(now, "intent.failed", intent.Id, new JsonObject
+        {
+            ["kind"] = intent.Kind.ToString(), ["subject"] = intent.Subject, ["attempt"] = attempts, ["error"] = error.Message,
+        }));
+        if (attempts >= settings.AlertAfterAttempts)
+        {
+            change.Alerts.Add(new Alert
+            {
+                Id = $"intent-stuck|{intent.Id}",
+                At = now,
+                Severity = AlertSeverity.Critical,
+                Kind = "intent-stuck",
+                Subject = intent.Subject,
+                Message = $"PimBridge could not {Describe(intent.Kind)} {intent.Subject} after {attempts} attempts and keeps retrying: {error.Message}",
+                Facts = new Dictionary<string, string> { ["intent"] = intent.Id, ["kind"] = intent.Kind.ToString(), ["attempts"] = attempts.ToString(CultureInfo.InvariantCulture) },
+            });
+        }
+
+        await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StateChange?> ApplyAsync(Intent intent, CancellationToken cancellationToken)
+    {
+        var change = new StateChange();
+        var entry = await store.GetLedgerEntryAsync(intent.Subject, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        if (entry is not { IsHeld: true })
+        {
+            change.Intents.Add(intent with { State = IntentState.Superseded, CompletedAt = now });
+            return change;
+        }
+
+        await aws.Entitlements.GrantAsync(entry.Entitlement, cancellationToken).ConfigureAwait(false);
+        now = time.GetUtcNow();
+        change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = now });
+        change.Ledger.Add(entry with { Status = EntitlementStatus.Applied, AppliedAt = now });
+        change.Audit.Add(Audit(now, "entitlement.applied", entry.Key, new JsonObject { ["holders"] = entry.Holders.Count }));
+        return change;
+    }
+
+    private async Task<StateChange?> RemoveAsync(Intent intent, CancellationToken cancellationToken)
+    {
+        var change = new StateChange();
+        var entry = await store.GetLedgerEntryAsync(intent.Subject, cancellationToken).ConfigureAwait(false);
+        if (entry is null || entry.IsHeld)
+        {
+            change.Intents.Add(intent with { State = IntentState.Superseded, CompletedAt = time.GetUtcNow() });
+            return change;
+        }
+
+        await aws.Entitlements.RevokeAsync(entry.Entitlement, cancellationToken).ConfigureAwait(false);
+        var confirmed = time.GetUtcNow();
+        change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = confirmed });
+        change.Ledger.Add(entry with { Status = EntitlementStatus.Removed, RemovedAt = confirmed });
+        change.Audit.Add(Audit(confirmed, "entitlement.removed", entry.Key, new JsonObject()));
+        if (entry.FenceOnRemoval)
+            await PlanFencesAsync(change, entry, confirmed, cancellationToken).ConfigureAwait(false);
+        return change;
+    }
+
+    /// <summary>
+    /// Fences the sessions the removed entitlement could have issued: per permission set, the accounts where access
+    /// ended, minus those the user still holds through another live entitlement.
+    /// </summary>
+    private async Task PlanFencesAsync(StateChange change, LedgerEntry removed, DateTimeOffset confirmed, CancellationToken cancellationToken)
+    {
+        var user = removed.Entitlement.UserId;
+        var ended = await ReachAsync(removed.Entitlement, cancellationToken).ConfigureAwait(false);
+        var stillHeld = new HashSet<PermissionSetAccount>();
+        foreach (var other in await store.GetLedgerEntriesForUserAsync(user, cancellationToken).ConfigureAwait(false))
+        {
+            if (other.Key != removed.Key && other.IsHeld)
+                stillHeld.UnionWith(await ReachAsync(other.Entitlement, cancellationToken).ConfigureAwait(false));
+        }
+
+        var cutoff = CeilingToMinute(confirmed + fences.CutoffMargin);
+        foreach (var byPermissionSet in ended.Where(r => !stillHeld.Contains(r)).GroupBy(r => r.PermissionSetArn, StringComparer.Ordinal))
+        {
+            var permissionSet = byPermissionSet.Key;
+            var accounts = byPermissionSet.Select(r => r.AccountId).Distinct().Order(StringComparer.Ordinal).ToList();
+            var until = cutoff + await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false) + fences.UntilMargin;
+            var id = FenceId(user, permissionSet, cutoff);
+            var existing = change.Fences.FirstOrDefault(f => f.Id == id) ?? await store.GetFenceAsync(id, cancellationToken).ConfigureAwait(false);
+            SessionFence fence;
+            if (existing is { State: FenceState.Pending or FenceState.Active })
+            {
+                fence = existing with
+                {
+                    Accounts = existing.Accounts.Union(accounts).Order(StringComparer.Ordinal).ToList(),
+                    Until = existing.Until > until ? existing.Until : until,
+                };
+                change.Fences.RemoveAll(f => f.Id == id);
+            }
+            else
+            {
+                fence = new SessionFence
+                {
+                    Id = existing is null ? id : $"{id}-{confirmed.ToUnixTimeMilliseconds()}", // a lifted fence with the same cutoff is history
+                    UserId = user, UserName = removed.UserName ?? user, PermissionSetArn = permissionSet, Accounts = accounts,
+                    Cutoff = cutoff, Until = until, CreatedAt = confirmed,
+                };
+            }
+
+            change.Fences.Add(fence);
+            change.Audit.Add(Audit(confirmed, "fence.planned", fence.Id, new JsonObject
+            {
+                ["user"] = user, ["permissionSet"] = permissionSet, ["accounts"] = new JsonArray(fence.Accounts.Select(a => (JsonNode)JsonValue.Create(a)).ToArray()),
+                ["cutoff"] = Iso(fence.Cutoff), ["until"] = Iso(fence.Until), ["entitlement"] = removed.Key,
+            }));
+            await EnsureIntentAsync(change, IntentKind.SyncFences, permissionSet, confirmed, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The permission sets and accounts an entitlement reaches.</summary>
+    private async Task<IReadOnlyList<PermissionSetAccount>> ReachAsync(Entitlement entitlement, CancellationToken cancellationToken) =>
+        entitlement.Kind == EntitlementKind.AccountAssignment
+            ? [new PermissionSetAccount(entitlement.PermissionSetArn!, entitlement.AccountId!)]
+            : await aws.Directory.GetGroupAssignmentsAsync(entitlement.GroupId!, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Brings one permission set's inline policy in line with its fences, under a lease so writers never interleave.</summary>
+    private async Task<StateChange?> SyncFencesAsync(Intent intent, CancellationToken cancellationToken)
+    {
+        var permissionSet = intent.Subject;
+        var lease = "fences|" + permissionSet;
+        var now = time.GetUtcNow();
+        if (!await store.TryAcquireLeaseAsync(lease, _owner, now, settings.ClaimTimeout, cancellationToken).ConfigureAwait(false))
+            return null; // another instance is writing this policy; our claim expires and we look again
+
+        try
+        {
+            var open = await store.GetOpenFencesForPermissionSetAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            var wanted = open.Where(f => f.State is FenceState.Pending or FenceState.Active && f.Until > now)
+                .OrderBy(f => f.CreatedAt).ThenBy(f => f.Id, StringComparer.Ordinal).ToList();
+            var lifting = open.Where(f => f.State == FenceState.Lifting || (f.State is FenceState.Pending or FenceState.Active && f.Until <= now)).ToList();
+
+            var current = await aws.Policies.GetInlinePolicyAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            var result = FencePolicy.Merge(permissionSet, current, wanted);
+            if (!FencePolicy.AreEquivalent(current, result.Policy))
+                await aws.Policies.WriteInlinePolicyAsync(permissionSet, result.Policy, cancellationToken).ConfigureAwait(false);
+            var confirmed = time.GetUtcNow();
+
+            var change = new StateChange();
+            var written = result.Written.ToHashSet(StringComparer.Ordinal);
+            foreach (var fence in wanted.Where(f => f.State == FenceState.Pending && written.Contains(f.Id)))
+                change.Fences.Add(fence with { State = FenceState.Active, ActiveSince = confirmed });
+            foreach (var fence in lifting)
+                change.Fences.Add(fence with { State = FenceState.Lifted, LiftedAt = confirmed });
+            foreach (var id in result.Overflow)
+            {
+                var fence = wanted.First(f => f.Id == id);
+                change.Alerts.Add(new Alert
+                {
+                    Id = $"fence-capacity|{fence.Id}",
+                    At = confirmed,
+                    Severity = AlertSeverity.Critical,
+                    Kind = "fence-capacity-exhausted",
+                    Subject = fence.UserName,
+                    Message = $"Access of {fence.UserName} to {permissionSet} was removed, but its live sessions could not be fenced: the permission set's inline policy is full ({FencePolicy.MaxNonWhitespace} non-whitespace characters). Sessions issued before {Iso(fence.Cutoff)} stay usable until they expire ({Iso(fence.Until)}) unless revoked by hand. PimBridge retries as fences lift.",
+                    Facts = new Dictionary<string, string> { ["fence"] = fence.Id, ["permissionSet"] = permissionSet, ["user"] = fence.UserId },
+                });
+            }
+
+            // With fences still waiting for capacity, stay pending and look again later.
+            change.Intents.Add(result.Overflow.Count == 0
+                ? intent with { State = IntentState.Done, CompletedAt = confirmed }
+                : intent with { NextAttemptAt = confirmed + settings.RetryMaxDelay });
+            change.Audit.Add(Audit(confirmed, "fences.synced", permissionSet, new JsonObject
+            {
+                ["written"] = Ids(result.Written), ["lifted"] = Ids(lifting.Select(f => f.Id)), ["overflow"] = Ids(result.Overflow),
+                ["changed"] = !FencePolicy.AreEquivalent(current, result.Policy),
+            }));
+            return change;
+        }
+        finally
+        {
+            await store.ReleaseLeaseAsync(lease, _owner, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /// <summary>
+    /// Queues work unless an intent for the same subject is already due. One that is claimed or backing off is left
+    /// alone (touching it would break its executor's confirm); a new one runs now and finds the work done or not.
+    /// </summary>
+    private async Task EnsureIntentAsync(StateChange change, IntentKind kind, string subject, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (change.Intents.Any(i => i.Kind == kind && i.Subject == subject && i.State == IntentState.Pending && i.NextAttemptAt <= now))
+            return;
+        var pending = await store.GetPendingIntentsAsync(kind, subject, cancellationToken).ConfigureAwait(false);
+        if (pending.Any(i => i.NextAttemptAt <= now))
+            return;
+
+        change.Intents.Add(new Intent
+        {
+            Id = "i-" + Guid.NewGuid().ToString("N"),
+            Kind = kind,
+            Subject = subject,
+            CreatedAt = now,
+            NextAttemptAt = now,
+        });
+    }
+
+    /// <summary>Runs a read-decide-commit step again when a concurrent writer changed what it read.</summary>
+    private static async Task RetryOnConflict(Func<CancellationToken, Task> step, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await step(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (ConcurrencyConflictException) when (attempt < CommitAttempts)
+            {
+            }
+        }
+    }
+
+    private static string FenceId(string userId, string permissionSetArn, DateTimeOffset cutoff) =>
+        "f-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{userId}|{permissionSetArn}|{cutoff.ToUnixTimeSeconds()}")))[..24];
+
+    private static DateTimeOffset CeilingToMinute(DateTimeOffset value)
+    {
+        var ticks = TimeSpan.TicksPerMinute;
+        var rounded = (value.UtcTicks + ticks - 1) / ticks * ticks;
+        return new DateTimeOffset(rounded, TimeSpan.Zero);
+    }
+
+    private static AuditRecord Audit(DateTimeOffset at, string kind, string subject, JsonObject data) =>
+        new(at, kind, subject, data.ToJsonString());
+
+    private static JsonArray Ids(IEnumerable<string> ids) => new(ids.Select(i => (JsonNode)JsonValue.Create(i)).ToArray());
+
+    private static string Iso(DateTimeOffset value) => FencePolicy.Iso(value);
+
+    private static string Describe(IntentKind kind) => kind switch
+    {
+        IntentKind.ApplyEntitlement => "apply",
+        IntentKind.RemoveEntitlement => "remove",
+        _ => "update the fences of",
+    };
+}
