@@ -11,7 +11,7 @@ public sealed class AwsServiceException : Exception
     public AwsServiceException(
         string service, string operation, int status, string errorCode, string message,
         string? requestId = null, string? reason = null, TimeSpan? retryAfter = null, int attempts = 1,
-        Exception? innerException = null)
+        Exception? innerException = null, string? resourceType = null)
         : base(Describe(service, operation, status, errorCode, message, requestId), innerException)
     {
         Service = service;
@@ -21,6 +21,7 @@ public sealed class AwsServiceException : Exception
         ServiceMessage = message;
         RequestId = requestId;
         Reason = reason;
+        ResourceType = resourceType;
         RetryAfter = retryAfter;
         Attempts = attempts;
         IsThrottling = AwsErrorClassification.IsThrottling(errorCode, status);
@@ -45,6 +46,9 @@ public sealed class AwsServiceException : Exception
 
     /// <summary>The modeled <c>Reason</c> member, for example <c>CONCURRENT_MODIFICATION</c>.</summary>
     public string? Reason { get; }
+
+    /// <summary>identitystore's <c>ResourceType</c> on ResourceNotFoundException: USER, GROUP, IDENTITY_STORE, GROUP_MEMBERSHIP, ...</summary>
+    public string? ResourceType { get; }
 
     /// <summary>The service's <c>RetryAfterSeconds</c> hint, when it sent one.</summary>
     public TimeSpan? RetryAfter { get; }

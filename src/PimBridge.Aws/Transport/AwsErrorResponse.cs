@@ -8,7 +8,7 @@ internal static class AwsErrorResponse
 {
     public static AwsServiceException Parse(AwsService service, string operation, HttpResponseMessage response, ReadOnlySpan<byte> body)
     {
-        string? type = null, code = null, message = null, reason = null;
+        string? type = null, code = null, message = null, reason = null, resourceType = null;
         TimeSpan? retryAfter = null;
         if (TryParseObject(body, out var root))
         {
@@ -20,6 +20,7 @@ internal static class AwsErrorResponse
                     case "__type": type = AsString(property.Value); break;
                     case "code": code = AsString(property.Value); break;
                     case "Reason": reason = AsString(property.Value); break;
+                    case "ResourceType": resourceType = AsString(property.Value); break;
                     case "RetryAfterSeconds": retryAfter = AsSeconds(property.Value); break;
                     case "message": message = AsString(property.Value) ?? message; break; // botocore reads "message" first
                     default:
@@ -36,7 +37,7 @@ internal static class AwsErrorResponse
         if (string.IsNullOrWhiteSpace(message)) // moto sends "" for some sso-admin errors
             message = Header(response, "x-amzn-error-message") ?? (body.IsEmpty ? "(empty error body)" : "(no message)");
         var requestId = Header(response, "x-amzn-RequestId") ?? Header(response, "x-amz-request-id");
-        return new AwsServiceException(service.Name, operation, (int)response.StatusCode, errorCode, message, requestId, reason, retryAfter);
+        return new AwsServiceException(service.Name, operation, (int)response.StatusCode, errorCode, message, requestId, reason, retryAfter, resourceType: resourceType);
     }
 
     /// <summary>Keep what precedes the first ':' and then what follows the '#': "ns#Code:uri" becomes "Code".</summary>

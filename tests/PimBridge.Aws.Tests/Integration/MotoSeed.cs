@@ -98,6 +98,22 @@ public sealed class MotoSeed(MotoFixture moto)
         return created.MembershipId ?? throw new InvalidOperationException("CreateGroupMembership answered without a MembershipId.");
     }
 
+    /// <summary>
+    /// Provisions the permission set through the typed client, so it counts as provisioned somewhere. moto's
+    /// CreateAccountAssignment does not provision (AWS's does), and moto provisions to its own account 123456789012
+    /// whatever the target.
+    /// </summary>
+    public async Task ProvisionAsync(string permissionSetArn, string accountId = AccountId)
+    {
+        await moto.SsoAdmin.ProvisionPermissionSetAndWaitAsync(new ProvisionPermissionSetRequest
+        {
+            InstanceArn = await InstanceArnAsync(),
+            PermissionSetArn = permissionSetArn,
+            TargetType = ProvisionTargetTypes.AwsAccount,
+            TargetId = accountId,
+        });
+    }
+
     /// <summary>A name no other test uses, so tests share one server without resetting it.</summary>
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(32, prefix.Length + 13)];
 

@@ -1,0 +1,214 @@
+using PimBridge.Aws.IdentityStore;
+using PimBridge.Aws.SsoAdmin;
+using PimBridge.Core;
+
+namespace PimBridge.Aws.IdentityCenter;
+
+/// <summary>
+/// Grants and revokes entitlements in IAM Identity Center: a group membership through Identity Store, an account
+/// assignment through sso-admin. It only translates: every write reads AWS first, "already exists" and "already gone"
+/// are success, and every other failure propagates for the engine to retry with backoff.
+/// </summary>
+public sealed class IdentityCenterEntitlements : IEntitlementTarget
+{
+    private const string ConflictException = "ConflictException";
+    private const string UniquenessConstraintViolation = "UNIQUENESS_CONSTRAINT_VIOLATION";
+
+    private readonly SsoAdminClient _ssoAdmin;
+    private readonly IdentityStoreClient _identityStore;
+    private readonly IdentityCenterAdapterOptions _options;
+
+    public IdentityCenterEntitlements(SsoAdminClient ssoAdmin, IdentityStoreClient identityStore, IdentityCenterAdapterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(ssoAdmin);
+        ArgumentNullException.ThrowIfNull(identityStore);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _ssoAdmin = ssoAdmin;
+        _identityStore = identityStore;
+        _options = options;
+    }
+
+    public async Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
+        Check(entitlement).Kind == EntitlementKind.GroupMembership
+            ? (await FindMembershipIdsAsync(entitlement, cancellationToken).ConfigureAwait(false)).Count > 0
+            : await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false);
+
+    public Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
+        Check(entitlement).Kind == EntitlementKind.GroupMembership
+            ? AddMembershipAsync(entitlement, cancellationToken)
+            : CreateAssignmentAsync(entitlement, cancellationToken);
+
+    public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
+        Check(entitlement).Kind == EntitlementKind.GroupMembership
+            ? RemoveMembershipAsync(entitlement, cancellationToken)
+            : DeleteAssignmentAsync(entitlement, cancellationToken);
+
+    // ---- group memberships (identitystore) ----
+
+    /// <summary>
+    /// The ids of the user's memberships in the group: at most one on AWS, which enforces uniqueness; moto does not, so
+    /// callers handle several.
+    /// </summary>
+    /// <remarks>
+    /// On AWS, <c>IsMemberInGroups</c> or <c>GetGroupMembershipId</c> would answer in one call. moto 5.2.1 implements
+    /// neither, so the adapter could not be tested against it. <c>ListGroupMembershipsForMember</c> works on both and
+    /// also yields the membership id Revoke needs; its cost is one call per page of the user's groups, and a user
+    /// belongs to few groups.
+    /// </remarks>
+    private async Task<List<string>> FindMembershipIdsAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        var request = new ListGroupMembershipsForMemberRequest
+        {
+            IdentityStoreId = _options.IdentityStoreId,
+            MemberId = MemberId.User(entitlement.UserId),
+        };
+        await foreach (var membership in _identityStore.ListGroupMembershipsForMemberAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            if (SameId(membership.GroupId, entitlement.GroupId) && !string.IsNullOrEmpty(membership.MembershipId))
+                ids.Add(membership.MembershipId);
+        }
+
+        return ids;
+    }
+
+    private async Task AddMembershipAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    {
+        if ((await FindMembershipIdsAsync(entitlement, cancellationToken).ConfigureAwait(false)).Count > 0)
+            return;
+        try
+        {
+            await _identityStore.CreateGroupMembershipAsync(new GroupMembershipRequest
+            {
+                IdentityStoreId = _options.IdentityStoreId,
+                GroupId = entitlement.GroupId!,
+                MemberId = MemberId.User(entitlement.UserId),
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode == ConflictException && e.Reason == UniquenessConstraintViolation)
+        {
+            // The membership appeared between our read and our write: it exists, which is what Grant promises.
+        }
+    }
+
+    private async Task RemoveMembershipAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    {
+        List<string> ids;
+        try
+        {
+            ids = await FindMembershipIdsAsync(entitlement, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.IsNotFound && e.ResourceType is "USER" or "GROUP")
+        {
+            // The user (or group) is gone, and with it every membership. Any other missing resource (the identity
+            // store itself) is a misconfiguration and must fail: reporting it as revoked could leave access behind.
+            return;
+        }
+
+        foreach (var membershipId in ids)
+        {
+            try
+            {
+                await _identityStore.DeleteGroupMembershipAsync(new DeleteGroupMembershipRequest
+                {
+                    IdentityStoreId = _options.IdentityStoreId,
+                    MembershipId = membershipId,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AwsServiceException e) when (e.IsNotFound)
+            {
+                // Already gone.
+            }
+        }
+    }
+
+    // ---- account assignments (sso-admin) ----
+
+    private async Task<bool> AssignmentExistsAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    {
+        var request = new ListAccountAssignmentsRequest
+        {
+            InstanceArn = _options.InstanceArn,
+            AccountId = entitlement.AccountId!,
+            PermissionSetArn = entitlement.PermissionSetArn!,
+        };
+        await foreach (var assignment in _ssoAdmin.ListAccountAssignmentsAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            if (assignment.PrincipalType == PrincipalTypes.User && SameId(assignment.PrincipalId, entitlement.UserId))
+                return true;
+        }
+
+        return false;
+    }
+
+    private async Task CreateAssignmentAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    {
+        if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
+            return;
+        try
+        {
+            await _ssoAdmin.CreateAccountAssignmentAndWaitAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode == ConflictException)
+        {
+            // sso-admin answers ConflictException while another operation on the same assignment is settling; the
+            // transport has already retried it. If that other operation created the assignment, the grant holds.
+            if (!await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
+                throw;
+        }
+    }
+
+    private async Task DeleteAssignmentAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
+                return;
+            await _ssoAdmin.DeleteAccountAssignmentAndWaitAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.IsNotFound)
+        {
+            // Already gone (or its permission set is, which takes the assignment with it).
+        }
+        catch (AwsServiceException e) when (e.ErrorCode == ConflictException)
+        {
+            // As for creation: a concurrent operation on the same assignment; gone is what Revoke promises.
+            if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
+                throw;
+        }
+    }
+
+    private AccountAssignmentRequest AssignmentRequest(Entitlement entitlement) => new()
+    {
+        InstanceArn = _options.InstanceArn,
+        TargetId = entitlement.AccountId!,
+        TargetType = ProvisionTargetTypes.AwsAccount,
+        PermissionSetArn = entitlement.PermissionSetArn!,
+        PrincipalType = PrincipalTypes.User,
+        PrincipalId = entitlement.UserId,
+    };
+
+    // ---- helpers ----
+
+    /// <summary>Identity Center ids are lowercase GUIDs (with an optional hex prefix); compare them without regard to case.</summary>
+    private static bool SameId(string? a, string? b) => a is not null && string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
+    private static Entitlement Check(Entitlement entitlement)
+    {
+        ArgumentNullException.ThrowIfNull(entitlement);
+        if (string.IsNullOrWhiteSpace(entitlement.UserId))
+            throw new ArgumentException($"The entitlement has no Identity Center user id: {entitlement}.", nameof(entitlement));
+        switch (entitlement.Kind)
+        {
+            case EntitlementKind.GroupMembership when string.IsNullOrWhiteSpace(entitlement.GroupId):
+                throw new ArgumentException($"A group-membership entitlement needs a GroupId: {entitlement}.", nameof(entitlement));
+            case EntitlementKind.AccountAssignment when string.IsNullOrWhiteSpace(entitlement.PermissionSetArn) || string.IsNullOrWhiteSpace(entitlement.AccountId):
+                throw new ArgumentException($"An account-assignment entitlement needs a PermissionSetArn and an AccountId: {entitlement}.", nameof(entitlement));
+            case EntitlementKind.GroupMembership or EntitlementKind.AccountAssignment:
+                return entitlement;
+            default:
+                throw new ArgumentException($"Unknown entitlement kind {entitlement.Kind}.", nameof(entitlement));
+        }
+    }
+}

@@ -1,0 +1,411 @@
+using System.Net;
+using PimBridge.Aws.IdentityCenter;
+using PimBridge.Aws.IdentityStore;
+using PimBridge.Aws.SsoAdmin;
+using PimBridge.Aws.Tests.Wire;
+using PimBridge.Core;
+using PimBridge.Testing;
+
+namespace PimBridge.Aws.Tests.IdentityCenter;
+
+/// <summary>
+/// The adapters against scripted AWS answers, for what moto cannot produce: uniqueness conflicts, settling conflicts,
+/// IN_PROGRESS operations, paging of the reads the adapter does not size, and AWS's own error forms.
+/// </summary>
+public sealed class IdentityCenterWireTests : IDisposable
+{
+    private const string Instance = "arn:aws:sso:::instance/ssoins-1234567890abcdef";
+    private const string Store = "d-1234567890";
+    private const string PermissionSet = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef";
+    private const string Account = "111111111111";
+    private const string User = "976710cc5d-9d976f61-3b89-4b98-88db-2ea3bbc1f3fa";
+    private const string Group = "a1b2c3d4e5-11111111-2222-3333-4444-555555555555";
+    private const string OperationId = "0f9d1c2e-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+
+    private static readonly IdentityCenterAdapterOptions Options = new() { InstanceArn = Instance, IdentityStoreId = Store };
+
+    private static readonly Entitlement Membership = Entitlement.GroupMembership(User, Group);
+    private static readonly Entitlement Assignment = Entitlement.AccountAssignment(User, PermissionSet, Account);
+
+    private readonly List<IDisposable> _clients = [];
+
+    public void Dispose() => _clients.ForEach(c => c.Dispose());
+
+    // ---- group memberships ----
+
+    [Fact]
+    public async Task A_uniqueness_conflict_on_CreateGroupMembership_is_success()
+    {
+        var store = new RecordingHandler()
+            .Respond("""{"GroupMemberships":[]}""")
+            .RespondError(HttpStatusCode.Conflict,
+                """{"__type":"ConflictException","Message":"Membership already exists","RequestId":"r-1","Reason":"UNIQUENESS_CONSTRAINT_VIOLATION"}""");
+        var target = Entitlements(new RecordingHandler(), store);
+
+        await target.GrantAsync(Membership);
+
+        Assert.Equal(["AWSIdentityStore.ListGroupMembershipsForMember", "AWSIdentityStore.CreateGroupMembership"],
+            store.Requests.Select(r => r.Target));
+        var create = store.Requests[1].Json;
+        Assert.Equal(Store, create.GetProperty("IdentityStoreId").GetString());
+        Assert.Equal(Group, create.GetProperty("GroupId").GetString());
+        Assert.Equal(User, create.GetProperty("MemberId").GetProperty("UserId").GetString());
+    }
+
+    [Theory]
+    [InlineData("USER")]
+    [InlineData("GROUP")]
+    public async Task Revoking_a_membership_of_a_user_or_group_that_no_longer_exists_is_success(string resourceType)
+    {
+        var store = new RecordingHandler().RespondError(HttpStatusCode.BadRequest,
+            $$"""{"__type":"ResourceNotFoundException","Message":"{{resourceType}} not found.","ResourceType":"{{resourceType}}"}""");
+
+        await Entitlements(new RecordingHandler(), store).RevokeAsync(Membership);
+
+        Assert.Single(store.Requests);
+    }
+
+    [Fact]
+    public async Task Revoking_against_a_missing_identity_store_fails_rather_than_claiming_the_access_is_gone()
+    {
+        var store = new RecordingHandler().RespondError(HttpStatusCode.BadRequest,
+            """{"__type":"ResourceNotFoundException","Message":"IDENTITY_STORE not found.","ResourceType":"IDENTITY_STORE"}""");
+
+        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => Entitlements(new RecordingHandler(), store).RevokeAsync(Membership));
+
+        Assert.Equal("IDENTITY_STORE", failure.ResourceType);
+    }
+
+    [Fact]
+    public async Task A_conflict_without_the_uniqueness_reason_propagates()
+    {
+        var store = new RecordingHandler()
+            .Respond("""{"GroupMemberships":[]}""")
+            .RespondError(HttpStatusCode.Conflict, """{"__type":"ConflictException","Message":"conflict","Reason":null}""");
+        var target = Entitlements(new RecordingHandler(), store);
+
+        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => target.GrantAsync(Membership));
+
+        Assert.Equal("ConflictException", failure.ErrorCode);
+        Assert.Equal(2, store.Requests.Count);
+    }
+
+    [Fact]
+    public async Task The_membership_is_found_on_a_later_page_and_revoked_by_its_id()
+    {
+        var store = new RecordingHandler()
+            .Respond(MembershipPage(("m-other", "g-other"), nextToken: "page-2"))
+            .Respond(MembershipPage(("m-wanted", Group), nextToken: null))
+            .Respond(MembershipPage(("m-other", "g-other"), nextToken: "page-2"))
+            .Respond(MembershipPage(("m-wanted", Group), nextToken: null))
+            .Respond("{}");
+        var target = Entitlements(new RecordingHandler(), store);
+
+        var active = await target.IsActiveAsync(Membership);
+        await target.RevokeAsync(Membership);
+
+        Assert.True(active);
+        var requests = store.Requests;
+        Assert.False(requests[0].Json.TryGetProperty("NextToken", out _));
+        Assert.Equal("page-2", requests[1].Json.GetProperty("NextToken").GetString());
+        Assert.Equal("AWSIdentityStore.DeleteGroupMembership", requests[4].Target);
+        Assert.Equal("""{"IdentityStoreId":"d-1234567890","MembershipId":"m-wanted"}""", requests[4].Body);
+    }
+
+    [Fact]
+    public async Task A_membership_already_deleted_when_DeleteGroupMembership_runs_is_success()
+    {
+        var store = new RecordingHandler()
+            .Respond(MembershipPage(("m-wanted", Group), nextToken: null))
+            .RespondError(HttpStatusCode.BadRequest,
+                """{"__type":"ResourceNotFoundException","Message":"GROUP_MEMBERSHIP not found.","ResourceType":"GROUP_MEMBERSHIP"}""");
+        var target = Entitlements(new RecordingHandler(), store);
+
+        await target.RevokeAsync(Membership);
+
+        Assert.Equal(2, store.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Other_identitystore_errors_propagate()
+    {
+        var store = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"AccessDeniedException","Message":"no"}""");
+        var target = Entitlements(new RecordingHandler(), store);
+
+        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => target.GrantAsync(Membership));
+
+        Assert.True(failure.IsAccessDenied);
+        Assert.Single(store.Requests);
+    }
+
+    // ---- account assignments ----
+
+    [Fact]
+    public async Task Grant_waits_for_an_IN_PROGRESS_assignment_to_succeed()
+    {
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var sso = new RecordingHandler()
+            .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "SUCCEEDED"));
+        var target = Entitlements(sso, new RecordingHandler(), time);
+
+        await target.GrantAsync(Assignment);
+
+        Assert.Equal(
+            ["SWBExternalService.ListAccountAssignments", "SWBExternalService.CreateAccountAssignment", "SWBExternalService.DescribeAccountAssignmentCreationStatus"],
+            sso.Requests.Select(r => r.Target));
+        Assert.Equal(
+            $$"""{"InstanceArn":"{{Instance}}","TargetId":"{{Account}}","TargetType":"AWS_ACCOUNT","PermissionSetArn":"{{PermissionSet}}","PrincipalType":"USER","PrincipalId":"{{User}}"}""",
+            sso.Requests[1].Body);
+        Assert.Contains(TimeSpan.FromSeconds(1), time.Delays); // the first poll pause
+    }
+
+    [Fact]
+    public async Task A_settling_conflict_on_CreateAccountAssignment_is_success_when_a_reread_finds_the_assignment()
+    {
+        var sso = new RecordingHandler()
+            .Respond("""{"AccountAssignments":[]}""")
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ConflictException","message":"operation in progress"}""")
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ConflictException","message":"operation in progress"}""")
+            .Respond(AssignmentList(("USER", User)));
+        var target = Entitlements(sso, new RecordingHandler(), configureSso: o => o.Retry.MaxAttempts = 2);
+
+        await target.GrantAsync(Assignment);
+
+        Assert.Equal(
+            ["ListAccountAssignments", "CreateAccountAssignment", "CreateAccountAssignment", "ListAccountAssignments"],
+            sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
+    }
+
+    [Fact]
+    public async Task A_settling_conflict_on_CreateAccountAssignment_propagates_when_the_reread_finds_nothing()
+    {
+        var sso = new RecordingHandler()
+            .Respond("""{"AccountAssignments":[]}""")
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ConflictException","message":"operation in progress"}""")
+            .Respond(AssignmentList(("GROUP", User), ("USER", "someone-else")));
+        var target = Entitlements(sso, new RecordingHandler(), configureSso: o => o.Retry.MaxAttempts = 1);
+
+        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => target.GrantAsync(Assignment));
+
+        Assert.Equal("ConflictException", failure.ErrorCode);
+        Assert.Equal(3, sso.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_failed_assignment_operation_propagates()
+    {
+        var sso = new RecordingHandler()
+            .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "FAILED", "Received a 404 status error: No such account"));
+        var target = Entitlements(sso, new RecordingHandler());
+
+        var failure = await Assert.ThrowsAsync<AwsOperationException>(() => target.GrantAsync(Assignment));
+
+        Assert.Equal("FAILED", failure.Status);
+        Assert.Contains("No such account", failure.FailureReason);
+    }
+
+    [Fact]
+    public async Task An_assignment_found_on_a_later_page_counts()
+    {
+        var sso = new RecordingHandler()
+            .Respond(AssignmentList("next", ("USER", "someone-else")))
+            .Respond(AssignmentList(("USER", User)));
+        var target = Entitlements(sso, new RecordingHandler());
+
+        Assert.True(await target.IsActiveAsync(Assignment));
+        Assert.Equal("next", sso.Requests[1].Json.GetProperty("NextToken").GetString());
+        Assert.Equal(Account, sso.Requests[1].Json.GetProperty("AccountId").GetString());
+        Assert.Equal(PermissionSet, sso.Requests[1].Json.GetProperty("PermissionSetArn").GetString());
+    }
+
+    [Fact]
+    public async Task An_assignment_already_gone_when_DeleteAccountAssignment_runs_is_success()
+    {
+        var sso = new RecordingHandler()
+            .Respond(AssignmentList(("USER", User)))
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find assignment"}""");
+        var target = Entitlements(sso, new RecordingHandler());
+
+        await target.RevokeAsync(Assignment);
+
+        Assert.Equal(2, sso.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Revoke_waits_for_an_IN_PROGRESS_deletion_to_succeed()
+    {
+        var sso = new RecordingHandler()
+            .Respond(AssignmentList(("USER", User)))
+            .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "SUCCEEDED"));
+        var target = Entitlements(sso, new RecordingHandler());
+
+        await target.RevokeAsync(Assignment);
+
+        Assert.Equal("SWBExternalService.DescribeAccountAssignmentDeletionStatus", sso.Requests[^1].Target);
+    }
+
+    [Fact]
+    public async Task Throttling_that_outlasts_the_retries_propagates_for_the_engine_to_retry()
+    {
+        var sso = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ThrottlingException","message":"Rate exceeded"}""")
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ThrottlingException","message":"Rate exceeded"}""");
+        var target = Entitlements(sso, new RecordingHandler(), configureSso: o => o.Retry.MaxAttempts = 2);
+
+        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => target.RevokeAsync(Assignment));
+
+        Assert.True(failure.IsThrottling);
+        Assert.Equal(2, failure.Attempts);
+    }
+
+    // ---- inline policies ----
+
+    [Fact]
+    public async Task Deleting_an_absent_policy_is_success_when_AWS_answers_ResourceNotFound_and_the_permission_set_exists()
+    {
+        var sso = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"No inline policy"}""")
+            .Respond("""{"InlinePolicy":""}""")
+            .Respond("""{"AccountIds":[],"NextToken":null}""");
+        var policies = new PermissionSetPolicies(Sso(sso), Options);
+
+        await policies.WriteInlinePolicyAsync(PermissionSet, null);
+
+        Assert.Equal(
+            ["DeleteInlinePolicyFromPermissionSet", "GetInlinePolicyForPermissionSet", "ListAccountsForProvisionedPermissionSet"],
+            sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
+    }
+
+    [Fact]
+    public async Task Deleting_the_policy_of_a_missing_permission_set_fails()
+    {
+        var sso = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find PermissionSet"}""")
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find PermissionSet"}""");
+        var policies = new PermissionSetPolicies(Sso(sso), Options);
+
+        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => policies.WriteInlinePolicyAsync(PermissionSet, null));
+
+        Assert.True(failure.IsNotFound);
+        Assert.Equal(2, sso.Requests.Count); // no provisioning
+    }
+
+    [Fact]
+    public async Task A_write_waits_for_IN_PROGRESS_provisioning_to_succeed()
+    {
+        var sso = new RecordingHandler()
+            .Respond("{}")
+            .Respond("""{"AccountIds":["111111111111"],"NextToken":"more"}""") // one account is enough: no second page
+            .Respond($$$"""{"PermissionSetProvisioningStatus":{"Status":"IN_PROGRESS","RequestId":"{{{OperationId}}}","PermissionSetArn":"{{{PermissionSet}}}"}}""")
+            .Respond($$$"""{"PermissionSetProvisioningStatus":{"Status":"SUCCEEDED","RequestId":"{{{OperationId}}}","PermissionSetArn":"{{{PermissionSet}}}"}}""");
+        var policies = new PermissionSetPolicies(Sso(sso), Options);
+
+        await policies.WriteInlinePolicyAsync(PermissionSet, """{"Version":"2012-10-17","Statement":[]}""");
+
+        Assert.Equal(
+            ["PutInlinePolicyToPermissionSet", "ListAccountsForProvisionedPermissionSet", "ProvisionPermissionSet", "DescribePermissionSetProvisioningStatus"],
+            sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
+        Assert.Equal(
+            $$"""{"InstanceArn":"{{Instance}}","PermissionSetArn":"{{PermissionSet}}","TargetType":"ALL_PROVISIONED_ACCOUNTS"}""",
+            sso.Requests[2].Body);
+    }
+
+    // ---- directory ----
+
+    [Fact]
+    public async Task A_permission_set_without_SessionDuration_gets_one_hour()
+    {
+        var sso = new RecordingHandler()
+            .Respond($$$"""{"PermissionSet":{"Name":"ReadOnly","PermissionSetArn":"{{{PermissionSet}}}","SessionDuration":null}}""");
+        var directory = new IdentityCenterDirectory(Sso(sso), StoreClient(new RecordingHandler()), Options, new ManualTimeProvider());
+
+        Assert.Equal(TimeSpan.FromHours(1), await directory.GetSessionDurationAsync(PermissionSet));
+    }
+
+    [Fact]
+    public async Task A_SessionDuration_that_is_not_ISO_8601_fails_naming_the_value()
+    {
+        var sso = new RecordingHandler()
+            .Respond($$$"""{"PermissionSet":{"Name":"ReadOnly","PermissionSetArn":"{{{PermissionSet}}}","SessionDuration":"4 hours"}}""");
+        var directory = new IdentityCenterDirectory(Sso(sso), StoreClient(new RecordingHandler()), Options, new ManualTimeProvider());
+
+        var failure = await Assert.ThrowsAsync<FormatException>(() => directory.GetSessionDurationAsync(PermissionSet));
+
+        Assert.Contains("'4 hours'", failure.Message);
+        Assert.Contains(PermissionSet, failure.Message);
+    }
+
+    [Fact]
+    public async Task Failures_are_not_cached()
+    {
+        var sso = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"AccessDeniedException","message":"no"}""")
+            .Respond($$"""{"AccountAssignments":[{"AccountId":"{{Account}}","PermissionSetArn":"{{PermissionSet}}","PrincipalId":"{{Group}}","PrincipalType":"GROUP"}]}""");
+        var directory = new IdentityCenterDirectory(Sso(sso), StoreClient(new RecordingHandler()), Options, new ManualTimeProvider());
+
+        await Assert.ThrowsAsync<AwsServiceException>(() => directory.GetGroupAssignmentsAsync(Group));
+        var assignments = await directory.GetGroupAssignmentsAsync(Group);
+
+        Assert.Equal([new PermissionSetAccount(PermissionSet, Account)], assignments.ToArray());
+    }
+
+    [Fact]
+    public async Task Two_permission_sets_with_one_name_are_reported_as_ambiguous()
+    {
+        const string other = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-fedcba0987654321";
+        var sso = new RecordingHandler()
+            .Respond($$"""{"PermissionSets":["{{PermissionSet}}","{{other}}"]}""")
+            .Respond($$$"""{"PermissionSet":{"Name":"Admin","PermissionSetArn":"{{{PermissionSet}}}"}}""")
+            .Respond($$$"""{"PermissionSet":{"Name":"Admin","PermissionSetArn":"{{{other}}}"}}""");
+        var directory = new IdentityCenterDirectory(Sso(sso), StoreClient(new RecordingHandler()), Options, new ManualTimeProvider());
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => directory.ResolvePermissionSetArnAsync("Admin"));
+
+        Assert.Contains(PermissionSet, failure.Message);
+        Assert.Contains(other, failure.Message);
+    }
+
+    // ---- helpers ----
+
+    private SsoAdminClient Sso(RecordingHandler handler, ManualTimeProvider? time = null, Action<SsoAdminClientOptions>? configure = null) =>
+        Own(WireClients.SsoAdmin(handler, time, configure));
+
+    private IdentityStoreClient StoreClient(RecordingHandler handler, ManualTimeProvider? time = null) => Own(WireClients.IdentityStore(handler, time));
+
+    private T Own<T>(T client) where T : IDisposable
+    {
+        _clients.Add(client);
+        return client;
+    }
+
+    private IdentityCenterEntitlements Entitlements(
+        RecordingHandler sso, RecordingHandler store, ManualTimeProvider? time = null, Action<SsoAdminClientOptions>? configureSso = null) =>
+        new(Sso(sso, time, configureSso), StoreClient(store, time), Options);
+
+    private static string MembershipPage((string MembershipId, string GroupId) membership, string? nextToken)
+    {
+        var token = nextToken is null ? "null" : $"\"{nextToken}\"";
+        return $$$"""{"GroupMemberships":[{"IdentityStoreId":"{{{Store}}}","MembershipId":"{{{membership.MembershipId}}}","GroupId":"{{{membership.GroupId}}}","MemberId":{"UserId":"{{{User}}}"}}],"NextToken":{{{token}}}}""";
+    }
+
+    private static string AssignmentList(params (string Type, string Id)[] principals) => AssignmentList(null, principals);
+
+    private static string AssignmentList(string? nextToken, params (string Type, string Id)[] principals)
+    {
+        var items = principals.Select(p =>
+            $$"""{"AccountId":"{{Account}}","PermissionSetArn":"{{PermissionSet}}","PrincipalType":"{{p.Type}}","PrincipalId":"{{p.Id}}"}""");
+        var token = nextToken is null ? "" : $$""","NextToken":"{{nextToken}}" """.TrimEnd();
+        return $$"""{"AccountAssignments":[{{string.Join(",", items)}}]{{token}}}""";
+    }
+
+    private static string AssignmentStatus(string member, string status, string? failureReason = null)
+    {
+        var reason = failureReason is null ? "" : $",\"FailureReason\":\"{failureReason}\"";
+        return $$$"""{"{{{member}}}":{"Status":"{{{status}}}","RequestId":"{{{OperationId}}}","TargetId":"{{{Account}}}","TargetType":"AWS_ACCOUNT","PermissionSetArn":"{{{PermissionSet}}}","PrincipalType":"USER","PrincipalId":"{{{User}}}"{{{reason}}}}}""";
+    }
+}
