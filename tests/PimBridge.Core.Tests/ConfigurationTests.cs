@@ -1,0 +1,146 @@
+using Microsoft.Extensions.Configuration;
+using PimBridge.Core.Configuration;
+
+namespace PimBridge.Core.Tests;
+
+public sealed class ConfigurationTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("pimbridge-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private const string Valid = """
+        {
+          "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1" },
+          "Mappings": [
+            { "Name": "prod-admin", "EntraGroupId": "11111111-1111-1111-1111-111111111111", "MaxDuration": "4h",
+              "AccountAssignments": { "PermissionSet": "AdministratorAccess", "Accounts": [ "111122223333", "444455556666" ] } },
+            { "Name": "platform", "EntraGroupId": "22222222-2222-2222-2222-222222222222", "Access": "Owner", "FenceSessions": false,
+              "IdentityCenterGroup": { "DisplayName": "Platform Engineers" } }
+          ],
+          "Fences": { "CutoffMargin": "PT30M" }
+        }
+        """;
+
+    private string Write(string json)
+    {
+        var path = Path.Combine(_dir, $"{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Fact]
+    public void A_valid_file_loads_with_typed_values_and_defaults()
+    {
+        var settings = PimBridgeConfiguration.Load(Write(Valid), useEnvironment: false);
+
+        Assert.Equal(2, settings.Mappings.Count);
+        var admin = settings.Mappings[0];
+        Assert.Equal(TimeSpan.FromHours(4), admin.MaxDuration);
+        Assert.Equal(PimAccess.Member, admin.Access);
+        Assert.True(admin.FenceSessions);
+        Assert.Equal(["111122223333", "444455556666"], admin.Accounts);
+        Assert.Equal(PimAccess.Owner, settings.Mappings[1].Access);
+        Assert.Equal("Platform Engineers", settings.Mappings[1].IdentityCenterGroup);
+        Assert.False(settings.Mappings[1].FenceSessions);
+        Assert.Equal(TimeSpan.FromMinutes(30), settings.Fences.CutoffMargin);
+        Assert.Equal(TimeSpan.FromMinutes(15), settings.Fences.UntilMargin);
+    }
+
+    [Fact]
+    public void Environment_variables_override_the_file()
+    {
+        var overrides = new ConfigurationBuilder()
+            .AddJsonFile(Write(Valid))
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Mappings:0:MaxDuration"] = "90m", ["Fences:UntilMargin"] = "0s" })
+            .Build();
+
+        var settings = PimBridgeConfiguration.Bind(overrides);
+
+        Assert.Equal(TimeSpan.FromMinutes(90), settings.Mappings[0].MaxDuration);
+        Assert.Equal(TimeSpan.Zero, settings.Fences.UntilMargin);
+    }
+
+    [Fact]
+    public void Environment_variable_names_follow_the_PIMBRIDGE_prefix_convention()
+    {
+        var path = Write(Valid);
+        Environment.SetEnvironmentVariable("PIMBRIDGE_Mappings__0__MaxDuration", "2h");
+        try
+        {
+            Assert.Equal(TimeSpan.FromHours(2), PimBridgeConfiguration.Load(path).Mappings[0].MaxDuration);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PIMBRIDGE_Mappings__0__MaxDuration", null);
+        }
+    }
+
+    [Theory]
+    [InlineData("\"EntraGroupId\": \"11111111-1111-1111-1111-111111111111\"", "\"EntraGroupId\": \"ops\"", "Mappings[0].EntraGroupId: 'ops' is not an Entra object id")]
+    [InlineData("\"111122223333\", ", "\"1234\", ", "Mappings[0].AccountAssignments.Accounts[0]: '1234' is not an AWS account id; use the 12-digit id")]
+    [InlineData("\"MaxDuration\": \"4h\"", "\"MaxDuration\": \"forever\"", "Mappings[0].MaxDuration: 'forever' is not a positive duration")]
+    [InlineData("\"Access\": \"Owner\"", "\"Access\": \"admin\"", "Mappings[1].Access: 'admin' must be 'member' or 'owner'")]
+    [InlineData("\"Name\": \"platform\"", "\"Name\": \"prod-admin\"", "Mappings[1].Name: 'prod-admin' is used by another mapping")]
+    [InlineData("\"Region\": \"eu-west-1\"", "\"Region\": \"Ireland\"", "IdentityCenter.Region: 'Ireland' is not an AWS Region")]
+    [InlineData("\"PermissionSet\": \"AdministratorAccess\"", "\"PermissionSet\": \"Admin Access!\"", "Mappings[0].AccountAssignments.PermissionSet: 'Admin Access!' is neither")]
+    [InlineData("\"DisplayName\": \"Platform Engineers\"", "\"DisplayName\": \"Platform Engineers\", \"Id\": \"x\"", "Mappings[1].IdentityCenterGroup: set exactly one of Id and DisplayName")]
+    public void Each_problem_names_the_field_and_the_fix(string from, string to, string expected)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Write(Valid.Replace(from, to)), useEnvironment: false));
+
+        Assert.Contains(error.Problems, p => p.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_mapping_with_two_targets_or_none_is_refused()
+    {
+        var both = Valid.Replace("\"IdentityCenterGroup\": { \"DisplayName\": \"Platform Engineers\" }",
+            "\"IdentityCenterGroup\": { \"DisplayName\": \"P\" }, \"AccountAssignments\": { \"PermissionSet\": \"X\", \"Accounts\": [\"111122223333\"] }");
+        var none = System.Text.RegularExpressions.Regex.Replace(Valid, @",\s*""IdentityCenterGroup"": \{ ""DisplayName"": ""Platform Engineers"" \}", "");
+        Assert.NotEqual(Valid, none);
+
+        Assert.Contains(Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Write(both), false)).Problems, p => p.Contains("split it into two mappings"));
+        Assert.Contains(Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Write(none), false)).Problems, p => p.Contains("no target"));
+    }
+
+    [Fact]
+    public void All_problems_are_reported_at_once()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Write("""{"Mappings":[{"Name":"a b"}]}"""), false));
+
+        Assert.True(error.Problems.Count >= 5);
+        Assert.Contains("IdentityCenter.InstanceArn", error.Message);
+    }
+
+    [Fact]
+    public void Unknown_settings_and_wrong_types_are_errors_not_silently_ignored()
+    {
+        var typo = Valid.Replace("\"FenceSessions\": false", "\"FenceSesions\": false");
+        var wrongType = Valid.Replace("\"FenceSessions\": false", "\"FenceSessions\": \"sometimes\"");
+
+        Assert.Equal("Mappings.1.FenceSesions: PimBridge has no such setting; check the spelling (docs/engine.md lists every setting) or remove it.",
+            Assert.Single(Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Write(typo), false)).Problems));
+        Assert.Contains("Mappings:1:FenceSessions", Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Write(wrongType), false)).Message);
+    }
+
+    [Fact]
+    public void A_missing_file_or_broken_JSON_is_a_configuration_error()
+    {
+        Assert.Contains("does not exist", Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Path.Combine(_dir, "nope.json"))).Message);
+        Assert.Contains("not valid JSON", Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Write("{\"Mappings\": ["), false)).Message);
+    }
+
+    [Theory]
+    [InlineData("90s", 90)]
+    [InlineData("30m", 1800)]
+    [InlineData("8h", 28800)]
+    [InlineData("1d", 86400)]
+    [InlineData("PT2H30M", 9000)]
+    [InlineData("01:00:00", 3600)]
+    public void Durations_accept_the_documented_forms(string text, int seconds)
+    {
+        Assert.True(Duration.TryParse(text, out var value));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), value);
+    }
+}

@@ -1,0 +1,297 @@
+using static PimBridge.Core.Tests.EngineHarness;
+
+namespace PimBridge.Core.Tests;
+
+/// <summary>The grant lifecycle end to end on a virtual clock: activation, expiry, fence, lift, and the ways PIM changes its mind.</summary>
+public sealed class LifecycleScenarioTests
+{
+    private static Entitlement AliceAdmin(string account) => Entitlement.AccountAssignment("u-alice", Admin, account);
+
+    [Fact]
+    public async Task An_activation_becomes_account_assignments_on_the_next_tick()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(2));
+
+        var result = await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        var grant = Assert.Single(result.Plan.NewGrants);
+        Assert.Equal(h.Now + TimeSpan.FromHours(2), grant.End);
+        Assert.True(h.Aws.IsActive(AliceAdmin(Prod)));
+        Assert.True(h.Aws.IsActive(AliceAdmin(Staging)));
+        Assert.Equal(EntitlementStatus.Applied, (await h.Store.GetLedgerEntryAsync(AliceAdmin(Prod).Key))!.Status);
+        Assert.Null(await h.VerifyAuditAsync());
+    }
+
+    [Fact]
+    public async Task Expiry_removes_access_then_fences_live_sessions_until_they_cannot_be_alive()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(2));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        var sessionIssued = h.Now + TimeSpan.FromMinutes(30);
+
+        h.Advance(TimeSpan.FromHours(2));
+        var removedAt = h.Now;
+        await h.SettleAsync();
+
+        Assert.False(h.Aws.IsActive(AliceAdmin(Prod)));
+        Assert.False(h.Aws.IsActive(AliceAdmin(Staging)));
+        var fence = Assert.Single(await h.Store.ListFencesAsync(openOnly: true));
+        Assert.Equal(FenceState.Active, fence.State);
+        Assert.Equal([Prod, Staging], fence.Accounts);
+        Assert.Equal(removedAt + TimeSpan.FromMinutes(60), fence.Cutoff); // removal confirmed at a whole minute here
+        Assert.Equal(fence.Cutoff + TimeSpan.FromHours(4) + TimeSpan.FromMinutes(15), fence.Until);
+        Assert.True(h.Aws.Denies(Admin, "u-alice", Prod, sessionIssued));
+        Assert.False(h.Aws.Denies(Admin, "u-bob", Prod, sessionIssued));
+        var statement = Assert.Single(h.Aws.FenceStatements(Admin));
+        Assert.Equal("Deny", statement["Effect"]!.GetValue<string>());
+        Assert.Equal("*", statement["Action"]!.GetValue<string>());
+
+        h.Advance(fence.Until - h.Now - TimeSpan.FromMinutes(1));
+        await h.SettleAsync();
+        Assert.True(h.Aws.Denies(Admin, "u-alice", Prod, sessionIssued));
+
+        h.Advance(TimeSpan.FromMinutes(1));
+        await h.SettleAsync();
+        Assert.Empty(await h.Store.ListFencesAsync(openOnly: true));
+        Assert.Null(h.Aws.Policy(Admin)); // nothing else was in it, so the inline policy is gone
+        Assert.Null(await h.VerifyAuditAsync());
+    }
+
+    [Fact]
+    public async Task An_extension_in_PIM_moves_the_end_and_nothing_is_removed_at_the_old_end()
+    {
+        await using var h = await StartAsync();
+        var activation = h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        h.Extend(activation, TimeSpan.FromHours(2));
+        var result = await h.ReconcileAsync();
+        h.Advance(TimeSpan.FromHours(2));
+        await h.SettleAsync();
+
+        var change = Assert.Single(result.Plan.EndChanges);
+        Assert.True(change.IsExtension);
+        Assert.True(h.Aws.IsActive(AliceAdmin(Prod)));
+        h.Advance(TimeSpan.FromHours(1));
+        await h.SettleAsync();
+        Assert.False(h.Aws.IsActive(AliceAdmin(Prod)));
+    }
+
+    [Fact]
+    public async Task The_mapping_maxDuration_caps_what_PIM_allows()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(12));
+
+        var grant = Assert.Single((await h.ReconcileAsync()).Plan.NewGrants);
+
+        Assert.Equal(h.Now + TimeSpan.FromHours(8), grant.End);
+    }
+
+    [Fact]
+    public async Task Early_deactivation_ends_the_grant_now()
+    {
+        await using var h = await StartAsync();
+        var activation = h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(4));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        h.Advance(TimeSpan.FromMinutes(20));
+        h.Deactivate(activation);
+        var result = await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        var stop = Assert.Single(result.Plan.Stops);
+        Assert.Equal(EndReasons.Deactivated, stop.Reason);
+        Assert.False(h.Aws.IsActive(AliceAdmin(Prod)));
+        var grant = Assert.Single(await h.Store.ListGrantsAsync(activeOnly: false, "u-alice"));
+        Assert.Equal(h.Now, grant.EndedAt);
+        Assert.Single(await h.Store.ListFencesAsync(openOnly: true));
+    }
+
+    [Fact]
+    public async Task Reconciling_the_same_snapshot_twice_changes_nothing()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(2));
+        h.Activate("bob-entra", PlatformGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        var auditBefore = (await h.Store.GetAuditHeadAsync())!.Seq;
+
+        var again = await h.ReconcileAsync();
+
+        Assert.True(again.Plan.IsEmpty);
+        Assert.Equal(auditBefore, (await h.Store.GetAuditHeadAsync())!.Seq);
+    }
+
+    [Fact]
+    public async Task Overlapping_grants_keep_shared_access_until_the_last_one_ends()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));   // Admin in Prod and Staging
+        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(3)); // Admin in Prod too
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        h.Advance(TimeSpan.FromHours(1));
+        await h.SettleAsync();
+
+        Assert.True(h.Aws.IsActive(AliceAdmin(Prod)));     // still held by the audit grant
+        Assert.False(h.Aws.IsActive(AliceAdmin(Staging))); // held only by the ended grant
+        var fence = Assert.Single(await h.Store.ListFencesAsync(openOnly: true));
+        Assert.Equal([Staging], fence.Accounts); // never fence an account the user still holds
+        Assert.False(h.Aws.Denies(Admin, "u-alice", Prod, h.Now - TimeSpan.FromMinutes(5)));
+
+        h.Advance(TimeSpan.FromHours(2));
+        await h.SettleAsync();
+        Assert.False(h.Aws.IsActive(AliceAdmin(Prod)));
+    }
+
+    [Fact]
+    public async Task A_re_grant_during_a_fence_pulls_its_cutoff_back_so_new_sessions_work()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        h.Advance(TimeSpan.FromHours(1));
+        await h.SettleAsync();
+        var oldSession = h.Now - TimeSpan.FromMinutes(10);
+
+        h.Advance(TimeSpan.FromMinutes(10));
+        var regrantStart = h.Now;
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        var fence = Assert.Single(await h.Store.ListFencesAsync(openOnly: true));
+        Assert.Equal(regrantStart, fence.Cutoff);
+        Assert.True(h.Aws.IsActive(AliceAdmin(Prod)));
+        Assert.True(h.Aws.Denies(Admin, "u-alice", Prod, oldSession));
+        Assert.False(h.Aws.Denies(Admin, "u-alice", Prod, regrantStart + TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public async Task A_group_target_becomes_a_membership_and_its_removal_fences_every_assigned_permission_set()
+    {
+        await using var h = await StartAsync();
+        h.Activate("bob-entra", PlatformGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        Assert.True(h.Aws.IsActive(Entitlement.GroupMembership("u-bob", IdcPlatformGroup)));
+
+        h.Advance(TimeSpan.FromHours(1));
+        await h.SettleAsync();
+
+        Assert.False(h.Aws.IsActive(Entitlement.GroupMembership("u-bob", IdcPlatformGroup)));
+        var fences = await h.Store.ListFencesAsync(openOnly: true);
+        Assert.Equal(2, fences.Count);
+        Assert.Equal([Prod], fences.Single(f => f.PermissionSetArn == ReadOnly).Accounts);
+        Assert.Equal([Staging], fences.Single(f => f.PermissionSetArn == Admin).Accounts);
+        Assert.Equal(fences.Single(f => f.PermissionSetArn == ReadOnly).Cutoff + TimeSpan.FromHours(1) + TimeSpan.FromMinutes(15),
+            fences.Single(f => f.PermissionSetArn == ReadOnly).Until);
+    }
+
+    [Fact]
+    public async Task Customer_statements_in_the_inline_policy_survive_fencing_and_lifting()
+    {
+        await using var h = await StartAsync();
+        const string customer = """{"Version":"2012-10-17","Statement":[{"Sid":"DenyBilling","Effect":"Deny","Action":"aws-portal:*","Resource":"*"}]}""";
+        h.Aws.SetPolicy(Admin, customer);
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        h.Advance(TimeSpan.FromHours(1));
+        await h.SettleAsync();
+
+        Assert.Single(h.Aws.FenceStatements(Admin));
+        Assert.Equal(FencePolicy.CustomerStatements(customer).Select(s => s!.ToJsonString()),
+            FencePolicy.CustomerStatements(h.Aws.Policy(Admin)).Select(s => s!.ToJsonString()));
+
+        h.Advance(TimeSpan.FromHours(7));
+        await h.SettleAsync();
+        Assert.True(FencePolicy.AreEquivalent(customer, h.Aws.Policy(Admin)));
+    }
+
+    [Fact]
+    public async Task Fences_due_in_the_same_tick_share_one_policy_write()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        h.Activate("bob-entra", OpsGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        var writesBefore = h.Aws.ProvisionCount;
+
+        h.Advance(TimeSpan.FromHours(1));
+        await h.SettleAsync();
+
+        Assert.Equal(1, h.Aws.ProvisionCount - writesBefore);
+        var statement = Assert.Single(h.Aws.FenceStatements(Admin)); // same cutoff and accounts: one statement for both users
+        Assert.Equal(2, statement["Condition"]!["StringEquals"]!["identitystore:userId"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Permanent_assignments_count_only_when_the_mapping_says_so()
+    {
+        await using var without = await StartAsync();
+        without.Activate("alice-entra", OpsGroup, TimeSpan.Zero, permanent: true);
+        Assert.Empty((await without.ReconcileAsync()).Plan.NewGrants);
+
+        await using var with = await StartAsync(o => o.Mappings[0].IncludePermanent = true);
+        with.Activate("alice-entra", OpsGroup, TimeSpan.Zero, permanent: true);
+        var grant = Assert.Single((await with.ReconcileAsync()).Plan.NewGrants);
+        Assert.Equal(with.Now + TimeSpan.FromHours(8), grant.End); // maxDuration still caps it
+    }
+
+    [Fact]
+    public async Task Owner_access_does_not_match_a_member_mapping()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1), PimAccess.Owner);
+
+        Assert.True((await h.ReconcileAsync()).Plan.IsEmpty);
+    }
+
+    [Fact]
+    public async Task A_user_without_an_Identity_Center_counterpart_raises_one_alert_and_an_audit_entry()
+    {
+        await using var h = await StartAsync();
+        h.Activate("carol-entra", OpsGroup, TimeSpan.FromHours(1));
+
+        await h.ReconcileAsync();
+        await h.ReconcileAsync();
+
+        var alert = Assert.Single(await h.Store.ListAlertsAsync(null));
+        Assert.Equal("unmapped-user", alert.Kind);
+        Assert.Contains("carol-entra@contoso.com", alert.Message);
+        Assert.Empty(h.Aws.ActiveKeys);
+        var audit = new List<AuditEntry>();
+        await foreach (var entry in h.Store.ReadAuditAsync()) audit.Add(entry);
+        Assert.Contains(audit, e => e.Kind == "grant.unmapped-user" && e.Subject == "carol-entra");
+    }
+
+    [Fact]
+    public async Task Emergency_revoke_ends_every_grant_of_the_user_and_fences()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(4));
+        h.Activate("alice-entra", PlatformGroup, TimeSpan.FromHours(4));
+        h.Activate("bob-entra", OpsGroup, TimeSpan.FromHours(4));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        var revoked = await h.Enforcer.RevokeUserAsync("alice@example.com", "laptop stolen");
+        await h.SettleAsync();
+
+        Assert.Equal(2, revoked.Count);
+        Assert.DoesNotContain(h.Aws.ActiveKeys, k => k.Contains("u-alice"));
+        Assert.Contains(h.Aws.ActiveKeys, k => k.Contains("u-bob"));
+        Assert.Contains(await h.Store.ListGrantsAsync(false, "u-alice"), g => g.EndReason == "revoked: laptop stolen");
+        Assert.NotEmpty(await h.Store.ListFencesAsync(openOnly: true));
+    }
+}

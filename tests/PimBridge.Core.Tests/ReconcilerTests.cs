@@ -1,0 +1,87 @@
+using PimBridge.Core.Configuration;
+
+namespace PimBridge.Core.Tests;
+
+/// <summary>The pure reconcile decision, without a store or a clock.</summary>
+public sealed class ReconcilerTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 7, 1, 12, 0, 0, TimeSpan.Zero);
+    private const string Group = "11111111-1111-1111-1111-111111111111";
+    private static readonly ResolvedMapping Mapping = new(
+        new MappingRule("m", Group, PimAccess.Member, null, "ps", ["111111111111"], TimeSpan.FromHours(8), false, true), null, "arn:ps");
+    private static readonly EntraPrincipal Alice = new("alice-entra", "alice@contoso.com");
+    private static readonly Dictionary<string, IdentityCenterUser?> Users = new() { ["alice-entra"] = new IdentityCenterUser("u-alice", "alice") };
+
+    private static Activation Act(string id, DateTimeOffset start, DateTimeOffset? end) => new(id, Alice, Group, PimAccess.Member, start, end);
+
+    private static PimSnapshot Snapshot(params Activation[] activations) => new([Group], activations);
+
+    [Fact]
+    public void Overlapping_activations_of_one_slot_make_one_grant_spanning_both()
+    {
+        var plan = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1)), Act("a2", Now.AddMinutes(-10), Now.AddHours(3))), [Mapping], [], Users, Now);
+
+        var grant = Assert.Single(plan.NewGrants);
+        Assert.Equal(Now.AddHours(-1), grant.Start);
+        Assert.Equal(Now.AddHours(3), grant.End);
+        Assert.Equal("a2", grant.ActivationId);
+        Assert.Equal(["aa|u-alice|arn:ps|111111111111"], grant.EntitlementKeys);
+    }
+
+    [Fact]
+    public void Ended_and_future_activations_and_other_groups_are_ignored()
+    {
+        var other = new Activation("a3", Alice, "99999999-9999-9999-9999-999999999999", PimAccess.Member, Now.AddHours(-1), Now.AddHours(1));
+
+        var plan = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-2), Now), Act("a2", Now.AddMinutes(5), Now.AddHours(1)), other), [Mapping], [], Users, Now);
+
+        Assert.True(plan.IsEmpty);
+    }
+
+    [Fact]
+    public void Applying_a_plan_makes_the_next_plan_empty_and_a_moved_end_a_change()
+    {
+        var snapshot = Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1)));
+        var grant = Assert.Single(Reconciler.Plan(snapshot, [Mapping], [], Users, Now).NewGrants);
+
+        Assert.True(Reconciler.Plan(snapshot, [Mapping], [grant], Users, Now).IsEmpty);
+
+        var extended = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(2))), [Mapping], [grant], Users, Now);
+        Assert.Equal(Now.AddHours(2), Assert.Single(extended.EndChanges).NewEnd);
+    }
+
+    [Fact]
+    public void A_grant_whose_activation_vanished_stops_as_deactivated_and_one_past_its_end_as_expired()
+    {
+        var grant = Assert.Single(Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now).NewGrants);
+
+        Assert.Equal(EndReasons.Deactivated, Assert.Single(Reconciler.Plan(Snapshot(), [Mapping], [grant], Users, Now).Stops).Reason);
+        Assert.Equal(EndReasons.Expired, Assert.Single(Reconciler.Plan(Snapshot(), [Mapping], [grant], Users, Now.AddHours(2)).Stops).Reason);
+    }
+
+    [Fact]
+    public void Grants_of_groups_outside_the_snapshot_are_left_alone()
+    {
+        var grant = Assert.Single(Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now).NewGrants);
+
+        Assert.True(Reconciler.Plan(new PimSnapshot(["99999999-9999-9999-9999-999999999999"], []), [Mapping], [grant], Users, Now).IsEmpty);
+    }
+
+    [Fact]
+    public void A_principal_without_a_user_is_reported_not_granted()
+    {
+        var plan = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], new Dictionary<string, IdentityCenterUser?> { ["alice-entra"] = null }, Now);
+
+        Assert.Empty(plan.NewGrants);
+        Assert.Equal("alice-entra", Assert.Single(plan.Unmapped).Principal.Id);
+    }
+
+    [Fact]
+    public void The_grant_id_is_deterministic_for_the_same_slot_and_start()
+    {
+        var a = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now).NewGrants[0];
+        var b = Reconciler.Plan(Snapshot(Act("other-id", Now.AddHours(-1), Now.AddHours(5))), [Mapping], [], Users, Now).NewGrants[0];
+
+        Assert.Equal(a.Id, b.Id);
+    }
+}

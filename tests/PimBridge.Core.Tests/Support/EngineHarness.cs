@@ -1,0 +1,125 @@
+using PimBridge.Core.Configuration;
+using PimBridge.Store.Sqlite;
+using PimBridge.Testing;
+
+namespace PimBridge.Core.Tests;
+
+/// <summary>
+/// A whole PimBridge on a virtual clock: PIM's activations (the source of truth), the real engine over a real SQLite
+/// store, and a simulated Identity Center. Nothing waits: time moves only by <see cref="Advance"/>.
+/// </summary>
+public sealed class EngineHarness : IAsyncDisposable
+{
+    public const string Admin = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
+    public const string ReadOnly = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-readonly00000000";
+    public const string Prod = "111111111111";
+    public const string Staging = "222222222222";
+    public const string OpsGroup = "11111111-1111-1111-1111-111111111111";
+    public const string AuditGroup = "22222222-2222-2222-2222-222222222222";
+    public const string PlatformGroup = "33333333-3333-3333-3333-333333333333";
+    public const string IdcPlatformGroup = "9067aaaa-0000-4000-8000-000000000001";
+
+    private readonly Dictionary<string, Activation> _activations = new(StringComparer.Ordinal);
+    private readonly SqliteStateStore _sqlite;
+
+    private EngineHarness(SqliteStateStore sqlite, PimBridgeSettings settings, IReadOnlyList<ResolvedMapping> mappings)
+    {
+        _sqlite = sqlite;
+        Settings = settings;
+        Mappings = mappings;
+        Restart();
+    }
+
+    public ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero));
+    public SimulatedIdentityCenter Aws { get; } = NewIdentityCenter();
+    public IStateStore Store => _sqlite;
+    public PimBridgeSettings Settings { get; }
+    public IReadOnlyList<ResolvedMapping> Mappings { get; }
+    public Enforcer Enforcer { get; private set; } = null!;
+
+    /// <summary>The current process's view of the store, to schedule crashes around commits.</summary>
+    public CrashableStore ProcessStore { get; private set; } = null!;
+    public DateTimeOffset Now => Clock.GetUtcNow();
+
+    /// <summary>
+    /// Mappings: "ops-admin" (Ops group → Admin in Prod and Staging, 8h cap), "audit-admin" (Audit group → Admin in
+    /// Prod, so it overlaps ops-admin there), and "platform" (Platform group → an Identity Center group assigned
+    /// ReadOnly in Prod and Admin in Staging).
+    /// </summary>
+    public static async Task<EngineHarness> StartAsync(Action<PimBridgeOptions>? configure = null)
+    {
+        var options = new PimBridgeOptions
+        {
+            IdentityCenter = new() { InstanceArn = "arn:aws:sso:::instance/ssoins-0123456789abcdef", IdentityStoreId = "d-1234567890", Region = "eu-west-1" },
+            Mappings =
+            [
+                new() { Name = "ops-admin", EntraGroupId = OpsGroup, MaxDuration = "8h", AccountAssignments = new() { PermissionSet = "Admin", Accounts = [Prod, Staging] } },
+                new() { Name = "audit-admin", EntraGroupId = AuditGroup, AccountAssignments = new() { PermissionSet = Admin, Accounts = [Prod] } },
+                new() { Name = "platform", EntraGroupId = PlatformGroup, IdentityCenterGroup = new() { Id = IdcPlatformGroup } },
+            ],
+        };
+        configure?.Invoke(options);
+        var settings = PimBridgeConfiguration.Validate(options);
+        var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, NewIdentityCenter());
+        return new EngineHarness(await SqliteStateStore.OpenAsync(":memory:"), settings, mappings);
+    }
+
+    private static SimulatedIdentityCenter NewIdentityCenter()
+    {
+        var aws = new SimulatedIdentityCenter();
+        aws.PermissionSetsByName["Admin"] = Admin;
+        aws.SessionDurations[Admin] = TimeSpan.FromHours(4);
+        aws.SessionDurations[ReadOnly] = TimeSpan.FromHours(1);
+        aws.GroupAssignments[IdcPlatformGroup] = [new(ReadOnly, Prod), new(Admin, Staging)];
+        foreach (var (entra, idc, name) in new[] { ("alice-entra", "u-alice", "alice@example.com"), ("bob-entra", "u-bob", "bob@example.com") })
+            aws.Users[entra] = new IdentityCenterUser(idc, name);
+        return aws;
+    }
+
+    /// <summary>A new process: a fresh enforcer over the same durable store, after whatever crash happened.</summary>
+    public void Restart()
+    {
+        Aws.Crashed = false;
+        ProcessStore = new CrashableStore(_sqlite, Aws);
+        Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Aws, Aws, Aws, Aws),
+            Mappings, Settings.Fences, Settings.Enforcer, Clock);
+    }
+
+    public void Advance(TimeSpan by) => Clock.Advance(by);
+
+    public string Activate(string principal, string group, TimeSpan duration, PimAccess access = PimAccess.Member, bool permanent = false)
+    {
+        var id = $"act-{_activations.Count + 1}";
+        _activations[id] = new Activation(id, new EntraPrincipal(principal, $"{principal}@contoso.com"), group, access, Now, permanent ? null : Now + duration, permanent);
+        return id;
+    }
+
+    public IReadOnlyList<string> ActivationIds => _activations.Keys.ToList();
+
+    public void Extend(string activationId, TimeSpan by) =>
+        _activations[activationId] = _activations[activationId] with { End = _activations[activationId].End + by };
+
+    public void Deactivate(string activationId) => _activations.Remove(activationId);
+
+    /// <summary>PIM's view of every mapped group, minus activations PIM itself no longer lists (ended ones).</summary>
+    public PimSnapshot Snapshot() => new(
+        Mappings.Select(m => m.Rule.EntraGroupId).Distinct().ToList(),
+        _activations.Values.Where(a => a.End is null || a.End > Now).ToList());
+
+    public Task<ReconcileResult> ReconcileAsync() => Enforcer.ReconcileAsync(Snapshot());
+
+    public Task<TickResult> TickAsync() => Enforcer.TickAsync();
+
+    /// <summary>Ticks until nothing is left to do now (bounded), as the service loop would.</summary>
+    public async Task SettleAsync()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            if ((await TickAsync()).DidNothing) return;
+        }
+    }
+
+    public async Task<AuditBreak?> VerifyAuditAsync() => await AuditChain.VerifyAsync(Store.ReadAuditAsync());
+
+    public async ValueTask DisposeAsync() => await _sqlite.DisposeAsync();
+}

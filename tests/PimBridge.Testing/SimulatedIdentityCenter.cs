@@ -1,0 +1,143 @@
+using System.Text.Json.Nodes;
+
+using PimBridge.Core;
+
+namespace PimBridge.Testing;
+
+/// <summary>Thrown where a simulated process dies: nothing after this point runs, in that process.</summary>
+public sealed class SimulatedCrash(string where) : Exception($"simulated crash {where}");
+
+/// <summary>An AWS-shaped failure the engine must survive (throttling, conflicts).</summary>
+public sealed class SimulatedAwsFault(string code) : Exception($"{code}: simulated AWS fault")
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>
+/// IAM Identity Center as the engine's ports see it, in memory: memberships, assignments, inline policies,
+/// provisioning, group assignments and session durations, plus users for identity mapping. Faults and crashes can be
+/// scheduled per operation. It keeps a log of writes so tests can assert what was done and in which order.
+/// </summary>
+public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSetPolicies, IIdentityCenterDirectory, IUserMapping
+{
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _policies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _provisioned = new(StringComparer.Ordinal);
+    private readonly Queue<(string Operation, Func<Exception> Fault, bool AfterEffect)> _faults = new();
+
+    public Dictionary<string, IdentityCenterUser> Users { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, List<PermissionSetAccount>> GroupAssignments { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, TimeSpan> SessionDurations { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> PermissionSetsByName { get; } = new(StringComparer.Ordinal);
+    public List<string> Writes { get; } = [];
+
+    /// <summary>Set by a scheduled crash; a <see cref="CrashableStore"/> then refuses everything until restart.</summary>
+    public bool Crashed { get; set; }
+
+    public int ProvisionCount { get; private set; }
+
+    public bool IsActive(Entitlement entitlement) { lock (_gate) return _active.Contains(entitlement.Key); }
+
+    public IReadOnlyCollection<string> ActiveKeys { get { lock (_gate) return _active.ToList(); } }
+
+    public string? Policy(string permissionSetArn) { lock (_gate) return _policies.GetValueOrDefault(permissionSetArn); }
+
+    /// <summary>The policy as it has reached the roles (written and provisioned).</summary>
+    public string? ProvisionedPolicy(string permissionSetArn) { lock (_gate) return _provisioned.GetValueOrDefault(permissionSetArn); }
+
+    public void SetPolicy(string permissionSetArn, string? policy)
+    {
+        lock (_gate)
+        {
+            if (policy is null) _policies.Remove(permissionSetArn); else _policies[permissionSetArn] = policy;
+            if (policy is null) _provisioned.Remove(permissionSetArn); else _provisioned[permissionSetArn] = policy;
+        }
+    }
+
+    /// <summary>The next call of <paramref name="operation"/> (Grant, Revoke, GetPolicy, WritePolicy) fails before any effect.</summary>
+    public void FailNext(string operation, Func<Exception> fault) { lock (_gate) _faults.Enqueue((operation, fault, false)); }
+
+    /// <summary>The next call of <paramref name="operation"/> dies: before its effect, or after it (and before it returns).</summary>
+    public void CrashNext(string operation, bool afterEffect)
+    {
+        lock (_gate) _faults.Enqueue((operation, () => { Crashed = true; return new SimulatedCrash($"{(afterEffect ? "after" : "before")} {operation}"); }, afterEffect));
+    }
+
+    public void ClearFaults() { lock (_gate) _faults.Clear(); }
+
+    public Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default) => Task.FromResult(IsActive(entitlement));
+
+    public Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
+        Act("Grant", () => { _active.Add(entitlement.Key); Writes.Add($"grant {entitlement.Key}"); });
+
+    public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
+        Act("Revoke", () => { _active.Remove(entitlement.Key); Writes.Add($"revoke {entitlement.Key}"); });
+
+    public async Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default)
+    {
+        await Act("GetPolicy", () => { }).ConfigureAwait(false);
+        return Policy(permissionSetArn);
+    }
+
+    public Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default) =>
+        Act("WritePolicy", () =>
+        {
+            if (policy is null) _policies.Remove(permissionSetArn); else _policies[permissionSetArn] = policy;
+            if (policy is null) _provisioned.Remove(permissionSetArn); else _provisioned[permissionSetArn] = policy;
+            ProvisionCount++;
+            Writes.Add($"policy {permissionSetArn}");
+        });
+
+    public Task<IReadOnlyList<PermissionSetAccount>> GetGroupAssignmentsAsync(string groupId, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<PermissionSetAccount>>(GroupAssignments.GetValueOrDefault(groupId) ?? []);
+
+    public Task<TimeSpan> GetSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+        Task.FromResult(SessionDurations.GetValueOrDefault(permissionSetArn, TimeSpan.FromHours(1)));
+
+    public Task<string> ResolvePermissionSetArnAsync(string nameOrArn, CancellationToken cancellationToken = default) =>
+        Task.FromResult(nameOrArn.StartsWith("arn:", StringComparison.Ordinal) ? nameOrArn
+            : PermissionSetsByName.TryGetValue(nameOrArn, out var arn) ? arn : throw new InvalidOperationException($"no permission set named {nameOrArn}"));
+
+    public Task<string> ResolveGroupIdAsync(string idOrDisplayName, CancellationToken cancellationToken = default) => Task.FromResult(idOrDisplayName);
+
+    public Task<IdentityCenterUser?> FindAsync(EntraPrincipal principal, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Users.GetValueOrDefault(principal.Id));
+
+    /// <summary>The fence statements (ours) in a permission set's provisioned policy.</summary>
+    public IReadOnlyList<JsonObject> FenceStatements(string permissionSetArn)
+    {
+        var policy = ProvisionedPolicy(permissionSetArn);
+        if (policy is null) return [];
+        return ((JsonArray)JsonNode.Parse(policy)!["Statement"]!).OfType<JsonObject>()
+            .Where(s => s["Sid"]?.GetValue<string>().StartsWith(FencePolicy.SidPrefix, StringComparison.Ordinal) == true).ToList();
+    }
+
+    /// <summary>Whether a provisioned fence denies tokens of <paramref name="userId"/> in <paramref name="account"/> issued at <paramref name="issuedAt"/>.</summary>
+    public bool Denies(string permissionSetArn, string userId, string account, DateTimeOffset issuedAt) =>
+        FenceStatements(permissionSetArn).Any(s =>
+        {
+            var condition = s["Condition"]!;
+            return Values(condition["StringEquals"]!["identitystore:userId"]!).Contains(userId)
+                && Values(condition["StringEquals"]!["aws:PrincipalAccount"]!).Contains(account)
+                && issuedAt < DateTimeOffset.Parse(condition["DateLessThan"]!["aws:TokenIssueTime"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        });
+
+    private static IReadOnlyList<string> Values(JsonNode node) =>
+        node is JsonArray array ? array.Select(v => v!.GetValue<string>()).ToList() : [node.GetValue<string>()];
+
+    private Task Act(string operation, Action effect)
+    {
+        (string Operation, Func<Exception> Fault, bool AfterEffect)? fault = null;
+        lock (_gate)
+        {
+            if (_faults.TryPeek(out var next) && next.Operation == operation)
+                fault = _faults.Dequeue();
+        }
+
+        if (fault is { AfterEffect: false } before) throw before.Fault();
+        lock (_gate) effect();
+        if (fault is { AfterEffect: true } after) throw after.Fault();
+        return Task.CompletedTask;
+    }
+}
