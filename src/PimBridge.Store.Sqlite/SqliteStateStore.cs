@@ -219,6 +219,12 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     // ----------------------------------------------------------------------------------------------------------------
 
     // Every record query selects `json, version` first.
+    private static ActiveGrant ReadActiveGrant(SqliteDataReader r) => new(
+        r.GetString(0),
+        new GrantSlot(r.GetString(1), r.GetString(2), r.GetString(3), Enum.Parse<PimAccess>(r.GetString(4))),
+        FromTicks(r.GetInt64(5)),
+        r.IsDBNull(6) ? null : FromTicks(r.GetInt64(6)));
+
     private static Grant ReadGrant(SqliteDataReader r) => StateJson.DeserializeGrant(r.GetString(0)) with { Version = r.GetInt64(1) };
     private static LedgerEntry ReadLedgerEntry(SqliteDataReader r) => StateJson.DeserializeLedgerEntry(r.GetString(0)) with { Version = r.GetInt64(1) };
     private static Intent ReadIntent(SqliteDataReader r) => StateJson.DeserializeIntent(r.GetString(0)) with { Version = r.GetInt64(1) };
@@ -235,6 +241,8 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         r.GetString(7));
 
     private static long Ticks(DateTimeOffset value) => value.UtcTicks;
+
+    private static DateTimeOffset FromTicks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
 
     private static long? DueAt(Grant g) => g.State == GrantState.Active && g.End is { } end ? Ticks(end) : null;
     private static long? DueAt(Intent i) => i.State == IntentState.Pending ? Ticks(i.NextAttemptAt) : null;
@@ -254,7 +262,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
 
         public const string GrantById = "SELECT json, version FROM grants WHERE id = @id";
         public const string ActiveGrantsForGroups =
-            "SELECT json, version FROM grants WHERE group_id IN (SELECT value FROM json_each(@groups)) AND state = 'Active' ORDER BY start_at, id";
+            "SELECT id, mapping, principal_id, group_id, access, start_at, due_at FROM grants WHERE group_id IN (SELECT value FROM json_each(@groups)) AND state = 'Active'";
         public const string DueGrants =
             "SELECT json, version FROM grants WHERE due_at IS NOT NULL AND due_at <= @now ORDER BY due_at, id LIMIT @limit";
         public const string AllGrants = "SELECT json, version FROM grants ORDER BY start_at, id";
@@ -300,11 +308,11 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     public Task<Grant?> GetGrantAsync(string id, CancellationToken cancellationToken = default) =>
         QuerySingleAsync(Sql.GrantById, ReadGrant, cancellationToken, ("@id", id));
 
-    public async Task<IReadOnlyList<Grant>> GetActiveGrantsForGroupsAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<ActiveGrant>> GetActiveGrantsForGroupsAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(groupIds);
         if (groupIds.Count == 0) return [];
-        return await QueryAsync(Sql.ActiveGrantsForGroups, ReadGrant, cancellationToken, ("@groups", JsonArray(groupIds))).ConfigureAwait(false);
+        return await QueryAsync(Sql.ActiveGrantsForGroups, ReadActiveGrant, cancellationToken, ("@groups", JsonArray(groupIds))).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<Grant>> GetDueGrantsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
@@ -413,7 +421,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         public string KeyParameter { get; }
     }
 
-    private static readonly RecordTable GrantTable = new(nameof(Grant), "grants", "id", "group_id", "user_id_ci", "user_name_ci", "state", "start_at", "due_at");
+    private static readonly RecordTable GrantTable = new(nameof(Grant), "grants", "id", "group_id", "user_id_ci", "user_name_ci", "state", "start_at", "due_at", "mapping", "principal_id", "access");
     private static readonly RecordTable LedgerTable = new(nameof(LedgerEntry), "ledger", "key", "user_id");
     private static readonly RecordTable IntentTable = new(nameof(Intent), "intents", "id", "kind", "subject", "state", "created_at", "due_at");
     private static readonly RecordTable FenceTable = new(nameof(SessionFence), "fences", "id", "permission_set_arn", "state", "is_open", "created_at", "due_at");
@@ -432,7 +440,8 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         foreach (var g in change.Grants)
         {
             Save(connection, transaction, GrantTable, g.Id, g.Version, StateJson.Serialize(g with { Version = g.Version + 1 }),
-                g.GroupId, Fold(g.User.UserId), Fold(g.User.UserName), g.State.ToString(), Ticks(g.Start), DueAt(g));
+                g.GroupId, Fold(g.User.UserId), Fold(g.User.UserName), g.State.ToString(), Ticks(g.Start), DueAt(g),
+                g.Mapping, g.Principal.Id, g.Access.ToString());
         }
 
         foreach (var e in change.Ledger)

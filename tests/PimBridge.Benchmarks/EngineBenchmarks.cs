@@ -25,7 +25,7 @@ public class EngineBenchmarks
     private Enforcer _enforcer = null!;
     private PimSnapshot _snapshot = null!;
     private IReadOnlyList<ResolvedMapping> _mappings = null!;
-    private IReadOnlyList<Grant> _activeGrants = null!;
+    private IReadOnlyList<ActiveGrant> _activeGrants = null!;
     private Dictionary<string, IdentityCenterUser?> _users = null!;
     private DateTimeOffset _now;
 
@@ -63,7 +63,7 @@ public class EngineBenchmarks
 
     /// <summary>The reconcile decision alone: 10,000 activations against 10,000 active grants, nothing to change.</summary>
     [Benchmark]
-    public ReconcilePlan PlanUnchanged() => Reconciler.Plan(_snapshot, _mappings, _activeGrants, _users, _now);
+    public ReconcilePlan PlanUnchanged() => Reconciler.Plan(Reconciler.Windows(_snapshot, _mappings, _now), _mappings, _activeGrants, _users, _now);
 
     /// <summary>A whole reconcile of the group: read its 10,000 active grants from the store, plan, find nothing to do.</summary>
     [Benchmark]

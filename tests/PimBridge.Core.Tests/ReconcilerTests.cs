@@ -16,10 +16,16 @@ public sealed class ReconcilerTests
 
     private static PimSnapshot Snapshot(params Activation[] activations) => new([Group], activations);
 
+    private static ActiveGrant Active(Grant g) => new(g.Id, g.Slot, g.Start, g.End);
+
+    private static ReconcilePlan Plan(PimSnapshot snapshot, IReadOnlyList<ResolvedMapping> mappings, IEnumerable<Grant> active,
+        IReadOnlyDictionary<string, IdentityCenterUser?> users, DateTimeOffset now) =>
+        Reconciler.Plan(Reconciler.Windows(snapshot, mappings, now), mappings, active.Select(Active).ToList(), users, now);
+
     [Fact]
     public void Overlapping_activations_of_one_slot_make_one_grant_spanning_both()
     {
-        var plan = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1)), Act("a2", Now.AddMinutes(-10), Now.AddHours(3))), [Mapping], [], Users, Now);
+        var plan = Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1)), Act("a2", Now.AddMinutes(-10), Now.AddHours(3))), [Mapping], [], Users, Now);
 
         var grant = Assert.Single(plan.NewGrants);
         Assert.Equal(Now.AddHours(-1), grant.Start);
@@ -33,7 +39,7 @@ public sealed class ReconcilerTests
     {
         var other = new Activation("a3", Alice, "99999999-9999-9999-9999-999999999999", PimAccess.Member, Now.AddHours(-1), Now.AddHours(1));
 
-        var plan = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-2), Now), Act("a2", Now.AddMinutes(5), Now.AddHours(1)), other), [Mapping], [], Users, Now);
+        var plan = Plan(Snapshot(Act("a1", Now.AddHours(-2), Now), Act("a2", Now.AddMinutes(5), Now.AddHours(1)), other), [Mapping], [], Users, Now);
 
         Assert.True(plan.IsEmpty);
     }
@@ -42,35 +48,35 @@ public sealed class ReconcilerTests
     public void Applying_a_plan_makes_the_next_plan_empty_and_a_moved_end_a_change()
     {
         var snapshot = Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1)));
-        var grant = Assert.Single(Reconciler.Plan(snapshot, [Mapping], [], Users, Now).NewGrants);
+        var grant = Assert.Single(Plan(snapshot, [Mapping], [], Users, Now).NewGrants);
 
-        Assert.True(Reconciler.Plan(snapshot, [Mapping], [grant], Users, Now).IsEmpty);
+        Assert.True(Plan(snapshot, [Mapping], [grant], Users, Now).IsEmpty);
 
-        var extended = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(2))), [Mapping], [grant], Users, Now);
+        var extended = Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(2))), [Mapping], [grant], Users, Now);
         Assert.Equal(Now.AddHours(2), Assert.Single(extended.EndChanges).NewEnd);
     }
 
     [Fact]
     public void A_grant_whose_activation_vanished_stops_as_deactivated_and_one_past_its_end_as_expired()
     {
-        var grant = Assert.Single(Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now).NewGrants);
+        var grant = Assert.Single(Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now).NewGrants);
 
-        Assert.Equal(EndReasons.Deactivated, Assert.Single(Reconciler.Plan(Snapshot(), [Mapping], [grant], Users, Now).Stops).Reason);
-        Assert.Equal(EndReasons.Expired, Assert.Single(Reconciler.Plan(Snapshot(), [Mapping], [grant], Users, Now.AddHours(2)).Stops).Reason);
+        Assert.Equal(EndReasons.Deactivated, Assert.Single(Plan(Snapshot(), [Mapping], [grant], Users, Now).Stops).Reason);
+        Assert.Equal(EndReasons.Expired, Assert.Single(Plan(Snapshot(), [Mapping], [grant], Users, Now.AddHours(2)).Stops).Reason);
     }
 
     [Fact]
     public void Grants_of_groups_outside_the_snapshot_are_left_alone()
     {
-        var grant = Assert.Single(Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now).NewGrants);
+        var grant = Assert.Single(Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now).NewGrants);
 
-        Assert.True(Reconciler.Plan(new PimSnapshot(["99999999-9999-9999-9999-999999999999"], []), [Mapping], [grant], Users, Now).IsEmpty);
+        Assert.True(Plan(new PimSnapshot(["99999999-9999-9999-9999-999999999999"], []), [Mapping], [grant], Users, Now).IsEmpty);
     }
 
     [Fact]
     public void A_principal_without_a_user_is_reported_not_granted()
     {
-        var plan = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], new Dictionary<string, IdentityCenterUser?> { ["alice-entra"] = null }, Now);
+        var plan = Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], new Dictionary<string, IdentityCenterUser?> { ["alice-entra"] = null }, Now);
 
         Assert.Empty(plan.NewGrants);
         Assert.Equal("alice-entra", Assert.Single(plan.Unmapped).Principal.Id);
@@ -79,8 +85,8 @@ public sealed class ReconcilerTests
     [Fact]
     public void The_grant_id_is_deterministic_for_the_same_slot_and_start()
     {
-        var a = Reconciler.Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now).NewGrants[0];
-        var b = Reconciler.Plan(Snapshot(Act("other-id", Now.AddHours(-1), Now.AddHours(5))), [Mapping], [], Users, Now).NewGrants[0];
+        var a = Plan(Snapshot(Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now).NewGrants[0];
+        var b = Plan(Snapshot(Act("other-id", Now.AddHours(-1), Now.AddHours(5))), [Mapping], [], Users, Now).NewGrants[0];
 
         Assert.Equal(a.Id, b.Id);
     }

@@ -318,7 +318,7 @@ public sealed class SqliteStateStoreTests : StateStoreConformance
         (nameof(SqliteStateStore.Sql.DueIntents), SqliteStateStore.Sql.DueIntents, ["intents_due"], ["@now", 1L, "@limit", 10]),
         (nameof(SqliteStateStore.Sql.DueFences), SqliteStateStore.Sql.DueFences, ["fences_due"], ["@now", 1L, "@limit", 10]),
         (nameof(SqliteStateStore.Sql.GrantById), SqliteStateStore.Sql.GrantById, ["(id=?)"], ["@id", "x"]),
-        (nameof(SqliteStateStore.Sql.ActiveGrantsForGroups), SqliteStateStore.Sql.ActiveGrantsForGroups, ["grants_group (group_id=? AND state=?)"], ["@groups", """["g1","g2"]"""]),
+        (nameof(SqliteStateStore.Sql.ActiveGrantsForGroups), SqliteStateStore.Sql.ActiveGrantsForGroups, ["grants_active_slots (group_id=?)"], ["@groups", """["g1","g2"]"""]),
         (nameof(SqliteStateStore.Sql.ActiveGrants), SqliteStateStore.Sql.ActiveGrants, ["grants_state"], []),
         (nameof(SqliteStateStore.Sql.GrantsOfUser), SqliteStateStore.Sql.GrantsOfUser, ["grants_user_id", "grants_user_name"], ["@user", "alice"]),
         (nameof(SqliteStateStore.Sql.ActiveGrantsOfUser), SqliteStateStore.Sql.ActiveGrantsOfUser, ["grants_user_id", "grants_user_name"], ["@user", "alice"]),

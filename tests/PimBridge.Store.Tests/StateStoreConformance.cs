@@ -183,6 +183,7 @@ public abstract class StateStoreConformance : IAsyncLifetime
     private static string[] Ids(IEnumerable<Intent> intents) => intents.Select(i => i.Id).ToArray();
     private static string[] Ids(IEnumerable<SessionFence> fences) => fences.Select(f => f.Id).ToArray();
     private static string[] SortedIds(IEnumerable<Grant> grants) => grants.Select(g => g.Id).Order(StringComparer.Ordinal).ToArray();
+    private static string[] SortedIds(IEnumerable<ActiveGrant> grants) => grants.Select(g => g.Id).Order(StringComparer.Ordinal).ToArray();
     private static string[] SortedIds(IEnumerable<Intent> intents) => intents.Select(i => i.Id).Order(StringComparer.Ordinal).ToArray();
     private static string[] SortedIds(IEnumerable<SessionFence> fences) => fences.Select(f => f.Id).Order(StringComparer.Ordinal).ToArray();
 
@@ -912,6 +913,27 @@ public abstract class StateStoreConformance : IAsyncLifetime
         Assert.Equal(["g3-a"], SortedIds(await store.GetActiveGrantsForGroupsAsync(["group-3", "group-unknown"])));
         Assert.Empty(await store.GetActiveGrantsForGroupsAsync(["group-unknown"]));
         Assert.Empty(await store.GetActiveGrantsForGroupsAsync([]));
+    }
+
+    [Fact]
+    public async Task Active_grants_for_groups_carry_the_slot_start_and_current_end()
+    {
+        var store = await NewStoreAsync();
+        var bounded = NewGrant("g-bounded", "group-1", end: At(10));
+        var open = NewGrant("g-open", "group-1", userId: "ic-user-2", end: null);
+        await CommitAsync(store, bounded, open);
+        var moved = (await store.GetGrantAsync("g-bounded"))! with { End = At(45) };
+        var change = new StateChange();
+        change.Grants.Add(moved);
+        await store.CommitAsync(change);
+
+        var active = (await store.GetActiveGrantsForGroupsAsync(["group-1"])).ToDictionary(g => g.Id);
+
+        Assert.Equal(bounded.Slot, active["g-bounded"].Slot);
+        Assert.Equal(bounded.Start, active["g-bounded"].Start);
+        Assert.Equal(At(45), active["g-bounded"].End);
+        Assert.Equal(open.Slot, active["g-open"].Slot);
+        Assert.Null(active["g-open"].End);
     }
 
     [Fact]

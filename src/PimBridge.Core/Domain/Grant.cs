@@ -34,12 +34,18 @@ public sealed record Grant
     public string? EndReason { get; init; }
     public long Version { get; init; }
 
-    /// <summary>Identity of the grant: the live grant for (mapping, principal, group, access) is found by this.</summary>
-    public static string SlotOf(string mapping, string principalId, string groupId, PimAccess access) =>
-        $"{mapping}|{principalId}|{groupId}|{access}";
-
-    public string Slot => SlotOf(Mapping, Principal.Id, GroupId, Access);
+    /// <summary>Which (mapping, principal, group, access) the grant occupies; at most one active grant per slot.</summary>
+    public GrantSlot Slot => new(Mapping, Principal.Id, GroupId, Access);
 }
+
+/// <summary>The identity of a live grant: one mapping, one principal, one group, one access.</summary>
+public readonly record struct GrantSlot(string Mapping, string PrincipalId, string GroupId, PimAccess Access)
+{
+    public override string ToString() => $"{Mapping}|{PrincipalId}|{GroupId}|{Access}";
+}
+
+/// <summary>What reconcile needs of an active grant, and no more, so that 10,000 of them are cheap to read.</summary>
+public sealed record ActiveGrant(string Id, GrantSlot Slot, DateTimeOffset Start, DateTimeOffset? End);
 
 public static class EndReasons
 {

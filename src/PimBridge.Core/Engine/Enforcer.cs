@@ -48,9 +48,9 @@ public sealed class Enforcer(
         var active = await store.GetActiveGrantsForGroupsAsync(snapshot.GroupIds, cancellationToken).ConfigureAwait(false);
         var windows = Reconciler.Windows(snapshot, mappings, now);
         var users = new Dictionary<string, IdentityCenterUser?>(StringComparer.Ordinal);
-        foreach (var principal in Reconciler.PrincipalsWithoutGrants(windows, active))
+        foreach (var principal in windows.PrincipalsWithoutGrants(active))
             users[principal.Id] = await aws.Users.FindAsync(principal, cancellationToken).ConfigureAwait(false);
-        var plan = Reconciler.Plan(snapshot, mappings, active, users, now);
+        var plan = Reconciler.Plan(windows, mappings, active, users, now);
         if (dryRun || plan.IsEmpty)
             return new ReconcileResult(plan, Applied: !dryRun);
 

@@ -4,10 +4,25 @@ using PimBridge.Core.Configuration;
 
 namespace PimBridge.Core;
 
-/// <summary>The window PIM justifies for one (mapping, principal, group, access) slot right now.</summary>
+/// <summary>The window PIM justifies for one slot right now.</summary>
 public sealed record GrantWindow(ResolvedMapping Mapping, EntraPrincipal Principal, string GroupId, PimAccess Access, DateTimeOffset Start, DateTimeOffset? End, string ActivationId)
 {
-    public string Slot => Grant.SlotOf(Mapping.Name, Principal.Id, GroupId, Access);
+    public GrantSlot Slot => new(Mapping.Name, Principal.Id, GroupId, Access);
+}
+
+/// <summary>Every window PIM justifies now for the groups of one snapshot, one per slot.</summary>
+public sealed class GrantWindows(IReadOnlyCollection<string> groupIds, Dictionary<GrantSlot, GrantWindow> windows)
+{
+    public IReadOnlyCollection<string> GroupIds { get; } = groupIds;
+
+    public IReadOnlyDictionary<GrantSlot, GrantWindow> BySlot => windows;
+
+    /// <summary>The principals a plan needs Identity Center users for: those with a window but no active grant.</summary>
+    public IReadOnlyList<EntraPrincipal> PrincipalsWithoutGrants(IReadOnlyList<ActiveGrant> active)
+    {
+        var live = active.Select(g => g.Slot).ToHashSet();
+        return windows.Values.Where(w => !live.Contains(w.Slot)).Select(w => w.Principal).DistinctBy(p => p.Id).ToList();
+    }
 }
 
 /// <summary>What one reconcile decides. Empty when AWS-side state already matches PIM.</summary>
@@ -21,33 +36,34 @@ public sealed record ReconcilePlan(
 }
 
 /// <summary>An active grant whose end moves: PIM extended or shortened the activation.</summary>
-public sealed record GrantEndChange(Grant Grant, DateTimeOffset? NewEnd, string NewActivationId)
+public sealed record GrantEndChange(ActiveGrant Grant, DateTimeOffset? NewEnd, string NewActivationId)
 {
     public bool IsExtension => NewEnd is null || (Grant.End is { } old && NewEnd > old);
 }
 
 /// <summary>An active grant PIM no longer justifies: it ends now.</summary>
-public sealed record GrantStop(Grant Grant, string Reason);
+public sealed record GrantStop(ActiveGrant Grant, string Reason);
 
 /// <summary>A principal with a mapped activation but no Identity Center user.</summary>
 public sealed record UnmappedPrincipal(EntraPrincipal Principal, string Mapping, string GroupId);
 
 /// <summary>
-/// The one reconcile decision, pure: PIM's authoritative snapshot of some groups, the active grants of those groups
-/// and <c>now</c> in; the changes out. Applying the plan and reconciling the same snapshot again yields an empty plan.
+/// The one reconcile decision, pure: PIM's authoritative snapshot of some groups (as windows), the active grants of
+/// those groups and <c>now</c> in; the changes out. Applying the plan and reconciling the same snapshot again yields
+/// an empty plan.
 /// </summary>
 public static class Reconciler
 {
     /// <summary>The windows PIM justifies now, one per slot: overlapping activations of a slot merge into one window.</summary>
-    public static IReadOnlyDictionary<string, GrantWindow> Windows(PimSnapshot snapshot, IReadOnlyList<ResolvedMapping> mappings, DateTimeOffset now)
+    public static GrantWindows Windows(PimSnapshot snapshot, IReadOnlyList<ResolvedMapping> mappings, DateTimeOffset now)
     {
-        var windows = new Dictionary<string, GrantWindow>(StringComparer.Ordinal);
+        var windows = new Dictionary<GrantSlot, GrantWindow>(snapshot.Activations.Count);
         var groups = new HashSet<string>(snapshot.GroupIds, StringComparer.OrdinalIgnoreCase);
         var byGroup = mappings.ToLookup(m => m.Rule.EntraGroupId, StringComparer.OrdinalIgnoreCase);
         foreach (var activation in snapshot.Activations)
         {
-            if (!groups.Contains(activation.GroupId) || activation.Start > now)
-                continue; // not this snapshot's business, or not started yet (a later reconcile picks it up)
+            if (activation.Start > now || !groups.Contains(activation.GroupId))
+                continue; // not started yet (a later reconcile picks it up), or not this snapshot's business
             foreach (var mapping in byGroup[activation.GroupId])
             {
                 if (!mapping.Rule.Counts(activation))
@@ -56,39 +72,49 @@ public static class Reconciler
                 if (end <= now)
                     continue;
                 var window = new GrantWindow(mapping, activation.Principal, mapping.Rule.EntraGroupId, activation.Access, activation.Start, end, activation.Id);
-                windows[window.Slot] = windows.TryGetValue(window.Slot, out var other) ? Merge(other, window) : window;
+                var slot = window.Slot;
+                windows[slot] = windows.TryGetValue(slot, out var other) ? Merge(other, window) : window;
             }
         }
 
-        return windows;
+        return new GrantWindows(snapshot.GroupIds, windows);
     }
 
     public static ReconcilePlan Plan(
-        PimSnapshot snapshot,
+        GrantWindows windows,
         IReadOnlyList<ResolvedMapping> mappings,
-        IReadOnlyList<Grant> activeGrants,
+        IReadOnlyList<ActiveGrant> activeGrants,
         IReadOnlyDictionary<string, IdentityCenterUser?> users,
         DateTimeOffset now)
     {
-        var windows = Windows(snapshot, mappings, now);
-        var groups = new HashSet<string>(snapshot.GroupIds, StringComparer.OrdinalIgnoreCase);
+        var groups = new HashSet<string>(windows.GroupIds, StringComparer.OrdinalIgnoreCase);
         var mappingNames = mappings.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
-        var live = new Dictionary<string, Grant>(StringComparer.Ordinal);
+        var live = new Dictionary<GrantSlot, ActiveGrant>(activeGrants.Count);
         var stops = new List<GrantStop>();
-        foreach (var grant in activeGrants.Where(g => g.State == GrantState.Active && groups.Contains(g.GroupId)).OrderBy(g => g.Start))
+        foreach (var grant in activeGrants)
         {
-            if (!mappingNames.Contains(grant.Mapping))
+            if (!groups.Contains(grant.Slot.GroupId))
+                continue;
+            if (!mappingNames.Contains(grant.Slot.Mapping))
+            {
                 stops.Add(new GrantStop(grant, EndReasons.Deactivated)); // its mapping was removed from the configuration
+            }
             else if (!live.TryAdd(grant.Slot, grant))
-                stops.Add(new GrantStop(grant, EndReasons.Deactivated)); // a duplicate for the slot: keep the oldest
+            {
+                // Two active grants in one slot (concurrent reconciles): keep the older, end the other.
+                var kept = live[grant.Slot];
+                var (keep, drop) = kept.Start <= grant.Start ? (kept, grant) : (grant, kept);
+                live[grant.Slot] = keep;
+                stops.Add(new GrantStop(drop, EndReasons.Deactivated));
+            }
         }
 
         var newGrants = new List<Grant>();
         var changes = new List<GrantEndChange>();
         var unmapped = new List<UnmappedPrincipal>();
-        foreach (var window in windows.Values.OrderBy(w => w.Slot, StringComparer.Ordinal))
+        foreach (var (slot, window) in windows.BySlot)
         {
-            if (live.Remove(window.Slot, out var grant))
+            if (live.Remove(slot, out var grant))
             {
                 if (grant.End != window.End)
                     changes.Add(new GrantEndChange(grant, window.End, window.ActivationId));
@@ -118,14 +144,13 @@ public static class Reconciler
 
         // Whatever is still live has no window: PIM ended it early (or it expired and the tick has not run yet).
         stops.AddRange(live.Values.Select(g => new GrantStop(g, g.End is { } end && end <= now ? EndReasons.Expired : EndReasons.Deactivated)));
-        return new ReconcilePlan(newGrants, changes, stops, unmapped);
-    }
 
-    /// <summary>The principals a plan would need Identity Center users for: those with a window but no live grant.</summary>
-    public static IReadOnlyList<EntraPrincipal> PrincipalsWithoutGrants(IReadOnlyDictionary<string, GrantWindow> windows, IReadOnlyList<Grant> activeGrants)
-    {
-        var live = activeGrants.Where(g => g.State == GrantState.Active).Select(g => g.Slot).ToHashSet(StringComparer.Ordinal);
-        return windows.Values.Where(w => !live.Contains(w.Slot)).Select(w => w.Principal).DistinctBy(p => p.Id).ToList();
+        // Deterministic order for output and audit, at the cost of sorting only what changes.
+        return new ReconcilePlan(
+            [.. newGrants.OrderBy(g => g.Id, StringComparer.Ordinal)],
+            [.. changes.OrderBy(c => c.Grant.Id, StringComparer.Ordinal)],
+            [.. stops.OrderBy(s => s.Grant.Id, StringComparer.Ordinal)],
+            [.. unmapped.OrderBy(u => u.Principal.Id, StringComparer.Ordinal).ThenBy(u => u.Mapping, StringComparer.Ordinal)]);
     }
 
     private static GrantWindow Merge(GrantWindow a, GrantWindow b)

@@ -9,8 +9,8 @@ public interface IStateStore
 {
     Task<Grant?> GetGrantAsync(string id, CancellationToken cancellationToken = default);
 
-    /// <summary>Active grants of the given groups (any mapping).</summary>
-    Task<IReadOnlyList<Grant>> GetActiveGrantsForGroupsAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default);
+    /// <summary>Active grants of the given groups (any mapping), as the slim view reconcile compares with PIM. Index-backed.</summary>
+    Task<IReadOnlyList<ActiveGrant>> GetActiveGrantsForGroupsAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default);
 
     /// <summary>Active grants whose <see cref="Grant.End"/> is at or before <paramref name="now"/>, earliest first. Index-backed.</summary>
     Task<IReadOnlyList<Grant>> GetDueGrantsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);

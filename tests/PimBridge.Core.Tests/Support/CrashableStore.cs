@@ -10,7 +10,7 @@ public sealed class CrashableStore(IStateStore inner, SimulatedIdentityCenter aw
     private T Alive<T>(Func<T> call) => aws.Crashed ? throw new SimulatedCrash("(process already dead)") : call();
 
     public Task<Grant?> GetGrantAsync(string id, CancellationToken cancellationToken = default) => Alive(() => inner.GetGrantAsync(id, cancellationToken));
-    public Task<IReadOnlyList<Grant>> GetActiveGrantsForGroupsAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default) => Alive(() => inner.GetActiveGrantsForGroupsAsync(groupIds, cancellationToken));
+    public Task<IReadOnlyList<ActiveGrant>> GetActiveGrantsForGroupsAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default) => Alive(() => inner.GetActiveGrantsForGroupsAsync(groupIds, cancellationToken));
     public Task<IReadOnlyList<Grant>> GetDueGrantsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) => Alive(() => inner.GetDueGrantsAsync(now, limit, cancellationToken));
     public Task<IReadOnlyList<Grant>> ListGrantsAsync(bool activeOnly, string? user, CancellationToken cancellationToken = default) => Alive(() => inner.ListGrantsAsync(activeOnly, user, cancellationToken));
     public Task<LedgerEntry?> GetLedgerEntryAsync(string key, CancellationToken cancellationToken = default) => Alive(() => inner.GetLedgerEntryAsync(key, cancellationToken));
