@@ -112,6 +112,7 @@ internal static class SqliteSchema
                               principal_id = json_extract(json, '$.Principal.Id'),
                               access       = json_extract(json, '$.Access');
             CREATE INDEX grants_active_slots ON grants (group_id, mapping, principal_id, access, start_at, due_at, id) WHERE state = 'Active';
+            DROP INDEX grants_group;
             """),
     ];
 

@@ -262,7 +262,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
 
         public const string GrantById = "SELECT json, version FROM grants WHERE id = @id";
         public const string ActiveGrantsForGroups =
-            "SELECT id, mapping, principal_id, group_id, access, start_at, due_at FROM grants WHERE group_id IN (SELECT value FROM json_each(@groups)) AND state = 'Active'";
+            "SELECT id, mapping, principal_id, group_id, access, start_at, due_at FROM grants INDEXED BY grants_active_slots WHERE group_id IN (SELECT value FROM json_each(@groups)) AND state = 'Active'";
         public const string DueGrants =
             "SELECT json, version FROM grants WHERE due_at IS NOT NULL AND due_at <= @now ORDER BY due_at, id LIMIT @limit";
         public const string AllGrants = "SELECT json, version FROM grants ORDER BY start_at, id";

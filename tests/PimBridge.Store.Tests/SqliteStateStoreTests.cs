@@ -130,7 +130,8 @@ public sealed class SqliteStateStoreTests : StateStoreConformance
         var path = NewPath();
         await using (var store = await SqliteStateStore.OpenAsync(path))
             await store.CommitAsync(Change(c => c.Grants.Add(NewGrant("grant-1", end: At(1)))));
-        var v1 = Migrations(path).Single();
+        var applied = Migrations(path);
+        Assert.Equal(SqliteSchema.Migrations.Select(m => m.Name), applied.Select(m => m.Name));
         var upgraded = SqliteSchema.Migrations
             .Append(new SqliteSchema.Migration(SqliteStateStore.SchemaVersion + 1, "add notes", "CREATE TABLE notes (id TEXT NOT NULL PRIMARY KEY) STRICT;"))
             .Append(new SqliteSchema.Migration(SqliteStateStore.SchemaVersion + 2, "seed notes", "INSERT INTO notes (id) VALUES ('first');"))
@@ -141,13 +142,39 @@ public sealed class SqliteStateStoreTests : StateStoreConformance
 
         Assert.Equal((long)SqliteStateStore.SchemaVersion + 2, Scalar(path, "PRAGMA user_version"));
         var migrations = Migrations(path);
-        Assert.Equal(v1, migrations[0]);
-        Assert.Equal(["add notes", "seed notes"], migrations.Skip(1).Select(m => m.Name).ToArray());
+        Assert.Equal(applied, migrations.Take(applied.Count));
+        Assert.Equal(["add notes", "seed notes"], migrations.Skip(applied.Count).Select(m => m.Name).ToArray());
         Assert.Equal("first", Scalar(path, "SELECT id FROM notes"));
         Assert.Equal(1L, Scalar(path, "SELECT count(*) FROM grants"));
 
         // This build now finds the file newer than it knows.
         await Assert.ThrowsAsync<InvalidOperationException>(() => SqliteStateStore.OpenAsync(path));
+    }
+
+    [Fact]
+    public async Task Migration_2_backfills_the_slot_columns_of_grants_written_before_it()
+    {
+        var path = NewPath();
+        var grant = NewGrant("grant-1", end: At(30));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var connection = OpenRaw(path))
+        {
+            SqliteSchema.Migrate(connection, path, SqliteSchema.Migrations.Take(1).ToArray());
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO grants (id, group_id, user_id_ci, user_name_ci, state, start_at, due_at, version, json) VALUES (@id, @group, 'u', 'n', 'Active', @start, @due, 1, @json)";
+            insert.Parameters.AddWithValue("@id", grant.Id);
+            insert.Parameters.AddWithValue("@group", grant.GroupId);
+            insert.Parameters.AddWithValue("@start", grant.Start.UtcTicks);
+            insert.Parameters.AddWithValue("@due", grant.End!.Value.UtcTicks);
+            insert.Parameters.AddWithValue("@json", StateJson.Serialize(grant with { Version = 1 }));
+            insert.ExecuteNonQuery();
+        }
+
+        await using var store = await SqliteStateStore.OpenAsync(path);
+
+        var active = Assert.Single(await store.GetActiveGrantsForGroupsAsync([grant.GroupId]));
+        Assert.Equal(grant.Slot, active.Slot);
+        Assert.Equal(grant.End, active.End);
     }
 
     [Fact]
@@ -164,7 +191,7 @@ public sealed class SqliteStateStoreTests : StateStoreConformance
             Assert.Throws<SqliteException>(() => SqliteSchema.Migrate(connection, path, broken));
 
         Assert.Equal((long)SqliteStateStore.SchemaVersion, Scalar(path, "PRAGMA user_version"));
-        Assert.Single(Migrations(path));
+        Assert.Equal(SqliteSchema.Migrations.Count, Migrations(path).Count);
         Assert.Equal(0L, Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'notes'"));
         await using var reopened = await SqliteStateStore.OpenAsync(path);
         Assert.Null(await reopened.GetGrantAsync("grant-1"));
