@@ -294,4 +294,72 @@ public sealed class LifecycleScenarioTests
         Assert.Contains(await h.Store.ListGrantsAsync(false, "u-alice"), g => g.EndReason == "revoked: laptop stolen");
         Assert.NotEmpty(await h.Store.ListFencesAsync(openOnly: true));
     }
+
+    [Fact]
+    public async Task A_revoke_holds_while_PIM_still_lists_the_activation_and_a_new_activation_is_granted_again()
+    {
+        await using var h = await StartAsync();
+        var activation = h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(4));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        await h.Enforcer.RevokeUserAsync("u-alice", "incident 42");
+        await h.SettleAsync();
+
+        h.Advance(TimeSpan.FromMinutes(5));
+        var again = await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        Assert.True(again.Plan.IsEmpty);
+        Assert.Single(again.Plan.Suppressed);
+        Assert.False(h.Aws.IsActive(AliceAdmin(Prod)));
+
+        h.Deactivate(activation); // PIM allows one activation at a time: a new one is a new decision
+        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1));
+        var fresh = await h.ReconcileAsync();
+        await h.SettleAsync();
+        Assert.Single(fresh.Plan.NewGrants);
+        Assert.True(h.Aws.IsActive(AliceAdmin(Prod)));
+    }
+
+    [Fact]
+    public async Task An_extension_PIM_reports_after_the_grant_expired_restores_access_under_a_new_grant()
+    {
+        await using var h = await StartAsync();
+        var activation = h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        h.Advance(TimeSpan.FromHours(1));
+        await h.SettleAsync();
+        Assert.False(h.Aws.IsActive(AliceAdmin(Prod)));
+
+        h.Extend(activation, TimeSpan.FromHours(1)); // the user extended just in time; the notification came late
+        var result = await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        var successor = Assert.Single(result.Plan.NewGrants);
+        Assert.Equal(Reconciler.SuccessorId(Reconciler.GrantId(successor.Slot, successor.Start)), successor.Id);
+        Assert.True(h.Aws.IsActive(AliceAdmin(Prod)));
+        Assert.False(h.Aws.Denies(Admin, "u-alice", Prod, h.Now)); // its fence no longer blocks the restored access
+        Assert.True((await h.ReconcileAsync()).Plan.IsEmpty);
+    }
+
+    [Fact]
+    public async Task A_snapshot_that_briefly_missed_an_activation_does_not_cost_the_user_their_access_for_good()
+    {
+        await using var h = await StartAsync();
+        var activation = h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(2));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        var stale = new PimSnapshot([AuditGroup], []); // PIM answered without the activation once
+        await h.Enforcer.ReconcileAsync(stale);
+        await h.SettleAsync();
+        Assert.False(h.Aws.IsActive(AliceAdmin(Prod)));
+
+        h.Advance(TimeSpan.FromMinutes(1));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        Assert.True(h.Aws.IsActive(AliceAdmin(Prod)));
+        Assert.Equal(2, (await h.Store.ListGrantsAsync(false, "u-alice")).Count);
+    }
 }

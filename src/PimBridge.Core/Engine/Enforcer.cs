@@ -47,10 +47,17 @@ public sealed class Enforcer(
         var now = time.GetUtcNow();
         var active = await store.GetActiveGrantsForGroupsAsync(snapshot.GroupIds, cancellationToken).ConfigureAwait(false);
         var windows = Reconciler.Windows(snapshot, mappings, now);
+        var identities = new Dictionary<GrantSlot, GrantIdentity>();
         var users = new Dictionary<string, IdentityCenterUser?>(StringComparer.Ordinal);
-        foreach (var principal in windows.PrincipalsWithoutGrants(active))
-            users[principal.Id] = await aws.Users.FindAsync(principal, cancellationToken).ConfigureAwait(false);
-        var plan = Reconciler.Plan(windows, mappings, active, users, now);
+        foreach (var window in windows.WithoutGrants(active))
+        {
+            var identity = await IdentityForAsync(window, cancellationToken).ConfigureAwait(false);
+            if (identity is not null) identities[window.Slot] = identity;
+            if (identity is { GrantId: null } || users.ContainsKey(window.Principal.Id)) continue;
+            users[window.Principal.Id] = await aws.Users.FindAsync(window.Principal, cancellationToken).ConfigureAwait(false);
+        }
+
+        var plan = Reconciler.Plan(windows, mappings, active, users, now, identities);
         if (dryRun || plan.IsEmpty)
             return new ReconcileResult(plan, Applied: !dryRun);
 
@@ -63,6 +70,25 @@ public sealed class Enforcer(
         foreach (var missing in plan.Unmapped)
             await RaiseUnmappedAsync(missing, now, cancellationToken).ConfigureAwait(false);
         return new ReconcileResult(plan, Applied: true);
+    }
+
+    /// <summary>
+    /// Walks the grants that already used a window's id. An ended grant is succeeded under a new id (PIM extended the
+    /// activation after our tick expired it, or a stale snapshot briefly missed it), unless it was revoked: an emergency
+    /// revoke holds for as long as PIM lists that activation. Null when the first id is free.
+    /// </summary>
+    private async Task<GrantIdentity?> IdentityForAsync(GrantWindow window, CancellationToken cancellationToken)
+    {
+        var id = Reconciler.GrantId(window.Slot, window.Start);
+        var first = id;
+        while (await store.GetGrantAsync(id, cancellationToken).ConfigureAwait(false) is { State: GrantState.Ended } previous)
+        {
+            if (previous.EndReason?.StartsWith(EndReasons.Revoked, StringComparison.Ordinal) == true)
+                return new GrantIdentity(null);
+            id = Reconciler.SuccessorId(previous.Id);
+        }
+
+        return id == first ? null : new GrantIdentity(id);
     }
 
     /// <summary>Emergency: ends every active grant of a user (Identity Center user id or name) now; the next tick removes and fences.</summary>

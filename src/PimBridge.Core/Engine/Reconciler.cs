@@ -17,21 +17,29 @@ public sealed class GrantWindows(IReadOnlyCollection<string> groupIds, Dictionar
 
     public IReadOnlyDictionary<GrantSlot, GrantWindow> BySlot => windows;
 
-    /// <summary>The principals a plan needs Identity Center users for: those with a window but no active grant.</summary>
-    public IReadOnlyList<EntraPrincipal> PrincipalsWithoutGrants(IReadOnlyList<ActiveGrant> active)
+    /// <summary>The windows no active grant covers yet: the candidates for new grants.</summary>
+    public IReadOnlyList<GrantWindow> WithoutGrants(IReadOnlyList<ActiveGrant> active)
     {
         var live = active.Select(g => g.Slot).ToHashSet();
-        return windows.Values.Where(w => !live.Contains(w.Slot)).Select(w => w.Principal).DistinctBy(p => p.Id).ToList();
+        return windows.Values.Where(w => !live.Contains(w.Slot)).ToList();
     }
 }
+
+/// <summary>
+/// How a window without an active grant may be granted, given the grants that already used its id: under
+/// <see cref="GrantId"/> (null: not at all, because an emergency revoke ended that activation's grant).
+/// </summary>
+public sealed record GrantIdentity(string? GrantId);
 
 /// <summary>What one reconcile decides. Empty when AWS-side state already matches PIM.</summary>
 public sealed record ReconcilePlan(
     IReadOnlyList<Grant> NewGrants,
     IReadOnlyList<GrantEndChange> EndChanges,
     IReadOnlyList<GrantStop> Stops,
-    IReadOnlyList<UnmappedPrincipal> Unmapped)
+    IReadOnlyList<UnmappedPrincipal> Unmapped,
+    IReadOnlyList<GrantWindow> Suppressed)
 {
+    /// <summary>Nothing to change. Windows suppressed by a revoke are reported, not changes.</summary>
     public bool IsEmpty => NewGrants.Count + EndChanges.Count + Stops.Count + Unmapped.Count == 0;
 }
 
@@ -80,12 +88,17 @@ public static class Reconciler
         return new GrantWindows(snapshot.GroupIds, windows);
     }
 
+    /// <param name="identities">
+    /// For windows whose first grant id is already taken by an ended grant: the id to use instead, or null when that
+    /// grant was revoked (the revoke holds for the activation). Windows not listed use <see cref="GrantId"/>.
+    /// </param>
     public static ReconcilePlan Plan(
         GrantWindows windows,
         IReadOnlyList<ResolvedMapping> mappings,
         IReadOnlyList<ActiveGrant> activeGrants,
         IReadOnlyDictionary<string, IdentityCenterUser?> users,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        IReadOnlyDictionary<GrantSlot, GrantIdentity>? identities = null)
     {
         var groups = new HashSet<string>(windows.GroupIds, StringComparer.OrdinalIgnoreCase);
         var mappingNames = mappings.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
@@ -112,12 +125,20 @@ public static class Reconciler
         var newGrants = new List<Grant>();
         var changes = new List<GrantEndChange>();
         var unmapped = new List<UnmappedPrincipal>();
+        var suppressed = new List<GrantWindow>();
         foreach (var (slot, window) in windows.BySlot)
         {
             if (live.Remove(slot, out var grant))
             {
                 if (grant.End != window.End)
                     changes.Add(new GrantEndChange(grant, window.End, window.ActivationId));
+                continue;
+            }
+
+            var id = identities is not null && identities.TryGetValue(slot, out var identity) ? identity.GrantId : GrantId(slot, window.Start);
+            if (id is null)
+            {
+                suppressed.Add(window);
                 continue;
             }
 
@@ -129,7 +150,7 @@ public static class Reconciler
 
             newGrants.Add(new Grant
             {
-                Id = GrantId(window),
+                Id = id,
                 Mapping = window.Mapping.Name,
                 Principal = window.Principal,
                 GroupId = window.GroupId,
@@ -150,7 +171,8 @@ public static class Reconciler
             [.. newGrants.OrderBy(g => g.Id, StringComparer.Ordinal)],
             [.. changes.OrderBy(c => c.Grant.Id, StringComparer.Ordinal)],
             [.. stops.OrderBy(s => s.Grant.Id, StringComparer.Ordinal)],
-            [.. unmapped.OrderBy(u => u.Principal.Id, StringComparer.Ordinal).ThenBy(u => u.Mapping, StringComparer.Ordinal)]);
+            [.. unmapped.OrderBy(u => u.Principal.Id, StringComparer.Ordinal).ThenBy(u => u.Mapping, StringComparer.Ordinal)],
+            [.. suppressed.OrderBy(w => w.Slot.ToString(), StringComparer.Ordinal)]);
     }
 
     private static GrantWindow Merge(GrantWindow a, GrantWindow b)
@@ -160,9 +182,11 @@ public static class Reconciler
         return a with { Start = a.Start < b.Start ? a.Start : b.Start, End = end, ActivationId = latest.ActivationId };
     }
 
-    private static string GrantId(GrantWindow window)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{window.Slot}|{window.Start.ToUnixTimeMilliseconds()}"));
-        return "g-" + Convert.ToHexStringLower(hash)[..24];
-    }
+    /// <summary>The first id of a grant for a slot's window starting at <paramref name="start"/>: the same for every reconcile, so concurrent ones agree.</summary>
+    public static string GrantId(GrantSlot slot, DateTimeOffset start) => Hash($"{slot}|{start.ToUnixTimeMilliseconds()}");
+
+    /// <summary>The id of the grant that succeeds an ended one for the same window (PIM extended it after it expired, say).</summary>
+    public static string SuccessorId(string endedGrantId) => Hash($"{endedGrantId}|successor");
+
+    private static string Hash(string text) => "g-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..24];
 }
