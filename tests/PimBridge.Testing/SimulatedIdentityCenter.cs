@@ -101,6 +101,8 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
 
     public Task<string> ResolveGroupIdAsync(string idOrDisplayName, CancellationToken cancellationToken = default) => Task.FromResult(idOrDisplayName);
 
+    public string Describe => "Entra object id → simulated user";
+
     public Task<IdentityCenterUser?> FindAsync(EntraPrincipal principal, CancellationToken cancellationToken = default) =>
         Task.FromResult(Users.GetValueOrDefault(principal.Id));
 

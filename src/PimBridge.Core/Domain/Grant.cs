@@ -29,6 +29,18 @@ public sealed record Grant
     public DateTimeOffset? End { get; init; }
 
     public required IReadOnlyList<string> EntitlementKeys { get; init; }
+
+    /// <summary>When PimBridge first learned of the activation (the notification's arrival, or the poll that found it).</summary>
+    public DateTimeOffset? FirstSeenAt { get; init; }
+
+    /// <summary>When AWS confirmed the last of the grant's entitlements: access is live from here.</summary>
+    public DateTimeOffset? AccessConfirmedAt { get; init; }
+
+    /// <summary>How long PIM's news took to reach PimBridge (activation start to first seen).</summary>
+    public TimeSpan? NotificationDelay => FirstSeenAt - Start;
+
+    /// <summary>How long PimBridge took from first seeing the activation to confirmed AWS access.</summary>
+    public TimeSpan? ProcessingTime => AccessConfirmedAt - FirstSeenAt;
     public GrantState State { get; init; } = GrantState.Active;
     public DateTimeOffset? EndedAt { get; init; }
     public string? EndReason { get; init; }

@@ -7,6 +7,9 @@ public enum IntentKind
 
     /// <summary>Bring a permission set's inline policy in line with its fences (put, move or lift statements).</summary>
     SyncFences,
+
+    /// <summary>A hint (a change notification) that one Entra group changed: read it from PIM and reconcile it.</summary>
+    ReconcileGroup,
 }
 
 public enum IntentState
@@ -27,7 +30,7 @@ public sealed record Intent
     public required string Id { get; init; }
     public required IntentKind Kind { get; init; }
 
-    /// <summary>The entitlement key, or for <see cref="IntentKind.SyncFences"/> the permission set ARN.</summary>
+    /// <summary>The entitlement key; for <see cref="IntentKind.SyncFences"/> the permission set ARN; for <see cref="IntentKind.ReconcileGroup"/> the Entra group id.</summary>
     public required string Subject { get; init; }
 
     public IntentState State { get; init; } = IntentState.Pending;

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -31,18 +32,54 @@ public sealed class Enforcer(
     FenceSettings fences,
     EnforcerSettings settings,
     TimeProvider time,
-    string? instanceId = null)
+    string? instanceId = null,
+    IPimSource? pim = null)
 {
+    internal static readonly Meter Meter = new("PimBridge.Core");
+    private static readonly Histogram<double> NotificationDelay = Meter.CreateHistogram<double>("pimbridge.grant.notification_delay", "s", "PIM activation start to PimBridge first seeing it");
+    private static readonly Histogram<double> ProcessingTime = Meter.CreateHistogram<double>("pimbridge.grant.processing_time", "s", "PimBridge first seeing an activation to AWS confirming access");
+
     private const int CommitAttempts = 5;
     private readonly Dictionary<string, ResolvedMapping> _mappings = mappings.ToDictionary(m => m.Name, StringComparer.Ordinal);
     private readonly string _owner = instanceId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 
     public IReadOnlyList<ResolvedMapping> Mappings => mappings;
 
+    /// <summary>The Entra groups some mapping watches (lower-case object ids).</summary>
+    public IReadOnlySet<string> MappedGroups { get; } = mappings.Select(m => m.Rule.EntraGroupId.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Records, durably, that a group changed (a change notification is only a hint): the next tick reads the group
+    /// from PIM and reconciles it. Repeated hints for a group whose reconcile is already queued add nothing. Returns
+    /// false, having done nothing, for a group no mapping watches.
+    /// </summary>
+    public async Task<bool> HintAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        var group = groupId.ToLowerInvariant();
+        if (!MappedGroups.Contains(group))
+            return false;
+        await RetryOnConflict(async ct =>
+        {
+            var change = new StateChange();
+            await EnsureIntentAsync(change, IntentKind.ReconcileGroup, group, time.GetUtcNow(), ct).ConfigureAwait(false);
+            if (!change.IsEmpty) await store.CommitAsync(change, ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Reads the groups from PIM and reconciles them (the poll, and the execution of hints).</summary>
+    public async Task<ReconcileResult> ReconcileGroupsAsync(IReadOnlyCollection<string> groupIds, bool dryRun = false, DateTimeOffset? seenAt = null, CancellationToken cancellationToken = default)
+    {
+        var source = pim ?? throw new InvalidOperationException("No PIM source is configured, so groups cannot be read from PIM.");
+        var snapshot = await source.GetSnapshotAsync(groupIds, cancellationToken).ConfigureAwait(false);
+        return await ReconcileAsync(snapshot, dryRun, seenAt, cancellationToken).ConfigureAwait(false);
+    }
+
     // ---------------------------------------------------------------- reconcile
 
     /// <summary>Reconciles PIM's snapshot of some groups. With <paramref name="dryRun"/>, only plans.</summary>
-    public async Task<ReconcileResult> ReconcileAsync(PimSnapshot snapshot, bool dryRun = false, CancellationToken cancellationToken = default)
+    /// <param name="seenAt">When PimBridge first learned of these activations (a hint's arrival); now when null.</param>
+    public async Task<ReconcileResult> ReconcileAsync(PimSnapshot snapshot, bool dryRun = false, DateTimeOffset? seenAt = null, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
         var active = await store.GetActiveGrantsForGroupsAsync(snapshot.GroupIds, cancellationToken).ConfigureAwait(false);
@@ -62,7 +99,7 @@ public sealed class Enforcer(
             return new ReconcileResult(plan, Applied: !dryRun);
 
         foreach (var grant in plan.NewGrants)
-            await RetryOnConflict(ct => StartGrantAsync(grant, now, ct), cancellationToken).ConfigureAwait(false);
+            await RetryOnConflict(ct => StartGrantAsync(grant with { FirstSeenAt = seenAt ?? now }, now, ct), cancellationToken).ConfigureAwait(false);
         foreach (var change in plan.EndChanges)
             await RetryOnConflict(ct => MoveGrantEndAsync(change, now, ct), cancellationToken).ConfigureAwait(false);
         foreach (var stop in plan.Stops)
@@ -122,8 +159,11 @@ public sealed class Enforcer(
         }
 
         await PullBackFencesAsync(change, grant, mapping, now, cancellationToken).ConfigureAwait(false);
+        var request = await ActivationRequestAsync(grant, cancellationToken).ConfigureAwait(false);
         change.Audit.Add(Audit(now, "grant.started", grant.Id, new JsonObject
         {
+            ["justification"] = request?.Justification, ["ticketNumber"] = request?.TicketNumber, ["ticketSystem"] = request?.TicketSystem,
+            ["request"] = request?.Id, ["firstSeen"] = grant.FirstSeenAt is { } seen ? Iso(seen) : null,
             ["mapping"] = grant.Mapping, ["principal"] = grant.Principal.Id, ["upn"] = grant.Principal.UserPrincipalName,
             ["group"] = grant.GroupId, ["access"] = grant.Access.ToString().ToLowerInvariant(), ["activation"] = grant.ActivationId,
             ["user"] = grant.User.UserId, ["userName"] = grant.User.UserName,
@@ -131,6 +171,20 @@ public sealed class Enforcer(
             ["entitlements"] = new JsonArray(grant.EntitlementKeys.Select(k => (JsonNode)JsonValue.Create(k)).ToArray()),
         }));
         await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The PIM request behind the grant, for the audit log. Best effort: its absence never holds up access.</summary>
+    private async Task<ActivationRequest?> ActivationRequestAsync(Grant grant, CancellationToken cancellationToken)
+    {
+        if (pim is null) return null;
+        try
+        {
+            return await pim.GetActivationRequestAsync(new Activation(grant.ActivationId, grant.Principal, grant.GroupId, grant.Access, grant.Start, grant.End), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new ActivationRequest("unavailable", $"(the PIM request could not be read: {ex.Message})", null, null, null);
+        }
     }
 
     /// <summary>A re-grant is never blocked: fences on the same user and permission set are cut off at the new grant's start.</summary>
@@ -210,12 +264,13 @@ public sealed class Enforcer(
             Severity = AlertSeverity.Warning,
             Kind = "unmapped-user",
             Subject = who,
-            Message = $"{who} activated Entra group {missing.GroupId} (mapping {missing.Mapping}) but has no IAM Identity Center user; no AWS access was granted. Create or sync the user, or fix the identity mapping attribute.",
-            Facts = new Dictionary<string, string> { ["principal"] = missing.Principal.Id, ["mapping"] = missing.Mapping, ["group"] = missing.GroupId },
+            Message = $"{who} activated Entra group {missing.GroupId} (mapping {missing.Mapping}) but has no IAM Identity Center user (matched by {aws.Users.Describe}); no AWS access was granted. Create or sync the user, or change the identity mapping attribute.",
+            Facts = new Dictionary<string, string> { ["principal"] = missing.Principal.Id, ["mapping"] = missing.Mapping, ["group"] = missing.GroupId, ["attribute"] = aws.Users.Describe },
         });
         change.Audit.Add(Audit(now, "grant.unmapped-user", missing.Principal.Id, new JsonObject
         {
             ["mapping"] = missing.Mapping, ["group"] = missing.GroupId, ["upn"] = missing.Principal.UserPrincipalName, ["mail"] = missing.Principal.Mail,
+            ["attribute"] = aws.Users.Describe,
         }));
         await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
     }
@@ -288,11 +343,17 @@ public sealed class Enforcer(
                 IntentKind.ApplyEntitlement => await ApplyAsync(claimed, cancellationToken).ConfigureAwait(false),
                 IntentKind.RemoveEntitlement => await RemoveAsync(claimed, cancellationToken).ConfigureAwait(false),
                 IntentKind.SyncFences => await SyncFencesAsync(claimed, cancellationToken).ConfigureAwait(false),
+                IntentKind.ReconcileGroup => await ReconcileHintedGroupAsync(claimed, cancellationToken).ConfigureAwait(false),
                 _ => throw new InvalidOperationException($"Unknown intent kind {intent.Kind}."),
             };
             if (change is null)
                 return IntentOutcome.Skipped;
             await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+            foreach (var grant in change.Grants.Where(g => g.AccessConfirmedAt is not null))
+            {
+                if (grant.NotificationDelay is { } delay) NotificationDelay.Record(Math.Max(0, delay.TotalSeconds));
+                if (grant.ProcessingTime is { } processing) ProcessingTime.Record(Math.Max(0, processing.TotalSeconds));
+            }
             return change.Intents.Any(i => i.Id == intent.Id && i.State == IntentState.Superseded) ? IntentOutcome.Superseded : IntentOutcome.Done;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -350,6 +411,32 @@ public sealed class Enforcer(
         change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = now });
         change.Ledger.Add(entry with { Status = EntitlementStatus.Applied, AppliedAt = now });
         change.Audit.Add(Audit(now, "entitlement.applied", entry.Key, new JsonObject { ["holders"] = entry.Holders.Count }));
+        await ConfirmAccessAsync(change, entry, now, cancellationToken).ConfigureAwait(false);
+        return change;
+    }
+
+    /// <summary>Stamps holder grants whose every entitlement is now applied: their access is live.</summary>
+    private async Task ConfirmAccessAsync(StateChange change, LedgerEntry applied, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var holder in applied.Holders)
+        {
+            var grant = await store.GetGrantAsync(holder, cancellationToken).ConfigureAwait(false);
+            if (grant is not { State: GrantState.Active, AccessConfirmedAt: null })
+                continue;
+            var complete = true;
+            foreach (var key in grant.EntitlementKeys.Where(k => k != applied.Key))
+                complete &= (await store.GetLedgerEntryAsync(key, cancellationToken).ConfigureAwait(false))?.Status == EntitlementStatus.Applied;
+            if (complete)
+                change.Grants.Add(grant with { AccessConfirmedAt = now });
+        }
+    }
+
+    private async Task<StateChange?> ReconcileHintedGroupAsync(Intent intent, CancellationToken cancellationToken)
+    {
+        // The hint's creation is when PimBridge first heard of the change.
+        await ReconcileGroupsAsync([intent.Subject], dryRun: false, seenAt: intent.CreatedAt, cancellationToken).ConfigureAwait(false);
+        var change = new StateChange();
+        change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = time.GetUtcNow() });
         return change;
     }
 
@@ -553,6 +640,7 @@ public sealed class Enforcer(
     {
         IntentKind.ApplyEntitlement => "apply",
         IntentKind.RemoveEntitlement => "remove",
+        IntentKind.ReconcileGroup => "reconcile the PIM group",
         _ => "update the fences of",
     };
 }

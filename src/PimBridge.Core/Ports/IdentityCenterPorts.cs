@@ -48,5 +48,8 @@ public interface IIdentityCenterDirectory
 /// <summary>Maps an Entra principal to its Identity Center user; null when it has none.</summary>
 public interface IUserMapping
 {
+    /// <summary>How the mapping matches, for messages: for example "userPrincipalName → userName".</summary>
+    string Describe { get; }
+
     Task<IdentityCenterUser?> FindAsync(EntraPrincipal principal, CancellationToken cancellationToken = default);
 }

@@ -9,6 +9,8 @@ namespace PimBridge.Aws.Tests.EndToEnd;
 /// </summary>
 public sealed class UserNameMapping(IdentityStoreClient identityStore, string identityStoreId) : IUserMapping
 {
+    public string Describe => "userPrincipalName → userName";
+
     public async Task<IdentityCenterUser?> FindAsync(EntraPrincipal principal, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(principal);

@@ -8,7 +8,7 @@ namespace PimBridge.Core.Tests;
 /// A whole PimBridge on a virtual clock: PIM's activations (the source of truth), the real engine over a real SQLite
 /// store, and a simulated Identity Center. Nothing waits: time moves only by <see cref="Advance"/>.
 /// </summary>
-public sealed class EngineHarness : IAsyncDisposable
+public sealed class EngineHarness : IAsyncDisposable, IPimSource
 {
     public const string Admin = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
     public const string ReadOnly = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-readonly00000000";
@@ -82,7 +82,7 @@ public sealed class EngineHarness : IAsyncDisposable
         Aws.Crashed = false;
         ProcessStore = new CrashableStore(_sqlite, Aws);
         Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Aws, Aws, Aws, Aws),
-            Mappings, Settings.Fences, Settings.Enforcer, Clock);
+            Mappings, Settings.Fences, Settings.Enforcer, Clock, pim: this);
     }
 
     public void Advance(TimeSpan by) => Clock.Advance(by);
@@ -107,6 +107,23 @@ public sealed class EngineHarness : IAsyncDisposable
         _activations.Values.Where(a => a.End is null || a.End > Now).ToList());
 
     public Task<ReconcileResult> ReconcileAsync() => Enforcer.ReconcileAsync(Snapshot());
+
+    /// <summary>How many times the engine read PIM.</summary>
+    public int PimReads { get; private set; }
+
+    /// <summary>Justifications PIM holds for activations, by activation id.</summary>
+    public Dictionary<string, string> Justifications { get; } = new(StringComparer.Ordinal);
+
+    Task<PimSnapshot> IPimSource.GetSnapshotAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken)
+    {
+        PimReads++;
+        var groups = groupIds.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var all = Snapshot();
+        return Task.FromResult(new PimSnapshot(groupIds, all.Activations.Where(a => groups.Contains(a.GroupId)).ToList()));
+    }
+
+    Task<ActivationRequest?> IPimSource.GetActivationRequestAsync(Activation activation, CancellationToken cancellationToken) =>
+        Task.FromResult(Justifications.TryGetValue(activation.Id, out var why) ? new ActivationRequest($"req-{activation.Id}", why, "INC-7", "ServiceNow", activation.Start) : null);
 
     public Task<TickResult> TickAsync() => Enforcer.TickAsync();
 
