@@ -1,0 +1,19 @@
+namespace PimBridge.Entra;
+
+/// <summary>
+/// Keeps one Graph change subscription per mapped group (members, and owners where an owner mapping exists) pointed at
+/// the Event Grid partner topic: creates missing ones, renews well before they expire, reauthorizes on request.
+/// </summary>
+public interface IGraphSubscriptions
+{
+    /// <summary>Creates, renews or recreates subscriptions so every mapped group is covered; reports what it did.</summary>
+    Task<SubscriptionReport> EnsureAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Answers a <c>subscriptionReauthorizationRequired</c> lifecycle event: reauthorize, or renew if that fails.</summary>
+    Task<SubscriptionAction> ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default);
+}
+
+public sealed record SubscriptionReport(IReadOnlyList<SubscriptionAction> Actions);
+
+/// <summary>What was done for one subscription: <c>created</c>, <c>renewed</c>, <c>recreated</c>, <c>reauthorized</c>, <c>unchanged</c> or <c>failed</c>.</summary>
+public sealed record SubscriptionAction(string GroupId, string Resource, string Action, string? SubscriptionId, DateTimeOffset? ExpiresAt, string? Error = null);
