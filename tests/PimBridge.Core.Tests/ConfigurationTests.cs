@@ -83,6 +83,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("\"Access\": \"Owner\"", "\"Access\": \"admin\"", "Mappings[1].Access: 'admin' must be 'member' or 'owner'")]
     [InlineData("\"Name\": \"platform\"", "\"Name\": \"prod-admin\"", "Mappings[1].Name: 'prod-admin' is used by another mapping")]
     [InlineData("\"Region\": \"eu-west-1\"", "\"Region\": \"Ireland\"", "IdentityCenter.Region: 'Ireland' is not an AWS Region")]
+    [InlineData("\"Region\": \"eu-west-1\"", "\"Region\": \"eu-west-1\", \"MatchUsersBy\": \"employeeId\"", "IdentityCenter.MatchUsersBy: 'employeeId' must be 'userPrincipalName'")]
     [InlineData("\"PermissionSet\": \"AdministratorAccess\"", "\"PermissionSet\": \"Admin Access!\"", "Mappings[0].AccountAssignments.PermissionSet: 'Admin Access!' is neither")]
     [InlineData("\"DisplayName\": \"Platform Engineers\"", "\"DisplayName\": \"Platform Engineers\", \"Id\": \"x\"", "Mappings[1].IdentityCenterGroup: set exactly one of Id and DisplayName")]
     public void Each_problem_names_the_field_and_the_fix(string from, string to, string expected)

@@ -120,6 +120,8 @@ public static partial class PimBridgeConfiguration
         if (!Region().IsMatch(ic.Region))
             problems.Add($"IdentityCenter.Region: '{ic.Region}' is not an AWS Region; use the Region of the Identity Center instance, for example eu-west-1.");
 
+        if (!ic.MatchUsersBy.Equals("userPrincipalName", StringComparison.OrdinalIgnoreCase) && !ic.MatchUsersBy.Equals("mail", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"IdentityCenter.MatchUsersBy: '{ic.MatchUsersBy}' must be 'userPrincipalName' (matched to the Identity Center userName) or 'mail' (matched to emails.value).");
         if (options.Mappings.Count == 0)
             problems.Add("Mappings: none configured; add at least one mapping from an Entra PIM group to Identity Center access.");
         var rules = new List<MappingRule>();

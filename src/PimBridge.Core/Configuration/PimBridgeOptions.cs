@@ -23,6 +23,12 @@ public sealed class IdentityCenterOptions
 
     /// <summary>The Region the Identity Center instance lives in.</summary>
     public string Region { get; set; } = "";
+
+    /// <summary>
+    /// How an Entra user finds their Identity Center user: <c>userPrincipalName</c> (default, matched to
+    /// <c>userName</c>) or <c>mail</c> (matched to <c>emails.value</c>).
+    /// </summary>
+    public string MatchUsersBy { get; set; } = "userPrincipalName";
 }
 
 /// <summary>Binds one Entra PIM group (and access) to AWS access: an Identity Center group, or account assignments.</summary>
