@@ -8,7 +8,8 @@ public static partial class PimBridgeConfiguration
 {
     public const string EnvironmentPrefix = "PIMBRIDGE_";
 
-    public static PimBridgeSettings Load(string jsonPath, bool useEnvironment = true)
+    /// <param name="otherSections">Top-level sections other components own and validate (for example <c>Entra</c>); not errors here.</param>
+    public static PimBridgeSettings Load(string jsonPath, bool useEnvironment = true, IReadOnlyCollection<string>? otherSections = null)
     {
         if (!File.Exists(jsonPath))
             throw new ConfigurationException([$"{jsonPath}: the configuration file does not exist. Create it (see docs/engine.md for the format) or pass the right path."]);
@@ -25,7 +26,8 @@ public static partial class PimBridgeConfiguration
         }
 
         // Other PIMBRIDGE_ variables (the host's own) may add top-level keys; only the file's top level is checked.
-        return Bind(root, TopLevelNames(jsonPath));
+        var others = new HashSet<string>(otherSections ?? [], StringComparer.OrdinalIgnoreCase);
+        return Bind(root, TopLevelNames(jsonPath).Where(name => !others.Contains(name)).ToList());
     }
 
     /// <summary>Binds and validates. Every key must be a known setting; <paramref name="checkedTopLevel"/> limits which top-level keys are checked (null: all).</summary>

@@ -12,7 +12,8 @@ public sealed record EntraPrincipal(string Id, string? UserPrincipalName = null,
 
 /// <summary>
 /// One PIM assignment schedule instance for a group: an activation (time-bound) or, when <see cref="IsPermanent"/>,
-/// a standing assignment. <see cref="End"/> is null for assignments without expiry.
+/// a standing assignment. <see cref="End"/> is null for assignments without expiry. <see cref="ScheduleId"/> is PIM's
+/// assignmentScheduleId, which ties the instance to the request (justification, ticket) behind it.
 /// </summary>
 public sealed record Activation(
     string Id,
@@ -21,7 +22,8 @@ public sealed record Activation(
     PimAccess Access,
     DateTimeOffset Start,
     DateTimeOffset? End,
-    bool IsPermanent = false);
+    bool IsPermanent = false,
+    string? ScheduleId = null);
 
 /// <summary>
 /// What PIM says, authoritatively, about a set of groups at one moment: every activation of every listed group.

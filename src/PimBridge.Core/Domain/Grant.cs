@@ -23,6 +23,12 @@ public sealed record Grant
     /// <summary>The PIM schedule instance that last shaped this grant, for the audit trail.</summary>
     public required string ActivationId { get; init; }
 
+    /// <summary>PIM's assignmentScheduleId of that instance, when known: it finds the request behind it.</summary>
+    public string? ActivationScheduleId { get; init; }
+
+    /// <summary>When that instance started (the grant's <see cref="Start"/> is the earliest of the instances it spans).</summary>
+    public DateTimeOffset? ActivationStart { get; init; }
+
     public required DateTimeOffset Start { get; init; }
 
     /// <summary>Effective end: the activation end capped by the mapping's maxDuration; null for a standing assignment without a cap.</summary>

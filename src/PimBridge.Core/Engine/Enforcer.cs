@@ -179,7 +179,9 @@ public sealed class Enforcer(
         if (pim is null) return null;
         try
         {
-            return await pim.GetActivationRequestAsync(new Activation(grant.ActivationId, grant.Principal, grant.GroupId, grant.Access, grant.Start, grant.End), cancellationToken).ConfigureAwait(false);
+            var activation = new Activation(grant.ActivationId, grant.Principal, grant.GroupId, grant.Access,
+                grant.ActivationStart ?? grant.Start, grant.End, ScheduleId: grant.ActivationScheduleId);
+            return await pim.GetActivationRequestAsync(activation, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -5,8 +5,11 @@ using PimBridge.Core.Configuration;
 namespace PimBridge.Core;
 
 /// <summary>The window PIM justifies for one slot right now.</summary>
-public sealed record GrantWindow(ResolvedMapping Mapping, EntraPrincipal Principal, string GroupId, PimAccess Access, DateTimeOffset Start, DateTimeOffset? End, string ActivationId)
+public sealed record GrantWindow(ResolvedMapping Mapping, EntraPrincipal Principal, string GroupId, PimAccess Access, DateTimeOffset Start, DateTimeOffset? End, Activation Latest)
 {
+    /// <summary>The instance whose end the window ends with (the latest-ending one).</summary>
+    public string ActivationId => Latest.Id;
+
     public GrantSlot Slot => new(Mapping.Name, Principal.Id, GroupId, Access);
 }
 
@@ -79,7 +82,7 @@ public static class Reconciler
                 var end = mapping.Rule.EffectiveEnd(activation);
                 if (end <= now)
                     continue;
-                var window = new GrantWindow(mapping, activation.Principal, mapping.Rule.EntraGroupId, activation.Access, activation.Start, end, activation.Id);
+                var window = new GrantWindow(mapping, activation.Principal, mapping.Rule.EntraGroupId, activation.Access, activation.Start, end, activation);
                 var slot = window.Slot;
                 windows[slot] = windows.TryGetValue(slot, out var other) ? Merge(other, window) : window;
             }
@@ -157,6 +160,8 @@ public static class Reconciler
                 Access = window.Access,
                 User = user,
                 ActivationId = window.ActivationId,
+                ActivationScheduleId = window.Latest.ScheduleId,
+                ActivationStart = window.Latest.Start,
                 Start = window.Start,
                 End = window.End,
                 EntitlementKeys = window.Mapping.EntitlementsFor(user.UserId).Select(e => e.Key).ToList(),
@@ -179,7 +184,7 @@ public static class Reconciler
     {
         var end = a.End is null || b.End is null ? null : (a.End > b.End ? a.End : b.End);
         var latest = a.End is null || (b.End is not null && a.End >= b.End) ? a : b;
-        return a with { Start = a.Start < b.Start ? a.Start : b.Start, End = end, ActivationId = latest.ActivationId };
+        return a with { Start = a.Start < b.Start ? a.Start : b.Start, End = end, Latest = latest.Latest };
     }
 
     /// <summary>The first id of a grant for a slot's window starting at <paramref name="start"/>: the same for every reconcile, so concurrent ones agree.</summary>
