@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using PimBridge.Host.Events;
+using PimBridge.Host.Functions;
+using PimBridge.Host.Security;
+using PimBridge.Host.Worker;
+
+namespace PimBridge.Host;
+
+/// <summary>
+/// The one wiring of PimBridge's web host, shared by the Azure Functions custom handler (this project's entry point)
+/// and <c>pimbridge serve</c>: <c>PimBridgeHost.Build(builder, composition).RunAsync()</c>.
+/// </summary>
+public static class PimBridgeHost
+{
+    /// <summary>Set by the Functions host: the custom handler must listen on this port (on loopback).</summary>
+    public const string FunctionsPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
+
+    /// <summary>
+    /// Registers the host's services, options (<see cref="PimBridgeHostOptions.Section"/>), the enforcement worker and
+    /// every endpoint, builds the application, and returns it ready to run. Anything registered on
+    /// <paramref name="builder"/> before (a <see cref="TimeProvider"/>, an <see cref="ISigningKeySource"/>) is kept.
+    /// </summary>
+    /// <param name="compose">Composes the engine, its store and the Graph subscriptions, on first use (see <see cref="PimBridgeComposition"/>).</param>
+    public static WebApplication Build(WebApplicationBuilder builder, Func<IServiceProvider, CancellationToken, Task<PimBridgeComponents>> compose)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(compose);
+        var configuration = builder.Configuration;
+        if (configuration[FunctionsPortVariable] is { Length: > 0 } port)
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+
+        var services = builder.Services;
+        // Unknown settings are errors, as in the engine's configuration: a misspelt secret must not silently fall back.
+        services.AddOptions<PimBridgeHostOptions>()
+            .Bind(configuration.GetSection(PimBridgeHostOptions.Section), binder => binder.ErrorOnUnknownConfiguration = true)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PimBridgeHostOptions>, PimBridgeHostOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(new PimBridgeComposition(compose));
+        services.AddSingleton<ComponentsProvider>();
+        services.AddSingleton(sp =>
+        {
+            var dedupe = sp.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value.Dedupe;
+            return new EventDeduplicator(sp.GetRequiredService<TimeProvider>(), dedupe.Ttl, dedupe.Capacity);
+        });
+        services.AddSingleton<IngestionCounters>();
+        services.AddSingleton<WorkerSignal>();
+        services.AddSingleton<EventIngestor>();
+        services.AddSingleton(sp => new DeliveryAuthenticator(
+            sp.GetRequiredService<IOptions<PimBridgeHostOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ISigningKeySource>()));
+        services.AddSingleton<EnforcementWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<EnforcementWorker>());
+
+        var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value;
+        app.MapMethods(options.EventsPath, [HttpMethods.Options], EventsEndpoint.Handshake);
+        app.MapPost(options.EventsPath, EventsEndpoint.DeliverAsync);
+        app.MapGet("/healthz", () => Results.Json(new JsonObject { ["status"] = "up" }));
+        app.MapGet("/readyz", ReadyAsync);
+        if (options.Functions.Enabled ?? !string.IsNullOrEmpty(configuration[FunctionsPortVariable]))
+            CustomHandler.Map(app, options.Functions);
+        return app;
+    }
+
+    /// <summary>The same, over components composed already.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder, PimBridgeComponents components) =>
+        Build(builder, (_, _) => Task.FromResult(components));
+
+    /// <summary>Ready when the components are composed and the store answers a read.</summary>
+    private static async Task<IResult> ReadyAsync(ComponentsProvider components, HttpContext context)
+    {
+        try
+        {
+            var parts = await components.GetAsync(context.RequestAborted).ConfigureAwait(false);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await parts.Store.GetAuditHeadAsync(timeout.Token).ConfigureAwait(false);
+            return Results.Json(new JsonObject { ["status"] = "ready" });
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            var reason = ex is ComponentsUnavailableException ? ex.Message : $"the state store is not reachable: {ex.Message}";
+            return Results.Json(new JsonObject { ["status"] = "not ready", ["reason"] = reason }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using Microsoft.Extensions.Options;
+
+namespace PimBridge.Host;
+
+/// <summary>
+/// The host's settings, bound from the configuration section <c>PimBridge:Host</c> (environment:
+/// <c>PimBridge__Host__EventsPath</c> and so on). Durations use the <c>hh:mm:ss</c> form.
+/// </summary>
+public sealed class PimBridgeHostOptions
+{
+    public const string Section = "PimBridge:Host";
+
+    /// <summary>Where Event Grid delivers (POST) and shakes hands (OPTIONS).</summary>
+    public string EventsPath { get; set; } = "/api/events";
+
+    /// <summary>Request bodies larger than this are refused with 400, unread past the limit.</summary>
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The secret every Graph change subscription was created with. A Graph notification whose <c>clientState</c>
+    /// differs is rejected and never acted on; without it every Graph notification is rejected.
+    /// </summary>
+    public string? ClientState { get; set; }
+
+    /// <summary>
+    /// Origins the CloudEvents abuse-protection handshake (OPTIONS) is granted to: Event Grid's public and sovereign
+    /// clouds by default; <c>*</c> grants any.
+    /// </summary>
+    public List<string> AllowedWebHookOrigins { get; set; } = ["eventgrid.azure.net", "eventgrid.azure.us", "eventgrid.azure.cn"];
+
+    /// <summary>The <c>WebHook-Allowed-Rate</c> answered in the handshake: requests per minute, or <c>*</c>.</summary>
+    public string WebHookAllowedRate { get; set; } = "*";
+
+    public BearerOptions Bearer { get; set; } = new();
+
+    public SharedSecretOptions SharedSecret { get; set; } = new();
+
+    public DedupeOptions Dedupe { get; set; } = new();
+
+    public WorkerOptions Worker { get; set; } = new();
+
+    public FunctionsOptions Functions { get; set; } = new();
+
+    /// <summary>Microsoft Entra bearer tokens (Event Grid's secure webhook delivery). On when an audience is set.</summary>
+    public sealed class BearerOptions
+    {
+        /// <summary>OpenID Connect metadata, e.g. <c>https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration</c>: the signing keys, and the issuer when none is configured.</summary>
+        public string? MetadataAddress { get; set; }
+
+        /// <summary>Accepted <c>iss</c> values; empty means the metadata's issuer.</summary>
+        public List<string> ValidIssuers { get; set; } = [];
+
+        /// <summary>Accepted <c>aud</c> values: the application id URI and/or client id of the endpoint's app registration.</summary>
+        public List<string> ValidAudiences { get; set; } = [];
+
+        /// <summary>Tolerated clock difference for <c>exp</c> and <c>nbf</c>.</summary>
+        public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+        public bool Enabled => ValidAudiences.Any(a => !string.IsNullOrWhiteSpace(a));
+    }
+
+    /// <summary>A shared secret sent by Event Grid as a custom delivery header, or in the endpoint URL's query. On when set.</summary>
+    public sealed class SharedSecretOptions
+    {
+        public string? Secret { get; set; }
+
+        public string HeaderName { get; set; } = "X-PimBridge-Secret";
+
+        public string QueryParameter { get; set; } = "secret";
+
+        public bool Enabled => !string.IsNullOrEmpty(Secret);
+    }
+
+    /// <summary>Event ids already handled, remembered in memory to skip Event Grid's redeliveries cheaply.</summary>
+    public sealed class DedupeOptions
+    {
+        public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
+
+        public int Capacity { get; set; } = 10_000;
+    }
+
+    public sealed class WorkerOptions
+    {
+        /// <summary>Whether the background worker runs (ticks and polls). Off, the endpoints still record hints.</summary>
+        public bool Enabled { get; set; } = true;
+
+        /// <summary>The longest time between two ticks; a signal (a recorded hint) ticks sooner.</summary>
+        public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+        /// <summary>Every mapped group is reconciled from PIM once per interval, the groups spread across it. Zero turns the poll off.</summary>
+        public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>The closest two poll reads may follow each other; with many groups, each read takes several.</summary>
+        public TimeSpan MinPollSpacing { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>First backoff after PIM throttles without a Retry-After; doubles per throttle in a row.</summary>
+        public TimeSpan ThrottleBaseDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+        public TimeSpan ThrottleMaxDelay { get; set; } = TimeSpan.FromMinutes(10);
+
+        /// <summary>Ticks run back to back while they find work, at most this many in a row.</summary>
+        public int MaxTicksInARow { get; set; } = 10;
+    }
+
+    /// <summary>The Azure Functions custom handler: function names must match the folders under <c>functions/</c>.</summary>
+    public sealed class FunctionsOptions
+    {
+        /// <summary>Answer custom-handler invocations. Null: only when <c>FUNCTIONS_CUSTOMHANDLER_PORT</c> is set (running under the Functions host).</summary>
+        public bool? Enabled { get; set; }
+
+        public string EventGridFunction { get; set; } = "GraphEvents";
+
+        /// <summary>The eventGridTrigger binding's name in function.json, the key of the event under <c>Data</c>.</summary>
+        public string EventGridBinding { get; set; } = "eventGridEvent";
+
+        public string ReconcileFunction { get; set; } = "Reconcile";
+
+        public string SubscriptionsFunction { get; set; } = "RenewSubscriptions";
+    }
+}
+
+internal sealed class PimBridgeHostOptionsValidator : IValidateOptions<PimBridgeHostOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PimBridgeHostOptions options)
+    {
+        var problems = new List<string>();
+        var at = PimBridgeHostOptions.Section;
+        if (!options.EventsPath.StartsWith('/'))
+            problems.Add($"{at}:EventsPath must start with '/', got '{options.EventsPath}'.");
+        if (options.MaxBodyBytes <= 0)
+            problems.Add($"{at}:MaxBodyBytes must be positive, got {options.MaxBodyBytes}.");
+        if (options.Dedupe.Capacity <= 0 || options.Dedupe.Ttl <= TimeSpan.Zero)
+            problems.Add($"{at}:Dedupe: Capacity and Ttl must be positive.");
+        var w = options.Worker;
+        if (w.TickInterval <= TimeSpan.Zero)
+            problems.Add($"{at}:Worker:TickInterval must be positive, got {w.TickInterval}.");
+        if (w.PollInterval < TimeSpan.Zero || w.MinPollSpacing <= TimeSpan.Zero || w.ThrottleBaseDelay <= TimeSpan.Zero || w.ThrottleMaxDelay < w.ThrottleBaseDelay)
+            problems.Add($"{at}:Worker: PollInterval must not be negative, MinPollSpacing and ThrottleBaseDelay must be positive, ThrottleMaxDelay at least ThrottleBaseDelay.");
+        if (w.MaxTicksInARow < 1)
+            problems.Add($"{at}:Worker:MaxTicksInARow must be at least 1.");
+        if (options.Bearer.Enabled && string.IsNullOrEmpty(options.Bearer.MetadataAddress) && !options.Bearer.ValidIssuers.Any(i => !string.IsNullOrWhiteSpace(i)))
+            problems.Add($"{at}:Bearer: with ValidAudiences set, set MetadataAddress (the OpenID Connect metadata URL) or ValidIssuers and a signing key source.");
+        if (options.SharedSecret.Enabled && string.IsNullOrWhiteSpace(options.SharedSecret.HeaderName) && string.IsNullOrWhiteSpace(options.SharedSecret.QueryParameter))
+            problems.Add($"{at}:SharedSecret: set HeaderName or QueryParameter (or both).");
+        if (string.IsNullOrEmpty(options.WebHookAllowedRate))
+            problems.Add($"{at}:WebHookAllowedRate must be a number or '*'.");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,243 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PimBridge.Core;
+
+namespace PimBridge.Host.Worker;
+
+/// <summary>What one worker step did, and when the next one is due.</summary>
+public sealed record WorkerStep(DateTimeOffset NextDueAt, int Ticks, int GroupsPolled, ThrottleSignal? Throttled = null);
+
+/// <summary>What a full reconcile (the timer function) did.</summary>
+public sealed record FullReconcile(int Groups, ReconcilePlan? Plan, int Ticks, DateTimeOffset? SkippedUntil);
+
+/// <summary>
+/// Drives the engine. Each step: (1) the poll fallback reconciles the next mapped group(s) from PIM, the groups spread
+/// evenly over <c>PollInterval</c>, pausing when PIM throttles (its Retry-After, else exponential from
+/// <c>ThrottleBaseDelay</c>); (2) the enforcer ticks when signalled (a recorded hint), when the poll changed something,
+/// or at least every <c>TickInterval</c>, back to back while ticks find work. Steps never overlap, and a tick, once
+/// started, finishes even when the host stops (it runs uncancelled; the store keeps every step idempotent anyway).
+/// </summary>
+public sealed class EnforcementWorker(
+    ComponentsProvider components,
+    WorkerSignal signal,
+    TimeProvider time,
+    IOptions<PimBridgeHostOptions> options,
+    ILogger<EnforcementWorker> log) : BackgroundService
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly PimBridgeHostOptions.WorkerOptions _options = options.Value.Worker;
+    private DateTimeOffset _nextTick = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextPoll = DateTimeOffset.MinValue;
+    private DateTimeOffset _pollPausedUntil = DateTimeOffset.MinValue;
+    private IReadOnlyList<string>? _groups;
+    private int _cursor;
+    private int _throttles;
+
+    /// <summary>Raised after every step of the background loop or <see cref="RunOnceAsync"/>.</summary>
+    public event Action<WorkerStep>? Stepped;
+
+    /// <summary>Until when the poll (and the timer reconcile) hold off because PIM throttled; in the past when not paused.</summary>
+    public DateTimeOffset PollPausedUntil => _pollPausedUntil;
+
+    /// <summary>One step; what the background loop runs, callable directly (tests, or a host without the loop).</summary>
+    public async Task<WorkerStep> RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        WorkerStep step;
+        try
+        {
+            step = await StepAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        Stepped?.Invoke(step);
+        return step;
+    }
+
+    private async Task<WorkerStep> StepAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var signalled = signal.TryConsume(); // first: a step that fails must not leave it set (the loop would spin)
+        PimBridgeComponents parts;
+        try
+        {
+            parts = await components.GetAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ComponentsUnavailableException ex)
+        {
+            log.LogError("The worker cannot run: {Reason}", ex.Message);
+            return new WorkerStep(now + _options.TickInterval, 0, 0);
+        }
+
+        int polled = 0;
+        ThrottleSignal? throttled = null;
+        var changed = false;
+        if (_options.PollInterval > TimeSpan.Zero && now >= _nextPoll)
+            (polled, changed, throttled) = await PollAsync(parts.Enforcer, now, cancellationToken).ConfigureAwait(false);
+
+        var ticks = 0;
+        if (signalled || changed || now >= _nextTick)
+        {
+            ticks = await TickUntilIdleAsync(parts.Enforcer, cancellationToken).ConfigureAwait(false);
+            _nextTick = time.GetUtcNow() + _options.TickInterval;
+        }
+
+        var next = _options.PollInterval > TimeSpan.Zero && _nextPoll < _nextTick ? _nextPoll : _nextTick;
+        return new WorkerStep(next, ticks, polled, throttled);
+    }
+
+    /// <summary>Reconciles every mapped group from PIM, then ticks until idle: the timer function. Skipped while PIM throttles.</summary>
+    public async Task<FullReconcile> ReconcileAllAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var now = time.GetUtcNow();
+            var parts = await components.GetAsync(cancellationToken).ConfigureAwait(false);
+            if (now < _pollPausedUntil)
+                return new FullReconcile(0, null, 0, _pollPausedUntil);
+            var groups = Groups(parts.Enforcer);
+            ReconcileResult result;
+            try
+            {
+                result = await parts.Enforcer.ReconcileGroupsAsync(groups, cancellationToken: cancellationToken).ConfigureAwait(false);
+                _throttles = 0;
+            }
+            catch (Exception ex) when (Throttling.Classify(ex, now) is { } throttle)
+            {
+                PauseForThrottling(throttle, now, ex);
+                throw;
+            }
+
+            var ticks = await TickUntilIdleAsync(parts.Enforcer, cancellationToken).ConfigureAwait(false);
+            _nextTick = time.GetUtcNow() + _options.TickInterval;
+            return new FullReconcile(groups.Count, result.Plan, ticks, null);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            log.LogInformation("The enforcement worker is off ({Section}:Worker:Enabled=false)", PimBridgeHostOptions.Section);
+            return;
+        }
+
+        await Task.Yield(); // let the host finish starting before the first step
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                WorkerStep step;
+                try
+                {
+                    step = await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    log.LogError(ex, "A worker step failed; trying again in {Delay}", _options.TickInterval);
+                    step = new WorkerStep(time.GetUtcNow() + _options.TickInterval, 0, 0);
+                }
+
+                await signal.WaitAsync(step.NextDueAt - time.GetUtcNow(), time, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping; an in-flight tick has finished (ticks run uncancelled)
+        }
+    }
+
+    private async Task<(int Polled, bool Changed, ThrottleSignal? Throttled)> PollAsync(Enforcer enforcer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (now < _pollPausedUntil)
+        {
+            _nextPoll = _pollPausedUntil;
+            return (0, false, null);
+        }
+
+        var groups = Groups(enforcer);
+        var interval = _options.PollInterval;
+        if (groups.Count == 0)
+        {
+            _nextPoll = now + interval;
+            return (0, false, null);
+        }
+
+        // Spread the groups evenly over the interval, taking several per read when one each would be too close together.
+        var perRead = Math.Max(1, (int)Math.Ceiling(groups.Count * _options.MinPollSpacing.Ticks / (double)interval.Ticks));
+        perRead = Math.Min(perRead, groups.Count);
+        var spacing = interval * perRead / groups.Count;
+        var batch = Enumerable.Range(0, perRead).Select(i => groups[(_cursor + i) % groups.Count]).ToList();
+        try
+        {
+            var result = await enforcer.ReconcileGroupsAsync(batch, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _throttles = 0;
+            _cursor = (_cursor + perRead) % groups.Count;
+            _nextPoll = now + spacing;
+            return (batch.Count, !result.Plan.IsEmpty, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            if (Throttling.Classify(ex, now) is { } throttle)
+            {
+                PauseForThrottling(throttle, now, ex);
+                return (0, false, throttle); // the same groups are read again when the pause ends
+            }
+
+            log.LogError(ex, "Polling PIM for {Groups} failed; moving on, they are read again next round", string.Join(", ", batch));
+            _cursor = (_cursor + perRead) % groups.Count;
+            _nextPoll = now + spacing;
+            return (0, false, null);
+        }
+    }
+
+    private void PauseForThrottling(ThrottleSignal throttle, DateTimeOffset now, Exception error)
+    {
+        _throttles++;
+        var exponential = TimeSpan.FromTicks((long)Math.Min(_options.ThrottleMaxDelay.Ticks, _options.ThrottleBaseDelay.Ticks * Math.Pow(2, _throttles - 1)));
+        var delay = throttle.RetryAfter ?? exponential;
+        _pollPausedUntil = now + delay;
+        _nextPoll = _pollPausedUntil;
+        log.LogWarning("PIM throttled the poll ({Error}); pausing it for {Delay} ({Source})", error.Message, delay, throttle.RetryAfter is null ? $"backoff, throttle {_throttles} in a row" : "Retry-After");
+    }
+
+    /// <summary>Ticks back to back while ticks find work; <paramref name="stopping"/> only ends the run between ticks.</summary>
+    private async Task<int> TickUntilIdleAsync(Enforcer enforcer, CancellationToken stopping)
+    {
+        var ticks = 0;
+        try
+        {
+            while (ticks < _options.MaxTicksInARow && !stopping.IsCancellationRequested)
+            {
+                // Uncancelled: a tick in flight finishes even when the host stops.
+                var result = await enforcer.TickAsync(CancellationToken.None).ConfigureAwait(false);
+                ticks++;
+                if (result.DidNothing) break;
+            }
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "A tick failed; the next one retries");
+        }
+
+        return ticks;
+    }
+
+    private IReadOnlyList<string> Groups(Enforcer enforcer) =>
+        _groups ??= enforcer.MappedGroups.Order(StringComparer.Ordinal).ToList();
+
+    public override void Dispose()
+    {
+        _gate.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds one deployable Azure Functions folder: the custom handler (self-contained, linux-x64), host.json, and one
+# folder per function with its function.json. Deploy the folder as is (zip deploy), with FUNCTIONS_WORKER_RUNTIME=Custom.
+#
+#   src/PimBridge.Host/publish-functions.sh [output folder]     (default: artifacts/functions at the repository root)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:-$here/../../artifacts/functions}"
+configuration="${CONFIGURATION:-Release}"
+
+rm -rf "$out"
+mkdir -p "$out"
+dotnet publish "$here/PimBridge.Host.csproj" -c "$configuration" -r linux-x64 --self-contained true -o "$out" -p:UseAppHost=true
+cp "$here/functions/host.json" "$out/host.json"
+for function in "$here"/functions/*/; do
+  name="$(basename "$function")"
+  mkdir -p "$out/$name"
+  cp "$function/function.json" "$out/$name/function.json"
+done
+
+# The host starts the executable host.json names, from the folder's root: it must be there and runnable.
+executable="$(sed -n 's/.*"defaultExecutablePath": *"\([^"]*\)".*/\1/p' "$out/host.json")"
+[ -x "$out/$executable" ] || { echo "publish-functions: $out/$executable (host.json's defaultExecutablePath) is missing or not executable" >&2; exit 1; }
+echo "publish-functions: $(cd "$out" && pwd) holds host.json, $(ls -d "$out"/*/ | wc -l) functions and $executable"

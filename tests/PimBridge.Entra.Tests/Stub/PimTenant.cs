@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace PimBridge.Entra.Tests.Stub;
+
+/// <summary>
+/// The PIM-for-Groups and directory side of a tenant, served by a <see cref="GraphStub"/>: assignment schedule
+/// instances per group (paged, with @odata.nextLink pointing back at the stub), users, other directory objects and
+/// assignment schedule requests. Filters are parsed the way Graph documents them (groupId / principalId eq).
+/// </summary>
+public sealed partial class PimTenant
+{
+    private const string PimPath = "/identityGovernance/privilegedAccess/group";
+    private readonly GraphStub _stub;
+    private readonly ConcurrentDictionary<string, List<JsonObject>> _instances = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string> _users = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string> _objects = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<JsonObject> _requests = [];
+
+    public PimTenant(GraphStub stub, int pageSize = 100)
+    {
+        _stub = stub;
+        PageSize = pageSize;
+        stub.On("GET", $"{PimPath}/assignmentScheduleInstances", ListInstances);
+        stub.On("GET", $"{PimPath}/assignmentScheduleRequests", ListRequests);
+        stub.On("GET", "/users/([^/]+)", (_, m) => _users.TryGetValue(m.Groups[1].Value, out var user)
+            ? StubResponse.Ok(user)
+            : StubResponse.Error(404, "Request_ResourceNotFound", $"Resource '{m.Groups[1].Value}' does not exist or one of its queried reference-property objects are not present."));
+        stub.On("GET", "/directoryObjects/([^/]+)", (_, m) => _objects.TryGetValue(m.Groups[1].Value, out var o)
+            ? StubResponse.Ok(o)
+            : StubResponse.Error(404, "Request_ResourceNotFound", $"Resource '{m.Groups[1].Value}' does not exist or one of its queried reference-property objects are not present."));
+    }
+
+    public int PageSize { get; set; }
+
+    public PimTenant AddInstance(JsonObject instance)
+    {
+        _instances.GetOrAdd(instance["groupId"]!.GetValue<string>(), _ => []).Add(instance);
+        return this;
+    }
+
+    /// <summary>A group with no instances: an empty page.</summary>
+    public PimTenant AddGroup(string groupId)
+    {
+        _instances.GetOrAdd(groupId, _ => []);
+        return this;
+    }
+
+    public PimTenant AddUser(string id, string? upn, string? mail = null, bool omitMail = false)
+    {
+        _users[id] = GraphJson.User(id, upn, mail, omitMail);
+        _objects[id] = GraphJson.DirectoryObject(id, "#microsoft.graph.user", upn ?? id);
+        return this;
+    }
+
+    /// <summary>A directory object that is not a user (/users/{id} answers 404 for it, as Graph does).</summary>
+    public PimTenant AddDirectoryObject(string id, string odataType, string displayName)
+    {
+        _objects[id] = GraphJson.DirectoryObject(id, odataType, displayName);
+        return this;
+    }
+
+    public PimTenant AddRequest(JsonObject request)
+    {
+        lock (_requests) _requests.Add(request);
+        return this;
+    }
+
+    private StubResponse ListInstances(StubRequest request)
+    {
+        var filter = request.Query.GetValueOrDefault("$filter") ?? "";
+        var group = Eq(filter, "groupId");
+        if (group is null)
+            return StubResponse.Error(400, "BadRequest", "The query must include a $filter on groupId or principalId.");
+        var all = _instances.GetValueOrDefault(group) ?? [];
+        var skip = int.Parse(request.Query.GetValueOrDefault("$skiptoken") ?? "0", CultureInfo.InvariantCulture);
+        var page = all.Skip(skip).Take(PageSize).ToList();
+        string? next = null;
+        if (skip + PageSize < all.Count)
+        {
+            var select = request.Query.GetValueOrDefault("$select");
+            next = $"{_stub.BaseUrl}{PimPath}/assignmentScheduleInstances?$filter={Uri.EscapeDataString(filter)}"
+                   + (select is null ? "" : $"&$select={Uri.EscapeDataString(select)}")
+                   + $"&$skiptoken={skip + PageSize}";
+        }
+
+        return StubResponse.Ok(GraphJson.Page(GraphJson.InstancesContext, page, next));
+    }
+
+    private StubResponse ListRequests(StubRequest request)
+    {
+        var filter = request.Query.GetValueOrDefault("$filter") ?? "";
+        var group = Eq(filter, "groupId");
+        var principal = Eq(filter, "principalId");
+        if (group is null && principal is null)
+            return StubResponse.Error(400, "BadRequest", "The query must include a $filter on groupId or principalId.");
+        List<JsonObject> matches;
+        lock (_requests)
+        {
+            matches = _requests
+                .Where(r => group is null || string.Equals(r["groupId"]?.GetValue<string>(), group, StringComparison.OrdinalIgnoreCase))
+                .Where(r => principal is null || string.Equals(r["principalId"]?.GetValue<string>(), principal, StringComparison.OrdinalIgnoreCase))
+                .ToList();
+        }
+
+        return StubResponse.Ok(GraphJson.Page(GraphJson.RequestsContext, matches));
+    }
+
+    private static string? Eq(string filter, string property)
+    {
+        var match = EqRegex().Matches(filter).FirstOrDefault(m => m.Groups[1].Value.Equals(property, StringComparison.OrdinalIgnoreCase));
+        return match?.Groups[2].Value;
+    }
+
+    [GeneratedRegex(@"(\w+)\s+eq\s+'([^']*)'")]
+    private static partial Regex EqRegex();
+}

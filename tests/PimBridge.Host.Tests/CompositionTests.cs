@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using PimBridge.Core;
+using PimBridge.Entra;
+using static PimBridge.Host.Tests.HostHarness;
+
+namespace PimBridge.Host.Tests;
+
+/// <summary>The entry point's composition from configuration (ConfiguredComposition).</summary>
+public sealed class CompositionTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("pimbridge-host-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static async Task<string> ReadinessAsync(HostHarness h)
+    {
+        var ready = await h.Client.GetAsync("/readyz");
+        var body = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!;
+        return ready.StatusCode == HttpStatusCode.OK ? "ready" : body["reason"]!.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task Without_an_Entra_section_the_host_names_the_Entra_settings_to_add()
+    {
+        var config = Path.Combine(_folder, "no-entra.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1" },
+              "Mappings": [ { "Name": "ops-admin", "EntraGroupId": "{{OpsGroup}}", "AccountAssignments": { "PermissionSet": "{{Admin}}", "Accounts": [ "{{Prod}}" ] } } ]
+            }
+            """);
+        await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
+            web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?> { ["PimBridge:ConfigFile"] = config })));
+
+        var reason = await ReadinessAsync(h);
+
+        Assert.StartsWith("PimBridge is not configured:", reason);
+        Assert.Contains("Entra.", reason);
+    }
+
+    [Fact]
+    public async Task A_missing_configuration_file_is_named()
+    {
+        var missing = Path.Combine(_folder, "absent.json");
+        await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
+        {
+            web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?> { ["PimBridge:ConfigFile"] = missing }));
+            web.ConfigureTestServices(s => s.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions()));
+        });
+
+        Assert.StartsWith($"PimBridge is not configured: The PimBridge configuration is not valid:\n- {missing}: the configuration file does not exist", await ReadinessAsync(h));
+    }
+
+    [Fact]
+    public async Task A_configuration_file_and_a_SQLite_path_compose_a_ready_host()
+    {
+        var config = Path.Combine(_folder, "pimbridge.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1" },
+              "Mappings": [ { "Name": "ops-admin", "EntraGroupId": "{{OpsGroup}}", "AccountAssignments": { "PermissionSet": "{{Admin}}", "Accounts": [ "{{Prod}}" ] } } ]
+            }
+            """);
+        await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
+        {
+            web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["PimBridge:ConfigFile"] = config,
+                ["PimBridge:SqlitePath"] = Path.Combine(_folder, "state.db"),
+            }));
+            web.ConfigureTestServices(s => s.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions()));
+        });
+
+        Assert.Equal("ready", await ReadinessAsync(h));
+        Assert.True(File.Exists(Path.Combine(_folder, "state.db")));
+        Assert.Equal(HttpStatusCode.OK, (await h.DeliverAsync(Payloads.GroupUpdatedCloudEvent(OpsGroup))).StatusCode);
+    }
+}

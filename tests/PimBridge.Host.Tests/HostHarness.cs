@@ -1,0 +1,276 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using PimBridge.Core;
+using PimBridge.Core.Configuration;
+using PimBridge.Entra;
+using PimBridge.Host.Events;
+using PimBridge.Host.Security;
+using PimBridge.Host.Worker;
+using PimBridge.Store.Sqlite;
+using PimBridge.Testing;
+
+namespace PimBridge.Host.Tests;
+
+/// <summary>
+/// The real host (this project's entry point, through WebApplicationFactory) over a real Enforcer, an in-memory SQLite
+/// store, the simulated Identity Center, a fake PIM and fake Graph subscriptions, on a manual clock. The background
+/// loop is off unless asked for: tests drive the worker's step directly.
+/// </summary>
+public sealed class HostHarness : IAsyncDisposable
+{
+    public const string Admin = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
+    public const string Prod = "111111111111";
+    public const string Staging = "222222222222";
+    public const string OpsGroup = "11111111-1111-1111-1111-111111111111";
+    public const string AuditGroup = "22222222-2222-2222-2222-222222222222";
+    public const string UnmappedGroup = "99999999-9999-9999-9999-999999999999";
+    public const string ClientState = "client-state-secret-0123456789";
+    public const string SharedSecret = "shared-secret-abcdefghijklmnop";
+    public const string SecretHeader = "X-PimBridge-Secret";
+    public const string Issuer = "https://login.microsoftonline.com/8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e/v2.0";
+    public const string Audience = "api://pimbridge-events";
+
+    public static readonly Entitlement AliceOpsProd = Entitlement.AccountAssignment("u-alice", Admin, Prod);
+    public static readonly Entitlement AliceAuditStaging = Entitlement.AccountAssignment("u-alice", Admin, Staging);
+
+    private readonly WebApplicationFactory<Program> _factory;
+    private readonly SqliteStateStore _store;
+
+    private HostHarness(WebApplicationFactory<Program> factory, SqliteStateStore store, ManualTimeProvider clock, SimulatedIdentityCenter aws, FakePim pim, FakeSubscriptions subscriptions, Enforcer enforcer)
+    {
+        _factory = factory;
+        _store = store;
+        Clock = clock;
+        Aws = aws;
+        Pim = pim;
+        Subscriptions = subscriptions;
+        Enforcer = enforcer;
+        Client = factory.CreateClient();
+    }
+
+    public ManualTimeProvider Clock { get; }
+    public SimulatedIdentityCenter Aws { get; }
+    public FakePim Pim { get; }
+    public FakeSubscriptions Subscriptions { get; }
+    public Enforcer Enforcer { get; }
+    public IStateStore Store => _store;
+    public HttpClient Client { get; }
+    public IServiceProvider Services => _factory.Services;
+    public EnforcementWorker Worker => Services.GetRequiredService<EnforcementWorker>();
+    public IngestionCounters Counters => Services.GetRequiredService<IngestionCounters>();
+    public DateTimeOffset Now => Clock.GetUtcNow();
+
+    public static RsaSecurityKey SigningKey { get; } = new(RSA.Create(2048)) { KeyId = "test-signing-key" };
+
+    /// <param name="settings">Host settings under PimBridge:Host (keys relative to it), over the defaults below.</param>
+    /// <param name="backgroundWorker">Run the worker's background loop (off: tests call its step).</param>
+    /// <param name="compose">Replaces the composition (to make it fail, or to use the entry point's).</param>
+    /// <param name="configure">More configuration of the web host, applied last.</param>
+    public static async Task<HostHarness> StartAsync(
+        IDictionary<string, string?>? settings = null, bool backgroundWorker = false,
+        Func<IServiceProvider, CancellationToken, Task<PimBridgeComponents>>? compose = null, Action<IWebHostBuilder>? configure = null)
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero));
+        var aws = new SimulatedIdentityCenter();
+        aws.PermissionSetsByName["Admin"] = Admin;
+        aws.SessionDurations[Admin] = TimeSpan.FromHours(1);
+        aws.Users["alice-entra"] = new IdentityCenterUser("u-alice", "alice@example.com");
+        aws.Users["bob-entra"] = new IdentityCenterUser("u-bob", "bob@example.com");
+
+        var options = new PimBridgeOptions
+        {
+            IdentityCenter = new() { InstanceArn = "arn:aws:sso:::instance/ssoins-0123456789abcdef", IdentityStoreId = "d-1234567890", Region = "eu-west-1" },
+            Mappings =
+            [
+                new() { Name = "ops-admin", EntraGroupId = OpsGroup, AccountAssignments = new() { PermissionSet = "Admin", Accounts = [Prod] } },
+                new() { Name = "audit-admin", EntraGroupId = AuditGroup, AccountAssignments = new() { PermissionSet = Admin, Accounts = [Staging] } },
+            ],
+        };
+        var engine = PimBridgeConfiguration.Validate(options);
+        var mappings = await ResolvedMapping.ResolveAsync(engine.Mappings, aws);
+        var store = await SqliteStateStore.OpenAsync(SqliteStateStore.InMemory);
+        var pim = new FakePim(clock);
+        var subscriptions = new FakeSubscriptions();
+        var enforcer = new Enforcer(store, new IdentityCenterPorts(aws, aws, aws, aws), mappings, engine.Fences, engine.Enforcer, clock, pim: pim);
+        var components = new PimBridgeComponents(enforcer, store, subscriptions);
+
+        var values = new Dictionary<string, string?>
+        {
+            ["ClientState"] = ClientState,
+            ["SharedSecret:Secret"] = SharedSecret,
+            ["Bearer:ValidAudiences:0"] = Audience,
+            ["Bearer:ValidIssuers:0"] = Issuer,
+            ["Functions:Enabled"] = "true",
+            ["Worker:Enabled"] = backgroundWorker ? "true" : "false",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
+
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(
+                values.ToDictionary(kv => $"{PimBridgeHostOptions.Section}:{kv.Key}", kv => kv.Value)));
+            web.ConfigureTestServices(services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                services.AddSingleton(new PimBridgeComposition(compose ?? ((_, _) => Task.FromResult(components))));
+                services.AddSingleton<ISigningKeySource>(new StaticSigningKeySource([SigningKey]));
+            });
+            configure?.Invoke(web);
+        });
+        try
+        {
+            return new HostHarness(factory, store, clock, aws, pim, subscriptions, enforcer); // starts the host
+        }
+        catch
+        {
+            await factory.DisposeAsync();
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    public Activation Activate(string principal, string group, TimeSpan duration) => Pim.Activate(principal, group, duration);
+
+    /// <summary>POSTs a delivery to the events endpoint, authenticated by the shared secret header unless told otherwise.</summary>
+    public Task<HttpResponseMessage> DeliverAsync(string body, string contentType = "application/cloudevents+json; charset=utf-8", Action<HttpRequestMessage>? authenticate = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = new StringContent(body, Encoding.UTF8) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        (authenticate ?? (r => r.Headers.Add(SecretHeader, SharedSecret)))(request);
+        return Client.SendAsync(request);
+    }
+
+    /// <summary>A token as Entra would issue it to Event Grid for this endpoint, valid now on the harness clock unless told otherwise.</summary>
+    public string Token(string audience = Audience, string issuer = Issuer, TimeSpan? expiresIn = null, SecurityKey? key = null)
+    {
+        var now = Now.UtcDateTime;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            IssuedAt = now.AddMinutes(-1),
+            NotBefore = now.AddMinutes(-1),
+            Expires = now + (expiresIn ?? TimeSpan.FromHours(1)),
+            Claims = new Dictionary<string, object> { ["appid"] = "4962773b-9cdb-44cf-a8bf-237846a00ab7" },
+            SigningCredentials = new SigningCredentials(key ?? SigningKey, SecurityAlgorithms.RsaSha256),
+        });
+    }
+
+    /// <summary>Every pending "reconcile group" hint in the store, by group.</summary>
+    public async Task<IReadOnlyList<Intent>> HintsAsync(string group) => await Store.GetPendingIntentsAsync(IntentKind.ReconcileGroup, group);
+
+    /// <summary>Runs worker steps, moving the clock to each next due time, until <paramref name="done"/> (bounded).</summary>
+    public async Task StepUntilAsync(Func<bool> done, int maxSteps = 50)
+    {
+        for (var i = 0; i < maxSteps && !done(); i++)
+        {
+            var step = await Worker.RunOnceAsync();
+            if (done()) return;
+            if (step.NextDueAt > Now) Clock.Advance(step.NextDueAt - Now);
+        }
+
+        Assert.True(done(), $"not done after {maxSteps} worker steps");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _factory.DisposeAsync();
+        await _store.DisposeAsync();
+    }
+}
+
+/// <summary>PIM as the engine's port sees it: activations, and failures to throw on the next reads.</summary>
+public sealed class FakePim(TimeProvider clock) : IPimSource
+{
+    private readonly Lock _gate = new();
+    private readonly List<Activation> _activations = [];
+    private readonly Queue<Exception> _failures = new();
+    private readonly List<(DateTimeOffset At, IReadOnlyList<string> Groups)> _reads = [];
+
+    /// <summary>Every read: when, and the groups it asked for.</summary>
+    public IReadOnlyList<(DateTimeOffset At, IReadOnlyList<string> Groups)> Reads { get { lock (_gate) return [.. _reads]; } }
+
+    /// <summary>When set, reads wait for it (to hold a tick in flight).</summary>
+    public TaskCompletionSource? Hold { get; set; }
+
+    /// <summary>Completed when a read starts waiting on <see cref="Hold"/>.</summary>
+    public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Activation Activate(string principal, string group, TimeSpan duration)
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            var activation = new Activation($"act-{_activations.Count + 1}", new EntraPrincipal(principal, $"{principal}@contoso.com"), group, PimAccess.Member, now, now + duration);
+            _activations.Add(activation);
+            return activation;
+        }
+    }
+
+    public void FailNext(Exception error) { lock (_gate) _failures.Enqueue(error); }
+
+    public async Task<PimSnapshot> GetSnapshotAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default)
+    {
+        Exception? failure;
+        lock (_gate)
+        {
+            _reads.Add((clock.GetUtcNow(), groupIds.ToList()));
+            _failures.TryDequeue(out failure);
+        }
+
+        if (Hold is { } hold)
+        {
+            Holding.TrySetResult();
+            await hold.Task;
+        }
+
+        if (failure is not null) throw failure;
+        var groups = groupIds.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var now = clock.GetUtcNow();
+        lock (_gate)
+            return new PimSnapshot(groupIds, _activations.Where(a => groups.Contains(a.GroupId) && a.End > now).ToList());
+    }
+
+    public Task<ActivationRequest?> GetActivationRequestAsync(Activation activation, CancellationToken cancellationToken = default) =>
+        Task.FromResult<ActivationRequest?>(null);
+}
+
+/// <summary>Graph subscriptions that record what they were asked to do.</summary>
+public sealed class FakeSubscriptions : IGraphSubscriptions
+{
+    private readonly Lock _gate = new();
+    private readonly List<string> _reauthorized = [];
+    private int _ensured;
+
+    public IReadOnlyList<string> Reauthorized { get { lock (_gate) return [.. _reauthorized]; } }
+
+    public int Ensured { get { lock (_gate) return _ensured; } }
+
+    /// <summary>What EnsureAsync reports.</summary>
+    public List<SubscriptionAction> EnsureActions { get; } =
+    [
+        new(HostHarness.OpsGroup, $"groups/{HostHarness.OpsGroup}/members", "renewed", "sub-ops", new DateTimeOffset(2026, 7, 29, 0, 0, 0, TimeSpan.Zero)),
+        new(HostHarness.AuditGroup, $"groups/{HostHarness.AuditGroup}/members", "unchanged", "sub-audit", new DateTimeOffset(2026, 7, 28, 0, 0, 0, TimeSpan.Zero)),
+    ];
+
+    public Task<SubscriptionReport> EnsureAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate) _ensured++;
+        return Task.FromResult(new SubscriptionReport(EnsureActions.ToList()));
+    }
+
+    public Task<SubscriptionAction> ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate) _reauthorized.Add(subscriptionId);
+        return Task.FromResult(new SubscriptionAction(HostHarness.OpsGroup, $"groups/{HostHarness.OpsGroup}/members", "reauthorized", subscriptionId, null));
+    }
+}
