@@ -1,5 +1,5 @@
 using PimBridge.Core;
-using PimBridge.Entra.Tests.Stub;
+using PimBridge.Testing.Graph;
 using PimBridge.Testing;
 
 namespace PimBridge.Entra.Tests;

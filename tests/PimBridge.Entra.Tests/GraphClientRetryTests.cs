@@ -1,4 +1,4 @@
-using PimBridge.Entra.Tests.Stub;
+using PimBridge.Testing.Graph;
 using PimBridge.Testing;
 
 namespace PimBridge.Entra.Tests;

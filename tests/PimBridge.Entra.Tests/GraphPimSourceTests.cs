@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PimBridge.Core;
-using PimBridge.Entra.Tests.Stub;
+using PimBridge.Testing.Graph;
 using PimBridge.Testing;
 
 namespace PimBridge.Entra.Tests;

@@ -1,3 +1,4 @@
+using PimBridge.Testing.Graph;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.TestHost;

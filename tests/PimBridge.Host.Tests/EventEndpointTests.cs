@@ -1,3 +1,4 @@
+using PimBridge.Testing.Graph;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;

@@ -1,3 +1,4 @@
+using PimBridge.Testing.Graph;
 using System.Net;
 using System.Text.Json.Nodes;
 using static PimBridge.Host.Tests.HostHarness;

@@ -1,3 +1,4 @@
+using PimBridge.Testing.Graph;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -32,7 +33,7 @@ public sealed class HostHarness : IAsyncDisposable
     public const string OpsGroup = "11111111-1111-1111-1111-111111111111";
     public const string AuditGroup = "22222222-2222-2222-2222-222222222222";
     public const string UnmappedGroup = "99999999-9999-9999-9999-999999999999";
-    public const string ClientState = "client-state-secret-0123456789";
+    public const string ClientState = Payloads.DefaultClientState;
     public const string SharedSecret = "shared-secret-abcdefghijklmnop";
     public const string SecretHeader = "X-PimBridge-Secret";
     public const string Issuer = "https://login.microsoftonline.com/8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e/v2.0";

@@ -1,3 +1,4 @@
+using PimBridge.Testing.Graph;
 using System.Net;
 using Microsoft.Kiota.Abstractions;
 using PimBridge.Core;

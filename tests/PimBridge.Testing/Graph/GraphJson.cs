@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace PimBridge.Entra.Tests.Stub;
+namespace PimBridge.Testing.Graph;
 
 /// <summary>
 /// Graph payloads. The documented examples are copied verbatim from the reference

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace PimBridge.Entra.Tests.Stub;
+namespace PimBridge.Testing.Graph;
 
 /// <summary>
 /// The PIM-for-Groups and directory side of a tenant, served by a <see cref="GraphStub"/>: assignment schedule
@@ -38,6 +38,14 @@ public sealed partial class PimTenant
     public PimTenant AddInstance(JsonObject instance)
     {
         _instances.GetOrAdd(instance["groupId"]!.GetValue<string>(), _ => []).Add(instance);
+        return this;
+    }
+
+    /// <summary>PIM no longer lists the instance (deactivated or expired).</summary>
+    public PimTenant RemoveInstance(string id)
+    {
+        foreach (var instances in _instances.Values)
+            lock (instances) instances.RemoveAll(i => i["id"]!.GetValue<string>() == id);
         return this;
     }
 

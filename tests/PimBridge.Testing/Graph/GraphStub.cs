@@ -10,8 +10,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Xunit;
 
-namespace PimBridge.Entra.Tests.Stub;
+namespace PimBridge.Testing.Graph;
 
 /// <summary>One request the stub received, as it arrived on the wire.</summary>
 public sealed record StubRequest(string Method, string Path, string RawQuery, IReadOnlyDictionary<string, string> Query, IReadOnlyDictionary<string, string> Headers, string Body, TimeSpan ArrivedAt)

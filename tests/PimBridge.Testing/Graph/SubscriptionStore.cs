@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace PimBridge.Entra.Tests.Stub;
+namespace PimBridge.Testing.Graph;
 
 /// <summary>
 /// Graph's /subscriptions served by a <see cref="GraphStub"/>: POST creates (201 with the subscription), GET lists

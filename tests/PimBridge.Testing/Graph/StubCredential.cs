@@ -1,7 +1,8 @@
 using Azure.Core;
 using Microsoft.Graph;
+using PimBridge.Entra;
 
-namespace PimBridge.Entra.Tests.Stub;
+namespace PimBridge.Testing.Graph;
 
 /// <summary>A credential that hands out a fixed token and counts how often it was asked.</summary>
 public sealed class StubCredential : TokenCredential

@@ -1,4 +1,4 @@
-namespace PimBridge.Host.Tests;
+namespace PimBridge.Testing.Graph;
 
 /// <summary>
 /// Deliveries as documented (shared/reference/entra-pim-and-event-grid.md), with only the placeholders filled in:
@@ -8,8 +8,11 @@ public static class Payloads
 {
     public const string TenantId = "8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e";
 
+    /// <summary>The clientState the test hosts are configured with.</summary>
+    public const string DefaultClientState = "client-state-secret-0123456789";
+
     /// <summary>§5.6, the documented Microsoft.Graph.GroupUpdated CloudEvent.</summary>
-    public static string GroupUpdatedCloudEvent(string groupId, string id = "00d8a100-2e92-4bfa-86e1-0056dacd0fce", string clientState = HostHarness.ClientState) => $$"""
+    public static string GroupUpdatedCloudEvent(string groupId, string id = "00d8a100-2e92-4bfa-86e1-0056dacd0fce", string clientState = DefaultClientState) => $$"""
         {
           "id": "{{id}}",
           "type": "Microsoft.Graph.GroupUpdated",
@@ -49,7 +52,7 @@ public static class Payloads
           "specversion": "1.0",
           "data": {
             "changeType": "updated",
-            "clientState": "{{HostHarness.ClientState}}",
+            "clientState": "{{DefaultClientState}}",
             "resource": "Groups/{{groupId}}",
             "resourceData": {
               "@odata.type": "#Microsoft.Graph.Group",
@@ -74,7 +77,7 @@ public static class Payloads
           "eventTime": "2022-05-24T22:24:31.3062901Z",
           "data": {
             "changeType": "updated",
-            "clientState": "{{HostHarness.ClientState}}",
+            "clientState": "{{DefaultClientState}}",
             "resource": "Groups/{{groupId}}",
             "resourceData": { "@odata.type": "#Microsoft.Graph.Group", "@odata.id": "Groups/{{groupId}}", "id": "{{groupId}}", "organizationId": "{{TenantId}}" },
             "subscriptionId": "c2a1e6a4-5d2c-4c8a-9c43-0f1b5c1e8a11",
@@ -103,7 +106,7 @@ public static class Payloads
         """;
 
     /// <summary>§5.5, a lifecycle event as community fixtures show it, as a CloudEvent.</summary>
-    public static string Lifecycle(string lifecycleEvent, string subscriptionId, string id, string clientState = HostHarness.ClientState) => $$"""
+    public static string Lifecycle(string lifecycleEvent, string subscriptionId, string id, string clientState = DefaultClientState) => $$"""
         {
           "id": "{{id}}",
           "type": "Microsoft.Graph.Subscription{{char.ToUpperInvariant(lifecycleEvent[0])}}{{lifecycleEvent[1..]}}",
