@@ -75,7 +75,7 @@ public sealed class EntraCredentialsTests : IDisposable
     [Fact]
     public void Secrets_left_behind_for_another_mode_are_refused()
     {
-        var problems = Problems(new EntraOptions { Mode = "ManagedIdentity", ClientSecret = "leftover", CertificatePath = "/tmp/x.pfx" });
+        var problems = Problems(new EntraOptions { Mode = "ManagedIdentity", ClientSecret = "leftover", CertificatePath = "certificates/leftover.pfx" });
 
         Assert.Equal(["Entra.ClientSecret", "Entra.CertificatePath"], problems.Select(Field));
         Assert.All(problems, p => Assert.DoesNotContain("leftover", p));
