@@ -388,6 +388,13 @@ public sealed class DynamoDbStateStore : IStateStore
 
     // ---------------------------------------------------------------- alerts
 
+    public async Task<Alert?> GetAlertAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var item = await GetItemAsync(AlertPk(id), "ALERT", cancellationToken).ConfigureAwait(false);
+        return item is null ? null : ReadAlert(item);
+    }
+
     public async Task<IReadOnlyList<Alert>> ListAlertsAsync(DateTimeOffset? since, CancellationToken cancellationToken = default)
     {
         var keys = since is { } from

@@ -292,6 +292,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
 
         public const string AlertsSince = "SELECT json FROM alerts WHERE at >= @since ORDER BY at, id";
         public const string AllAlerts = "SELECT json FROM alerts ORDER BY at, id";
+        public const string AlertById = "SELECT json FROM alerts WHERE id = @id";
 
         public const string AuditHead = $"SELECT {AuditColumns} FROM audit WHERE seq = (SELECT max(seq) FROM audit)";
         public const string AuditFrom = $"SELECT {AuditColumns} FROM audit WHERE seq >= @from ORDER BY seq LIMIT @limit";
@@ -361,6 +362,9 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
 
     public async Task<IReadOnlyList<SessionFence>> ListFencesAsync(bool openOnly, CancellationToken cancellationToken = default) =>
         await QueryAsync(openOnly ? Sql.OpenFences : Sql.AllFences, ReadFence, cancellationToken).ConfigureAwait(false);
+
+    public Task<Alert?> GetAlertAsync(string id, CancellationToken cancellationToken = default) =>
+        QuerySingleAsync(Sql.AlertById, ReadAlert, cancellationToken, ("@id", id));
 
     public async Task<IReadOnlyList<Alert>> ListAlertsAsync(DateTimeOffset? since, CancellationToken cancellationToken = default) =>
         since is { } from

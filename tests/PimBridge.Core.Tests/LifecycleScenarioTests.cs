@@ -276,6 +276,24 @@ public sealed class LifecycleScenarioTests
     }
 
     [Fact]
+    public async Task A_user_without_a_counterpart_is_audited_once_however_often_PIM_is_polled()
+    {
+        await using var h = await StartAsync();
+        h.Activate("carol-entra", OpsGroup, TimeSpan.FromHours(1));
+
+        for (var poll = 0; poll < 5; poll++)
+        {
+            await h.ReconcileAsync();
+            h.Advance(TimeSpan.FromSeconds(30));
+        }
+
+        var unmapped = 0;
+        await foreach (var entry in h.Store.ReadAuditAsync())
+            if (entry.Kind == "grant.unmapped-user") unmapped++;
+        Assert.Equal(1, unmapped);
+    }
+
+    [Fact]
     public async Task Emergency_revoke_ends_every_grant_of_the_user_and_fences()
     {
         await using var h = await StartAsync();

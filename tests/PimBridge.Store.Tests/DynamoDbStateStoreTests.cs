@@ -567,24 +567,6 @@ public sealed class DynamoDbStateStoreTests(DynamoDbMotoFixture moto) : StateSto
             .ToList(),
     };
 
-    private static StateChange Change(
-        IEnumerable<Grant>? grants = null,
-        IEnumerable<LedgerEntry>? ledger = null,
-        IEnumerable<Intent>? intents = null,
-        IEnumerable<SessionFence>? fences = null,
-        IEnumerable<Alert>? alerts = null,
-        IEnumerable<AuditRecord>? audit = null)
-    {
-        var change = new StateChange();
-        change.Grants.AddRange(grants ?? []);
-        change.Ledger.AddRange(ledger ?? []);
-        change.Intents.AddRange(intents ?? []);
-        change.Fences.AddRange(fences ?? []);
-        change.Alerts.AddRange(alerts ?? []);
-        change.Audit.AddRange(audit ?? []);
-        return change;
-    }
-
     private static Grant Grant(string id, DateTimeOffset? end, DateTimeOffset? endedAt = null) =>
         NewGrant(id, end: end, state: endedAt is null ? GrantState.Active : GrantState.Ended) with { EndedAt = endedAt };
 

@@ -141,7 +141,7 @@ public abstract class StateStoreConformance : IAsyncLifetime
     protected static AuditRecord NewAudit(int n, DateTimeOffset? at = null) =>
         new(at ?? At(n), "grant.activated", $"grant-{n}", $$"""{"n":{{n}},"note":"ünïcödé\nline"}""");
 
-    private static StateChange Change(
+    protected static StateChange Change(
         IEnumerable<Grant>? grants = null,
         IEnumerable<LedgerEntry>? ledger = null,
         IEnumerable<Intent>? intents = null,
@@ -615,6 +615,17 @@ public abstract class StateStoreConformance : IAsyncLifetime
         Assert.Equal(["alert-1", "alert-2"], alerts.Select(a => a.Id).ToArray());
         Assert.Equal("first", alerts[0].Message);
         Assert.NotNull(await store.GetAuditHeadAsync());
+    }
+
+    [Fact]
+    public async Task An_alert_is_found_by_id_and_a_missing_one_is_null()
+    {
+        var store = await NewStoreAsync();
+        var alert = NewAlert("alert-by-id", At(3));
+        await store.CommitAsync(Change(alerts: [alert]));
+
+        Assert.Equal(alert.Message, (await store.GetAlertAsync("alert-by-id"))!.Message);
+        Assert.Null(await store.GetAlertAsync("no-such-alert"));
     }
 
     [Fact]

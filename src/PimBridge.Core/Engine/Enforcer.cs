@@ -257,11 +257,15 @@ public sealed class Enforcer(
 
     private async Task RaiseUnmappedAsync(UnmappedPrincipal missing, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // Every poll sees the principal again: alert and audit once, not every 30 seconds.
+        var id = $"unmapped-user|{missing.Principal.Id}|{missing.Mapping}";
+        if (await store.GetAlertAsync(id, cancellationToken).ConfigureAwait(false) is not null)
+            return;
         var change = new StateChange();
         var who = missing.Principal.UserPrincipalName ?? missing.Principal.Mail ?? missing.Principal.Id;
         change.Alerts.Add(new Alert
         {
-            Id = $"unmapped-user|{missing.Principal.Id}|{missing.Mapping}",
+            Id = id,
             At = now,
             Severity = AlertSeverity.Warning,
             Kind = "unmapped-user",

@@ -41,6 +41,8 @@ public interface IStateStore
 
     Task<IReadOnlyList<SessionFence>> ListFencesAsync(bool openOnly, CancellationToken cancellationToken = default);
 
+    Task<Alert?> GetAlertAsync(string id, CancellationToken cancellationToken = default);
+
     /// <summary>Alerts at or after <paramref name="since"/> (all when null), oldest first.</summary>
     Task<IReadOnlyList<Alert>> ListAlertsAsync(DateTimeOffset? since, CancellationToken cancellationToken = default);
 
