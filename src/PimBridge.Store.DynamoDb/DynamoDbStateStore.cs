@@ -388,6 +388,8 @@ public sealed class DynamoDbStateStore : IStateStore
 
     // ---------------------------------------------------------------- alerts
 
+    public Task<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default) => throw new NotSupportedException("checkpoints: in progress");
+
     public async Task<Alert?> GetAlertAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);

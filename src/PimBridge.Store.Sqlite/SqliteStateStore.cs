@@ -363,6 +363,8 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     public async Task<IReadOnlyList<SessionFence>> ListFencesAsync(bool openOnly, CancellationToken cancellationToken = default) =>
         await QueryAsync(openOnly ? Sql.OpenFences : Sql.AllFences, ReadFence, cancellationToken).ConfigureAwait(false);
 
+    public Task<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default) => throw new NotSupportedException("checkpoints: in progress");
+
     public Task<Alert?> GetAlertAsync(string id, CancellationToken cancellationToken = default) =>
         QuerySingleAsync(Sql.AlertById, ReadAlert, cancellationToken, ("@id", id));
 

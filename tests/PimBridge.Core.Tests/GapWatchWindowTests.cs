@@ -16,7 +16,7 @@ public sealed class GapWatchWindowTests
         var grant = Assert.Single(await h.Store.ListGrantsAsync(false, "u-alice"));
         var fence = Assert.Single(await h.Store.ListFencesAsync(false));
 
-        var window = Assert.Single(GapWatchWindow.For(grant, await h.Store.ListFencesAsync(false), GapWatchWindow.DefaultDeliveryLag));
+        var window = Assert.Single(GapWatchWindow.For(grant, await h.Store.ListFencesAsync(false), GapWatchWindow.DefaultDeliveryLag, arn => "Ops"));
 
         Assert.Equal(grant.EndedAt, window.From);
         Assert.Equal(fence.Until + TimeSpan.FromMinutes(15), window.Until);
@@ -34,6 +34,6 @@ public sealed class GapWatchWindowTests
         h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
         var grant = Assert.Single((await h.ReconcileAsync()).Plan.NewGrants);
 
-        Assert.Empty(GapWatchWindow.For(grant, [], GapWatchWindow.DefaultDeliveryLag));
+        Assert.Empty(GapWatchWindow.For(grant, [], GapWatchWindow.DefaultDeliveryLag, arn => "Ops"));
     }
 }

@@ -11,6 +11,8 @@ public sealed class PimBridgeOptions
     public List<MappingOptions> Mappings { get; set; } = [];
     public FenceOptions Fences { get; set; } = new();
     public EnforcerOptions Enforcer { get; set; } = new();
+    public GapOptions Gaps { get; set; } = new();
+    public NotificationOptions Notifications { get; set; } = new();
 }
 
 public sealed class IdentityCenterOptions
@@ -100,4 +102,81 @@ public sealed class EnforcerOptions
 
     /// <summary>Most items of each kind one tick takes on.</summary>
     public int BatchSize { get; set; } = 200;
+}
+
+public sealed class GapOptions
+{
+    /// <summary>How long after a fence's until time CloudTrail may still deliver events for it; the watch window closes then.</summary>
+    public string DeliveryLag { get; set; } = "15m";
+
+    /// <summary>How often the gap detector reads its source.</summary>
+    public string Interval { get; set; } = "5m";
+
+    /// <summary>Where CloudTrail records come from; none configured turns the gap detector off.</summary>
+    public GapSourceOptions? Source { get; set; }
+}
+
+public sealed class GapSourceOptions
+{
+    /// <summary><c>lookup-events</c>, <c>s3</c> or <c>directory</c>.</summary>
+    public string Type { get; set; } = "";
+
+    /// <summary>Regions to read (LookupEvents and S3). Empty: the Identity Center region (S3 also discovers the trail's regions).</summary>
+    public List<string> Regions { get; set; } = [];
+
+    /// <summary>lookup-events: the read-only role to assume in each member account (name, or an ARN template with <c>{account}</c>).</summary>
+    public string? AuditRoleName { get; set; }
+
+    /// <summary>lookup-events: the external id the audit role's trust policy demands, if any.</summary>
+    public string? ExternalId { get; set; }
+
+    /// <summary>lookup-events: the account that owns Identity Center, where GetRoleCredentials is recorded.</summary>
+    public string? IdentityCenterAccountId { get; set; }
+
+    /// <summary>s3: the organization trail bucket.</summary>
+    public string? Bucket { get; set; }
+
+    /// <summary>s3: the trail's key prefix, if any (before <c>AWSLogs/</c>).</summary>
+    public string? Prefix { get; set; }
+
+    /// <summary>s3: the organization id (<c>o-…</c>); empty for a single-account trail.</summary>
+    public string? OrganizationId { get; set; }
+
+    /// <summary>directory: the folder of trail files (<c>.json.gz</c> or <c>.json</c>), read recursively.</summary>
+    public string? Path { get; set; }
+}
+
+public sealed class NotificationOptions
+{
+    /// <summary>How long before a grant's end the engineer is told it expires soon.</summary>
+    public string ExpiryWarning { get; set; } = "10m";
+
+    public List<NotificationSinkOptions> Sinks { get; set; } = [];
+}
+
+public sealed class NotificationSinkOptions
+{
+    /// <summary>A unique name, for example <c>security-slack</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary><c>webhook</c>, <c>slack</c>, <c>teams</c>, <c>eventgrid</c> or <c>log</c>.</summary>
+    public string Type { get; set; } = "";
+
+    /// <summary>What the sink carries: any of <c>alert</c>, <c>access-live</c>, <c>expires-soon</c>, <c>access-removed</c>. Default: <c>alert</c>.</summary>
+    public List<string> Kinds { get; set; } = [];
+
+    /// <summary>Alerts below this severity (<c>info</c>, <c>warning</c>, <c>critical</c>) are not sent. Default: <c>info</c>.</summary>
+    public string MinimumSeverity { get; set; } = "info";
+
+    /// <summary>webhook, slack, teams: the URL to post to (a secret: prefer the environment variable).</summary>
+    public string? Url { get; set; }
+
+    /// <summary>webhook: extra request headers, for example an authorization header.</summary>
+    public Dictionary<string, string> Headers { get; set; } = [];
+
+    /// <summary>eventgrid: the topic endpoint, for example <c>https://topic.westeurope-1.eventgrid.azure.net/api/events</c>.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>eventgrid: the topic access key; when empty, Entra authentication with the host's credential.</summary>
+    public string? AccessKey { get; set; }
 }

@@ -46,6 +46,9 @@ public interface IStateStore
     /// <summary>Alerts at or after <paramref name="since"/> (all when null), oldest first.</summary>
     Task<IReadOnlyList<Alert>> ListAlertsAsync(DateTimeOffset? since, CancellationToken cancellationToken = default);
 
+    /// <summary>A saved position (for example an S3 trail cursor), or null when none was saved.</summary>
+    Task<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default);
+
     /// <summary>The last audit entry, or null for an empty log.</summary>
     Task<AuditEntry?> GetAuditHeadAsync(CancellationToken cancellationToken = default);
 
@@ -55,7 +58,7 @@ public interface IStateStore
     /// <summary>
     /// Applies every part of <paramref name="change"/> atomically. Records are optimistic: a record with
     /// <c>Version</c> 0 must not exist yet; any other must still be stored at that version. The store saves each at
-    /// <c>Version + 1</c>. Alerts are inserted only if absent (a repeat is ignored, not a conflict). Audit records are
+    /// <c>Version + 1</c> (checkpoints too). Alerts are inserted only if absent (a repeat is ignored, not a conflict). Audit records are
     /// chained after the current head in order. On any version mismatch nothing is written and
     /// <see cref="ConcurrencyConflictException"/> is thrown.
     /// </summary>
@@ -79,11 +82,12 @@ public sealed class StateChange
     public List<Intent> Intents { get; } = [];
     public List<SessionFence> Fences { get; } = [];
     public List<Alert> Alerts { get; } = [];
+    public List<Checkpoint> Checkpoints { get; } = [];
     public List<AuditRecord> Audit { get; } = [];
 
-    public bool IsEmpty => Grants.Count + Ledger.Count + Intents.Count + Fences.Count + Alerts.Count + Audit.Count == 0;
+    public bool IsEmpty => Count == 0;
 
-    public int Count => Grants.Count + Ledger.Count + Intents.Count + Fences.Count + Alerts.Count + Audit.Count;
+    public int Count => Grants.Count + Ledger.Count + Intents.Count + Fences.Count + Alerts.Count + Checkpoints.Count + Audit.Count;
 }
 
 /// <summary>A record changed since it was read; re-read and decide again.</summary>

@@ -22,6 +22,8 @@ public sealed class CrashableStore(IStateStore inner, SimulatedIdentityCenter aw
     public Task<IReadOnlyList<SessionFence>> GetOpenFencesForPermissionSetAsync(string permissionSetArn, CancellationToken cancellationToken = default) => Alive(() => inner.GetOpenFencesForPermissionSetAsync(permissionSetArn, cancellationToken));
     public Task<IReadOnlyList<SessionFence>> GetDueFencesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) => Alive(() => inner.GetDueFencesAsync(now, limit, cancellationToken));
     public Task<IReadOnlyList<SessionFence>> ListFencesAsync(bool openOnly, CancellationToken cancellationToken = default) => Alive(() => inner.ListFencesAsync(openOnly, cancellationToken));
+    public Task<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default) => Alive(() => inner.GetCheckpointAsync(name, cancellationToken));
+
     public Task<Alert?> GetAlertAsync(string id, CancellationToken cancellationToken = default) => Alive(() => inner.GetAlertAsync(id, cancellationToken));
     public Task<IReadOnlyList<Alert>> ListAlertsAsync(DateTimeOffset? since, CancellationToken cancellationToken = default) => Alive(() => inner.ListAlertsAsync(since, cancellationToken));
     public Task<AuditEntry?> GetAuditHeadAsync(CancellationToken cancellationToken = default) => Alive(() => inner.GetAuditHeadAsync(cancellationToken));

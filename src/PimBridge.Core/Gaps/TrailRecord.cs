@@ -1,0 +1,120 @@
+namespace PimBridge.Core.Gaps;
+
+/// <summary>
+/// One CloudTrail record, reduced to what gap detection needs (see docs/gaps.md for the field sources). Records come
+/// from trail files (<c>{"Records":[...]}</c>) or from LookupEvents' <c>CloudTrailEvent</c> string; both parse the same way.
+/// </summary>
+public sealed record TrailRecord
+{
+    /// <summary><c>eventID</c>: unique per event; alerts are deduplicated by it.</summary>
+    public required string EventId { get; init; }
+
+    public required DateTimeOffset EventTime { get; init; }
+    public required string EventSource { get; init; }
+    public required string EventName { get; init; }
+    public string? AwsRegion { get; init; }
+
+    /// <summary><c>recipientAccountId</c>, falling back to <c>userIdentity.accountId</c>.</summary>
+    public string? AccountId { get; init; }
+
+    /// <summary><c>userIdentity.type</c>: <c>AssumedRole</c> for permission-set role sessions, <c>IdentityCenterUser</c> (or <c>Unknown</c>) for portal calls.</summary>
+    public string? IdentityType { get; init; }
+
+    /// <summary><c>userIdentity.sessionContext.sessionIssuer.userName</c>: the role name, <c>AWSReservedSSO_&lt;PermissionSet&gt;_&lt;hash&gt;</c>.</summary>
+    public string? RoleName { get; init; }
+
+    /// <summary>The role session name: after the <c>:</c> of <c>principalId</c>, or the last segment of <c>arn</c>. The Identity Center user name.</summary>
+    public string? SessionName { get; init; }
+
+    /// <summary><c>userIdentity.onBehalfOf.userId</c>: the Identity Store user id, when present (newer records only).</summary>
+    public string? OnBehalfOfUserId { get; init; }
+
+    /// <summary><c>sessionContext.attributes.creationDate</c>: when the session's credentials were issued.</summary>
+    public DateTimeOffset? SessionCreatedAt { get; init; }
+
+    public string? ErrorCode { get; init; }
+    public string? ErrorMessage { get; init; }
+    public string? SourceIpAddress { get; init; }
+    public string? UserAgent { get; init; }
+
+    /// <summary><c>serviceEventDetails.account_id</c> of a <c>GetRoleCredentials</c> record: the account the credentials are for.</summary>
+    public string? TargetAccountId { get; init; }
+
+    /// <summary><c>serviceEventDetails.role_name</c> of a <c>GetRoleCredentials</c> record: the permission set name.</summary>
+    public string? TargetRoleName { get; init; }
+
+    public const string ReservedRolePrefix = "AWSReservedSSO_";
+
+    /// <summary>The access portal minting role credentials (recorded in the Identity Center account).</summary>
+    public bool IsGetRoleCredentials => EventName == "GetRoleCredentials" && EventSource == "sso.amazonaws.com";
+
+    /// <summary>A permission-set role session acting in a member account.</summary>
+    public bool IsRoleSession => IdentityType == "AssumedRole" && PermissionSetName is not null;
+
+    /// <summary>
+    /// The permission set a role session belongs to: <c>AWSReservedSSO_&lt;name&gt;_&lt;16 hex&gt;</c>, anchored at the end
+    /// because names may contain <c>_</c>. Null for any other role.
+    /// </summary>
+    public string? PermissionSetName => PermissionSetNameOf(RoleName);
+
+    public static string? PermissionSetNameOf(string? roleName)
+    {
+        if (roleName is null) return null;
+        var span = roleName.AsSpan();
+        var name = PermissionSetNameOf(span);
+        return name.IsEmpty ? null : name.ToString();
+    }
+
+    /// <summary>The permission set name inside a reserved role name, or empty when it is not one.</summary>
+    public static ReadOnlySpan<char> PermissionSetNameOf(ReadOnlySpan<char> roleName)
+    {
+        const int hash = 16;
+        if (!roleName.StartsWith(ReservedRolePrefix, StringComparison.Ordinal) || roleName.Length < ReservedRolePrefix.Length + 1 + 1 + hash)
+            return [];
+        var separator = roleName.Length - hash - 1;
+        if (roleName[separator] != '_') return [];
+        foreach (var c in roleName[(separator + 1)..])
+            if (!char.IsAsciiHexDigitLower(c)) return [];
+        return roleName[ReservedRolePrefix.Length..separator];
+    }
+}
+
+/// <summary>What a scan read: counted, never thrown, so one bad file or record does not stop a scan.</summary>
+public sealed class TrailScanStats
+{
+    public long Files { get; set; }
+    public long Records { get; set; }
+
+    /// <summary>Uncompressed JSON bytes read.</summary>
+    public long Bytes { get; set; }
+
+    /// <summary>Records that passed the filter and were parsed in full.</summary>
+    public long Candidates { get; set; }
+
+    /// <summary>Records that were valid JSON but not a usable CloudTrail record (no eventID, a bad eventTime, a wrong type).</summary>
+    public long MalformedRecords { get; set; }
+
+    /// <summary>Files that ended early or were not valid JSON or gzip; the records before the damage are kept.</summary>
+    public long DamagedFiles { get; set; }
+
+    /// <summary>Names of the damaged files and what was wrong with each (the first 100).</summary>
+    public List<string> Problems { get; } = [];
+
+    public void Add(TrailScanStats other)
+    {
+        Files += other.Files;
+        Records += other.Records;
+        Bytes += other.Bytes;
+        Candidates += other.Candidates;
+        MalformedRecords += other.MalformedRecords;
+        DamagedFiles += other.DamagedFiles;
+        foreach (var p in other.Problems)
+            if (Problems.Count < 100) Problems.Add(p);
+    }
+
+    internal void Damaged(string origin, string problem)
+    {
+        DamagedFiles++;
+        if (Problems.Count < 100) Problems.Add($"{origin}: {problem}");
+    }
+}

@@ -1,0 +1,521 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+
+namespace PimBridge.Core.Gaps;
+
+/// <summary>
+/// Streams CloudTrail files (<c>{"Records":[...]}</c>, gzip or plain) with <see cref="Utf8JsonReader"/> through one
+/// fixed buffer, so memory stays flat whatever the file size. Each record is read once: its interesting fields are
+/// remembered as positions in the buffer, the <see cref="TrailRecordFilter"/> is asked on those raw bytes, and only
+/// the few records it accepts become <see cref="TrailRecord"/>s. Damage is counted in <see cref="TrailScanStats"/>,
+/// never thrown: a malformed record is skipped, and a truncated or invalid file keeps the records before the damage.
+/// </summary>
+public static class TrailRecordReader
+{
+    private const int InitialBuffer = 128 * 1024;
+
+    /// <summary>A record larger than this is not CloudTrail (events are capped far below); the file is treated as damaged.</summary>
+    private const int MaxRecordBytes = 16 * 1024 * 1024;
+
+    /// <summary>Reads one trail file. <paramref name="origin"/> names it in <see cref="TrailScanStats.Problems"/>.</summary>
+    public static async Task<IReadOnlyList<TrailRecord>> ReadAsync(Stream stream, string origin, TrailRecordFilter filter, TrailScanStats stats, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(stats);
+        stats.Files++;
+        var found = new List<TrailRecord>();
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        Stream? gzip = null;
+        try
+        {
+            var source = stream;
+            var length = await FillAsync(stream, buffer, 0, 2, cancellationToken).ConfigureAwait(false);
+            if (length == 2 && buffer[0] == 0x1f && buffer[1] == 0x8b)
+            {
+                // Gzip: hand the two magic bytes back to the decompressor.
+                source = gzip = new GZipStream(new PrefixedStream(buffer.AsSpan(0, 2).ToArray(), stream), CompressionMode.Decompress);
+                length = 0;
+            }
+
+            stats.Bytes += length;
+
+            var scan = new FileScan(filter, stats, found);
+            var state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            var final = false;
+            while (true)
+            {
+                if (!final)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (buffer.Length >= MaxRecordBytes)
+                        {
+                            stats.Damaged(origin, $"a record is larger than {MaxRecordBytes / (1024 * 1024)} MiB; the rest of the file was skipped.");
+                            return found;
+                        }
+
+                        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+
+                    int read;
+                    try
+                    {
+                        read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is InvalidDataException or IOException && !cancellationToken.IsCancellationRequested)
+                    {
+                        stats.Damaged(origin, $"the data could not be read ({e.Message}); records before the damage were kept.");
+                        return found;
+                    }
+
+                    stats.Bytes += read;
+                    length += read;
+                    final = read == 0;
+                }
+
+                int consumed;
+                try
+                {
+                    consumed = scan.Advance(buffer.AsSpan(0, length), final, ref state);
+                }
+                catch (JsonException e)
+                {
+                    stats.Damaged(origin, final
+                        ? "the file ends before its JSON does (truncated?); records before the end were kept."
+                        : $"invalid JSON ({e.Message}); records before it were kept.");
+                    return found;
+                }
+
+                if (final)
+                {
+                    if (!scan.SawRecords)
+                        stats.Damaged(origin, "no \"Records\" array: not a CloudTrail log file.");
+                    return found;
+                }
+
+                buffer.AsSpan(consumed, length - consumed).CopyTo(buffer);
+                length -= consumed;
+            }
+        }
+        finally
+        {
+            if (gzip is not null) await gzip.DisposeAsync().ConfigureAwait(false);
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Parses one event as LookupEvents returns it (<c>Events[].CloudTrailEvent</c>). Null, counted as malformed, when
+    /// it is not a usable record; null, uncounted, when the filter does not want it.
+    /// </summary>
+    public static TrailRecord? ParseEvent(string cloudTrailEvent, TrailRecordFilter filter, TrailScanStats stats)
+    {
+        ArgumentNullException.ThrowIfNull(cloudTrailEvent);
+        var found = new List<TrailRecord>(1);
+        var scan = new FileScan(filter, stats, found);
+        var bytes = Encoding.UTF8.GetBytes(cloudTrailEvent);
+        stats.Bytes += bytes.Length;
+        try
+        {
+            scan.ParseSingle(bytes);
+        }
+        catch (JsonException)
+        {
+            stats.Records++;
+            stats.MalformedRecords++;
+        }
+
+        return found.Count == 0 ? null : found[0];
+    }
+
+    private static async Task<int> FillAsync(Stream stream, byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < count)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(offset + total, count - total), cancellationToken).ConfigureAwait(false);
+            if (read == 0) break;
+            total += read;
+        }
+
+        return total;
+    }
+
+    /// <summary>A string value found in the buffer: its position, or (rarely, when JSON-escaped) its decoded text.</summary>
+    private struct Slice
+    {
+        public int Start;
+        public int Length;
+        public string? Text;
+        public bool Has;
+
+        public readonly bool Is(ReadOnlySpan<byte> data, ReadOnlySpan<byte> expected) =>
+            Has && (Text is null ? data.Slice(Start, Length).SequenceEqual(expected) : Encoding.UTF8.GetString(expected) == Text);
+
+        public readonly string? ToText(ReadOnlySpan<byte> data) => !Has ? null : Text ?? Encoding.UTF8.GetString(data.Slice(Start, Length));
+
+        /// <summary>Decodes into <paramref name="scratch"/> (ASCII fast path) and returns the characters.</summary>
+        public readonly ReadOnlySpan<char> Chars(ReadOnlySpan<byte> data, ref char[] scratch)
+        {
+            if (!Has) return [];
+            if (Text is not null) return Text;
+            var bytes = data.Slice(Start, Length);
+            if (scratch.Length < bytes.Length) scratch = new char[Math.Max(bytes.Length, scratch.Length * 2)];
+            var n = Encoding.UTF8.GetChars(bytes, scratch);
+            return scratch.AsSpan(0, n);
+        }
+    }
+
+    private struct RawRecord
+    {
+        public Slice EventId, EventTime, EventSource, EventName, Region, Recipient;
+        public Slice IdentityType, PrincipalId, Arn, IdentityAccount, RoleName, CreationDate, OnBehalfOf;
+        public Slice ErrorCode, ErrorMessage, SourceIp, UserAgent, TargetAccount, TargetRole;
+        public bool Malformed;
+    }
+
+    /// <summary>The scan of one file: the position in its structure, and what it found.</summary>
+    private sealed class FileScan(TrailRecordFilter filter, TrailScanStats stats, List<TrailRecord> found)
+    {
+        private bool _inRecords;
+        private bool _expectRecordsArray;
+        private char[] _scratch = new char[256];
+
+        public bool SawRecords { get; private set; }
+
+        /// <summary>
+        /// Reads as far as the data allows and returns how many bytes are done with. A record is read whole or not at
+        /// all: when the data ends inside one, the scan rewinds to its start and waits for more.
+        /// </summary>
+        public int Advance(ReadOnlySpan<byte> data, bool final, ref JsonReaderState state)
+        {
+            var reader = new Utf8JsonReader(data, final, state);
+            while (true)
+            {
+                var before = reader.CurrentState;
+                var consumedBefore = (int)reader.BytesConsumed;
+                if (!reader.Read())
+                {
+                    state = reader.CurrentState;
+                    return (int)reader.BytesConsumed;
+                }
+
+                if (_inRecords && reader.CurrentDepth == 2 && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    var record = default(RawRecord);
+                    if (!ReadRecord(ref reader, ref record))
+                    {
+                        state = before;
+                        return consumedBefore;
+                    }
+
+                    Consider(data, ref record);
+                    continue;
+                }
+
+                switch (reader.CurrentDepth, reader.TokenType)
+                {
+                    case (1, JsonTokenType.PropertyName):
+                        _expectRecordsArray = reader.ValueTextEquals("Records"u8);
+                        break;
+                    case (1, JsonTokenType.StartArray) when _expectRecordsArray:
+                        _inRecords = SawRecords = true;
+                        break;
+                    case (1, JsonTokenType.EndArray):
+                        _inRecords = false;
+                        break;
+                    case (2, _) when _inRecords && reader.TokenType is not JsonTokenType.EndArray and not JsonTokenType.EndObject:
+                        // A Records element that is not an object.
+                        stats.Records++;
+                        stats.MalformedRecords++;
+                        if (!reader.TrySkip())
+                        {
+                            stats.Records--;
+                            stats.MalformedRecords--;
+                            state = before;
+                            return consumedBefore;
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        /// <summary>One record given alone, as LookupEvents returns it.</summary>
+        public void ParseSingle(ReadOnlySpan<byte> data)
+        {
+            var reader = new Utf8JsonReader(data, isFinalBlock: true, state: default);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                stats.Records++;
+                stats.MalformedRecords++;
+                return;
+            }
+
+            var record = default(RawRecord);
+            if (!ReadRecord(ref reader, ref record)) throw new JsonException("The event ends early.");
+            Consider(data, ref record);
+        }
+
+        private void Consider(ReadOnlySpan<byte> data, ref RawRecord r)
+        {
+            stats.Records++;
+            if (r.Malformed || !r.EventId.Has || !r.EventTime.Has || !r.EventName.Has || !r.EventSource.Has)
+            {
+                stats.MalformedRecords++;
+                return;
+            }
+
+            if (!filter.IsEverything && !Wanted(data, ref r))
+                return;
+
+            if (!DateTimeOffset.TryParse(r.EventTime.ToText(data), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var eventTime))
+            {
+                stats.MalformedRecords++;
+                return;
+            }
+
+            DateTimeOffset? created = null;
+            if (r.CreationDate.Has)
+            {
+                if (!DateTimeOffset.TryParse(r.CreationDate.ToText(data), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var c))
+                {
+                    stats.MalformedRecords++;
+                    return;
+                }
+
+                created = c;
+            }
+
+            stats.Candidates++;
+            found.Add(new TrailRecord
+            {
+                EventId = r.EventId.ToText(data)!,
+                EventTime = eventTime,
+                EventSource = r.EventSource.ToText(data)!,
+                EventName = r.EventName.ToText(data)!,
+                AwsRegion = r.Region.ToText(data),
+                AccountId = r.Recipient.ToText(data) ?? r.IdentityAccount.ToText(data),
+                IdentityType = r.IdentityType.ToText(data),
+                RoleName = r.RoleName.ToText(data),
+                SessionName = SessionName(data, ref r).ToString() is { Length: > 0 } s ? s : null,
+                OnBehalfOfUserId = r.OnBehalfOf.ToText(data),
+                SessionCreatedAt = created,
+                ErrorCode = r.ErrorCode.ToText(data),
+                ErrorMessage = r.ErrorMessage.ToText(data),
+                SourceIpAddress = r.SourceIp.ToText(data),
+                UserAgent = r.UserAgent.ToText(data),
+                TargetAccountId = r.TargetAccount.ToText(data),
+                TargetRoleName = r.TargetRole.ToText(data),
+            });
+        }
+
+        /// <summary>The filter's rule on raw fields; see <see cref="TrailRecordFilter"/>.</summary>
+        private bool Wanted(ReadOnlySpan<byte> data, ref RawRecord r)
+        {
+            if (r.IdentityType.Is(data, "AssumedRole"u8))
+            {
+                if (!r.RoleName.Has) return false;
+                var permissionSet = TrailRecord.PermissionSetNameOf(r.RoleName.Chars(data, ref _scratch));
+                if (permissionSet.IsEmpty || !filter.WantsPermissionSet(permissionSet)) return false;
+            }
+            else if (!(r.EventName.Is(data, "GetRoleCredentials"u8) && r.EventSource.Is(data, "sso.amazonaws.com"u8)))
+            {
+                return false;
+            }
+
+            // Session names and user ids are short; decode them into separate scratch space.
+            var onBehalfOf = r.OnBehalfOf.Has ? r.OnBehalfOf.ToText(data) : null;
+            return filter.WantsUser(SessionName(data, ref r), onBehalfOf);
+        }
+
+        /// <summary>The role session name: after the <c>:</c> of principalId, else the last segment of the ARN.</summary>
+        private ReadOnlySpan<char> SessionName(ReadOnlySpan<byte> data, ref RawRecord r)
+        {
+            if (r.PrincipalId.Has)
+            {
+                var principal = r.PrincipalId.Chars(data, ref _scratch);
+                var colon = principal.IndexOf(':');
+                if (colon >= 0) return principal[(colon + 1)..];
+            }
+
+            if (r.Arn.Has && r.IdentityType.Is(data, "AssumedRole"u8))
+            {
+                var arn = r.Arn.Chars(data, ref _scratch);
+                var slash = arn.LastIndexOf('/');
+                if (slash >= 0) return arn[(slash + 1)..];
+            }
+
+            return [];
+        }
+    }
+
+    // ---------------------------------------------------------------- record structure
+    // Each method starts on the value's first token and returns false when the data ends before the value does.
+
+    private static bool ReadRecord(ref Utf8JsonReader reader, ref RawRecord r)
+    {
+        while (true)
+        {
+            if (!reader.Read()) return false;
+            if (reader.TokenType == JsonTokenType.EndObject) return true;
+            var name = reader.ValueIsEscaped ? default : reader.ValueSpan;
+            if (!reader.Read()) return false;
+            var ok = name.Length switch
+            {
+                7 when name.SequenceEqual("eventID"u8) => Capture(ref reader, ref r.EventId, ref r.Malformed),
+                9 when name.SequenceEqual("eventTime"u8) => Capture(ref reader, ref r.EventTime, ref r.Malformed),
+                9 when name.SequenceEqual("eventName"u8) => Capture(ref reader, ref r.EventName, ref r.Malformed),
+                9 when name.SequenceEqual("errorCode"u8) => Capture(ref reader, ref r.ErrorCode, ref r.Malformed),
+                9 when name.SequenceEqual("awsRegion"u8) => Capture(ref reader, ref r.Region, ref r.Malformed),
+                9 when name.SequenceEqual("userAgent"u8) => Capture(ref reader, ref r.UserAgent, ref r.Malformed),
+                11 when name.SequenceEqual("eventSource"u8) => Capture(ref reader, ref r.EventSource, ref r.Malformed),
+                12 when name.SequenceEqual("userIdentity"u8) => Object(ref reader, ref r, UserIdentity),
+                12 when name.SequenceEqual("errorMessage"u8) => Capture(ref reader, ref r.ErrorMessage, ref r.Malformed),
+                15 when name.SequenceEqual("sourceIPAddress"u8) => Capture(ref reader, ref r.SourceIp, ref r.Malformed),
+                18 when name.SequenceEqual("recipientAccountId"u8) => Capture(ref reader, ref r.Recipient, ref r.Malformed),
+                19 when name.SequenceEqual("serviceEventDetails"u8) => ServiceEventDetails(ref reader, ref r),
+                _ => Skip(ref reader),
+            };
+            if (!ok) return false;
+        }
+    }
+
+    private delegate bool PropertyReader(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r);
+
+    /// <summary>Reads an object's properties with <paramref name="property"/>; null is allowed, any other non-object is malformed.</summary>
+    private static bool Object(ref Utf8JsonReader reader, ref RawRecord r, PropertyReader property)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return true;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            r.Malformed = true;
+            return Skip(ref reader);
+        }
+
+        while (true)
+        {
+            if (!reader.Read()) return false;
+            if (reader.TokenType == JsonTokenType.EndObject) return true;
+            var name = reader.ValueIsEscaped ? default : reader.ValueSpan;
+            if (!reader.Read()) return false;
+            if (!property(ref reader, name, ref r)) return false;
+        }
+    }
+
+    private static bool UserIdentity(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) => name.Length switch
+    {
+        3 when name.SequenceEqual("arn"u8) => Capture(ref reader, ref r.Arn, ref r.Malformed),
+        4 when name.SequenceEqual("type"u8) => Capture(ref reader, ref r.IdentityType, ref r.Malformed),
+        9 when name.SequenceEqual("accountId"u8) => Capture(ref reader, ref r.IdentityAccount, ref r.Malformed),
+        10 when name.SequenceEqual("onBehalfOf"u8) => Object(ref reader, ref r, OnBehalfOf),
+        11 when name.SequenceEqual("principalId"u8) => Capture(ref reader, ref r.PrincipalId, ref r.Malformed),
+        14 when name.SequenceEqual("sessionContext"u8) => Object(ref reader, ref r, SessionContext),
+        _ => Skip(ref reader),
+    };
+
+    private static bool OnBehalfOf(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) =>
+        name.SequenceEqual("userId"u8) ? Capture(ref reader, ref r.OnBehalfOf, ref r.Malformed) : Skip(ref reader);
+
+    private static bool SessionContext(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) => name.Length switch
+    {
+        10 when name.SequenceEqual("attributes"u8) => Object(ref reader, ref r, Attributes),
+        13 when name.SequenceEqual("sessionIssuer"u8) => Object(ref reader, ref r, SessionIssuer),
+        _ => Skip(ref reader),
+    };
+
+    private static bool SessionIssuer(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) =>
+        name.SequenceEqual("userName"u8) ? Capture(ref reader, ref r.RoleName, ref r.Malformed) : Skip(ref reader);
+
+    private static bool Attributes(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) =>
+        name.SequenceEqual("creationDate"u8) ? Capture(ref reader, ref r.CreationDate, ref r.Malformed) : Skip(ref reader);
+
+    private static bool ServiceEventDetails(ref Utf8JsonReader reader, ref RawRecord r)
+    {
+        // Usually an object; some services write it as a JSON string, which holds nothing we need.
+        if (reader.TokenType == JsonTokenType.String) return true;
+        return Object(ref reader, ref r, static (ref Utf8JsonReader rd, ReadOnlySpan<byte> name, ref RawRecord rec) => name switch
+        {
+            _ when name.SequenceEqual("role_name"u8) => Capture(ref rd, ref rec.TargetRole, ref rec.Malformed),
+            _ when name.SequenceEqual("account_id"u8) => Capture(ref rd, ref rec.TargetAccount, ref rec.Malformed),
+            _ => Skip(ref rd),
+        });
+    }
+
+    /// <summary>Remembers a string value's position; null means absent; any other type marks the record malformed.</summary>
+    private static bool Capture(ref Utf8JsonReader reader, ref Slice slice, ref bool malformed)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                slice.Has = true;
+                if (reader.ValueIsEscaped)
+                {
+                    slice.Text = reader.GetString();
+                }
+                else
+                {
+                    slice.Start = (int)reader.TokenStartIndex + 1;
+                    slice.Length = reader.ValueSpan.Length;
+                }
+
+                return true;
+            case JsonTokenType.Null:
+                return true;
+            default:
+                malformed = true;
+                return Skip(ref reader);
+        }
+    }
+
+    private static bool Skip(ref Utf8JsonReader reader) =>
+        reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray) || reader.TrySkip();
+
+    /// <summary>Replays a few already-read bytes before the rest of a stream (the gzip magic we peeked at).</summary>
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_position < prefix.Length)
+            {
+                var n = Math.Min(buffer.Length, prefix.Length - _position);
+                prefix.AsSpan(_position, n).CopyTo(buffer);
+                _position += n;
+                return n;
+            }
+
+            return inner.Read(buffer);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_position < prefix.Length) return ValueTask.FromResult(Read(buffer.Span));
+            return inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
