@@ -95,6 +95,9 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
     public Task<TimeSpan> GetSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
         Task.FromResult(SessionDurations.GetValueOrDefault(permissionSetArn, TimeSpan.FromHours(1)));
 
+    public Task<string> GetPermissionSetNameAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+        Task.FromResult(PermissionSetsByName.FirstOrDefault(p => p.Value == permissionSetArn).Key ?? throw new InvalidOperationException($"no permission set {permissionSetArn}"));
+
     public Task<string> ResolvePermissionSetArnAsync(string nameOrArn, CancellationToken cancellationToken = default) =>
         Task.FromResult(nameOrArn.StartsWith("arn:", StringComparison.Ordinal) ? nameOrArn
             : PermissionSetsByName.TryGetValue(nameOrArn, out var arn) ? arn : throw new InvalidOperationException($"no permission set named {nameOrArn}"));

@@ -23,6 +23,7 @@ public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
     private readonly TtlCache<string, IReadOnlyList<PermissionSetAccount>> _groupAssignments;
     private readonly TtlCache<string, TimeSpan> _sessionDurations;
     private readonly TtlCache<string, string> _groupIds;
+    private readonly TtlCache<string, string> _permissionSetNames;
     private readonly SemaphoreSlim _catalogRefresh = new(1, 1);
     private volatile PermissionSetCatalog _catalog = PermissionSetCatalog.Empty;
 
@@ -38,6 +39,7 @@ public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
         _time = time ?? TimeProvider.System;
         _groupAssignments = new(options.CacheTtl, _time, StringComparer.OrdinalIgnoreCase);
         _sessionDurations = new(options.CacheTtl, _time, StringComparer.Ordinal);
+        _permissionSetNames = new(options.CacheTtl, _time, StringComparer.Ordinal);
         _groupIds = new(options.CacheTtl, _time, StringComparer.Ordinal);
     }
 
@@ -51,6 +53,18 @@ public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
         return _sessionDurations.GetOrLoadAsync(permissionSetArn, LoadSessionDurationAsync, cancellationToken);
+    }
+
+    public Task<string> GetPermissionSetNameAsync(string permissionSetArn, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
+        return _permissionSetNames.GetOrLoadAsync(permissionSetArn, async (arn, ct) =>
+        {
+            var described = await _ssoAdmin.DescribePermissionSetAsync(new PermissionSetRequest { InstanceArn = _options.InstanceArn, PermissionSetArn = arn }, ct).ConfigureAwait(false);
+            return described.PermissionSet?.Name is { Length: > 0 } name
+                ? name
+                : throw new AwsServiceException(AwsService.SsoAdminName, "DescribePermissionSet", 200, AwsServiceException.MalformedResponse, "the response lacks PermissionSet.Name");
+        }, cancellationToken);
     }
 
     /// <summary>

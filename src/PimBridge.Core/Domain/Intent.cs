@@ -10,6 +10,9 @@ public enum IntentKind
 
     /// <summary>A hint (a change notification) that one Entra group changed: read it from PIM and reconcile it.</summary>
     ReconcileGroup,
+
+    /// <summary>Send one notification to one sink (the subject names the sink, the kind and what it reports).</summary>
+    Notify,
 }
 
 public enum IntentState
@@ -30,7 +33,7 @@ public sealed record Intent
     public required string Id { get; init; }
     public required IntentKind Kind { get; init; }
 
-    /// <summary>The entitlement key; for <see cref="IntentKind.SyncFences"/> the permission set ARN; for <see cref="IntentKind.ReconcileGroup"/> the Entra group id.</summary>
+    /// <summary>The entitlement key; for <see cref="IntentKind.SyncFences"/> the permission set ARN; for <see cref="IntentKind.ReconcileGroup"/> the Entra group id; for <see cref="IntentKind.Notify"/> <c>sink|kind|reference</c>.</summary>
     public required string Subject { get; init; }
 
     public IntentState State { get; init; } = IntentState.Pending;

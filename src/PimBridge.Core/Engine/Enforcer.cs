@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Notifications;
 
 namespace PimBridge.Core;
 
@@ -33,8 +34,11 @@ public sealed class Enforcer(
     EnforcerSettings settings,
     TimeProvider time,
     string? instanceId = null,
-    IPimSource? pim = null)
+    IPimSource? pim = null,
+    NotificationOutbox? notifications = null)
 {
+    private readonly NotificationOutbox _outbox = notifications ?? NotificationOutbox.None;
+
     internal static readonly Meter Meter = new("PimBridge.Core");
     private static readonly Histogram<double> NotificationDelay = Meter.CreateHistogram<double>("pimbridge.grant.notification_delay", "s", "PIM activation start to PimBridge first seeing it");
     private static readonly Histogram<double> ProcessingTime = Meter.CreateHistogram<double>("pimbridge.grant.processing_time", "s", "PimBridge first seeing an activation to AWS confirming access");
@@ -159,6 +163,7 @@ public sealed class Enforcer(
         }
 
         await PullBackFencesAsync(change, grant, mapping, now, cancellationToken).ConfigureAwait(false);
+        _outbox.EnqueueExpiresSoon(change, grant, now);
         var request = await ActivationRequestAsync(grant, cancellationToken).ConfigureAwait(false);
         change.Audit.Add(Audit(now, "grant.started", grant.Id, new JsonObject
         {
@@ -221,6 +226,7 @@ public sealed class Enforcer(
             return;
         var state = new StateChange();
         state.Grants.Add(grant with { End = change.NewEnd, ActivationId = change.NewActivationId });
+        _outbox.EnqueueExpiresSoon(state, grant with { End = change.NewEnd }, now);
         state.Audit.Add(Audit(now, change.IsExtension ? "grant.extended" : "grant.shortened", grant.Id, new JsonObject
         {
             ["from"] = grant.End is { } f ? Iso(f) : null, ["to"] = change.NewEnd is { } t ? Iso(t) : null, ["activation"] = change.NewActivationId,
@@ -273,6 +279,7 @@ public sealed class Enforcer(
             Message = $"{who} activated Entra group {missing.GroupId} (mapping {missing.Mapping}) but has no IAM Identity Center user (matched by {aws.Users.Describe}); no AWS access was granted. Create or sync the user, or change the identity mapping attribute.",
             Facts = new Dictionary<string, string> { ["principal"] = missing.Principal.Id, ["mapping"] = missing.Mapping, ["group"] = missing.GroupId, ["attribute"] = aws.Users.Describe },
         });
+        _outbox.EnqueueAlert(change, change.Alerts[^1], now);
         change.Audit.Add(Audit(now, "grant.unmapped-user", missing.Principal.Id, new JsonObject
         {
             ["mapping"] = missing.Mapping, ["group"] = missing.GroupId, ["upn"] = missing.Principal.UserPrincipalName, ["mail"] = missing.Principal.Mail,
@@ -350,6 +357,7 @@ public sealed class Enforcer(
                 IntentKind.RemoveEntitlement => await RemoveAsync(claimed, cancellationToken).ConfigureAwait(false),
                 IntentKind.SyncFences => await SyncFencesAsync(claimed, cancellationToken).ConfigureAwait(false),
                 IntentKind.ReconcileGroup => await ReconcileHintedGroupAsync(claimed, cancellationToken).ConfigureAwait(false),
+                IntentKind.Notify => await NotifyAsync(claimed, cancellationToken).ConfigureAwait(false),
                 _ => throw new InvalidOperationException($"Unknown intent kind {intent.Kind}."),
             };
             if (change is null)
@@ -396,6 +404,10 @@ public sealed class Enforcer(
                 Message = $"PimBridge could not {Describe(intent.Kind)} {intent.Subject} after {attempts} attempts and keeps retrying: {error.Message}",
                 Facts = new Dictionary<string, string> { ["intent"] = intent.Id, ["kind"] = intent.Kind.ToString(), ["attempts"] = attempts.ToString(CultureInfo.InvariantCulture) },
             });
+
+            // Said once, when the alert is first raised; a failing sink is not asked to carry news of its own failure.
+            if (attempts == settings.AlertAfterAttempts)
+                _outbox.EnqueueAlert(change, change.Alerts[^1], now, intent.Kind == IntentKind.Notify ? NotificationOutbox.SinkOf(intent) : null);
         }
 
         await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
@@ -433,8 +445,19 @@ public sealed class Enforcer(
             foreach (var key in grant.EntitlementKeys.Where(k => k != applied.Key))
                 complete &= (await store.GetLedgerEntryAsync(key, cancellationToken).ConfigureAwait(false))?.Status == EntitlementStatus.Applied;
             if (complete)
+            {
                 change.Grants.Add(grant with { AccessConfirmedAt = now });
+                _outbox.EnqueueAccessLive(change, grant, now);
+            }
         }
+    }
+
+    private async Task<StateChange?> NotifyAsync(Intent intent, CancellationToken cancellationToken)
+    {
+        var sent = await _outbox.DeliverAsync(store, intent, time, cancellationToken).ConfigureAwait(false);
+        var change = new StateChange();
+        change.Intents.Add(intent with { State = sent ? IntentState.Done : IntentState.Superseded, CompletedAt = time.GetUtcNow() });
+        return change;
     }
 
     private async Task<StateChange?> ReconcileHintedGroupAsync(Intent intent, CancellationToken cancellationToken)
@@ -461,6 +484,7 @@ public sealed class Enforcer(
         change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = confirmed });
         change.Ledger.Add(entry with { Status = EntitlementStatus.Removed, RemovedAt = confirmed });
         change.Audit.Add(Audit(confirmed, "entitlement.removed", entry.Key, new JsonObject()));
+        _outbox.EnqueueAccessRemoved(change, entry, confirmed);
         if (entry.FenceOnRemoval)
             await PlanFencesAsync(change, entry, confirmed, cancellationToken).ConfigureAwait(false);
         return change;
@@ -566,6 +590,8 @@ public sealed class Enforcer(
                     Message = $"Access of {fence.UserName} to {permissionSet} was removed, but its live sessions could not be fenced: the permission set's inline policy is full ({FencePolicy.MaxNonWhitespace} non-whitespace characters). Sessions issued before {Iso(fence.Cutoff)} stay usable until they expire ({Iso(fence.Until)}) unless revoked by hand. PimBridge retries as fences lift.",
                     Facts = new Dictionary<string, string> { ["fence"] = fence.Id, ["permissionSet"] = permissionSet, ["user"] = fence.UserId },
                 });
+                if (await store.GetAlertAsync(change.Alerts[^1].Id, cancellationToken).ConfigureAwait(false) is null)
+                    _outbox.EnqueueAlert(change, change.Alerts[^1], confirmed);
             }
 
             // With fences still waiting for capacity, stay pending and look again later.
@@ -647,6 +673,7 @@ public sealed class Enforcer(
         IntentKind.ApplyEntitlement => "apply",
         IntentKind.RemoveEntitlement => "remove",
         IntentKind.ReconcileGroup => "reconcile the PIM group",
+        IntentKind.Notify => "send the notification",
         _ => "update the fences of",
     };
 }

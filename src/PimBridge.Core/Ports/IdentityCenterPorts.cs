@@ -38,6 +38,9 @@ public interface IIdentityCenterDirectory
     /// <summary>The permission set's session duration: how long a role session it issues can live.</summary>
     Task<TimeSpan> GetSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken = default);
 
+    /// <summary>A permission set's name: CloudTrail knows sessions by the role <c>AWSReservedSSO_&lt;name&gt;_&lt;hash&gt;</c>.</summary>
+    Task<string> GetPermissionSetNameAsync(string permissionSetArn, CancellationToken cancellationToken = default);
+
     /// <summary>The ARN of a permission set given by name or ARN.</summary>
     Task<string> ResolvePermissionSetArnAsync(string nameOrArn, CancellationToken cancellationToken = default);
 

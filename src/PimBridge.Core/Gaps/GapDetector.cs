@@ -1,0 +1,172 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using PimBridge.Core.Notifications;
+
+namespace PimBridge.Core.Gaps;
+
+/// <summary>What one gap scan did.</summary>
+public sealed record GapScanResult(int Windows, TrailScanStats Stats, IReadOnlyList<GapAlert> NewAlerts, bool Skipped = false)
+{
+    public int Count(GapClass cls) => NewAlerts.Count(a => a.Class == cls);
+}
+
+/// <summary>
+/// Watches CloudTrail for activity after PIM access ended. Each scan builds the watch windows of recently ended grants
+/// (one per session fence, from the grant's end to the fence's until plus the delivery lag), reads the activity
+/// source for them, and records each matching event once as a classified alert, with its notifications and the
+/// source's cursor in the same commit: a crash mid-scan resumes after the last recorded batch, and an event read twice
+/// never alerts twice. One instance scans at a time (a lease).
+/// </summary>
+public sealed class GapDetector(
+    IStateStore store,
+    IActivitySource source,
+    IIdentityCenterDirectory directory,
+    GapSettings settings,
+    TimeProvider time,
+    NotificationOutbox? notifications = null,
+    string? instanceId = null)
+{
+    private static readonly Counter<long> AlertsRaised = Enforcer.Meter.CreateCounter<long>("pimbridge.gap.alerts", "{alert}", "Gap alerts raised, by class and severity");
+    private static readonly Counter<long> RecordsRead = Enforcer.Meter.CreateCounter<long>("pimbridge.gap.records", "{record}", "CloudTrail records read by the gap detector");
+
+    public const string LeaseName = "gap-detector";
+
+    /// <summary>The checkpoint holding when the last complete scan started: windows that closed before it need no more reading.</summary>
+    public const string LastScanCheckpoint = "gaps:last-scan";
+
+    /// <summary>Alerts per commit: each brings an audit record and an intent per sink, and DynamoDB allows 100 items.</summary>
+    private const int AlertsPerCommit = 15;
+
+    private readonly NotificationOutbox _outbox = notifications ?? NotificationOutbox.None;
+    private readonly string _owner = instanceId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    public string SourceDescription => source.Describe;
+
+    public async Task<GapScanResult> ScanAsync(CancellationToken cancellationToken = default)
+    {
+        var started = time.GetUtcNow();
+        var lease = settings.Interval * 2 > TimeSpan.FromMinutes(10) ? settings.Interval * 2 : TimeSpan.FromMinutes(10);
+        if (!await store.TryAcquireLeaseAsync(LeaseName, _owner, started, lease, cancellationToken).ConfigureAwait(false))
+            return new GapScanResult(0, new TrailScanStats(), [], Skipped: true);
+        try
+        {
+            var lastScan = await store.GetCheckpointAsync(LastScanCheckpoint, cancellationToken).ConfigureAwait(false);
+            var since = lastScan is null ? DateTimeOffset.MinValue : DateTimeOffset.Parse(lastScan.Value, CultureInfo.InvariantCulture);
+            var windows = await WatchWindowsAsync(since, cancellationToken).ConfigureAwait(false);
+            var stats = new TrailScanStats();
+            var raised = new List<GapAlert>();
+            if (windows.Count > 0)
+            {
+                var watch = new GapWatchSet(windows);
+                var (from, until) = watch.Range;
+                var query = new ActivityQuery(watch.Accounts, from, until < started ? until : started, watch.Filter, new StoreCursors(store))
+                {
+                    UserNames = watch.UserNames,
+                };
+                await foreach (var batch in source.ReadAsync(query, cancellationToken).ConfigureAwait(false))
+                {
+                    stats.Add(batch.Stats);
+                    RecordsRead.Add(batch.Stats.Records);
+                    var alerts = batch.Records.Select(watch.Match).OfType<GapAlert>().DistinctBy(a => a.EventId).ToList();
+                    raised.AddRange(await RecordAsync(alerts, batch.Cursor, cancellationToken).ConfigureAwait(false));
+                }
+            }
+
+            await SaveCheckpointAsync(new Checkpoint { Name = LastScanCheckpoint, Value = started.ToString("O", CultureInfo.InvariantCulture), UpdatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+            return new GapScanResult(windows.Count, stats, raised);
+        }
+        finally
+        {
+            await store.ReleaseLeaseAsync(LeaseName, _owner, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Windows still worth reading: their fence's until plus the lag is after the last scan began (so a window gets
+    /// one full read after it closes, even if the detector was down meanwhile).
+    /// </summary>
+    public async Task<IReadOnlyList<GapWatchWindow>> WatchWindowsAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        var windows = new List<GapWatchWindow>();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var grantsByUser = new Dictionary<string, IReadOnlyList<Grant>>(StringComparer.Ordinal);
+        foreach (var fence in await store.ListFencesAsync(openOnly: false, cancellationToken).ConfigureAwait(false))
+        {
+            if (fence.Until + settings.DeliveryLag < since)
+                continue;
+            if (!grantsByUser.TryGetValue(fence.UserId, out var grants))
+                grantsByUser[fence.UserId] = grants = await store.ListGrantsAsync(activeOnly: false, fence.UserId, cancellationToken).ConfigureAwait(false);
+
+            // The fence follows the removal of the grant that ended last before it.
+            var grant = grants.Where(g => g is { State: GrantState.Ended, EndedAt: { } e } && e <= fence.CreatedAt).MaxBy(g => g.EndedAt);
+            if (grant is null)
+                continue;
+            if (!names.TryGetValue(fence.PermissionSetArn, out var name))
+                names[fence.PermissionSetArn] = name = await directory.GetPermissionSetNameAsync(fence.PermissionSetArn, cancellationToken).ConfigureAwait(false);
+            windows.AddRange(GapWatchWindow.For(grant, [fence], settings.DeliveryLag, _ => name));
+        }
+
+        return windows;
+    }
+
+    /// <summary>Records the alerts not yet known, in small commits; the cursor goes with the last one.</summary>
+    private async Task<IReadOnlyList<GapAlert>> RecordAsync(IReadOnlyList<GapAlert> alerts, Checkpoint? cursor, CancellationToken cancellationToken)
+    {
+        var fresh = new List<GapAlert>();
+        foreach (var alert in alerts)
+        {
+            if (await store.GetAlertAsync(GapAlert.AlertId(alert.EventId), cancellationToken).ConfigureAwait(false) is null)
+                fresh.Add(alert);
+        }
+
+        var chunks = fresh.Chunk(AlertsPerCommit).ToList();
+        if (chunks.Count == 0 && cursor is not null)
+            chunks.Add([]);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var now = time.GetUtcNow();
+            var change = new StateChange();
+            foreach (var gap in chunks[i])
+            {
+                var alert = gap.ToAlert(now);
+                change.Alerts.Add(alert);
+                change.Audit.Add(new AuditRecord(now, "gap.alert", alert.Id, new JsonObject
+                {
+                    ["class"] = GapAlert.ClassName(gap.Class), ["severity"] = gap.Severity.ToString().ToLowerInvariant(),
+                    ["user"] = gap.UserId, ["grant"] = gap.GrantId, ["account"] = gap.AccountId, ["event"] = gap.EventId,
+                }.ToJsonString()));
+                _outbox.EnqueueAlert(change, alert, now);
+                AlertsRaised.Add(1, new KeyValuePair<string, object?>("class", GapAlert.ClassName(gap.Class)), new KeyValuePair<string, object?>("severity", gap.Severity.ToString().ToLowerInvariant()));
+            }
+
+            if (i == chunks.Count - 1 && cursor is not null)
+                change.Checkpoints.Add(await VersionedAsync(cursor, cancellationToken).ConfigureAwait(false));
+            await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        }
+
+        return fresh;
+    }
+
+    private async Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        var change = new StateChange();
+        change.Checkpoints.Add(await VersionedAsync(checkpoint, cancellationToken).ConfigureAwait(false));
+        await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Checkpoint> VersionedAsync(Checkpoint checkpoint, CancellationToken cancellationToken) =>
+        checkpoint with { Version = (await store.GetCheckpointAsync(checkpoint.Name, cancellationToken).ConfigureAwait(false))?.Version ?? 0 };
+
+    private sealed class StoreCursors(IStateStore store) : ITrailCursors
+    {
+        public async Task<string?> GetAsync(string name, CancellationToken cancellationToken = default) =>
+            (await store.GetCheckpointAsync(name, cancellationToken).ConfigureAwait(false))?.Value;
+    }
+}
+
+/// <summary>Gap detection settings, validated.</summary>
+public sealed record GapSettings(TimeSpan DeliveryLag, TimeSpan Interval)
+{
+    public static readonly GapSettings Default = new(GapWatchWindow.DefaultDeliveryLag, TimeSpan.FromMinutes(5));
+}
