@@ -24,6 +24,9 @@ public sealed record SessionFence
     public required string UserId { get; init; }
     public required string UserName { get; init; }
     public required string PermissionSetArn { get; init; }
+
+    /// <summary>The permission set's name, as CloudTrail shows it in the role <c>AWSReservedSSO_&lt;name&gt;_&lt;hash&gt;</c> (null in fences recorded before it was kept).</summary>
+    public string? PermissionSetName { get; init; }
     public required IReadOnlyList<string> Accounts { get; init; }
     public required DateTimeOffset Cutoff { get; init; }
     public required DateTimeOffset Until { get; init; }

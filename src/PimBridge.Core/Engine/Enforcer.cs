@@ -529,6 +529,7 @@ public sealed class Enforcer(
                 {
                     Id = existing is null ? id : $"{id}-{confirmed.ToUnixTimeMilliseconds()}", // a lifted fence with the same cutoff is history
                     UserId = user, UserName = removed.UserName ?? user, PermissionSetArn = permissionSet, Accounts = accounts,
+                    PermissionSetName = await aws.Directory.GetPermissionSetNameAsync(permissionSet, cancellationToken).ConfigureAwait(false),
                     Cutoff = cutoff, Until = until, CreatedAt = confirmed,
                 };
             }

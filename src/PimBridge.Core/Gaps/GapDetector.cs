@@ -82,18 +82,22 @@ public sealed class GapDetector(
         }
     }
 
+    /// <summary>The windows this detector reads now: those that were open at some point since the last scan began.</summary>
+    public Task<IReadOnlyList<GapWatchWindow>> WatchWindowsAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        WatchWindowsAsync(store, settings.DeliveryLag, since, (fence, ct) => fence.PermissionSetName is { } name ? Task.FromResult(name) : directory.GetPermissionSetNameAsync(fence.PermissionSetArn, ct), cancellationToken);
+
     /// <summary>
-    /// Windows still worth reading: their fence's until plus the lag is after the last scan began (so a window gets
+    /// Windows still worth reading: their fence's until plus the lag is after <paramref name="since"/> (so a window gets
     /// one full read after it closes, even if the detector was down meanwhile).
     /// </summary>
-    public async Task<IReadOnlyList<GapWatchWindow>> WatchWindowsAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<GapWatchWindow>> WatchWindowsAsync(
+        IStateStore store, TimeSpan deliveryLag, DateTimeOffset since, Func<SessionFence, CancellationToken, Task<string>> permissionSetName, CancellationToken cancellationToken = default)
     {
         var windows = new List<GapWatchWindow>();
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
         var grantsByUser = new Dictionary<string, IReadOnlyList<Grant>>(StringComparer.Ordinal);
         foreach (var fence in await store.ListFencesAsync(openOnly: false, cancellationToken).ConfigureAwait(false))
         {
-            if (fence.Until + settings.DeliveryLag < since)
+            if (fence.Until + deliveryLag < since)
                 continue;
             if (!grantsByUser.TryGetValue(fence.UserId, out var grants))
                 grantsByUser[fence.UserId] = grants = await store.ListGrantsAsync(activeOnly: false, fence.UserId, cancellationToken).ConfigureAwait(false);
@@ -102,9 +106,8 @@ public sealed class GapDetector(
             var grant = grants.Where(g => g is { State: GrantState.Ended, EndedAt: { } e } && e <= fence.CreatedAt).MaxBy(g => g.EndedAt);
             if (grant is null)
                 continue;
-            if (!names.TryGetValue(fence.PermissionSetArn, out var name))
-                names[fence.PermissionSetArn] = name = await directory.GetPermissionSetNameAsync(fence.PermissionSetArn, cancellationToken).ConfigureAwait(false);
-            windows.AddRange(GapWatchWindow.For(grant, [fence], settings.DeliveryLag, _ => name));
+            var name = await permissionSetName(fence, cancellationToken).ConfigureAwait(false);
+            windows.AddRange(GapWatchWindow.For(grant, [fence], deliveryLag, _ => name));
         }
 
         return windows;
