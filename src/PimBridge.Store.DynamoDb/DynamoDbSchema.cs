@@ -46,10 +46,10 @@ public static class DynamoDbSchema
     /// <summary>The non-key attributes the lookup index projects.</summary>
     public static readonly IReadOnlyList<string> SlimGrantAttributes = [GrantMapping, GrantPrincipalId, GrantGroupId, GrantAccess, GrantStart, GrantEnd];
 
-    /// <summary>Record type, for operators reading the table: grant, ledger, intent, fence, alert, audit, audit-head, lease.</summary>
+    /// <summary>Record type, for operators reading the table: grant, ledger, intent, fence, alert, checkpoint, audit, audit-head, lease.</summary>
     public const string RecordType = "rtype";
 
-    /// <summary>Optimistic version (N) of grants, ledger entries, intents, fences and the audit head.</summary>
+    /// <summary>Optimistic version (N) of grants, ledger entries, intents, fences, checkpoints and the audit head.</summary>
     public const string VersionAttribute = "version";
 
     /// <summary>The record in <see cref="PimBridge.Core.StateJson"/> form (S).</summary>
@@ -63,6 +63,12 @@ public static class DynamoDbSchema
 
     /// <summary>When the lease runs out (N, UTC ticks). Not the TTL attribute: an expired lease is taken over, not deleted.</summary>
     public const string LeaseExpiresAt = "expires_at_lease";
+
+    /// <summary>The checkpoint's saved position (S).</summary>
+    public const string CheckpointValue = "value";
+
+    /// <summary>When the checkpoint was saved (S, round-trip "O" format, offset kept).</summary>
+    public const string CheckpointUpdatedAt = "updated_at";
 
     // Audit entry attributes (on AUDIT items and on the AUDITHEAD item, which repeats the last entry).
     public const string AuditSeq = "seq";

@@ -50,6 +50,9 @@ namespace PimBridge.Store.DynamoDb;
 /// gsi1 until Lifted, gsi2, <c>expires_at</c> when Lifted (LiftedAt + retention).</description></item>
 /// <item><term><c>ALERT#&lt;id&gt;</c> / <c>ALERT</c></term><description><c>json</c>, gsi2, <c>expires_at</c>
 /// (At + retention). Written once with <c>attribute_not_exists(pk)</c>; never updated.</description></item>
+/// <item><term><c>CHECKPOINT#&lt;name&gt;</c> / <c>CHECKPOINT</c></term><description><c>version</c> N, <c>value</c> S,
+/// <c>updated_at</c> S (round-trip "O"). No index attributes; never expires (a lost position would mean re-reading
+/// or skipping activity).</description></item>
 /// <item><term><c>AUDIT</c> / <c>&lt;seq, 20 digits&gt;</c></term><description>One audit entry: <c>seq</c> N,
 /// <c>at</c> S (round-trip "O"), <c>kind</c>, <c>subject</c>, <c>data</c>, <c>prev_hash</c>, <c>hash</c>. Written once;
 /// never expires.</description></item>
@@ -72,6 +75,7 @@ public sealed class DynamoDbStateStore : IStateStore
     private const string IntentType = "intent";
     private const string FenceType = "fence";
     private const string AlertType = "alert";
+    private const string CheckpointType = "checkpoint";
     private const string AuditType = "audit";
     private const string AuditHeadType = "audit-head";
     private const string LeaseType = "lease";
@@ -388,8 +392,6 @@ public sealed class DynamoDbStateStore : IStateStore
 
     // ---------------------------------------------------------------- alerts
 
-    public Task<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default) => throw new NotSupportedException("checkpoints: in progress");
-
     public async Task<Alert?> GetAlertAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
@@ -407,6 +409,15 @@ public sealed class DynamoDbStateStore : IStateStore
             .Where(a => since is null || a.At >= since.Value)
             .OrderBy(a => a.At).ThenBy(a => a.Id, StringComparer.Ordinal)
             .ToList();
+    }
+
+    // ---------------------------------------------------------------- checkpoints
+
+    public async Task<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var item = await GetItemAsync(CheckpointPk(name), "CHECKPOINT", cancellationToken).ConfigureAwait(false);
+        return item is null ? null : ReadCheckpoint(name, item);
     }
 
     // ---------------------------------------------------------------- audit
@@ -446,7 +457,7 @@ public sealed class DynamoDbStateStore : IStateStore
         if (itemCount > MaxTransactionItems)
             throw new ArgumentException(
                 $"The change holds {itemCount} DynamoDB items ({change.Grants.Count} grants, {change.Ledger.Count} ledger entries, " +
-                $"{change.Intents.Count} intents, {change.Fences.Count} fences, {change.Alerts.Count} alerts, {change.Audit.Count} audit records" +
+                $"{change.Intents.Count} intents, {change.Fences.Count} fences, {change.Alerts.Count} alerts, {change.Checkpoints.Count} checkpoints, {change.Audit.Count} audit records" +
                 $"{(change.Audit.Count > 0 ? " + the audit head" : "")}); one DynamoDB transaction takes at most {MaxTransactionItems}. Split it into smaller changes.",
                 nameof(change));
 
@@ -603,6 +614,8 @@ public sealed class DynamoDbStateStore : IStateStore
             Add(IntentType, intent.Id, IntentPk(intent.Id), "INTENT", intent.Version, IntentAttributes(intent, now));
         foreach (var fence in change.Fences)
             Add(FenceType, fence.Id, FencePk(fence.Id), "FENCE", fence.Version, FenceAttributes(fence, now));
+        foreach (var checkpoint in change.Checkpoints)
+            Add(CheckpointType, checkpoint.Name, CheckpointPk(checkpoint.Name), "CHECKPOINT", checkpoint.Version, CheckpointAttributes(checkpoint));
         return operations;
     }
 
@@ -697,6 +710,14 @@ public sealed class DynamoDbStateStore : IStateStore
 
         return item;
     }
+
+    // No expires_at: checkpoints must outlive any retention.
+    private static Dictionary<string, AttributeValue> CheckpointAttributes(Checkpoint checkpoint) => new()
+    {
+        [RecordType] = S(CheckpointType),
+        [CheckpointValue] = S(checkpoint.Value),
+        [CheckpointUpdatedAt] = S(RoundTrip(checkpoint.UpdatedAt)),
+    };
 
     private Operation AlertOperation(Alert alert) => new(OperationKind.Alert, AlertType, alert.Id, new TransactWriteItem
     {
@@ -986,6 +1007,14 @@ public sealed class DynamoDbStateStore : IStateStore
 
     private static Alert ReadAlert(Dictionary<string, AttributeValue> item) => StateJson.DeserializeAlert(Text(item, Json));
 
+    private static Checkpoint ReadCheckpoint(string name, Dictionary<string, AttributeValue> item) => new()
+    {
+        Name = name,
+        Value = Text(item, CheckpointValue),
+        UpdatedAt = ParseRoundTrip(Text(item, CheckpointUpdatedAt)),
+        Version = ParseLong(item, VersionAttribute),
+    };
+
     private static string Text(Dictionary<string, AttributeValue> item, string name) =>
         item.TryGetValue(name, out var value) && value.S is { } s
             ? s
@@ -1006,6 +1035,7 @@ public sealed class DynamoDbStateStore : IStateStore
     private static string IntentPk(string id) => "INTENT#" + id;
     private static string FencePk(string id) => "FENCE#" + id;
     private static string AlertPk(string id) => "ALERT#" + id;
+    private static string CheckpointPk(string name) => "CHECKPOINT#" + name;
     private static string LeasePk(string name) => "LEASE#" + name;
     private static string PendingKey(IntentKind kind, string subject) => $"PENDING#{kind}#{subject}";
     private static string SeqKey(long seq) => seq.ToString("D20", CultureInfo.InvariantCulture);

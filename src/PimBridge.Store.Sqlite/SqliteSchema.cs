@@ -114,6 +114,17 @@ internal static class SqliteSchema
             CREATE INDEX grants_active_slots ON grants (group_id, mapping, principal_id, access, start_at, due_at, id) WHERE state = 'Active';
             DROP INDEX grants_group;
             """),
+
+        // Named positions (such as trail cursors), read only by name. `updated_at` is round-trip ("O") text rather than
+        // ticks: it is never compared in SQL, and the text keeps the writer's offset.
+        new(3, "checkpoints", """
+            CREATE TABLE checkpoints (
+                name       TEXT    NOT NULL PRIMARY KEY,
+                value      TEXT    NOT NULL,
+                updated_at TEXT    NOT NULL,
+                version    INTEGER NOT NULL
+            ) STRICT;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Data;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
@@ -10,7 +11,8 @@ namespace PimBridge.Store.Sqlite;
 
 /// <summary>
 /// The embedded state store: one SQLite file in WAL mode. Each record is stored as its <see cref="StateJson"/> form
-/// next to the columns its queries need, all of them indexed where a query filters or orders by them.
+/// next to the columns its queries need, all of them indexed where a query filters or orders by them; a
+/// <see cref="Checkpoint"/>, which has no JSON form, is stored as plain columns.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -218,7 +220,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     // Record mapping
     // ----------------------------------------------------------------------------------------------------------------
 
-    // Every record query selects `json, version` first.
+    // Every query of a JSON record selects `json, version` first.
     private static ActiveGrant ReadActiveGrant(SqliteDataReader r) => new(
         r.GetString(0),
         new GrantSlot(r.GetString(1), r.GetString(2), r.GetString(3), Enum.Parse<PimAccess>(r.GetString(4))),
@@ -230,6 +232,14 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     private static Intent ReadIntent(SqliteDataReader r) => StateJson.DeserializeIntent(r.GetString(0)) with { Version = r.GetInt64(1) };
     private static SessionFence ReadFence(SqliteDataReader r) => StateJson.DeserializeFence(r.GetString(0)) with { Version = r.GetInt64(1) };
     private static Alert ReadAlert(SqliteDataReader r) => StateJson.DeserializeAlert(r.GetString(0));
+
+    private static Checkpoint ReadCheckpoint(SqliteDataReader r) => new()
+    {
+        Name = r.GetString(0),
+        Value = r.GetString(1),
+        UpdatedAt = ParseRoundTrip(r.GetString(2)),
+        Version = r.GetInt64(3),
+    };
 
     private static AuditEntry ReadAuditEntry(SqliteDataReader r) => new(
         r.GetInt64(0),
@@ -243,6 +253,10 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     private static long Ticks(DateTimeOffset value) => value.UtcTicks;
 
     private static DateTimeOffset FromTicks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
+
+    private static string RoundTrip(DateTimeOffset value) => value.ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseRoundTrip(string text) => DateTimeOffset.ParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.None);
 
     private static long? DueAt(Grant g) => g.State == GrantState.Active && g.End is { } end ? Ticks(end) : null;
     private static long? DueAt(Intent i) => i.State == IntentState.Pending ? Ticks(i.NextAttemptAt) : null;
@@ -293,6 +307,8 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         public const string AlertsSince = "SELECT json FROM alerts WHERE at >= @since ORDER BY at, id";
         public const string AllAlerts = "SELECT json FROM alerts ORDER BY at, id";
         public const string AlertById = "SELECT json FROM alerts WHERE id = @id";
+
+        public const string CheckpointByName = "SELECT name, value, updated_at, version FROM checkpoints WHERE name = @name";
 
         public const string AuditHead = $"SELECT {AuditColumns} FROM audit WHERE seq = (SELECT max(seq) FROM audit)";
         public const string AuditFrom = $"SELECT {AuditColumns} FROM audit WHERE seq >= @from ORDER BY seq LIMIT @limit";
@@ -363,7 +379,11 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     public async Task<IReadOnlyList<SessionFence>> ListFencesAsync(bool openOnly, CancellationToken cancellationToken = default) =>
         await QueryAsync(openOnly ? Sql.OpenFences : Sql.AllFences, ReadFence, cancellationToken).ConfigureAwait(false);
 
-    public Task<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default) => throw new NotSupportedException("checkpoints: in progress");
+    public Task<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return QuerySingleAsync(Sql.CheckpointByName, ReadCheckpoint, cancellationToken, ("@name", name));
+    }
 
     public Task<Alert?> GetAlertAsync(string id, CancellationToken cancellationToken = default) =>
         QuerySingleAsync(Sql.AlertById, ReadAlert, cancellationToken, ("@id", id));
@@ -406,16 +426,16 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     // Commit
     // ----------------------------------------------------------------------------------------------------------------
 
-    /// <summary>How one kind of versioned record is written: its table, key column and query columns.</summary>
+    /// <summary>How one kind of versioned record is written: its table, key column and other columns (all but key and version).</summary>
     private sealed class RecordTable
     {
         public RecordTable(string recordType, string table, string keyColumn, params string[] columns)
         {
             RecordType = recordType;
             Columns = columns;
-            var all = new[] { keyColumn, "version", "json" }.Concat(columns).ToArray();
+            var all = new[] { keyColumn, "version" }.Concat(columns).ToArray();
             InsertSql = $"INSERT INTO {table} ({string.Join(", ", all)}) VALUES ({string.Join(", ", all.Select(c => "@" + c))}) ON CONFLICT ({keyColumn}) DO NOTHING";
-            UpdateSql = $"UPDATE {table} SET version = @version, json = @json{string.Concat(columns.Select(c => $", {c} = @{c}"))} " +
+            UpdateSql = $"UPDATE {table} SET version = @version{string.Concat(columns.Select(c => $", {c} = @{c}"))} " +
                         $"WHERE {keyColumn} = @{keyColumn} AND version = @expected";
             KeyParameter = "@" + keyColumn;
         }
@@ -427,10 +447,11 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         public string KeyParameter { get; }
     }
 
-    private static readonly RecordTable GrantTable = new(nameof(Grant), "grants", "id", "group_id", "user_id_ci", "user_name_ci", "state", "start_at", "due_at", "mapping", "principal_id", "access");
-    private static readonly RecordTable LedgerTable = new(nameof(LedgerEntry), "ledger", "key", "user_id");
-    private static readonly RecordTable IntentTable = new(nameof(Intent), "intents", "id", "kind", "subject", "state", "created_at", "due_at");
-    private static readonly RecordTable FenceTable = new(nameof(SessionFence), "fences", "id", "permission_set_arn", "state", "is_open", "created_at", "due_at");
+    private static readonly RecordTable GrantTable = new(nameof(Grant), "grants", "id", "json", "group_id", "user_id_ci", "user_name_ci", "state", "start_at", "due_at", "mapping", "principal_id", "access");
+    private static readonly RecordTable LedgerTable = new(nameof(LedgerEntry), "ledger", "key", "json", "user_id");
+    private static readonly RecordTable IntentTable = new(nameof(Intent), "intents", "id", "json", "kind", "subject", "state", "created_at", "due_at");
+    private static readonly RecordTable FenceTable = new(nameof(SessionFence), "fences", "id", "json", "permission_set_arn", "state", "is_open", "created_at", "due_at");
+    private static readonly RecordTable CheckpointTable = new("checkpoint", "checkpoints", "name", "value", "updated_at");
 
     public async Task CommitAsync(StateChange change, CancellationToken cancellationToken = default)
     {
@@ -468,6 +489,9 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
                 f.PermissionSetArn, f.State.ToString(), IsOpen(f) ? 1 : 0, Ticks(f.CreatedAt), DueAt(f));
         }
 
+        foreach (var c in change.Checkpoints)
+            Save(connection, transaction, CheckpointTable, c.Name, c.Version, c.Value, RoundTrip(c.UpdatedAt));
+
         if (change.Alerts.Count > 0)
         {
             using var insert = connection.CreateCommand();
@@ -491,15 +515,15 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         transaction.Commit();
     }
 
+    // `columns` are the values of table.Columns, in order.
     private static void Save(
-        SqliteConnection connection, SqliteTransaction transaction, RecordTable table, string key, long version, string json, params object?[] columns)
+        SqliteConnection connection, SqliteTransaction transaction, RecordTable table, string key, long version, params object?[] columns)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = version == 0 ? table.InsertSql : table.UpdateSql;
         command.Parameters.AddWithValue(table.KeyParameter, key);
         command.Parameters.AddWithValue("@version", version + 1);
-        command.Parameters.AddWithValue("@json", json);
         if (version != 0) command.Parameters.AddWithValue("@expected", version);
         for (var c = 0; c < columns.Length; c++) command.Parameters.AddWithValue("@" + table.Columns[c], columns[c] ?? DBNull.Value);
 
