@@ -298,6 +298,35 @@ public sealed class DynamoDbStateStoreTests(DynamoDbMotoFixture moto) : StateSto
         Assert.Equal("grant", item[RecordType].S);
     }
 
+    [Fact]
+    public async Task A_checkpoint_is_one_item_with_its_value_and_version_and_never_expires()
+    {
+        var (store, table) = await NewDynamoStoreAsync();
+        var updatedAt = new DateTimeOffset(2026, 7, 1, 2, 0, 0, 250, TimeSpan.FromHours(2));
+        await store.CommitAsync(Change(checkpoints: [new Checkpoint { Name = "trail:o-1", Value = "file-1", UpdatedAt = At(0) }]));
+        await store.CommitAsync(Change(checkpoints: [(await store.GetCheckpointAsync("trail:o-1"))! with { Value = "file-2", UpdatedAt = updatedAt }]));
+
+        var item = (await RawAsync(table, "CHECKPOINT#trail:o-1", "CHECKPOINT"))!;
+        Assert.Equal("checkpoint", item[RecordType].S);
+        Assert.Equal("2", item[VersionAttribute].N);
+        Assert.Equal("file-2", item[CheckpointValue].S);
+        Assert.Equal(updatedAt.ToString("O", CultureInfo.InvariantCulture), item[CheckpointUpdatedAt].S);
+        Assert.Equal(["pk", "rtype", "sk", "updated_at", "value", "version"], item.Keys.Order(StringComparer.Ordinal));
+        Assert.False(item.ContainsKey(ExpiresAt));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_twice_in_one_change_is_refused()
+    {
+        var (store, _) = await NewDynamoStoreAsync();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => store.CommitAsync(Change(checkpoints:
+            [new Checkpoint { Name = "c", Value = "1", UpdatedAt = At(0) }, new Checkpoint { Name = "c", Value = "2", UpdatedAt = At(0) }])));
+
+        Assert.Contains("'c'", error.Message);
+        Assert.Null(await store.GetCheckpointAsync("c"));
+    }
+
     // ----------------------------------------------------------------------------------------------------------------
     // Transactions
     // ----------------------------------------------------------------------------------------------------------------

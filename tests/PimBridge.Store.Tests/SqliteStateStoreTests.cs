@@ -178,6 +178,62 @@ public sealed class SqliteStateStoreTests : StateStoreConformance
     }
 
     [Fact]
+    public async Task Migration_3_adds_checkpoints_to_a_file_of_schema_2_and_keeps_its_records()
+    {
+        var path = NewPath();
+        var grant = NewGrant("grant-1", end: At(30));
+        Directory.CreateDirectory(_directory);
+        using (var connection = OpenRaw(path))
+        {
+            SqliteSchema.Migrate(connection, path, SqliteSchema.Migrations.Take(2).ToArray());
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO grants (id, group_id, user_id_ci, user_name_ci, state, start_at, due_at, version, json, mapping, principal_id, access) " +
+                                 "VALUES (@id, @group, 'u', 'n', 'Active', @start, @due, 1, @json, @mapping, @principal, 'Member')";
+            insert.Parameters.AddWithValue("@id", grant.Id);
+            insert.Parameters.AddWithValue("@group", grant.GroupId);
+            insert.Parameters.AddWithValue("@start", grant.Start.UtcTicks);
+            insert.Parameters.AddWithValue("@due", grant.End!.Value.UtcTicks);
+            insert.Parameters.AddWithValue("@json", StateJson.Serialize(grant with { Version = 1 }));
+            insert.Parameters.AddWithValue("@mapping", grant.Mapping);
+            insert.Parameters.AddWithValue("@principal", grant.Principal.Id);
+            insert.ExecuteNonQuery();
+        }
+
+        Assert.Equal(0L, Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'checkpoints'"));
+
+        await using var store = await SqliteStateStore.OpenAsync(path);
+        await store.CommitAsync(Change(c => c.Checkpoints.Add(new Checkpoint { Name = "cursor", Value = "file-1", UpdatedAt = At(1) })));
+
+        Assert.Equal(3L, Scalar(path, "SELECT version FROM schema_migrations WHERE name = 'checkpoints'"));
+        Assert.Equal("file-1", (await store.GetCheckpointAsync("cursor"))!.Value);
+        Assert.Equal(1, (await store.GetGrantAsync("grant-1"))!.Version);
+    }
+
+    [Fact]
+    public async Task Checkpoints_survive_dispose_and_reopen_and_keep_their_version()
+    {
+        var path = NewPath();
+        var saved = new Checkpoint { Name = "trail:o-1", Value = "file-2", UpdatedAt = new DateTimeOffset(2026, 7, 1, 9, 0, 0, 5, TimeSpan.FromHours(3)) };
+        await using (var store = await SqliteStateStore.OpenAsync(path))
+        {
+            await store.CommitAsync(Change(c => c.Checkpoints.Add(saved with { Value = "file-1" })));
+            await store.CommitAsync(Change(c => c.Checkpoints.Add(saved with { Version = 1 })));
+        }
+
+        await using (var store = await SqliteStateStore.OpenAsync(path))
+        {
+            var reopened = Assert.IsType<Checkpoint>(await store.GetCheckpointAsync("trail:o-1"));
+            Assert.Equal(saved with { Version = 2 }, reopened);
+            Assert.Equal(TimeSpan.FromHours(3), reopened.UpdatedAt.Offset);
+
+            // The version checks go on from the stored version.
+            await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.CommitAsync(Change(c => c.Checkpoints.Add(saved with { Version = 1, Value = "stale" }))));
+            await store.CommitAsync(Change(c => c.Checkpoints.Add(reopened with { Value = "file-3" })));
+            Assert.Equal(3, (await store.GetCheckpointAsync("trail:o-1"))!.Version);
+        }
+    }
+
+    [Fact]
     public async Task A_failing_migration_leaves_the_file_as_it_was()
     {
         var path = NewPath();
@@ -357,6 +413,7 @@ public sealed class SqliteStateStoreTests : StateStoreConformance
         (nameof(SqliteStateStore.Sql.OpenFencesOfPermissionSet), SqliteStateStore.Sql.OpenFencesOfPermissionSet, ["fences_permission_set (permission_set_arn=? AND is_open=?)"], ["@arn", "x"]),
         (nameof(SqliteStateStore.Sql.OpenFences), SqliteStateStore.Sql.OpenFences, ["fences_open"], []),
         (nameof(SqliteStateStore.Sql.AlertsSince), SqliteStateStore.Sql.AlertsSince, ["alerts_at"], ["@since", 1L]),
+        (nameof(SqliteStateStore.Sql.CheckpointByName), SqliteStateStore.Sql.CheckpointByName, ["(name=?)"], ["@name", "x"]),
         (nameof(SqliteStateStore.Sql.AuditHead), SqliteStateStore.Sql.AuditHead, ["INTEGER PRIMARY KEY"], []),
         (nameof(SqliteStateStore.Sql.AuditFrom), SqliteStateStore.Sql.AuditFrom, ["INTEGER PRIMARY KEY"], ["@from", 1L, "@limit", 10]),
     ];
@@ -380,7 +437,7 @@ public sealed class SqliteStateStoreTests : StateStoreConformance
             while (reader.Read()) plan.Add(reader.GetString(3));
 
         var text = string.Join(" | ", plan);
-        Assert.DoesNotMatch(new Regex(@"\bSCAN (grants|ledger|intents|fences|alerts|audit|leases)\b"), text);
+        Assert.DoesNotMatch(new Regex(@"\bSCAN (grants|ledger|intents|fences|alerts|checkpoints|audit|leases)\b"), text);
         Assert.All(indexes, index => Assert.Contains(index, text, StringComparison.Ordinal));
         // Due queries come off their index already in order: no sort step, so LIMIT stops early.
         if (name.StartsWith("Due", StringComparison.Ordinal))

@@ -138,6 +138,14 @@ public abstract class StateStoreConformance : IAsyncLifetime
         Facts = new Dictionary<string, string> { ["accounts"] = "2", ["statements"] = "10" },
     };
 
+    protected static Checkpoint NewCheckpoint(string name, string value = "trail/2026/07/01/file-0001.json.gz", DateTimeOffset? updatedAt = null, long version = 0) => new()
+    {
+        Name = name,
+        Value = value,
+        UpdatedAt = updatedAt ?? At(0),
+        Version = version,
+    };
+
     protected static AuditRecord NewAudit(int n, DateTimeOffset? at = null) =>
         new(at ?? At(n), "grant.activated", $"grant-{n}", $$"""{"n":{{n}},"note":"ünïcödé\nline"}""");
 
@@ -147,7 +155,8 @@ public abstract class StateStoreConformance : IAsyncLifetime
         IEnumerable<Intent>? intents = null,
         IEnumerable<SessionFence>? fences = null,
         IEnumerable<Alert>? alerts = null,
-        IEnumerable<AuditRecord>? audit = null)
+        IEnumerable<AuditRecord>? audit = null,
+        IEnumerable<Checkpoint>? checkpoints = null)
     {
         var change = new StateChange();
         change.Grants.AddRange(grants ?? []);
@@ -156,6 +165,7 @@ public abstract class StateStoreConformance : IAsyncLifetime
         change.Fences.AddRange(fences ?? []);
         change.Alerts.AddRange(alerts ?? []);
         change.Audit.AddRange(audit ?? []);
+        change.Checkpoints.AddRange(checkpoints ?? []);
         return change;
     }
 
@@ -171,6 +181,13 @@ public abstract class StateStoreConformance : IAsyncLifetime
     private static void AssertSame(Intent expected, Intent? actual) => Assert.Equal(StateJson.Serialize(expected), StateJson.Serialize(Assert.IsType<Intent>(actual)));
     private static void AssertSame(SessionFence expected, SessionFence? actual) => Assert.Equal(StateJson.Serialize(expected), StateJson.Serialize(Assert.IsType<SessionFence>(actual)));
     private static void AssertSame(Alert expected, Alert? actual) => Assert.Equal(StateJson.Serialize(expected), StateJson.Serialize(Assert.IsType<Alert>(actual)));
+
+    // Record equality compares DateTimeOffset as instants; the offset is checked on its own.
+    private static void AssertSame(Checkpoint expected, Checkpoint? actual)
+    {
+        Assert.Equal(expected, Assert.IsType<Checkpoint>(actual));
+        Assert.Equal(expected.UpdatedAt.Offset, actual.UpdatedAt.Offset);
+    }
 
     private static async Task<List<AuditEntry>> ReadAllAuditAsync(IStateStore store, long fromSeq = 1)
     {
@@ -200,6 +217,7 @@ public abstract class StateStoreConformance : IAsyncLifetime
         Assert.Null(await store.GetLedgerEntryAsync("gm|nope|nope"));
         Assert.Null(await store.GetIntentAsync("nope"));
         Assert.Null(await store.GetFenceAsync("nope"));
+        Assert.Null(await store.GetCheckpointAsync("nope"));
         Assert.Null(await store.GetAuditHeadAsync());
         Assert.Empty(await ReadAllAuditAsync(store));
         Assert.Empty(await store.ListGrantsAsync(activeOnly: false, user: null));
@@ -356,7 +374,9 @@ public abstract class StateStoreConformance : IAsyncLifetime
         var fence = NewFence("fence-1", At(40));
         var alert = NewAlert("alert-1", At(0));
 
-        await store.CommitAsync(Change([grant], [entry], [intent], [fence], [alert], [NewAudit(1), NewAudit(2)]));
+        var checkpoint = NewCheckpoint("trail:o-1");
+
+        await store.CommitAsync(Change([grant], [entry], [intent], [fence], [alert], [NewAudit(1), NewAudit(2)], [checkpoint]));
 
         AssertSame(grant with { Version = 1 }, await store.GetGrantAsync(grant.Id));
         AssertSame(entry with { Version = 1 }, await store.GetLedgerEntryAsync(entry.Key));
@@ -364,6 +384,7 @@ public abstract class StateStoreConformance : IAsyncLifetime
         AssertSame(fence with { Version = 1 }, await store.GetFenceAsync(fence.Id));
         AssertSame(alert, Assert.Single(await store.ListAlertsAsync(since: null)));
         Assert.Equal(2, (await ReadAllAuditAsync(store)).Count);
+        AssertSame(checkpoint with { Version = 1 }, await store.GetCheckpointAsync(checkpoint.Name));
     }
 
     // ----------------------------------------------------------------------------------------------------------------
@@ -581,6 +602,164 @@ public abstract class StateStoreConformance : IAsyncLifetime
         Assert.Equal(["existing-grant", "existing-grant-2"], Ids(await store.GetDueGrantsAsync(At(10_000), 10)));
         Assert.Empty(await store.GetDueIntentsAsync(At(10_000), 10));
         Assert.Equal(["existing-fence"], Ids(await store.GetDueFencesAsync(At(10_000), 10)));
+    }
+
+    // ----------------------------------------------------------------------------------------------------------------
+    // Checkpoints
+    // ----------------------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Checkpoint_round_trips_every_field_and_is_saved_at_the_next_version()
+    {
+        var store = await NewStoreAsync();
+        var cursor = NewCheckpoint(
+            "trail:o-abc123:111111111111:eu-west-1",
+            "AWSLogs/o-abc123/111111111111/CloudTrail/eu-west-1/2026/07/01/111111111111_CloudTrail_eu-west-1_20260701T0005Z_ünï.json.gz",
+            new DateTimeOffset(2026, 7, 1, 2, 5, 30, 125, TimeSpan.FromHours(2)));
+        var empty = NewCheckpoint("trail:empty", value: "", updatedAt: new DateTimeOffset(2026, 7, 1, 0, 0, 0, 1, TimeSpan.FromMinutes(-330)));
+
+        await store.CommitAsync(Change(checkpoints: [cursor, empty]));
+
+        AssertSame(cursor with { Version = 1 }, await store.GetCheckpointAsync(cursor.Name));
+        AssertSame(empty with { Version = 1 }, await store.GetCheckpointAsync(empty.Name));
+        Assert.Null(await store.GetCheckpointAsync("trail:o-abc123"));
+    }
+
+    [Fact]
+    public async Task Checkpoint_update_at_the_stored_version_replaces_it_and_increments_the_version()
+    {
+        var store = await NewStoreAsync();
+        await store.CommitAsync(Change(checkpoints: [NewCheckpoint("cursor", "file-1", At(1))]));
+
+        var v1 = Assert.IsType<Checkpoint>(await store.GetCheckpointAsync("cursor"));
+        Assert.Equal(1, v1.Version);
+        var moved = v1 with { Value = "file-2", UpdatedAt = At(2) };
+        await store.CommitAsync(Change(checkpoints: [moved]));
+        AssertSame(moved with { Version = 2 }, await store.GetCheckpointAsync("cursor"));
+
+        var movedAgain = moved with { Version = 2, Value = "file-3", UpdatedAt = At(3) };
+        await store.CommitAsync(Change(checkpoints: [movedAgain]));
+        AssertSame(movedAgain with { Version = 3 }, await store.GetCheckpointAsync("cursor"));
+    }
+
+    [Fact]
+    public async Task Checkpoints_of_different_names_are_independent()
+    {
+        var store = await NewStoreAsync();
+        await store.CommitAsync(Change(checkpoints: [NewCheckpoint("a", "a-1"), NewCheckpoint("b", "b-1")]));
+
+        await store.CommitAsync(Change(checkpoints: [(await store.GetCheckpointAsync("a"))! with { Value = "a-2" }]));
+
+        var a = Assert.IsType<Checkpoint>(await store.GetCheckpointAsync("a"));
+        Assert.Equal(("a-2", 2L), (a.Value, a.Version));
+        AssertSame(NewCheckpoint("b", "b-1") with { Version = 1 }, await store.GetCheckpointAsync("b"));
+    }
+
+    [Fact]
+    public async Task Inserting_an_existing_checkpoint_conflicts()
+    {
+        var store = await NewStoreAsync();
+        var original = NewCheckpoint("cursor", "file-1", At(1));
+        await store.CommitAsync(Change(checkpoints: [original]));
+
+        var conflict = await Assert.ThrowsAsync<ConcurrencyConflictException>(
+            () => store.CommitAsync(Change(checkpoints: [NewCheckpoint("cursor", "file-9", At(9))])));
+
+        Assert.Equal("checkpoint", conflict.RecordType);
+        Assert.Equal("cursor", conflict.Key);
+        AssertSame(original with { Version = 1 }, await store.GetCheckpointAsync("cursor"));
+    }
+
+    [Fact]
+    public async Task Updating_a_checkpoint_with_a_stale_or_future_version_conflicts()
+    {
+        var store = await NewStoreAsync();
+        await store.CommitAsync(Change(checkpoints: [NewCheckpoint("cursor", "file-1")]));
+        await store.CommitAsync(Change(checkpoints: [(await store.GetCheckpointAsync("cursor"))! with { Value = "file-2" }]));
+
+        var stale = await Assert.ThrowsAsync<ConcurrencyConflictException>(
+            () => store.CommitAsync(Change(checkpoints: [NewCheckpoint("cursor", "file-stale", version: 1)])));
+        var ahead = await Assert.ThrowsAsync<ConcurrencyConflictException>(
+            () => store.CommitAsync(Change(checkpoints: [NewCheckpoint("cursor", "file-ahead", version: 5)])));
+
+        Assert.Equal(("checkpoint", "cursor"), (stale.RecordType, stale.Key));
+        Assert.Equal(("checkpoint", "cursor"), (ahead.RecordType, ahead.Key));
+        var stored = Assert.IsType<Checkpoint>(await store.GetCheckpointAsync("cursor"));
+        Assert.Equal(("file-2", 2L), (stored.Value, stored.Version));
+    }
+
+    [Fact]
+    public async Task Updating_a_checkpoint_that_does_not_exist_conflicts()
+    {
+        var store = await NewStoreAsync();
+
+        var conflict = await Assert.ThrowsAsync<ConcurrencyConflictException>(
+            () => store.CommitAsync(Change(checkpoints: [NewCheckpoint("ghost", version: 1)])));
+
+        Assert.Equal(("checkpoint", "ghost"), (conflict.RecordType, conflict.Key));
+        Assert.Null(await store.GetCheckpointAsync("ghost"));
+    }
+
+    [Fact]
+    public async Task A_stale_checkpoint_fails_its_whole_change()
+    {
+        var store = await NewStoreAsync();
+        await SeedForAtomicityAsync(store);
+        await store.CommitAsync(Change(checkpoints: [NewCheckpoint("cursor", "file-1")]));
+        await store.CommitAsync(Change(checkpoints: [(await store.GetCheckpointAsync("cursor"))! with { Value = "file-2" }]));
+        var headBefore = await store.GetAuditHeadAsync();
+
+        var change = AtomicityChange(await store.GetGrantAsync("existing-grant"));
+        change.Checkpoints.Add(NewCheckpoint("new-cursor", "file-1"));
+        change.Checkpoints.Add(NewCheckpoint("cursor", "file-3", version: 1)); // stale: stored at version 2
+
+        var conflict = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.CommitAsync(change));
+
+        Assert.Equal(("checkpoint", "cursor"), (conflict.RecordType, conflict.Key));
+        await AssertNothingOfAtomicityChangeWrittenAsync(store, headBefore);
+        Assert.Null(await store.GetCheckpointAsync("new-cursor"));
+        var stored = Assert.IsType<Checkpoint>(await store.GetCheckpointAsync("cursor"));
+        Assert.Equal(("file-2", 2L), (stored.Value, stored.Version));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_is_not_saved_when_another_record_of_its_change_conflicts()
+    {
+        var store = await NewStoreAsync();
+        await SeedForAtomicityAsync(store);
+        await store.CommitAsync(Change(checkpoints: [NewCheckpoint("cursor", "file-1")]));
+        var headBefore = await store.GetAuditHeadAsync();
+
+        var change = AtomicityChange(await store.GetGrantAsync("existing-grant"));
+        change.Checkpoints.Add((await store.GetCheckpointAsync("cursor"))! with { Value = "file-2" });
+        change.Checkpoints.Add(NewCheckpoint("new-cursor", "file-1"));
+        change.Fences.Add(NewFence("existing-fence", At(500), version: 7)); // stale: stored at version 1
+
+        var conflict = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.CommitAsync(change));
+
+        Assert.Equal("existing-fence", conflict.Key);
+        await AssertNothingOfAtomicityChangeWrittenAsync(store, headBefore);
+        Assert.Null(await store.GetCheckpointAsync("new-cursor"));
+        var stored = Assert.IsType<Checkpoint>(await store.GetCheckpointAsync("cursor"));
+        Assert.Equal(("file-1", 1L), (stored.Value, stored.Version));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_commits_with_the_grant_and_alert_it_confirms()
+    {
+        var store = await NewStoreAsync();
+        await store.CommitAsync(Change(checkpoints: [NewCheckpoint("cursor", "file-1")]));
+
+        await store.CommitAsync(Change(
+            grants: [NewGrant("grant-1", end: At(10))],
+            alerts: [NewAlert("alert-1", At(1))],
+            audit: [NewAudit(1)],
+            checkpoints: [(await store.GetCheckpointAsync("cursor"))! with { Value = "file-2", UpdatedAt = At(1) }]));
+
+        Assert.NotNull(await store.GetGrantAsync("grant-1"));
+        Assert.NotNull(await store.GetAlertAsync("alert-1"));
+        Assert.Equal(1, (await store.GetAuditHeadAsync())!.Seq);
+        AssertSame(NewCheckpoint("cursor", "file-2", At(1), version: 2), await store.GetCheckpointAsync("cursor"));
     }
 
     // ----------------------------------------------------------------------------------------------------------------
