@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PimBridge.Core;
+using PimBridge.Core.Notifications;
+
+namespace PimBridge.Notifications;
+
+/// <summary>
+/// Posts each notification to a Microsoft Teams channel through a Teams <b>Workflows</b> webhook (the
+/// "When a Teams webhook request is received" trigger, posting the card to a channel or chat).
+/// </summary>
+/// <remarks>
+/// What Microsoft documents and integrators report: Microsoft 365 (Office 365) connectors are retired in favour of
+/// Workflows; Workflows accept Adaptive Cards only (not the legacy MessageCard), wrapped as
+/// <c>{"type":"message","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","content":{…}}]}</c>.
+/// The webhook usually answers <b>202 Accepted</b> (the flow runs asynchronously) and 200 when the flow ends with a
+/// Response action, so every 2xx counts as delivered: treating 202 as a failure makes other tools post the same card
+/// again and again. Workflows cannot post to private channels as the flow bot. Teams renders a Markdown subset in
+/// TextBlock and fact values.
+/// </remarks>
+public sealed class TeamsSink : INotificationSink
+{
+    private readonly Uri _url;
+    private readonly HttpClient _http;
+
+    public TeamsSink(string name, Uri url, HttpClient http)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Name = name;
+        _url = url ?? throw new ArgumentNullException(nameof(url));
+        _http = http ?? throw new ArgumentNullException(nameof(http));
+    }
+
+    public string Name { get; }
+
+    public Task SendAsync(Notification notification, CancellationToken cancellationToken = default) =>
+        JsonPost.SendAsync(_http, _url, JsonSerializer.SerializeToUtf8Bytes(TeamsCard.Render(notification), NotificationDocument.Serializer),
+            Name, "teams", null, Advice, cancellationToken);
+
+    private static string? Advice(int status, string body) => status switch
+    {
+        400 => "The workflow rejected the card; check that the sink's Url is a Teams Workflows webhook whose flow posts the Adaptive Card from the request's attachments.",
+        401 or 403 => "The workflow refused the request; check the trigger's 'Who can trigger the flow' setting and that the Url still carries its sig= parameter.",
+        404 => "No workflow at that Url; it may have been deleted or turned off (or its owner left). Recreate it in Teams > Workflows and update the sink's Url.",
+        _ => null,
+    };
+}
+
+/// <summary>
+/// Renders a notification as an Adaptive Card 1.4 message for a Teams Workflows webhook: a styled title container
+/// (attention for critical, warning for warning), the text, a FactSet with the facts, and a subtle line with the
+/// severity, time (UTC) and notification id.
+/// </summary>
+internal static class TeamsCard
+{
+    internal const string AdaptiveCardContentType = "application/vnd.microsoft.card.adaptive";
+    internal const string Version = "1.4";
+
+    internal static JsonObject Render(Notification n)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        var (style, color) = Style(n);
+        var title = string.IsNullOrWhiteSpace(n.Title) ? NotificationDocument.KindName(n.Kind) : n.Title.Trim();
+        var body = new JsonArray
+        {
+            new JsonObject
+            {
+                ["type"] = "Container",
+                ["style"] = style,
+                ["bleed"] = true,
+                ["items"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = "TextBlock",
+                    ["text"] = title,
+                    ["size"] = "Large",
+                    ["weight"] = "Bolder",
+                    ["color"] = color,
+                    ["wrap"] = true,
+                }),
+            },
+        };
+
+        if (!string.IsNullOrWhiteSpace(n.Text))
+            body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = n.Text.Trim(), ["wrap"] = true });
+
+        var facts = NotificationDocument.UniqueFacts(n.Facts);
+        if (facts.Count > 0)
+        {
+            body.Add(new JsonObject
+            {
+                ["type"] = "FactSet",
+                ["facts"] = new JsonArray([.. facts.Select(f => (JsonNode)new JsonObject
+                {
+                    ["title"] = f.Key,
+                    ["value"] = string.IsNullOrWhiteSpace(f.Value) ? "—" : f.Value,
+                })]),
+            });
+        }
+
+        body.Add(new JsonObject
+        {
+            ["type"] = "TextBlock",
+            ["text"] = Describe(n),
+            ["size"] = "Small",
+            ["isSubtle"] = true,
+            ["wrap"] = true,
+        });
+
+        return new JsonObject
+        {
+            ["type"] = "message",
+            ["attachments"] = new JsonArray(new JsonObject
+            {
+                ["contentType"] = AdaptiveCardContentType,
+                ["contentUrl"] = null,
+                ["content"] = new JsonObject
+                {
+                    ["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json",
+                    ["type"] = "AdaptiveCard",
+                    ["version"] = Version,
+                    // Teams draws cards narrow by default; facts such as user agents need the full width.
+                    ["msteams"] = new JsonObject { ["width"] = "Full" },
+                    ["fallbackText"] = $"{title}: {n.Text}".Trim().TrimEnd(':'),
+                    ["body"] = body,
+                },
+            }),
+        };
+    }
+
+    /// <summary>Container style and title colour: attention/red for critical, warning/amber for warning.</summary>
+    internal static (string Style, string Color) Style(Notification n) => n.Kind switch
+    {
+        NotificationKind.Alert => n.Severity switch
+        {
+            AlertSeverity.Critical => ("attention", "Attention"),
+            AlertSeverity.Warning => ("warning", "Warning"),
+            _ => ("accent", "Default"),
+        },
+        NotificationKind.AccessLive => ("good", "Good"),
+        NotificationKind.ExpiresSoon => ("warning", "Warning"),
+        _ => ("emphasis", "Default"),
+    };
+
+    private static string Describe(Notification n)
+    {
+        var parts = new List<string>
+        {
+            n.Kind == NotificationKind.Alert
+                ? $"{CultureInfo.InvariantCulture.TextInfo.ToTitleCase(NotificationDocument.SeverityName(n.Severity))} alert"
+                : NotificationDocument.KindName(n.Kind),
+        };
+        if (!string.IsNullOrWhiteSpace(n.AlertKind)) parts.Add(n.AlertKind);
+        parts.Add(n.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture));
+        parts.Add($"notification {n.Id}");
+        return string.Join(" · ", parts);
+    }
+}
