@@ -529,7 +529,7 @@ public sealed class Enforcer(
                 {
                     Id = existing is null ? id : $"{id}-{confirmed.ToUnixTimeMilliseconds()}", // a lifted fence with the same cutoff is history
                     UserId = user, UserName = removed.UserName ?? user, PermissionSetArn = permissionSet, Accounts = accounts,
-                    PermissionSetName = await aws.Directory.GetPermissionSetNameAsync(permissionSet, cancellationToken).ConfigureAwait(false),
+                    PermissionSetName = await PermissionSetNameAsync(permissionSet, cancellationToken).ConfigureAwait(false),
                     Cutoff = cutoff, Until = until, CreatedAt = confirmed,
                 };
             }
@@ -541,6 +541,22 @@ public sealed class Enforcer(
                 ["cutoff"] = Iso(fence.Cutoff), ["until"] = Iso(fence.Until), ["entitlement"] = removed.Key,
             }));
             await EnsureIntentAsync(change, IntentKind.SyncFences, permissionSet, confirmed, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The name for the fence record, or null when the lookup fails: the fence matters more than its name, and the gap
+    /// detector looks the name up again when it needs it.
+    /// </summary>
+    private async Task<string?> PermissionSetNameAsync(string permissionSetArn, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await aws.Directory.GetPermissionSetNameAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;
         }
     }
 

@@ -68,6 +68,7 @@ public sealed class EngineHarness : IAsyncDisposable, IPimSource
     {
         var aws = new SimulatedIdentityCenter();
         aws.PermissionSetsByName["Admin"] = Admin;
+        aws.PermissionSetsByName["ReadOnly"] = ReadOnly;
         aws.SessionDurations[Admin] = TimeSpan.FromHours(4);
         aws.SessionDurations[ReadOnly] = TimeSpan.FromHours(1);
         aws.GroupAssignments[IdcPlatformGroup] = [new(ReadOnly, Prod), new(Admin, Staging)];
@@ -77,12 +78,12 @@ public sealed class EngineHarness : IAsyncDisposable, IPimSource
     }
 
     /// <summary>A new process: a fresh enforcer over the same durable store, after whatever crash happened.</summary>
-    public void Restart()
+    public void Restart(Notifications.NotificationOutbox? outbox = null)
     {
         Aws.Crashed = false;
         ProcessStore = new CrashableStore(_sqlite, Aws);
         Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Aws, Aws, Aws, Aws),
-            Mappings, Settings.Fences, Settings.Enforcer, Clock, pim: this);
+            Mappings, Settings.Fences, Settings.Enforcer, Clock, pim: this, notifications: outbox);
     }
 
     public void Advance(TimeSpan by) => Clock.Advance(by);
