@@ -37,7 +37,7 @@ public static class Samples
     {
         Id = "grant:prod-admins/alice@contoso.com/2025-03-14T08:30:00Z:access-live",
         Kind = NotificationKind.AccessLive,
-        At = At,
+        At = new DateTimeOffset(2025, 3, 14, 8, 30, 4, TimeSpan.Zero),
         Severity = AlertSeverity.Info,
         Title = "Your AWS access is live",
         Text = "prod-admins is assigned in AWS IAM Identity Center until 09:30 UTC. Sign in through the AWS access portal.",
@@ -55,6 +55,7 @@ public static class Samples
     {
         Id = "grant:prod-admins/alice@contoso.com/2025-03-14T08:30:00Z:access-removed",
         Kind = NotificationKind.AccessRemoved,
+        At = new DateTimeOffset(2025, 3, 14, 9, 30, 2, TimeSpan.Zero),
         Title = "Your AWS access was removed",
         Text = "Your PIM activation ended; the assignment is removed and sessions issued before 09:30 UTC are fenced.",
     };

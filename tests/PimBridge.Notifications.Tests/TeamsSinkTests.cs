@@ -91,7 +91,7 @@ public sealed class TeamsSinkTests : IAsyncLifetime
         var body = Card(TeamsCard.Render(Samples.AccessLive() with { Facts = [] }))["body"]!.AsArray();
 
         Assert.DoesNotContain(body, e => (string?)e!["type"] == "FactSet");
-        Assert.Equal("access-live · 2025-03-14 09:42:17 UTC · notification grant:prod-admins/alice@contoso.com/2025-03-14T08:30:00Z:access-live", (string?)body[^1]!["text"]);
+        Assert.Equal("access-live · 2025-03-14 08:30:04 UTC · notification grant:prod-admins/alice@contoso.com/2025-03-14T08:30:00Z:access-live", (string?)body[^1]!["text"]);
     }
 
     [Fact]
