@@ -126,6 +126,32 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Gap_and_notification_settings_load_with_free_form_headers_and_checked_values()
+    {
+        var withGaps = Valid.Replace("\"Fences\": { \"CutoffMargin\": \"PT30M\" }", """
+            "Fences": { "CutoffMargin": "PT30M" },
+            "Gaps": { "DeliveryLag": "20m", "Source": { "Type": "s3", "Bucket": "org-trail", "OrganizationId": "o-abc123defg" } },
+            "Notifications": { "ExpiryWarning": "15m", "Sinks": [ { "Name": "sec", "Type": "webhook", "Url": "https://hooks.example.com/x", "Headers": { "X-Api-Key": "k" } } ] }
+            """);
+
+        var settings = PimBridgeConfiguration.Load(Write(withGaps), useEnvironment: false);
+
+        Assert.Equal(TimeSpan.FromMinutes(20), settings.Gaps.DeliveryLag);
+        Assert.Equal(TimeSpan.FromMinutes(5), settings.Gaps.Interval);
+        Assert.Equal("org-trail", settings.GapSource!.Bucket);
+        Assert.Equal(TimeSpan.FromMinutes(15), settings.ExpiryWarning);
+        Assert.Equal("k", Assert.Single(settings.Notifications.Sinks).Headers["X-Api-Key"]);
+        Assert.Null(PimBridgeConfiguration.Load(Write(Valid), useEnvironment: false).GapSource);
+
+        var badType = withGaps.Replace("\"Type\": \"s3\"", "\"Type\": \"athena\"").Replace("\"20m\"", "\"soon\"");
+        var problems = Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Write(badType), false)).Problems;
+        Assert.Contains(problems, p => p.StartsWith("Gaps.Source.Type: 'athena' is not a source", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Gaps.DeliveryLag", StringComparison.Ordinal));
+        var typo = withGaps.Replace("\"Bucket\"", "\"Bukket\"");
+        Assert.Contains("Gaps.Source.Bukket", Assert.Single(Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Write(typo), false)).Problems));
+    }
+
+    [Fact]
     public void A_missing_file_or_broken_JSON_is_a_configuration_error()
     {
         Assert.Contains("does not exist", Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Load(Path.Combine(_dir, "nope.json"))).Message);

@@ -86,6 +86,8 @@ public static partial class PimBridgeConfiguration
         }
 
         var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+            return; // free-form keys (for example webhook headers)
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
         {
             var element = type.GetGenericArguments()[0];
@@ -111,6 +113,9 @@ public static partial class PimBridgeConfiguration
     }
 
     /// <summary>Checks everything and reports every problem at once, each naming the field and the fix.</summary>
+    /// <summary>The activity sources the gap detector can read (see <see cref="GapSourceOptions.Type"/>).</summary>
+    public static readonly IReadOnlyList<string> GapSourceTypes = ["lookup-events", "s3", "directory"];
+
     public static PimBridgeSettings Validate(PimBridgeOptions options)
     {
         var problems = new List<string>();
@@ -151,8 +156,16 @@ public static partial class PimBridgeConfiguration
         if (e.BatchSize is < 1 or > 10_000) problems.Add($"Enforcer.BatchSize: {e.BatchSize} must be between 1 and 10000.");
         if (enforcer.RetryMaxDelay < enforcer.RetryBaseDelay) problems.Add("Enforcer.RetryMaxDelay: must not be shorter than Enforcer.RetryBaseDelay.");
 
+        var gaps = new Gaps.GapSettings(Span(options.Gaps.DeliveryLag, "Gaps.DeliveryLag", problems, allowZero: true), Span(options.Gaps.Interval, "Gaps.Interval", problems));
+        if (options.Gaps.Source is { } source && !GapSourceTypes.Contains(source.Type))
+            problems.Add($"Gaps.Source.Type: '{source.Type}' is not a source; use one of {string.Join(", ", GapSourceTypes)} (or remove Gaps.Source to turn the gap detector off).");
+        var expiryWarning = Span(options.Notifications.ExpiryWarning, "Notifications.ExpiryWarning", problems, allowZero: true);
+
         if (problems.Count > 0) throw new ConfigurationException(problems);
-        return new PimBridgeSettings(ic, rules, fences, enforcer);
+        return new PimBridgeSettings(ic, rules, fences, enforcer)
+        {
+            Gaps = gaps, GapSource = options.Gaps.Source, Notifications = options.Notifications, ExpiryWarning = expiryWarning,
+        };
     }
 
     private static MappingRule? ValidateMapping(MappingOptions m, string at, List<string> problems)
