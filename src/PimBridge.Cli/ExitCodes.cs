@@ -1,0 +1,22 @@
+namespace PimBridge.Cli;
+
+/// <summary>
+/// The process exit codes every command uses, so scripts and CI can tell a finding from a mistake (docs/cli.md).
+/// </summary>
+public static class ExitCodes
+{
+    /// <summary>The command completed (for <c>scan</c>: whatever it found, unless <c>--fail-on</c> says otherwise).</summary>
+    public const int Success = 0;
+
+    /// <summary>Something unexpected failed; the message says what, <c>--verbose</c> adds the stack trace.</summary>
+    public const int UnexpectedFailure = 1;
+
+    /// <summary>Bad arguments or input: a usage error, a missing path, an unreadable or invalid input file.</summary>
+    public const int BadInput = 2;
+
+    /// <summary><c>scan --fail-on</c>: an alert at or above the given severity was found.</summary>
+    public const int AlertsFound = 3;
+
+    /// <summary>Interrupted (Ctrl+C), as shells report SIGINT.</summary>
+    public const int Cancelled = 130;
+}

@@ -1,0 +1,41 @@
+using System.Globalization;
+using PimBridge.Core;
+
+namespace PimBridge.Cli.Output;
+
+/// <summary>The text forms shared by tables and JSON documents, so both say the same thing the same way.</summary>
+public static class Formats
+{
+    /// <summary>UTC, to the second, with a Z: CloudTrail's own form.</summary>
+    public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public static string Severity(AlertSeverity severity) => severity switch
+    {
+        AlertSeverity.Info => "info",
+        AlertSeverity.Warning => "warning",
+        AlertSeverity.Critical => "critical",
+        _ => throw new ArgumentOutOfRangeException(nameof(severity), severity, null),
+    };
+
+    /// <summary>The option values naming a severity, lowest first.</summary>
+    public static readonly string[] SeverityNames = ["info", "warning", "critical"];
+
+    public static AlertSeverity ParseSeverity(string name) => name.ToLowerInvariant() switch
+    {
+        "info" => AlertSeverity.Info,
+        "warning" => AlertSeverity.Warning,
+        "critical" => AlertSeverity.Critical,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Not a severity; use info, warning or critical."),
+    };
+
+    /// <summary>Megabytes (10^6 bytes) with two decimals.</summary>
+    public static string Megabytes(long bytes) => (bytes / 1_000_000.0).ToString("0.00", CultureInfo.InvariantCulture) + " MB";
+
+    /// <summary>"1 file", "2 files".</summary>
+    public static string Count(long count, string singular, string? plural = null) =>
+        $"{count.ToString("N0", CultureInfo.InvariantCulture)} {(count == 1 ? singular : plural ?? singular + "s")}";
+
+    /// <summary>An AWS call as people say it: <c>s3:ListBuckets</c>.</summary>
+    public static string Call(string eventSource, string eventName) =>
+        $"{eventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal)}:{eventName}";
+}

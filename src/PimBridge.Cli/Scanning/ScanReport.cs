@@ -1,0 +1,144 @@
+using System.Text.Json.Serialization;
+using PimBridge.Cli.Output;
+using PimBridge.Core;
+using PimBridge.Core.Gaps;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace PimBridge.Cli.Scanning;
+
+/// <summary>
+/// What <c>pimbridge scan</c> prints: a table of the alerts at or above the chosen severity and a summary of what was
+/// read, or the same as one JSON document (<see cref="ScanDocument"/>) for scripts.
+/// </summary>
+public sealed class ScanReport(TrailScanOutcome outcome, AlertSeverity minimumSeverity)
+{
+    public IReadOnlyList<GapAlert> Shown { get; } = outcome.Alerts.Where(a => a.Severity >= minimumSeverity).ToList();
+
+    public void WriteTable(IAnsiConsole console)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        if (Shown.Count == 0)
+        {
+            console.WriteLine(outcome.Alerts.Count == 0
+                ? "No AWS activity after PIM access ended was found."
+                : $"No alerts at {Formats.Severity(minimumSeverity)} or above.");
+        }
+        else
+        {
+            var table = new Table().Border(TableBorder.Rounded);
+            foreach (var header in (string[])["Time (UTC)", "Severity", "Class", "User", "Permission set", "Account", "Region", "Event", "After expiry", "Source IP", "Event id"])
+                table.AddColumn(new TableColumn(new Text(header, new Style(decoration: Decoration.Bold))));
+            foreach (var alert in Shown)
+            {
+                table.AddRow(
+                    Cell(Formats.Time(alert.EventTime)),
+                    new Text(Formats.Severity(alert.Severity), SeverityStyle(alert.Severity)),
+                    Cell(GapAlert.ClassName(alert.Class)),
+                    Cell(alert.UserName),
+                    Cell(alert.PermissionSetName),
+                    Cell(alert.AccountId),
+                    Cell(alert.Region),
+                    Cell(Formats.Call(alert.EventSource, alert.EventName)),
+                    Cell(Durations.Describe(alert.AfterExpiry)),
+                    Cell(alert.SourceIpAddress),
+                    Cell(alert.EventId));
+            }
+
+            console.Write(table);
+        }
+
+        console.WriteLine();
+        foreach (var line in SummaryLines())
+            console.WriteLine(line);
+    }
+
+    /// <summary>The summary under the table: what was read, what was wrong with it, and the alerts per class.</summary>
+    public IEnumerable<string> SummaryLines()
+    {
+        var stats = outcome.Stats;
+        yield return $"Scanned {Formats.Count(stats.Files, "file")} ({Formats.Megabytes(stats.Bytes)} of JSON), {Formats.Count(stats.Records, "record")}, against {Formats.Count(outcome.Windows, "grant window")}.";
+        yield return $"Damaged files: {stats.DamagedFiles}" + (stats.DamagedFiles > stats.Problems.Count ? $" (the first {stats.Problems.Count} listed)" : "");
+        foreach (var problem in stats.Problems)
+            yield return $"  {problem}";
+        yield return $"Malformed records: {stats.MalformedRecords}";
+        var alerts = outcome.Alerts;
+        var bySeverity = string.Join(", ", Enum.GetValues<AlertSeverity>().Reverse().Select(s => $"{alerts.Count(a => a.Severity == s)} {Formats.Severity(s)}"));
+        var byClass = string.Join(", ", Enum.GetValues<GapClass>().Select(c => $"{GapAlert.ClassName(c)} {alerts.Count(a => a.Class == c)}"));
+        yield return $"Alerts: {alerts.Count} ({bySeverity}): {byClass}";
+        if (Shown.Count < alerts.Count)
+            yield return $"Not shown: {alerts.Count - Shown.Count} below {Formats.Severity(minimumSeverity)} (--severity).";
+    }
+
+    public ScanDocument ToDocument()
+    {
+        var stats = outcome.Stats;
+        return new ScanDocument(
+            Shown.Select(AlertDocument.From).ToList(),
+            new ScanStatsDocument(
+                outcome.Windows, stats.Files, stats.Records, stats.Bytes, stats.MalformedRecords, stats.DamagedFiles, stats.Problems.ToList(),
+                outcome.Alerts.Count, Shown.Count,
+                Enum.GetValues<GapClass>().ToDictionary(GapAlert.ClassName, c => outcome.Alerts.Count(a => a.Class == c)),
+                Enum.GetValues<AlertSeverity>().ToDictionary(Formats.Severity, s => outcome.Alerts.Count(a => a.Severity == s))));
+    }
+
+    private static Text Cell(string? text) => new(text ?? "");
+
+    private static Style SeverityStyle(AlertSeverity severity) => severity switch
+    {
+        AlertSeverity.Critical => new Style(Color.Red, decoration: Decoration.Bold),
+        AlertSeverity.Warning => new Style(Color.Yellow),
+        _ => new Style(Color.Grey),
+    };
+}
+
+/// <summary>The <c>scan --json</c> document: the alerts shown and what the scan read (field names documented in docs/cli.md).</summary>
+public sealed record ScanDocument(
+    [property: JsonPropertyName("alerts")] IReadOnlyList<AlertDocument> Alerts,
+    [property: JsonPropertyName("stats")] ScanStatsDocument Stats);
+
+/// <summary>One alert of <see cref="ScanDocument"/>: a CloudTrail event after a grant ended, and how it was classified.</summary>
+public sealed record AlertDocument(
+    [property: JsonPropertyName("class")] string Class,
+    [property: JsonPropertyName("severity")] string Severity,
+    [property: JsonPropertyName("user")] string User,
+    [property: JsonPropertyName("userId")] string? UserId,
+    [property: JsonPropertyName("grant")] string Grant,
+    [property: JsonPropertyName("permissionSet")] string PermissionSet,
+    [property: JsonPropertyName("account")] string Account,
+    [property: JsonPropertyName("region")] string? Region,
+    [property: JsonPropertyName("eventSource")] string EventSource,
+    [property: JsonPropertyName("eventName")] string EventName,
+    [property: JsonPropertyName("eventTime")] string EventTime,
+    [property: JsonPropertyName("expiredAt")] string ExpiredAt,
+    [property: JsonPropertyName("afterExpirySeconds")] long AfterExpirySeconds,
+    [property: JsonPropertyName("sourceIp")] string? SourceIp,
+    [property: JsonPropertyName("userAgent")] string? UserAgent,
+    [property: JsonPropertyName("errorCode")] string? ErrorCode,
+    [property: JsonPropertyName("outcome")] string Outcome,
+    [property: JsonPropertyName("eventId")] string EventId)
+{
+    public static AlertDocument From(GapAlert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return new AlertDocument(
+            GapAlert.ClassName(alert.Class), Formats.Severity(alert.Severity), alert.UserName, alert.UserId.Length == 0 ? null : alert.UserId,
+            alert.GrantId, alert.PermissionSetName, alert.AccountId, alert.Region, alert.EventSource, alert.EventName,
+            Formats.Time(alert.EventTime), Formats.Time(alert.ExpiredAt), (long)Math.Floor(alert.AfterExpiry.TotalSeconds),
+            alert.SourceIpAddress, alert.UserAgent, alert.ErrorCode, alert.WasBlocked ? "blocked" : "succeeded", alert.EventId);
+    }
+}
+
+/// <summary>What the scan read, and the alerts it found by class and severity (including those below <c>--severity</c>).</summary>
+public sealed record ScanStatsDocument(
+    [property: JsonPropertyName("windows")] int Windows,
+    [property: JsonPropertyName("files")] long Files,
+    [property: JsonPropertyName("records")] long Records,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("malformedRecords")] long MalformedRecords,
+    [property: JsonPropertyName("damagedFiles")] long DamagedFiles,
+    [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems,
+    [property: JsonPropertyName("alerts")] int Alerts,
+    [property: JsonPropertyName("alertsShown")] int AlertsShown,
+    [property: JsonPropertyName("byClass")] IReadOnlyDictionary<string, int> ByClass,
+    [property: JsonPropertyName("bySeverity")] IReadOnlyDictionary<string, int> BySeverity);
