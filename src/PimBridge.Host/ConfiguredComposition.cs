@@ -5,7 +5,9 @@ using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Notifications;
 using PimBridge.Entra;
+using PimBridge.Notifications;
 using PimBridge.Store.DynamoDb;
 using PimBridge.Store.Sqlite;
 
@@ -20,7 +22,9 @@ namespace PimBridge.Host;
 /// <c>dynamodb</c> (<c>PimBridge:DynamoDbTable</c>, in <c>PimBridge:DynamoDbRegion</c> or Identity Center's Region);</item>
 /// <item>AWS credentials from the SDK's default chain;</item>
 /// <item>the PIM source and the Graph subscriptions from the file's <c>Entra</c> section (PimBridge.Entra), unless the
-/// host's services already provide an <see cref="IPimSource"/> and an <see cref="IGraphSubscriptions"/>.</item>
+/// host's services already provide an <see cref="IPimSource"/> and an <see cref="IGraphSubscriptions"/>;</item>
+/// <item>notification sinks from the file's <c>Notifications</c> section (docs/notifications.md), delivered through
+/// the engine's outbox.</item>
 /// </list>
 /// </summary>
 public static class ConfiguredComposition
@@ -60,8 +64,9 @@ public static class ConfiguredComposition
             var users = new IdentityStoreUserMapping(identityStore, settings.IdentityCenter.IdentityStoreId, settings.IdentityCenter.MatchUsersBy, time);
             var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory, cancellationToken).ConfigureAwait(false);
             var store = await OpenStoreAsync(configuration, region, resources, time, cancellationToken).ConfigureAwait(false);
+            var outbox = CreateOutbox(settings, services, resources);
             var enforcer = new Enforcer(store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
-                mappings, settings.Fences, settings.Enforcer, time, pim: pim);
+                mappings, settings.Fences, settings.Enforcer, time, pim: pim, notifications: outbox);
             return new PimBridgeComponents(enforcer, store, subscriptions, resources);
         }
         catch
@@ -69,6 +74,18 @@ public static class ConfiguredComposition
             await resources.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    private static NotificationOutbox CreateOutbox(PimBridgeSettings settings, IServiceProvider services, OwnedResources resources)
+    {
+        var options = settings.Notifications;
+        if (options.Sinks.Count == 0)
+            return NotificationOutbox.None;
+        // One client for every HTTP sink; recycling connections keeps webhook DNS changes visible.
+        var http = resources.Own(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(30) });
+        var credential = options.Sinks.Any(s => s.Type == "eventgrid" && string.IsNullOrEmpty(s.AccessKey)) ? new Azure.Identity.DefaultAzureCredential() : null;
+        var sinks = NotificationSinks.Create(options, http, services.GetRequiredService<ILoggerFactory>(), credential);
+        return new NotificationOutbox(sinks, NotificationSinks.Routes(options), settings.ExpiryWarning);
     }
 
     private static async Task<IStateStore> OpenStoreAsync(IConfiguration configuration, string region, OwnedResources resources, TimeProvider time, CancellationToken cancellationToken)

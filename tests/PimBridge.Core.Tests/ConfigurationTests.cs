@@ -170,4 +170,10 @@ public sealed class ConfigurationTests : IDisposable
         Assert.True(Duration.TryParse(text, out var value));
         Assert.Equal(TimeSpan.FromSeconds(seconds), value);
     }
+
+    [Theory]
+    [InlineData("10")]
+    [InlineData("soon")]
+    [InlineData("5 minutes")]
+    public void A_bare_number_or_words_are_not_durations(string text) => Assert.False(Duration.TryParse(text, out _));
 }

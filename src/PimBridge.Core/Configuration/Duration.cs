@@ -39,7 +39,8 @@ public static partial class Duration
             }
         }
 
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
+        // Only hh:mm[:ss]: TimeSpan would read a bare "10" as ten days, which nobody writing a duration means.
+        return text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
     }
 
     public static string Describe(TimeSpan value) => value.TotalMinutes < 1 ? $"{value.TotalSeconds:0.#}s"
