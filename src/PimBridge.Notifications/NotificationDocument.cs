@@ -56,15 +56,8 @@ public static class NotificationDocument
     /// <summary>The document as a JSON string.</summary>
     public static string ToJson(Notification notification) => Encoding.UTF8.GetString(ToUtf8Json(notification));
 
-    /// <summary>The kind as it is written in configuration and documents: <c>alert</c>, <c>access-live</c>, <c>expires-soon</c>, <c>access-removed</c>.</summary>
-    public static string KindName(NotificationKind kind) => kind switch
-    {
-        NotificationKind.Alert => "alert",
-        NotificationKind.AccessLive => "access-live",
-        NotificationKind.ExpiresSoon => "expires-soon",
-        NotificationKind.AccessRemoved => "access-removed",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown notification kind."),
-    };
+    /// <summary>The kind as it is written in configuration and documents: <c>alert</c>, <c>access-live</c>, <c>expires-soon</c>, <c>access-removed</c> (the outbox's names).</summary>
+    public static string KindName(NotificationKind kind) => NotificationOutbox.KindName(kind);
 
     /// <summary>The severity as it is written in configuration and documents: <c>info</c>, <c>warning</c>, <c>critical</c>.</summary>
     public static string SeverityName(AlertSeverity severity) => severity switch
@@ -75,17 +68,11 @@ public static class NotificationDocument
         _ => throw new ArgumentOutOfRangeException(nameof(severity), severity, "Unknown severity."),
     };
 
-    /// <summary>Parses a kind name (case-insensitive); null when it is not one.</summary>
-    public static NotificationKind? ParseKind(string? name) => name?.Trim().ToLowerInvariant() switch
-    {
-        "alert" => NotificationKind.Alert,
-        "access-live" => NotificationKind.AccessLive,
-        "expires-soon" => NotificationKind.ExpiresSoon,
-        "access-removed" => NotificationKind.AccessRemoved,
-        _ => null,
-    };
+    /// <summary>Parses a kind name, ignoring case and surrounding space; null when it is not one.</summary>
+    public static NotificationKind? ParseKind(string? name) =>
+        name is null ? null : NotificationOutbox.ParseKind(name.Trim().ToLowerInvariant());
 
-    /// <summary>Parses a severity name (case-insensitive); null when it is not one.</summary>
+    /// <summary>Parses a severity name, ignoring case and surrounding space; null when it is not one.</summary>
     public static AlertSeverity? ParseSeverity(string? name) => name?.Trim().ToLowerInvariant() switch
     {
         "info" => AlertSeverity.Info,

@@ -191,4 +191,17 @@ public sealed class NotificationSinksTests
         Assert.Equal("Bearer t", receiver.Requests[0].Header("Authorization"));
         Assert.Equal("k", receiver.Requests[3].Header("aeg-sas-key"));
     }
+
+    [Fact]
+    public void Sinks_and_routes_fit_the_outbox()
+    {
+        var options = Options(Slack(" security-slack "), new() { Name = "audit-log", Type = "log", Kinds = ["alert", "access-removed"] });
+        var sinks = NotificationSinks.Create(options, Http, NullLoggerFactory.Instance, null);
+        var routes = NotificationSinks.Routes(options);
+
+        var outbox = new NotificationOutbox(sinks, routes, TimeSpan.FromMinutes(10)); // throws when a route names no sink
+
+        Assert.Equal(["security-slack", "audit-log"], routes.Select(r => r.Sink));
+        Assert.NotNull(outbox);
+    }
 }
