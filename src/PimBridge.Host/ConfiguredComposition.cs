@@ -3,8 +3,10 @@ using Amazon.DynamoDBv2;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Aws.Trails;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Gaps;
 using PimBridge.Core.Notifications;
 using PimBridge.Entra;
 using PimBridge.Notifications;
@@ -24,7 +26,9 @@ namespace PimBridge.Host;
 /// <item>the PIM source and the Graph subscriptions from the file's <c>Entra</c> section (PimBridge.Entra), unless the
 /// host's services already provide an <see cref="IPimSource"/> and an <see cref="IGraphSubscriptions"/>;</item>
 /// <item>notification sinks from the file's <c>Notifications</c> section (docs/notifications.md), delivered through
-/// the engine's outbox.</item>
+/// the engine's outbox;</item>
+/// <item>the gap detector over the file's <c>Gaps.Source</c> (LookupEvents, an S3 organization trail or a folder), when
+/// one is configured.</item>
 /// </list>
 /// </summary>
 public static class ConfiguredComposition
@@ -67,7 +71,15 @@ public static class ConfiguredComposition
             var outbox = CreateOutbox(settings, services, resources);
             var enforcer = new Enforcer(store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
                 mappings, settings.Fences, settings.Enforcer, time, pim: pim, notifications: outbox);
-            return new PimBridgeComponents(enforcer, store, subscriptions, resources);
+            GapDetector? gaps = null;
+            if (settings.GapSource is { } gapSource)
+            {
+                var source = ActivitySources.Create(gapSource, new ActivitySourceContext { IdentityCenterRegion = region, TimeProvider = time });
+                if (source is IDisposable disposable) resources.Own(disposable);
+                gaps = new GapDetector(store, source, adapters.Directory, settings.Gaps, time, outbox);
+            }
+
+            return new PimBridgeComponents(enforcer, store, subscriptions, resources) { Gaps = gaps, GapInterval = settings.Gaps.Interval };
         }
         catch
         {

@@ -4,10 +4,17 @@ using PimBridge.Entra;
 namespace PimBridge.Host;
 
 /// <summary>
-/// What the host runs on: the engine, the store it writes (probed by <c>/readyz</c>), and the Graph subscriptions.
-/// <paramref name="Resources"/>, when given, is disposed with the host (the composer's store and clients).
+/// What the host runs on: the engine, the store it writes (probed by <c>/readyz</c>), the Graph subscriptions, and the
+/// gap detector when a CloudTrail source is configured. <paramref name="Resources"/>, when given, is disposed with the
+/// host (the composer's store and clients).
 /// </summary>
-public sealed record PimBridgeComponents(Enforcer Enforcer, IStateStore Store, IGraphSubscriptions Subscriptions, IAsyncDisposable? Resources = null);
+public sealed record PimBridgeComponents(Enforcer Enforcer, IStateStore Store, IGraphSubscriptions Subscriptions, IAsyncDisposable? Resources = null)
+{
+    public Core.Gaps.GapDetector? Gaps { get; init; }
+
+    /// <summary>How often the gap detector scans.</summary>
+    public TimeSpan GapInterval { get; init; } = Core.Gaps.GapSettings.Default.Interval;
+}
 
 /// <summary>
 /// How the host gets its components: composed on first use, so a process whose configuration is wrong still starts,

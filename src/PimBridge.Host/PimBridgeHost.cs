@@ -56,6 +56,8 @@ public static class PimBridgeHost
             sp.GetRequiredService<IOptions<PimBridgeHostOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ISigningKeySource>()));
         services.AddSingleton<EnforcementWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<EnforcementWorker>());
+        services.AddSingleton<GapWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<GapWorker>());
 
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value;

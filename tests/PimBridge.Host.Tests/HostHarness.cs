@@ -66,6 +66,7 @@ public sealed class HostHarness : IAsyncDisposable
     public HttpClient Client { get; }
     public IServiceProvider Services => _factory.Services;
     public EnforcementWorker Worker => Services.GetRequiredService<EnforcementWorker>();
+    public GapWorker GapWorker => Services.GetRequiredService<GapWorker>();
     public IngestionCounters Counters => Services.GetRequiredService<IngestionCounters>();
     public DateTimeOffset Now => Clock.GetUtcNow();
 
@@ -75,9 +76,11 @@ public sealed class HostHarness : IAsyncDisposable
     /// <param name="backgroundWorker">Run the worker's background loop (off: tests call its step).</param>
     /// <param name="compose">Replaces the composition (to make it fail, or to use the entry point's).</param>
     /// <param name="configure">More configuration of the web host, applied last.</param>
+    /// <param name="trailFolder">A folder of CloudTrail files for the gap detector (none: no gap detector).</param>
     public static async Task<HostHarness> StartAsync(
         IDictionary<string, string?>? settings = null, bool backgroundWorker = false,
-        Func<IServiceProvider, CancellationToken, Task<PimBridgeComponents>>? compose = null, Action<IWebHostBuilder>? configure = null)
+        Func<IServiceProvider, CancellationToken, Task<PimBridgeComponents>>? compose = null, Action<IWebHostBuilder>? configure = null,
+        string? trailFolder = null)
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero));
         var aws = new SimulatedIdentityCenter();
@@ -101,7 +104,10 @@ public sealed class HostHarness : IAsyncDisposable
         var pim = new FakePim(clock);
         var subscriptions = new FakeSubscriptions();
         var enforcer = new Enforcer(store, new IdentityCenterPorts(aws, aws, aws, aws), mappings, engine.Fences, engine.Enforcer, clock, pim: pim);
-        var components = new PimBridgeComponents(enforcer, store, subscriptions);
+        var components = new PimBridgeComponents(enforcer, store, subscriptions)
+        {
+            Gaps = trailFolder is null ? null : new Core.Gaps.GapDetector(store, new Core.Gaps.TrailDirectorySource(trailFolder), aws, Core.Gaps.GapSettings.Default, clock),
+        };
 
         var values = new Dictionary<string, string?>
         {
