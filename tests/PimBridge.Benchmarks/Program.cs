@@ -4,7 +4,9 @@ namespace PimBridge.Benchmarks;
 
 /// <summary>
 /// The entry point. <c>latency [--grants N] [--rps R] [--groups G] [--warmup W]</c> measures hint-to-confirmed-access
-/// times against moto_server (not BenchmarkDotNet: a distribution of a real workflow); anything else goes to
+/// times against moto_server (not BenchmarkDotNet: a distribution of a real workflow); <c>trails [--size-mb N] ...</c>
+/// generates a realistic organisation trail and compares the CloudTrail scanner with the Python baseline
+/// (<c>trails-scan</c> is its child process); anything else goes to
 /// BenchmarkDotNet (<c>--filter '*'</c> and so on). Not top-level statements: those would declare a global
 /// <c>Program</c>, hiding the host's, which WebApplicationFactory starts.
 /// </summary>
@@ -14,6 +16,10 @@ public static class BenchmarkProgram
     {
         if (args.Length > 0 && args[0] == "latency")
             return await GrantLatency.RunAsync(args[1..]);
+        if (args.Length > 0 && args[0] == "trails")
+            return await Trails.TrailBenchmark.RunAsync(args[1..]);
+        if (args.Length > 0 && args[0] == "trails-scan")
+            return await Trails.TrailScanner.RunAsync(args[1..]);
 
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
         return 0;

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""The baseline for the trail scanner benchmark: a straightforward Python scan of CloudTrail files.
+
+Each file is opened with gzip.open (or open, when it is not gzip) and parsed whole with json.load; the records are
+then matched with the same rule as PimBridge's TrailRecordFilter (the cheap pre-filter) and the gap rule (a watched
+grant's permission set, user, account, and an event time after the grant's end). Standard library only.
+
+Usage:
+    python3 python_trail_scanner.py --watch watch.json [--cpu N] PATH [PATH ...]
+
+PATH is a trail file or a folder (searched recursively for *.json.gz and *.json). watch.json is the watched set the C#
+side uses too:
+
+    {"grants": [{"userName": "...", "userId": "...", "permissionSet": "...", "accounts": ["..."],
+                 "end": "2026-07-01T13:00:00Z"}, ...]}
+
+Prints one JSON object: files, records, candidates (records the pre-filter accepts), matches (records at least one
+watched grant's gap rule accepts), malformed, bytes (uncompressed JSON), seconds (the scan alone, not the start-up),
+cpu_seconds (the CPU time the scan used) and peak_rss_bytes.
+
+The rule, as TrailRecordFilter and the gap detector apply it:
+  * AssumedRole records: sessionContext.sessionIssuer.userName matches ^AWSReservedSSO_(.+)_[0-9a-f]{16}$ and the
+    permission set name (.+) is watched (exact); the session name (after the first ':' of principalId, else the last
+    '/' segment of arn) is a watched user name (case-insensitive), or onBehalfOf.userId is a watched user id.
+  * sso.amazonaws.com GetRoleCredentials records (any other identity type): the same user test.
+  * A candidate matches a grant when, in addition, the permission set (for GetRoleCredentials:
+    serviceEventDetails.role_name) is the grant's, the user is the grant's, the account (recipientAccountId, else
+    userIdentity.accountId; for GetRoleCredentials serviceEventDetails.account_id) is one of the grant's, and
+    eventTime is after the grant's end.
+  * A record without a string eventID, eventTime, eventSource or eventName is malformed and never matches.
+"""
+
+import argparse
+import datetime
+import gzip
+import json
+import os
+import re
+import resource
+import sys
+import time
+
+ROLE = re.compile(r"AWSReservedSSO_(.+)_[0-9a-f]{16}", re.DOTALL)
+
+
+def parse_time(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def fold(text):
+    # .NET's OrdinalIgnoreCase compares upper-cased characters one by one; upper() is the closest stdlib match.
+    return text.upper()
+
+
+def load_watch(path):
+    with open(path, encoding="utf-8") as f:
+        grants = json.load(f)["grants"]
+    watched = []
+    for g in grants:
+        watched.append({
+            "name": fold(g["userName"]) if g.get("userName") else None,
+            "id": g.get("userId") or None,
+            "ps": g["permissionSet"],
+            "accounts": set(g["accounts"]),
+            "end": parse_time(g["end"]),
+        })
+    permission_sets = {g["ps"] for g in watched}
+    names = {g["name"] for g in watched if g["name"]}
+    ids = {g["id"] for g in watched if g["id"]}
+    return watched, permission_sets, names, ids
+
+
+def text(value):
+    return value if isinstance(value, str) else None
+
+
+def session_name(identity, assumed_role):
+    principal = text(identity.get("principalId"))
+    if principal is not None:
+        colon = principal.find(":")
+        if colon >= 0:
+            return principal[colon + 1:]
+    arn = text(identity.get("arn"))
+    if arn is not None and assumed_role:
+        slash = arn.rfind("/")
+        if slash >= 0:
+            return arn[slash + 1:]
+    return ""
+
+
+def scan(paths, watch_path):
+    watched, permission_sets, names, ids = load_watch(watch_path)
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, _, entries in os.walk(path):
+                files.extend(os.path.join(root, e) for e in entries if e.endswith(".json.gz") or e.endswith(".json"))
+        else:
+            files.append(path)
+    files.sort()
+
+    records = candidates = matches = malformed = total_bytes = 0
+    started = time.perf_counter()
+    started_cpu = time.process_time()
+    for path in files:
+        with open(path, "rb") as probe:
+            gz = probe.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+            data = f.read()
+        total_bytes += len(data)
+        document = json.loads(data)
+        for r in document.get("Records") or []:
+            records += 1
+            if not isinstance(r, dict):
+                malformed += 1
+                continue
+            event_time = text(r.get("eventTime"))
+            event_name = text(r.get("eventName"))
+            event_source = text(r.get("eventSource"))
+            if event_time is None or event_name is None or event_source is None or text(r.get("eventID")) is None:
+                malformed += 1
+                continue
+            identity = r.get("userIdentity")
+            if not isinstance(identity, dict):
+                identity = {}
+
+            # The pre-filter (TrailRecordFilter).
+            assumed_role = identity.get("type") == "AssumedRole"
+            if assumed_role:
+                issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("userName")
+                m = ROLE.fullmatch(issuer) if isinstance(issuer, str) else None
+                if m is None or m.group(1) not in permission_sets:
+                    continue
+                ps = m.group(1)
+            elif event_name == "GetRoleCredentials" and event_source == "sso.amazonaws.com":
+                ps = None
+            else:
+                continue
+            session = session_name(identity, assumed_role)
+            folded = fold(session) if session else ""
+            on_behalf_of = text((identity.get("onBehalfOf") or {}).get("userId")) or ""
+            if not ((folded and folded in names) or (on_behalf_of and on_behalf_of in ids)):
+                continue
+            candidates += 1
+
+            # The gap rule, per watched grant.
+            when = parse_time(event_time)
+            if assumed_role:
+                account = text(r.get("recipientAccountId")) or text(identity.get("accountId"))
+                hit = any(g["ps"] == ps and ((folded and folded == g["name"]) or (on_behalf_of and on_behalf_of == g["id"]))
+                          and account in g["accounts"] and when > g["end"] for g in watched)
+            else:
+                details = r.get("serviceEventDetails")
+                details = details if isinstance(details, dict) else {}
+                role_name = text(details.get("role_name"))
+                account = text(details.get("account_id"))
+                hit = any(on_behalf_of and on_behalf_of == g["id"] and role_name == g["ps"]
+                          and account in g["accounts"] and when > g["end"] for g in watched)
+            if hit:
+                matches += 1
+    seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - started_cpu
+
+    return {
+        "files": len(files),
+        "records": records,
+        "candidates": candidates,
+        "matches": matches,
+        "malformed": malformed,
+        "bytes": total_bytes,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "python": sys.version.split()[0],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--watch", required=True, help="the watched grants (JSON)")
+    parser.add_argument("--cpu", type=int, help="pin the scan to this CPU")
+    parser.add_argument("paths", nargs="+", help="trail files or folders")
+    args = parser.parse_args()
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    print(json.dumps(scan(args.paths, args.watch)))
+
+
+if __name__ == "__main__":
+    main()
