@@ -100,6 +100,32 @@ public sealed class NotificationOutboxTests
     }
 
     [Fact]
+    public async Task A_receivers_retry_after_is_waited_when_longer_than_the_backoff()
+    {
+        var (h, engineer, _) = await StartAsync();
+        await using var _h = h;
+        engineer.Failure = () => new ThrottledException(TimeSpan.FromMinutes(7));
+        engineer.FailuresLeft = 1;
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        Assert.Empty(engineer.Sent);
+
+        h.Advance(TimeSpan.FromMinutes(6)); // the default backoff (5s) has long passed, the receiver's 7 minutes not
+        await h.SettleAsync();
+        Assert.Empty(engineer.Sent);
+
+        h.Advance(TimeSpan.FromMinutes(1));
+        await h.SettleAsync();
+        Assert.Equal(NotificationKind.AccessLive, Assert.Single(engineer.Sent).Kind);
+    }
+
+    private sealed class ThrottledException(TimeSpan after) : Exception("429"), IRetryAfterHint
+    {
+        public TimeSpan? RetryAfter => after;
+    }
+
+    [Fact]
     public void Routes_filter_by_kind_and_by_alert_severity()
     {
         var route = new NotificationRoute("s", new HashSet<NotificationKind> { NotificationKind.Alert, NotificationKind.AccessLive }, AlertSeverity.Warning);

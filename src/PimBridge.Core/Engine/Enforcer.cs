@@ -387,7 +387,10 @@ public sealed class Enforcer(
         var now = time.GetUtcNow();
         var attempts = intent.Attempts + 1;
         var change = new StateChange();
-        change.Intents.Add(intent with { Attempts = attempts, NextAttemptAt = now + settings.RetryDelay(attempts), LastError = error.Message });
+        var delay = settings.RetryDelay(attempts);
+        if (error is IRetryAfterHint { RetryAfter: { } asked } && asked > delay)
+            delay = asked;
+        change.Intents.Add(intent with { Attempts = attempts, NextAttemptAt = now + delay, LastError = error.Message });
         change.Audit.Add(Audit(now, "intent.failed", intent.Id, new JsonObject
         {
             ["kind"] = intent.Kind.ToString(), ["subject"] = intent.Subject, ["attempt"] = attempts, ["error"] = error.Message,

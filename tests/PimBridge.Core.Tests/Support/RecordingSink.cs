@@ -9,12 +9,15 @@ public sealed class RecordingSink(string name) : INotificationSink
     public int FailuresLeft { get; set; }
     public List<Notification> Sent { get; } = [];
 
+    /// <summary>What a failed send throws.</summary>
+    public Func<Exception> Failure { get; set; } = () => new HttpRequestException("the sink is down");
+
     public Task SendAsync(Notification notification, CancellationToken cancellationToken = default)
     {
         if (FailuresLeft > 0)
         {
             FailuresLeft--;
-            throw new HttpRequestException($"{name} is down");
+            throw Failure();
         }
 
         Sent.Add(notification);
