@@ -381,6 +381,7 @@ public static class TrailRecordReader
 
     // ---------------------------------------------------------------- record structure
     // Each method starts on the value's first token and returns false when the data ends before the value does.
+    // The nested objects are told apart by an enum, not by delegates: no indirect call per property.
 
     private static bool ReadRecord(ref Utf8JsonReader reader, ref RawRecord r)
     {
@@ -399,21 +400,23 @@ public static class TrailRecordReader
                 9 when name.SequenceEqual("awsRegion"u8) => Capture(ref reader, ref r.Region, ref r.Malformed),
                 9 when name.SequenceEqual("userAgent"u8) => Capture(ref reader, ref r.UserAgent, ref r.Malformed),
                 11 when name.SequenceEqual("eventSource"u8) => Capture(ref reader, ref r.EventSource, ref r.Malformed),
-                12 when name.SequenceEqual("userIdentity"u8) => Object(ref reader, ref r, UserIdentity),
+                12 when name.SequenceEqual("userIdentity"u8) => Object(ref reader, ref r, Part.UserIdentity),
                 12 when name.SequenceEqual("errorMessage"u8) => Capture(ref reader, ref r.ErrorMessage, ref r.Malformed),
                 15 when name.SequenceEqual("sourceIPAddress"u8) => Capture(ref reader, ref r.SourceIp, ref r.Malformed),
                 18 when name.SequenceEqual("recipientAccountId"u8) => Capture(ref reader, ref r.Recipient, ref r.Malformed),
-                19 when name.SequenceEqual("serviceEventDetails"u8) => ServiceEventDetails(ref reader, ref r),
+                // Usually an object; some services write it as a JSON string, which holds nothing we need.
+                19 when name.SequenceEqual("serviceEventDetails"u8) => reader.TokenType == JsonTokenType.String || Object(ref reader, ref r, Part.ServiceEventDetails),
                 _ => Skip(ref reader),
             };
             if (!ok) return false;
         }
     }
 
-    private delegate bool PropertyReader(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r);
+    /// <summary>The nested objects whose properties the reader looks at.</summary>
+    private enum Part { UserIdentity, OnBehalfOf, SessionContext, SessionIssuer, Attributes, ServiceEventDetails }
 
-    /// <summary>Reads an object's properties with <paramref name="property"/>; null is allowed, any other non-object is malformed.</summary>
-    private static bool Object(ref Utf8JsonReader reader, ref RawRecord r, PropertyReader property)
+    /// <summary>Reads an object's properties as <paramref name="part"/>; null is allowed, any other non-object is malformed.</summary>
+    private static bool Object(ref Utf8JsonReader reader, ref RawRecord r, Part part)
     {
         if (reader.TokenType == JsonTokenType.Null) return true;
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -428,48 +431,39 @@ public static class TrailRecordReader
             if (reader.TokenType == JsonTokenType.EndObject) return true;
             var name = reader.ValueIsEscaped ? default : reader.ValueSpan;
             if (!reader.Read()) return false;
-            if (!property(ref reader, name, ref r)) return false;
+            if (!Property(ref reader, name, ref r, part)) return false;
         }
     }
 
-    private static bool UserIdentity(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) => name.Length switch
+    private static bool Property(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r, Part part) => part switch
     {
-        3 when name.SequenceEqual("arn"u8) => Capture(ref reader, ref r.Arn, ref r.Malformed),
-        4 when name.SequenceEqual("type"u8) => Capture(ref reader, ref r.IdentityType, ref r.Malformed),
-        9 when name.SequenceEqual("accountId"u8) => Capture(ref reader, ref r.IdentityAccount, ref r.Malformed),
-        10 when name.SequenceEqual("onBehalfOf"u8) => Object(ref reader, ref r, OnBehalfOf),
-        11 when name.SequenceEqual("principalId"u8) => Capture(ref reader, ref r.PrincipalId, ref r.Malformed),
-        14 when name.SequenceEqual("sessionContext"u8) => Object(ref reader, ref r, SessionContext),
-        _ => Skip(ref reader),
-    };
-
-    private static bool OnBehalfOf(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) =>
-        name.SequenceEqual("userId"u8) ? Capture(ref reader, ref r.OnBehalfOf, ref r.Malformed) : Skip(ref reader);
-
-    private static bool SessionContext(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) => name.Length switch
-    {
-        10 when name.SequenceEqual("attributes"u8) => Object(ref reader, ref r, Attributes),
-        13 when name.SequenceEqual("sessionIssuer"u8) => Object(ref reader, ref r, SessionIssuer),
-        _ => Skip(ref reader),
-    };
-
-    private static bool SessionIssuer(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) =>
-        name.SequenceEqual("userName"u8) ? Capture(ref reader, ref r.RoleName, ref r.Malformed) : Skip(ref reader);
-
-    private static bool Attributes(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r) =>
-        name.SequenceEqual("creationDate"u8) ? Capture(ref reader, ref r.CreationDate, ref r.Malformed) : Skip(ref reader);
-
-    private static bool ServiceEventDetails(ref Utf8JsonReader reader, ref RawRecord r)
-    {
-        // Usually an object; some services write it as a JSON string, which holds nothing we need.
-        if (reader.TokenType == JsonTokenType.String) return true;
-        return Object(ref reader, ref r, static (ref Utf8JsonReader rd, ReadOnlySpan<byte> name, ref RawRecord rec) => name switch
+        Part.UserIdentity => name.Length switch
         {
-            _ when name.SequenceEqual("role_name"u8) => Capture(ref rd, ref rec.TargetRole, ref rec.Malformed),
-            _ when name.SequenceEqual("account_id"u8) => Capture(ref rd, ref rec.TargetAccount, ref rec.Malformed),
-            _ => Skip(ref rd),
-        });
-    }
+            3 when name.SequenceEqual("arn"u8) => Capture(ref reader, ref r.Arn, ref r.Malformed),
+            4 when name.SequenceEqual("type"u8) => Capture(ref reader, ref r.IdentityType, ref r.Malformed),
+            9 when name.SequenceEqual("accountId"u8) => Capture(ref reader, ref r.IdentityAccount, ref r.Malformed),
+            10 when name.SequenceEqual("onBehalfOf"u8) => Object(ref reader, ref r, Part.OnBehalfOf),
+            11 when name.SequenceEqual("principalId"u8) => Capture(ref reader, ref r.PrincipalId, ref r.Malformed),
+            14 when name.SequenceEqual("sessionContext"u8) => Object(ref reader, ref r, Part.SessionContext),
+            _ => Skip(ref reader),
+        },
+        Part.OnBehalfOf => name.SequenceEqual("userId"u8) ? Capture(ref reader, ref r.OnBehalfOf, ref r.Malformed) : Skip(ref reader),
+        Part.SessionContext => name.Length switch
+        {
+            10 when name.SequenceEqual("attributes"u8) => Object(ref reader, ref r, Part.Attributes),
+            13 when name.SequenceEqual("sessionIssuer"u8) => Object(ref reader, ref r, Part.SessionIssuer),
+            _ => Skip(ref reader),
+        },
+        Part.SessionIssuer => name.SequenceEqual("userName"u8) ? Capture(ref reader, ref r.RoleName, ref r.Malformed) : Skip(ref reader),
+        Part.Attributes => name.SequenceEqual("creationDate"u8) ? Capture(ref reader, ref r.CreationDate, ref r.Malformed) : Skip(ref reader),
+        Part.ServiceEventDetails => name switch
+        {
+            _ when name.SequenceEqual("role_name"u8) => Capture(ref reader, ref r.TargetRole, ref r.Malformed),
+            _ when name.SequenceEqual("account_id"u8) => Capture(ref reader, ref r.TargetAccount, ref r.Malformed),
+            _ => Skip(ref reader),
+        },
+        _ => Skip(ref reader),
+    };
 
     /// <summary>Remembers a string value's position; null means absent; any other type marks the record malformed.</summary>
     private static bool Capture(ref Utf8JsonReader reader, ref Slice slice, ref bool malformed)
