@@ -115,7 +115,7 @@ public static class TrailBenchmark
         table.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"Corpus: {corpus.Files.Count} files, {corpus.Bytes / 1e6:N0} MB JSON ({corpus.CompressedBytes / 1e6:N0} MB gzip), {corpus.Records:N0} records; {csharp.Candidates:N0} candidates ({100.0 * csharp.Candidates / csharp.Records:0.00}%), {csharp.Matches:N0} matches ({100.0 * csharp.Matches / csharp.Records:0.000}%) of {corpus.Grants.Count} watched grants"));
         table.AppendLine();
-        table.AppendLine("| Scanner (one CPU) | Seconds | Records/s | MB/s (JSON) | CPU seconds | MB/s per CPU second | Peak RSS | Peak GC heap | Allocated |");
+        table.AppendLine((pin >= 0 ? $"| Scanner (pinned to CPU {pin})" : "| Scanner (not pinned)") + " | Seconds | Records/s | MB/s (JSON) | CPU seconds | MB/s per CPU second | Peak RSS | Peak GC heap | Allocated |");
         table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         void Row(string name, TrailScanResult r, double seconds, double cpuSeconds, bool gc) => table.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {seconds:0.00} | {r.Records / seconds:N0} | {r.Bytes / 1e6 / seconds:N0} | {cpuSeconds:0.00} | {r.Bytes / 1e6 / cpuSeconds:N0} | {Mb(r.PeakRssBytes)} | {(gc ? Mb(r.PeakGcHeapBytes) : "–")} | {(gc ? Mb(r.AllocatedBytesPerPass) + " per pass" : "–")} |"));
@@ -131,10 +131,10 @@ public static class TrailBenchmark
         table.AppendLine($"| {corpus.Large.Bytes / 1e6:N0} MB file | {Mb(csharpLarge.PeakRssBytes)} | {Mb(csharpLarge.PeakGcHeapBytes)} | {Mb(pyLarge.PeakRssBytes)} |");
         table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| growth (10× the JSON) | ×{rssGrowth:0.00} | {(heapGrowth >= 0 ? "+" : "")}{Mb(heapGrowth)} | ×{(double)pyLarge.PeakRssBytes / pySmall.PeakRssBytes:0.00} |"));
         table.AppendLine();
-        table.AppendLine("| Target | Measured (wall clock, one CPU) | Measured (CPU time) | Result |");
+        table.AppendLine($"| Target | Measured (wall clock{(pin >= 0 ? ", one CPU" : "")}) | Measured (CPU time) | Result |");
         table.AppendLine("|---|---:|---:|---|");
-        table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| ≥ {TargetSpeedup}× the Python baseline | {speedup:0.0}× (cold pass {pySeconds / cold:0.0}×) | {speedupCpu:0.0}× | {Verdict(speedup >= TargetSpeedup)} |"));
-        table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| ≥ {TargetMegabytesPerSecond} MB/s of JSON on one core | {mbps:N0} MB/s (cold pass {csharp.Bytes / 1e6 / cold:N0}) | {mbpsCpu:N0} MB/s | {Verdict(mbps >= TargetMegabytesPerSecond)} |"));
+        table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| ≥ {TargetSpeedup}× the Python baseline | {speedup:0.0}× (cold pass {pySeconds / cold:0.0}×) | {speedupCpu:0.0}× | {Verdict(speedup >= TargetSpeedup, pySeconds / cold >= TargetSpeedup)} |"));
+        table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| ≥ {TargetMegabytesPerSecond} MB/s of JSON on one core | {mbps:N0} MB/s (cold pass {csharp.Bytes / 1e6 / cold:N0}) | {mbpsCpu:N0} MB/s | {Verdict(mbps >= TargetMegabytesPerSecond, csharp.Bytes / 1e6 / cold >= TargetMegabytesPerSecond)} |"));
         table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| memory flat as files grow (10× the JSON: peak RSS ≤ ×{FlatTolerance:0.00}, GC heap ≤ +{FlatHeapBytes / 1e6:0} MB) | RSS ×{rssGrowth:0.00}, GC heap {(heapGrowth >= 0 ? "+" : "")}{Mb(heapGrowth)} | – | {Verdict(rssGrowth <= FlatTolerance && heapGrowth <= FlatHeapBytes)} |"));
         table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| same records found as the baseline | {csharp.Matches:N0} matches, {csharp.Candidates:N0} candidates (Python {py.Matches:N0}, {py.Candidates:N0}) | – | {Verdict(disagreements.Count == 0)} |"));
         table.AppendLine();
@@ -153,6 +153,9 @@ public static class TrailBenchmark
     }
 
     private static string Verdict(bool met) => met ? "**met**" : "**NOT met**";
+
+    /// <summary>Judged on the warm passes (a running detector); the cold first pass is stated beside.</summary>
+    private static string Verdict(bool warm, bool cold) => $"{Verdict(warm)} warm; first pass {(cold ? "met" : "NOT met")}";
 
     private static string Mb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:N1} MB");
 
