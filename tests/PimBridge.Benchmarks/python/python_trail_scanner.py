@@ -18,15 +18,15 @@ Prints one JSON object: files, records, candidates (records the pre-filter accep
 watched grant's gap rule accepts), malformed, bytes (uncompressed JSON), seconds (the scan alone, not the start-up),
 cpu_seconds (the CPU time the scan used) and peak_rss_bytes.
 
-The rule, as TrailRecordFilter and the gap detector apply it:
+The rule, as TrailRecordFilter and the gap detector (GapWatchSet, GapAlert.Match) apply it:
   * AssumedRole records: sessionContext.sessionIssuer.userName matches ^AWSReservedSSO_(.+)_[0-9a-f]{16}$ and the
     permission set name (.+) is watched (exact); the session name (after the first ':' of principalId, else the last
     '/' segment of arn) is a watched user name (case-insensitive), or onBehalfOf.userId is a watched user id.
   * sso.amazonaws.com GetRoleCredentials records (any other identity type): the same user test.
-  * A candidate matches a grant when, in addition, the permission set (for GetRoleCredentials:
-    serviceEventDetails.role_name) is the grant's, the user is the grant's, the account (recipientAccountId, else
-    userIdentity.accountId; for GetRoleCredentials serviceEventDetails.account_id) is one of the grant's, and
-    eventTime is after the grant's end.
+  * A candidate matches a grant when its permission set and user are the grant's, its account (recipientAccountId,
+    else userIdentity.accountId) is one of the grant's, and eventTime is after the grant's end. A GetRoleCredentials
+    call, whatever its identity type, is judged by serviceEventDetails.role_name and account_id, and by
+    onBehalfOf.userId alone for the user.
   * A record without a string eventID, eventTime, eventSource or eventName is malformed and never matches.
 """
 
@@ -143,18 +143,18 @@ def scan(paths, watch_path):
                 continue
             candidates += 1
 
-            # The gap rule, per watched grant.
+            # The gap rule, per watched grant (GapAlert.Match: a GetRoleCredentials call first, else a role session).
             when = parse_time(event_time)
-            if assumed_role:
-                account = text(r.get("recipientAccountId")) or text(identity.get("accountId"))
-                hit = any(g["ps"] == ps and ((folded and folded == g["name"]) or (on_behalf_of and on_behalf_of == g["id"]))
-                          and account in g["accounts"] and when > g["end"] for g in watched)
-            else:
+            if event_name == "GetRoleCredentials" and event_source == "sso.amazonaws.com":
                 details = r.get("serviceEventDetails")
                 details = details if isinstance(details, dict) else {}
                 role_name = text(details.get("role_name"))
                 account = text(details.get("account_id"))
                 hit = any(on_behalf_of and on_behalf_of == g["id"] and role_name == g["ps"]
+                          and account in g["accounts"] and when > g["end"] for g in watched)
+            else:
+                account = text(r.get("recipientAccountId")) or text(identity.get("accountId"))
+                hit = any(g["ps"] == ps and ((folded and folded == g["name"]) or (on_behalf_of and on_behalf_of == g["id"]))
                           and account in g["accounts"] and when > g["end"] for g in watched)
             if hit:
                 matches += 1
