@@ -135,7 +135,6 @@ internal sealed class TrailRecordGenerator
     private readonly Utf8JsonWriter _w;
     private readonly double[] _mix;
     private readonly Who[] _mixWho;
-    private static readonly double[] RegionCumulative = TrailWorld.Cumulative(TrailWorld.RegionWeights);
     private static readonly Dictionary<Who, (Api[] Apis, double[] Cumulative)> ApiTables = new()
     {
         [Who.SsoUser] = Table(SsoApis),
