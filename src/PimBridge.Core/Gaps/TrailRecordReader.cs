@@ -34,12 +34,16 @@ public static class TrailRecordReader
         Stream? gzip = null;
         try
         {
-            var source = stream;
+            // A failure of the stream itself (a dropped download) is the caller's to retry, not damage in the file:
+            // it propagates. Only what the decompressor or the JSON reader finds wrong counts as damage.
+            Stream source = stream;
             var length = await FillAsync(stream, buffer, 0, 2, cancellationToken).ConfigureAwait(false);
+            PrefixedStream? compressed = null;
             if (length == 2 && buffer[0] == 0x1f && buffer[1] == 0x8b)
             {
                 // Gzip: hand the two magic bytes back to the decompressor.
-                source = gzip = new GZipStream(new PrefixedStream(buffer.AsSpan(0, 2).ToArray(), stream), CompressionMode.Decompress);
+                compressed = new PrefixedStream(buffer.AsSpan(0, 2).ToArray(), stream);
+                source = gzip = new GZipStream(compressed, CompressionMode.Decompress);
                 length = 0;
             }
 
@@ -71,7 +75,7 @@ public static class TrailRecordReader
                     {
                         read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (e is InvalidDataException or IOException && !cancellationToken.IsCancellationRequested)
+                    catch (Exception e) when (e is InvalidDataException or IOException && compressed is { Faulted: false } && !cancellationToken.IsCancellationRequested)
                     {
                         stats.Damaged(origin, $"the data could not be read ({e.Message}); records before the damage were kept.");
                         return found;
@@ -284,6 +288,7 @@ public static class TrailRecordReader
 
             var record = default(RawRecord);
             if (!ReadRecord(ref reader, ref record)) throw new JsonException("The event ends early.");
+            if (reader.Read()) throw new JsonException("The event has data after its closing brace.");
             Consider(data, ref record);
         }
 
@@ -492,6 +497,9 @@ public static class TrailRecordReader
     {
         private int _position;
 
+        /// <summary>Whether the inner stream itself failed (as opposed to the decompressor reading it).</summary>
+        public bool Faulted { get; private set; }
+
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
@@ -510,13 +518,29 @@ public static class TrailRecordReader
                 return n;
             }
 
-            return inner.Read(buffer);
+            try
+            {
+                return inner.Read(buffer);
+            }
+            catch
+            {
+                Faulted = true;
+                throw;
+            }
         }
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (_position < prefix.Length) return ValueTask.FromResult(Read(buffer.Span));
-            return inner.ReadAsync(buffer, cancellationToken);
+            if (_position < prefix.Length) return Read(buffer.Span);
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                Faulted = true;
+                throw;
+            }
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

@@ -202,12 +202,39 @@ public sealed class TrailRecordReaderTests
         var record = TrailRecordReader.ParseEvent(json, Alice, stats);
         var rejected = TrailRecordReader.ParseEvent(TrailJson.RoleSessionCall("o", T, Account, "Other", "x@example.com").ToJsonString(), Alice, stats);
         var malformed = TrailRecordReader.ParseEvent("{\"eventID\":", Alice, stats);
+        var trailing = TrailRecordReader.ParseEvent(json + " {}", Alice, stats);
 
         Assert.Equal(UserId, record!.OnBehalfOfUserId);
         Assert.Null(rejected);
         Assert.Null(malformed);
-        Assert.Equal(3, stats.Records);
-        Assert.Equal(1, stats.MalformedRecords);
+        Assert.Null(trailing);
+        Assert.Equal(4, stats.Records);
+        Assert.Equal(2, stats.MalformedRecords);
+    }
+
+    [Fact]
+    public async Task A_failing_download_is_the_callers_error_not_a_damaged_file()
+    {
+        var records = Enumerable.Range(0, 3000).Select(i => (JsonNode)TrailJson.RoleSessionCall($"e-{i}", T, Account, "AdministratorAccess", "aidan.steele@glassechidna.com.au")).ToArray();
+        var gz = Gz(records);
+        var plain = Encoding.UTF8.GetBytes(TrailJson.File(records));
+        var stats = new TrailScanStats();
+
+        await Assert.ThrowsAsync<IOException>(() => TrailRecordReader.ReadAsync(new BrokenStream(gz, gz.Length / 2), "f.json.gz", Alice, stats));
+        await Assert.ThrowsAsync<IOException>(() => TrailRecordReader.ReadAsync(new BrokenStream(plain, plain.Length / 2), "f.json", Alice, stats));
+        await Assert.ThrowsAsync<IOException>(() => TrailRecordReader.ReadAsync(new BrokenStream(gz, 0), "f.json.gz", Alice, stats));
+
+        Assert.Equal(0, stats.DamagedFiles);
+    }
+
+    /// <summary>A body whose connection drops after <c>failAt</c> bytes.</summary>
+    private sealed class BrokenStream(byte[] data, int failAt) : MemoryStream(data)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Position >= failAt) throw new IOException("The response ended prematurely.");
+            return base.ReadAsync(buffer[..(int)Math.Min(buffer.Length, failAt - Position)], cancellationToken);
+        }
     }
 
     /// <summary>Hands out at most a few bytes per read, as a slow network body would.</summary>
