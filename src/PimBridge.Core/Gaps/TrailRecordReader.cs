@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -221,6 +222,7 @@ public static class TrailRecordReader
         /// Reads as far as the data allows and returns how many bytes are done with. A record is read whole or not at
         /// all: when the data ends inside one, the scan rewinds to its start and waits for more.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int Advance(ReadOnlySpan<byte> data, bool final, ref JsonReaderState state)
         {
             var reader = new Utf8JsonReader(data, final, state);
@@ -292,6 +294,7 @@ public static class TrailRecordReader
             Consider(data, ref record);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Consider(ReadOnlySpan<byte> data, ref RawRecord r)
         {
             stats.Records++;
@@ -346,6 +349,7 @@ public static class TrailRecordReader
         }
 
         /// <summary>The filter's rule on raw fields; see <see cref="TrailRecordFilter"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private bool Wanted(ReadOnlySpan<byte> data, ref RawRecord r)
         {
             if (r.IdentityType.Is(data, "AssumedRole"u8))
@@ -388,6 +392,7 @@ public static class TrailRecordReader
     // Each method starts on the value's first token and returns false when the data ends before the value does.
     // The nested objects are told apart by an enum, not by delegates: no indirect call per property.
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool ReadRecord(ref Utf8JsonReader reader, ref RawRecord r)
     {
         while (true)
@@ -421,6 +426,7 @@ public static class TrailRecordReader
     private enum Part { UserIdentity, OnBehalfOf, SessionContext, SessionIssuer, Attributes, ServiceEventDetails }
 
     /// <summary>Reads an object's properties as <paramref name="part"/>; null is allowed, any other non-object is malformed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Object(ref Utf8JsonReader reader, ref RawRecord r, Part part)
     {
         if (reader.TokenType == JsonTokenType.Null) return true;
@@ -440,6 +446,7 @@ public static class TrailRecordReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Property(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref RawRecord r, Part part) => part switch
     {
         Part.UserIdentity => name.Length switch
@@ -471,6 +478,7 @@ public static class TrailRecordReader
     };
 
     /// <summary>Remembers a string value's position; null means absent; any other type marks the record malformed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Capture(ref Utf8JsonReader reader, ref Slice slice, ref bool malformed)
     {
         switch (reader.TokenType)
