@@ -72,7 +72,7 @@ internal static class TeamsCard
                 ["items"] = new JsonArray(new JsonObject
                 {
                     ["type"] = "TextBlock",
-                    ["text"] = title,
+                    ["text"] = Defused(title),
                     ["size"] = "Large",
                     ["weight"] = "Bolder",
                     ["color"] = color,
@@ -82,7 +82,7 @@ internal static class TeamsCard
         };
 
         if (!string.IsNullOrWhiteSpace(n.Text))
-            body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = n.Text.Trim(), ["wrap"] = true });
+            body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = Defused(n.Text.Trim()), ["wrap"] = true });
 
         var facts = NotificationDocument.UniqueFacts(n.Facts);
         if (facts.Count > 0)
@@ -93,7 +93,7 @@ internal static class TeamsCard
                 ["facts"] = new JsonArray([.. facts.Select(f => (JsonNode)new JsonObject
                 {
                     ["title"] = f.Key,
-                    ["value"] = string.IsNullOrWhiteSpace(f.Value) ? "—" : f.Value,
+                    ["value"] = string.IsNullOrWhiteSpace(f.Value) ? "—" : Defused(f.Value),
                 })]),
             });
         }
@@ -121,12 +121,19 @@ internal static class TeamsCard
                     ["version"] = Version,
                     // Teams draws cards narrow by default; facts such as user agents need the full width.
                     ["msteams"] = new JsonObject { ["width"] = "Full" },
-                    ["fallbackText"] = $"{title}: {n.Text}".Trim().TrimEnd(':'),
+                    ["fallbackText"] = Defused($"{title}: {n.Text}".Trim().TrimEnd(':')),
                     ["body"] = body,
                 },
             }),
         };
     }
+
+    /// <summary>
+    /// Teams renders Markdown links (<c>[text](url)</c>) in TextBlocks and fact values, and values such as a CloudTrail
+    /// user agent are chosen by whoever made the call. A zero-width space between <c>]</c> and <c>(</c> keeps the text
+    /// readable but never a link, so a crafted value cannot put a convincing link in a security alert.
+    /// </summary>
+    internal static string Defused(string text) => text.Replace("](", "]\u200B(", StringComparison.Ordinal);
 
     /// <summary>Container style and title colour: attention/red for critical, warning/amber for warning.</summary>
     internal static (string Style, string Color) Style(Notification n) => n.Kind switch

@@ -110,4 +110,15 @@ public sealed class TeamsSinkTests : IAsyncLifetime
         Assert.Contains("Recreate it in Teams > Workflows", gone.Message);
         Assert.All([invalid, gone], ex => Assert.DoesNotContain("SECRETSIG", ex.Message));
     }
+
+    [Fact]
+    public void A_crafted_value_never_becomes_a_link_in_the_card()
+    {
+        var n = Samples.WarningAlert() with { Text = "see [the runbook](https://evil.example/x)", Facts = [new("userAgent", "[click me](https://evil.example/login)")] };
+
+        var json = TeamsCard.Render(n).ToJsonString();
+
+        Assert.DoesNotContain("](https://evil.example", json);
+        Assert.Contains("[click me]\\u200B(https://evil.example/login)", json);
+    }
 }
