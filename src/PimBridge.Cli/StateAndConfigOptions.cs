@@ -1,0 +1,117 @@
+using System.CommandLine;
+using Amazon;
+using Amazon.DynamoDBv2;
+using PimBridge.Core;
+using PimBridge.Core.Configuration;
+using PimBridge.Store.DynamoDb;
+using PimBridge.Store.Sqlite;
+
+namespace PimBridge.Cli;
+
+/// <summary>
+/// Which state store a command reads or steers, the same way for every command: a SQLite file (<c>--store PATH</c>,
+/// default <c>$PIMBRIDGE_STORE</c> or <c>./pimbridge.db</c>, the file <c>pimbridge serve</c> writes) or a DynamoDB
+/// table (<c>--dynamodb-table NAME</c>, in <c>--dynamodb-region</c> or the SDK's default Region).
+/// </summary>
+public sealed class StateStoreOptions
+{
+    public const string DefaultSqliteFile = "pimbridge.db";
+    public const string StoreVariable = "PIMBRIDGE_STORE";
+
+    public Option<string?> Store { get; } = new("--store") { Description = $"The PimBridge SQLite state file (default: ${StoreVariable}, else ./{DefaultSqliteFile})." };
+    public Option<string?> DynamoDbTable { get; } = new("--dynamodb-table") { Description = "Use this DynamoDB table as the state store instead of a SQLite file." };
+    public Option<string?> DynamoDbRegion { get; } = new("--dynamodb-region") { Description = "The DynamoDB table's Region (default: the AWS SDK's default Region)." };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Store);
+        command.Options.Add(DynamoDbTable);
+        command.Options.Add(DynamoDbRegion);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(Store) is not null && result.GetResult(DynamoDbTable) is not null)
+                result.AddError("--store and --dynamodb-table cannot be used together; give one state store.");
+        });
+    }
+
+    /// <summary>
+    /// Opens the store. A SQLite file must already exist: a command that inspects or steers PimBridge never creates
+    /// an empty state by mistake (<paramref name="create"/> is for <c>serve</c>).
+    /// </summary>
+    public async Task<OpenedStateStore> OpenAsync(ParseResult parseResult, CancellationToken cancellationToken, bool create = false)
+    {
+        if (parseResult.GetValue(DynamoDbTable) is { Length: > 0 } table)
+        {
+            var region = parseResult.GetValue(DynamoDbRegion);
+            var client = region is { Length: > 0 } ? new AmazonDynamoDBClient(RegionEndpoint.GetBySystemName(region)) : new AmazonDynamoDBClient();
+            return new OpenedStateStore(new DynamoDbStateStore(client, table), $"DynamoDB table {table}", client);
+        }
+
+        var path = SqlitePath(parseResult);
+        if (!create && !File.Exists(path))
+            throw new CliInputException($"No PimBridge state file at '{Path.GetFullPath(path)}'. Pass --store PATH (the file `pimbridge serve` writes), set {StoreVariable}, or use --dynamodb-table NAME.");
+        try
+        {
+            var sqlite = await SqliteStateStore.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+            return new OpenedStateStore(sqlite, $"SQLite file {Path.GetFullPath(path)}", sqlite);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliInputException($"'{Path.GetFullPath(path)}' could not be opened as a PimBridge state file ({e.Message}). Check the path and its permissions.", e);
+        }
+    }
+
+    public string SqlitePath(ParseResult parseResult) =>
+        parseResult.GetValue(Store) is { Length: > 0 } given ? given
+        : Environment.GetEnvironmentVariable(StoreVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
+        : DefaultSqliteFile;
+}
+
+/// <summary>An open state store, what it is (for messages), and what to dispose when the command ends.</summary>
+public sealed class OpenedStateStore(IStateStore store, string describe, object owned) : IAsyncDisposable
+{
+    public IStateStore Store { get; } = store;
+    public string Describe { get; } = describe;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (owned is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+        else (owned as IDisposable)?.Dispose();
+    }
+}
+
+/// <summary>
+/// The engine configuration file, the same way for every command: <c>--config FILE</c>, default
+/// <c>$PIMBRIDGE_CONFIG</c> or <c>./pimbridge.json</c>, with <c>PIMBRIDGE_</c> environment variables on top.
+/// </summary>
+public sealed class ConfigFileOption
+{
+    public const string DefaultFile = "pimbridge.json";
+    public const string ConfigVariable = "PIMBRIDGE_CONFIG";
+
+    /// <summary>Sections of the file that other components read (Entra), so they are not reported as unknown settings.</summary>
+    public static readonly IReadOnlyCollection<string> OtherSections = ["Entra"];
+
+    public Option<string?> Config { get; } = new("--config") { Description = $"The PimBridge configuration file (default: ${ConfigVariable}, else ./{DefaultFile})." };
+
+    public void AddTo(Command command) => command.Options.Add(Config);
+
+    public string PathOf(ParseResult parseResult) =>
+        parseResult.GetValue(Config) is { Length: > 0 } given ? given
+        : Environment.GetEnvironmentVariable(ConfigVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
+        : DefaultFile;
+
+    /// <summary>Loads and validates; every problem becomes one input error listing them all with their fixes.</summary>
+    public PimBridgeSettings Load(ParseResult parseResult)
+    {
+        var path = PathOf(parseResult);
+        try
+        {
+            return PimBridgeConfiguration.Load(path, otherSections: OtherSections);
+        }
+        catch (ConfigurationException e)
+        {
+            throw new CliInputException($"The configuration '{path}' is not usable:{Environment.NewLine}  - {string.Join($"{Environment.NewLine}  - ", e.Problems)}", e);
+        }
+    }
+}
