@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Cli.Tests;
 

@@ -1,6 +1,5 @@
 using PimBridge.Core;
 using PimBridge.Core.Gaps;
-using PimBridge.Testing.Trails;
 using static PimBridge.Host.Tests.HostHarness;
 
 namespace PimBridge.Host.Tests;

@@ -5,7 +5,6 @@ using PimBridge.Core;
 using PimBridge.Core.Gaps;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Aws.Tests.EndToEnd;
 

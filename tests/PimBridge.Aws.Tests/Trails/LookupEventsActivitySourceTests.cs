@@ -3,7 +3,6 @@ using PimBridge.Aws.Tests.Wire;
 using PimBridge.Aws.Trails;
 using PimBridge.Core.Gaps;
 using PimBridge.Testing;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Aws.Tests.Trails;
 

@@ -7,7 +7,6 @@ using PimBridge.Aws.Trails;
 using PimBridge.Core.Gaps;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Aws.Tests.Trails;
 

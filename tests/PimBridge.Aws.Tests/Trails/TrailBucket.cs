@@ -6,7 +6,6 @@ using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Trails;
 using PimBridge.Core;
 using PimBridge.Core.Gaps;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Aws.Tests.Trails;
 

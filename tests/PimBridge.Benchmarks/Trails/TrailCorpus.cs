@@ -3,7 +3,6 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Benchmarks.Trails;
 

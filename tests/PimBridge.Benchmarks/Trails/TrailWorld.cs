@@ -1,5 +1,4 @@
 using System.Globalization;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Benchmarks.Trails;
 

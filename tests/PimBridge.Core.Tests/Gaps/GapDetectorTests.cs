@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Notifications;
-using PimBridge.Testing.Trails;
 using static PimBridge.Core.Tests.EngineHarness;
 
 namespace PimBridge.Core.Tests.Gaps;

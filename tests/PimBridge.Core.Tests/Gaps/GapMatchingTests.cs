@@ -1,5 +1,4 @@
 using PimBridge.Core.Gaps;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Core.Tests.Gaps;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using PimBridge.Core.Gaps;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Core.Tests.Gaps;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using PimBridge.Core.Gaps;
-using PimBridge.Testing.Trails;
 
 namespace PimBridge.Core.Tests.Gaps;
 

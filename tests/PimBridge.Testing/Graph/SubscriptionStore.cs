@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using PimBridge.Sandbox;
 
 namespace PimBridge.Testing.Graph;
 

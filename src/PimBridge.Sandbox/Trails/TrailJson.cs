@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace PimBridge.Testing.Trails;
+namespace PimBridge.Sandbox;
 
 /// <summary>
 /// CloudTrail records shaped as in shared/reference/cloudtrail-identity-center.md §2–§3 (the July 2026 captures of a

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace PimBridge.Testing.Graph;
+namespace PimBridge.Sandbox;
 
 /// <summary>
 /// Graph payloads. The documented examples are copied verbatim from the reference

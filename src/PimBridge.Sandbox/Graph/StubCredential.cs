@@ -2,7 +2,7 @@ using Azure.Core;
 using Microsoft.Graph;
 using PimBridge.Entra;
 
-namespace PimBridge.Testing.Graph;
+namespace PimBridge.Sandbox;
 
 /// <summary>A credential that hands out a fixed token and counts how often it was asked.</summary>
 public sealed class StubCredential : TokenCredential

@@ -10,9 +10,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Xunit;
 
-namespace PimBridge.Testing.Graph;
+namespace PimBridge.Sandbox;
 
 /// <summary>One request the stub received, as it arrived on the wire.</summary>
 public sealed record StubRequest(string Method, string Path, string RawQuery, IReadOnlyDictionary<string, string> Query, IReadOnlyDictionary<string, string> Headers, string Body, TimeSpan ArrivedAt)
@@ -38,7 +37,7 @@ public sealed record StubResponse(int Status, string? Json = null, IReadOnlyDict
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 (Kestrel, port chosen by the OS) that answers like Microsoft Graph from routes the
-/// test registers. Every request is recorded. The real Graph SDK client is pointed at <see cref="BaseUrl"/>.
+/// caller registers (the sandbox, or a test). Every request is recorded. The real Graph SDK client is pointed at <see cref="BaseUrl"/>.
 /// </summary>
 public sealed class GraphStub : IAsyncDisposable
 {
@@ -141,14 +140,4 @@ public sealed class GraphStub : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
-}
-
-/// <summary>Starts one stub per test class and stops it after; each test resets it.</summary>
-public sealed class GraphStubFixture : IAsyncLifetime
-{
-    public GraphStub Stub { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Stub = await GraphStub.StartAsync();
-
-    public async Task DisposeAsync() => await Stub.DisposeAsync();
 }

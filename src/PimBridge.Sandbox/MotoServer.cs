@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace PimBridge.Testing;
+namespace PimBridge.Sandbox;
 
 /// <summary>
 /// A real moto_server (the AWS API emulator) on a free loopback port, started for a test run and stopped after it.
