@@ -1,5 +1,6 @@
 using Amazon;
 using Amazon.DynamoDBv2;
+using Amazon.Runtime;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
@@ -22,7 +23,8 @@ namespace PimBridge.Host;
 /// default <c>pimbridge.json</c>;</item>
 /// <item><c>PimBridge:Store</c>: <c>sqlite</c> (default; <c>PimBridge:SqlitePath</c>, default <c>pimbridge.db</c>) or
 /// <c>dynamodb</c> (<c>PimBridge:DynamoDbTable</c>, in <c>PimBridge:DynamoDbRegion</c> or Identity Center's Region);</item>
-/// <item>AWS credentials from the SDK's default chain;</item>
+/// <item>AWS credentials from the SDK's default chain; <c>PimBridge:AwsEndpoint</c>, when set, is the one endpoint for
+/// every AWS call (an emulator such as moto, or a proxy);</item>
 /// <item>the PIM source and the Graph subscriptions from the file's <c>Entra</c> section (PimBridge.Entra), unless the
 /// host's services already provide an <see cref="IPimSource"/> and an <see cref="IGraphSubscriptions"/>;</item>
 /// <item>notification sinks from the file's <c>Notifications</c> section (docs/notifications.md), delivered through
@@ -36,14 +38,34 @@ public static class ConfiguredComposition
     /// <summary>The top-level section of the configuration file that configures Microsoft Entra and Graph.</summary>
     public const string EntraSection = "Entra";
 
-    public static async Task<PimBridgeComponents> ComposeAsync(IServiceProvider services, CancellationToken cancellationToken)
+    /// <summary>
+    /// The configuration key of one endpoint for every AWS call PimBridge makes (sso-admin, identitystore, DynamoDB,
+    /// and the gap detector's STS, CloudTrail and S3): an emulator such as moto, or a proxy. Unset: AWS's endpoints.
+    /// </summary>
+    public const string AwsEndpointKey = "PimBridge:AwsEndpoint";
+
+    public static Task<PimBridgeComponents> ComposeAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        ComposeAsync(
+            services.GetRequiredService<IConfiguration>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>(),
+            new CompositionInputs { Pim = services.GetService<IPimSource>(), Subscriptions = services.GetService<IGraphSubscriptions>() },
+            cancellationToken);
+
+    /// <summary>
+    /// Composes without a service provider, for processes that are not a web host (the CLI's <c>reconcile</c> and
+    /// <c>revoke</c>): the same keys, with whatever <paramref name="given"/> provides used instead of being built.
+    /// </summary>
+    public static async Task<PimBridgeComponents> ComposeAsync(
+        IConfiguration configuration, TimeProvider time, ILoggerFactory loggerFactory, CompositionInputs? given = null, CancellationToken cancellationToken = default)
     {
-        var configuration = services.GetRequiredService<IConfiguration>();
-        var time = services.GetRequiredService<TimeProvider>();
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        given ??= new CompositionInputs();
         var configFile = configuration["PimBridge:ConfigFile"] ?? "pimbridge.json";
         var settings = PimBridgeConfiguration.Load(configFile, otherSections: [EntraSection]);
-        var pim = services.GetService<IPimSource>();
-        var subscriptions = services.GetService<IGraphSubscriptions>();
+        var awsEndpoint = AwsEndpoint(configuration);
+        var pim = given.Pim;
+        var subscriptions = given.Subscriptions;
         if (pim is null || subscriptions is null)
         {
             // Graph from the file's Entra section (PIMBRIDGE_Entra__… variables on top); services registered by the
@@ -62,19 +84,22 @@ public static class ConfiguredComposition
         try
         {
             var region = settings.IdentityCenter.Region;
-            var ssoAdmin = resources.Own(new SsoAdminClient(new SsoAdminClientOptions { Region = region, TimeProvider = time }));
-            var identityStore = resources.Own(new IdentityStoreClient(new IdentityStoreClientOptions { Region = region, TimeProvider = time }));
+            var ssoAdmin = resources.Own(new SsoAdminClient(new SsoAdminClientOptions { Region = region, TimeProvider = time, Endpoint = awsEndpoint, Credentials = given.AwsCredentials }));
+            var identityStore = resources.Own(new IdentityStoreClient(new IdentityStoreClientOptions { Region = region, TimeProvider = time, Endpoint = awsEndpoint, Credentials = given.AwsCredentials }));
             var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter), time);
             var users = new IdentityStoreUserMapping(identityStore, settings.IdentityCenter.IdentityStoreId, settings.IdentityCenter.MatchUsersBy, time);
             var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory, cancellationToken).ConfigureAwait(false);
-            var store = await OpenStoreAsync(configuration, region, resources, time, cancellationToken).ConfigureAwait(false);
-            var outbox = CreateOutbox(settings, services, resources);
+            var store = given.Store ?? await OpenStoreAsync(configuration, region, awsEndpoint, given.AwsCredentials, resources, time, cancellationToken).ConfigureAwait(false);
+            var outbox = CreateOutbox(settings, loggerFactory, resources);
             var enforcer = new Enforcer(store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
                 mappings, settings.Fences, settings.Enforcer, time, pim: pim, notifications: outbox);
             GapDetector? gaps = null;
             if (settings.GapSource is { } gapSource)
             {
-                var source = ActivitySources.Create(gapSource, new ActivitySourceContext { IdentityCenterRegion = region, TimeProvider = time });
+                var source = ActivitySources.Create(gapSource, new ActivitySourceContext
+                {
+                    IdentityCenterRegion = region, TimeProvider = time, ServiceEndpoint = awsEndpoint, Credentials = given.AwsCredentials,
+                });
                 if (source is IDisposable disposable) resources.Own(disposable);
                 gaps = new GapDetector(store, source, adapters.Directory, settings.Gaps, time, outbox);
             }
@@ -88,7 +113,18 @@ public static class ConfiguredComposition
         }
     }
 
-    private static NotificationOutbox CreateOutbox(PimBridgeSettings settings, IServiceProvider services, OwnedResources resources)
+    /// <summary>The <see cref="AwsEndpointKey"/> setting, checked: a mistake there must not send calls to AWS instead.</summary>
+    private static Uri? AwsEndpoint(IConfiguration configuration)
+    {
+        var text = configuration[AwsEndpointKey];
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
+        if (Uri.TryCreate(text.Trim(), UriKind.Absolute, out var endpoint) && endpoint.Scheme is "http" or "https")
+            return endpoint;
+        throw new ConfigurationException([$"{AwsEndpointKey}: '{text}' is not an absolute http(s) URL; give the emulator's or proxy's address (for example http://127.0.0.1:5000), or leave it unset for AWS."]);
+    }
+
+    private static NotificationOutbox CreateOutbox(PimBridgeSettings settings, ILoggerFactory loggerFactory, OwnedResources resources)
     {
         var options = settings.Notifications;
         if (options.Sinks.Count == 0)
@@ -96,11 +132,12 @@ public static class ConfiguredComposition
         // One client for every HTTP sink; recycling connections keeps webhook DNS changes visible.
         var http = resources.Own(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(30) });
         var credential = options.Sinks.Any(s => s.Type == "eventgrid" && string.IsNullOrEmpty(s.AccessKey)) ? new Azure.Identity.DefaultAzureCredential() : null;
-        var sinks = NotificationSinks.Create(options, http, services.GetRequiredService<ILoggerFactory>(), credential);
+        var sinks = NotificationSinks.Create(options, http, loggerFactory, credential);
         return new NotificationOutbox(sinks, NotificationSinks.Routes(options), settings.ExpiryWarning);
     }
 
-    private static async Task<IStateStore> OpenStoreAsync(IConfiguration configuration, string region, OwnedResources resources, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IStateStore> OpenStoreAsync(
+        IConfiguration configuration, string region, Uri? awsEndpoint, AWSCredentials? credentials, OwnedResources resources, TimeProvider time, CancellationToken cancellationToken)
     {
         switch ((configuration["PimBridge:Store"] ?? "sqlite").ToLowerInvariant())
         {
@@ -111,7 +148,11 @@ public static class ConfiguredComposition
             case "dynamodb":
                 var table = configuration["PimBridge:DynamoDbTable"]
                     ?? throw new ConfigurationException(["PimBridge:DynamoDbTable: the DynamoDB table is required with PimBridge:Store=dynamodb."]);
-                var client = resources.Own(new AmazonDynamoDBClient(RegionEndpoint.GetBySystemName(configuration["PimBridge:DynamoDbRegion"] ?? region)));
+                var dynamoDbRegion = configuration["PimBridge:DynamoDbRegion"] ?? region;
+                var config = awsEndpoint is null
+                    ? new AmazonDynamoDBConfig { RegionEndpoint = RegionEndpoint.GetBySystemName(dynamoDbRegion) }
+                    : new AmazonDynamoDBConfig { ServiceURL = awsEndpoint.ToString(), AuthenticationRegion = dynamoDbRegion };
+                var client = resources.Own(credentials is null ? new AmazonDynamoDBClient(config) : new AmazonDynamoDBClient(credentials, config));
                 return new DynamoDbStateStore(client, table, timeProvider: time);
             case var other:
                 throw new ConfigurationException([$"PimBridge:Store: '{other}' is not a store; use sqlite or dynamodb."]);
@@ -140,4 +181,21 @@ public static class ConfiguredComposition
             _owned.Clear();
         }
     }
+}
+
+/// <summary>
+/// What a caller of <see cref="ConfiguredComposition.ComposeAsync(IConfiguration, TimeProvider, ILoggerFactory, CompositionInputs?, CancellationToken)"/>
+/// already has, used instead of building it from configuration: a host's registered PIM source and subscriptions, a
+/// store the caller opened (and disposes), or AWS credentials other than the SDK's default chain.
+/// </summary>
+public sealed record CompositionInputs
+{
+    public IPimSource? Pim { get; init; }
+    public IGraphSubscriptions? Subscriptions { get; init; }
+
+    /// <summary>An open state store; the caller keeps ownership. Null: opened from <c>PimBridge:Store</c>.</summary>
+    public IStateStore? Store { get; init; }
+
+    /// <summary>Null: the AWS SDK's default credential chain.</summary>
+    public AWSCredentials? AwsCredentials { get; init; }
 }
