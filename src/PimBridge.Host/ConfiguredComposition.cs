@@ -113,9 +113,14 @@ public static class ConfiguredComposition
         }
     }
 
-    /// <summary>The <see cref="AwsEndpointKey"/> setting, checked: a mistake there must not send calls to AWS instead.</summary>
-    private static Uri? AwsEndpoint(IConfiguration configuration)
+    /// <summary>
+    /// The <see cref="AwsEndpointKey"/> setting, checked: a mistake there must not send calls to AWS instead. Null when
+    /// unset. Public so tools that call AWS beside the engine (<c>pimbridge doctor</c>) go where the engine goes.
+    /// </summary>
+    /// <exception cref="ConfigurationException">The value is not an absolute http(s) URL.</exception>
+    public static Uri? AwsEndpoint(IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         var text = configuration[AwsEndpointKey];
         if (string.IsNullOrWhiteSpace(text))
             return null;
