@@ -17,6 +17,9 @@ public static class ExitCodes
     /// <summary><c>scan --fail-on</c>: an alert at or above the given severity was found.</summary>
     public const int AlertsFound = 3;
 
+    /// <summary><c>audit verify</c>: a link of the audit chain does not hold (an entry was edited, removed or reordered).</summary>
+    public const int AuditChainBroken = 4;
+
     /// <summary>Interrupted (Ctrl+C), as shells report SIGINT.</summary>
     public const int Cancelled = 130;
 }

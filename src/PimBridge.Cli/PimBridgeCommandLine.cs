@@ -55,6 +55,11 @@ public static partial class PimBridgeCommandLine
         {
             new Option<bool>(VerboseOptionName) { Description = "Show stack traces with errors.", Recursive = true },
             ScanCommand.Create(console),
+            GrantsCommand.Create(console),
+            FencesCommand.Create(console),
+            AlertsCommand.Create(console),
+            AuditCommand.Create(console),
+            ConfigCommand.Create(console),
         };
 
         // Without a command: the list of commands, not an error.

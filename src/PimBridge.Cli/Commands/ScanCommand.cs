@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Data.Common;
-using System.Globalization;
 using PimBridge.Cli.Output;
 using PimBridge.Cli.Scanning;
 using PimBridge.Core;
@@ -46,8 +45,8 @@ public static class ScanCommand
             Description = "How long after a window's end CloudTrail may still deliver its events (default 15m; 90s, 30m, 1h, PT15M).",
             HelpName = "duration",
         };
-        var severity = SeverityOption("--severity", "The lowest severity to show (default info).");
-        var failOn = SeverityOption("--fail-on", $"Exit with code {ExitCodes.AlertsFound} when an alert at or above this severity is found.");
+        var severity = Arguments.SeverityOption("--severity", "The lowest severity to show (default info).");
+        var failOn = Arguments.SeverityOption("--fail-on", $"Exit with code {ExitCodes.AlertsFound} when an alert at or above this severity is found.");
         var json = new Option<bool>("--json")
         {
             Description = "Write one JSON document (alerts and stats) instead of a table; no progress is shown.",
@@ -79,18 +78,6 @@ public static class ScanCommand
         return command;
     }
 
-    private static Option<string> SeverityOption(string name, string description)
-    {
-        var option = new Option<string>(name) { Description = description, HelpName = string.Join('|', Formats.SeverityNames) };
-        option.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<string>();
-            if (value is not null && !Formats.SeverityNames.Contains(value, StringComparer.OrdinalIgnoreCase))
-                result.AddError($"{name} '{value}' is not a severity; use info, warning or critical.");
-        });
-        return option;
-    }
-
     /// <summary>The parsed command line of one scan.</summary>
     private sealed record ScanRequest(
         IReadOnlyCollection<string> Paths, string? GrantsFile, string? StorePath, string? Since, string? DeliveryLag,
@@ -99,7 +86,7 @@ public static class ScanCommand
     private static async Task<int> RunAsync(ScanRequest request, CliConsole console, CancellationToken cancellationToken)
     {
         var lag = ParseDeliveryLag(request.DeliveryLag);
-        DateTimeOffset? since = request.Since is null ? null : ParseSince(request.Since, console.Clock.GetUtcNow());
+        DateTimeOffset? since = request.Since is null ? null : Arguments.ParseSince(request.Since, console.Clock.GetUtcNow());
         var inputs = TrailInputs.Resolve(request.Paths);
         if (inputs.FileCount == 0)
             await console.Error.WriteLineAsync("Note: the paths given hold no trail files (*.json.gz, *.json).").ConfigureAwait(false);
@@ -185,14 +172,5 @@ public static class ScanCommand
         if (!Duration.TryParse(text, out var lag) || lag < TimeSpan.Zero)
             throw new CliInputException($"--delivery-lag '{text}' is not a duration; give one like 15m, 90s, 1h or PT15M.");
         return lag;
-    }
-
-    private static DateTimeOffset ParseSince(string text, DateTimeOffset now)
-    {
-        if (Duration.TryParse(text, out var age) && age >= TimeSpan.Zero)
-            return now - age;
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
-            return time;
-        throw new CliInputException($"--since '{text}' is neither a time nor an age; give one like 2026-11-20T14:00:00Z or 7d.");
     }
 }

@@ -9,6 +9,9 @@ public static class Formats
     /// <summary>UTC, to the second, with a Z: CloudTrail's own form.</summary>
     public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary><see cref="Time(DateTimeOffset)"/>, or null when there is no time.</summary>
+    public static string? Time(DateTimeOffset? time) => time is { } t ? Time(t) : null;
+
     public static string Severity(AlertSeverity severity) => severity switch
     {
         AlertSeverity.Info => "info",
@@ -27,6 +30,33 @@ public static class Formats
         "critical" => AlertSeverity.Critical,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Not a severity; use info, warning or critical."),
     };
+
+    /// <summary>The documented names of a grant's state, a fence's state and a PIM relationship (tables and JSON alike).</summary>
+    public static string Name(GrantState state) => state switch
+    {
+        GrantState.Active => "active",
+        GrantState.Ended => "ended",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    public static string Name(FenceState state) => state switch
+    {
+        FenceState.Pending => "pending",
+        FenceState.Active => "active",
+        FenceState.Lifting => "lifting",
+        FenceState.Lifted => "lifted",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    public static string Name(PimAccess access) => access switch
+    {
+        PimAccess.Member => "member",
+        PimAccess.Owner => "owner",
+        _ => throw new ArgumentOutOfRangeException(nameof(access), access, null),
+    };
+
+    /// <summary>A duration in seconds, to the millisecond, for JSON; null stays null.</summary>
+    public static double? Seconds(TimeSpan? span) => span is { } s ? Math.Round(s.TotalSeconds, 3) : null;
 
     /// <summary>Megabytes (10^6 bytes) with two decimals.</summary>
     public static string Megabytes(long bytes) => (bytes / 1_000_000.0).ToString("0.00", CultureInfo.InvariantCulture) + " MB";

@@ -16,6 +16,9 @@ public static class JsonOutput
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>The same, on one line: for JSON Lines, one document per line.</summary>
+    public static readonly JsonSerializerOptions Compact = new(Options) { WriteIndented = false };
+
     public static void Write<T>(TextWriter writer, T document)
     {
         ArgumentNullException.ThrowIfNull(writer);

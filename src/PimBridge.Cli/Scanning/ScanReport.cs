@@ -4,6 +4,7 @@ using PimBridge.Core;
 using PimBridge.Core.Gaps;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using static PimBridge.Cli.Output.Tables;
 
 namespace PimBridge.Cli.Scanning;
 
@@ -26,14 +27,12 @@ public sealed class ScanReport(TrailScanOutcome outcome, AlertSeverity minimumSe
         }
         else
         {
-            var table = new Table().Border(TableBorder.Rounded);
-            foreach (var header in (string[])["Time (UTC)", "Severity", "Class", "User", "Permission set", "Account", "Region", "Event", "After expiry", "Source IP", "Event id"])
-                table.AddColumn(new TableColumn(new Text(header, new Style(decoration: Decoration.Bold))));
+            var table = Tables.Create("Time (UTC)", "Severity", "Class", "User", "Permission set", "Account", "Region", "Event", "After expiry", "Source IP", "Event id");
             foreach (var alert in Shown)
             {
                 table.AddRow(
                     Cell(Formats.Time(alert.EventTime)),
-                    new Text(Formats.Severity(alert.Severity), SeverityStyle(alert.Severity)),
+                    Tables.Severity(alert.Severity),
                     Cell(GapAlert.ClassName(alert.Class)),
                     Cell(alert.UserName),
                     Cell(alert.PermissionSetName),
@@ -81,15 +80,6 @@ public sealed class ScanReport(TrailScanOutcome outcome, AlertSeverity minimumSe
                 Enum.GetValues<GapClass>().ToDictionary(GapAlert.ClassName, c => outcome.Alerts.Count(a => a.Class == c)),
                 Enum.GetValues<AlertSeverity>().ToDictionary(Formats.Severity, s => outcome.Alerts.Count(a => a.Severity == s))));
     }
-
-    private static Text Cell(string? text) => new(text ?? "");
-
-    private static Style SeverityStyle(AlertSeverity severity) => severity switch
-    {
-        AlertSeverity.Critical => new Style(Color.Red, decoration: Decoration.Bold),
-        AlertSeverity.Warning => new Style(Color.Yellow),
-        _ => new Style(Color.Grey),
-    };
 }
 
 /// <summary>The <c>scan --json</c> document: the alerts shown and what the scan read (field names documented in docs/cli.md).</summary>

@@ -1,0 +1,215 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Configuration;
+using PimBridge.Aws.Trails;
+using PimBridge.Cli.Output;
+using PimBridge.Core.Configuration;
+using PimBridge.Core.Notifications;
+using PimBridge.Notifications;
+
+namespace PimBridge.Cli.Commands;
+
+/// <summary>
+/// <c>pimbridge config validate</c>: checks the engine configuration file as the host would at start-up (the engine
+/// settings, the notification sinks, the gap source) without contacting AWS, Entra or any sink, and reports every
+/// problem at once with its fix (exit <see cref="ExitCodes.BadInput"/>), or a short summary of what the file sets up.
+/// </summary>
+public static class ConfigCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        return new Command("config", "Check PimBridge's configuration file.") { Validate(console) };
+    }
+
+    private static Command Validate(CliConsole console)
+    {
+        var config = new ConfigFileOption();
+        var json = Arguments.JsonOption("Write one JSON document (valid, file, problems, summary) instead of text.");
+        var command = new Command("validate", $"Check the configuration file (engine, notification sinks, gap source) without contacting any cloud; exit {ExitCodes.BadInput} listing every problem when it is not valid.") { json };
+        config.AddTo(command);
+
+        command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(parseResult, console, async _ =>
+        {
+            var path = config.PathOf(parseResult);
+            var (settings, problems) = Check(path);
+            var document = new ConfigDocument(problems.Count == 0, Path.GetFullPath(path), problems, problems.Count == 0 ? ConfigSummary.From(settings!) : null);
+            if (parseResult.GetValue(json))
+            {
+                JsonOutput.Write(console.Output, document);
+            }
+            else if (document.Summary is { } summary)
+            {
+                foreach (var line in summary.Lines(document.File))
+                    await console.Output.WriteLineAsync(line).ConfigureAwait(false);
+            }
+            else
+            {
+                var noun = Formats.Count(problems.Count, "problem");
+                await console.Error.WriteLineAsync($"error: The configuration '{path}' is not valid ({noun}):{Environment.NewLine}  - {string.Join($"{Environment.NewLine}  - ", problems)}").ConfigureAwait(false);
+            }
+
+            return document.Valid ? ExitCodes.Success : ExitCodes.BadInput;
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary>
+    /// The engine's checks, then the sinks' and the gap source's, as the host runs them at start-up. When the engine
+    /// part is refused, the file is still bound as it stands so the sinks and the gap source are checked too: one run
+    /// lists every problem.
+    /// </summary>
+    private static (PimBridgeSettings? Settings, IReadOnlyList<string> Problems) Check(string path)
+    {
+        var problems = new List<string>();
+        PimBridgeSettings? settings = null;
+        NotificationOptions? notifications;
+        GapSourceOptions? gapSource;
+        string? region;
+        try
+        {
+            settings = PimBridgeConfiguration.Load(path, otherSections: ConfigFileOption.OtherSections);
+            (notifications, gapSource, region) = (settings.Notifications, settings.GapSource, settings.IdentityCenter.Region);
+        }
+        catch (ConfigurationException e)
+        {
+            problems.AddRange(e.Problems);
+            var options = BindAsItStands(path);
+            (notifications, gapSource, region) = (options?.Notifications, options?.Gaps.Source, options?.IdentityCenter.Region);
+        }
+
+        if (notifications is not null)
+            problems.AddRange(NotificationSinks.Validate(notifications, credentialAvailable: true));
+        // The engine already refuses an unknown source type, which is all the source's own check would say then.
+        if (gapSource is not null && !problems.Any(p => p.StartsWith("Gaps.Source.Type:", StringComparison.Ordinal)))
+            problems.AddRange(ActivitySources.Validate(gapSource, region));
+        return (settings, problems);
+    }
+
+    /// <summary>The file's options as they bind, without the engine's checks; null when they do not bind at all.</summary>
+    private static PimBridgeOptions? BindAsItStands(string path)
+    {
+        try
+        {
+            var options = new PimBridgeOptions();
+            new ConfigurationBuilder()
+                .AddJsonFile(Path.GetFullPath(path), optional: false, reloadOnChange: false)
+                .AddEnvironmentVariables(PimBridgeConfiguration.EnvironmentPrefix)
+                .Build()
+                .Bind(options);
+            return options;
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException or IOException or JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>The <c>config validate --json</c> document (field names documented in docs/cli.md).</summary>
+public sealed record ConfigDocument(
+    [property: JsonPropertyName("valid")] bool Valid,
+    [property: JsonPropertyName("file")] string File,
+    [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems,
+    [property: JsonPropertyName("summary")] ConfigSummary? Summary);
+
+/// <summary>What a valid file sets up, in brief.</summary>
+public sealed record ConfigSummary(
+    [property: JsonPropertyName("identityCenter")] IdentityCenterSummary IdentityCenter,
+    [property: JsonPropertyName("mappings")] IReadOnlyList<MappingSummary> Mappings,
+    [property: JsonPropertyName("store")] StoreSummary Store,
+    [property: JsonPropertyName("sinks")] IReadOnlyList<SinkSummary> Sinks,
+    [property: JsonPropertyName("gapSource")] GapSourceSummary? GapSource)
+{
+    public static ConfigSummary From(PimBridgeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var ic = settings.IdentityCenter;
+        var storePath = Environment.GetEnvironmentVariable(StateStoreOptions.StoreVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : StateStoreOptions.DefaultSqliteFile;
+        return new ConfigSummary(
+            new IdentityCenterSummary(ic.InstanceArn, ic.Region, ic.IdentityStoreId, ic.MatchUsersBy),
+            settings.Mappings.Select(m => new MappingSummary(
+                m.Name, m.EntraGroupId, Formats.Name(m.Access), m.IdentityCenterGroup, m.PermissionSet, m.Accounts,
+                m.MaxDuration is { } max ? Duration.Describe(max) : null, m.FenceSessions)).ToList(),
+            new StoreSummary(Path.GetFullPath(storePath), File.Exists(storePath)),
+            NotificationSinks.Routes(settings.Notifications).Zip(settings.Notifications.Sinks, (route, sink) => new SinkSummary(
+                route.Sink, sink.Type.Trim().ToLowerInvariant(),
+                [.. Enum.GetValues<NotificationKind>().Where(route.Kinds.Contains).Select(NotificationOutbox.KindName)],
+                Formats.Severity(route.MinimumSeverity))).ToList(),
+            settings.GapSource is { } source ? GapSourceSummary.From(source, ic.Region) : null);
+    }
+
+    /// <summary>The text form: a few lines a person reads at a glance.</summary>
+    public IEnumerable<string> Lines(string file)
+    {
+        yield return $"valid: {file}";
+        yield return $"Identity Center: {IdentityCenter.InstanceArn} in {IdentityCenter.Region} (identity store {IdentityCenter.IdentityStoreId}, users matched by {IdentityCenter.MatchUsersBy})";
+        yield return $"Mappings: {Mappings.Count}";
+        foreach (var m in Mappings)
+        {
+            var target = m.IdentityCenterGroup is { } group
+                ? $"Identity Center group {group}"
+                : $"permission set {m.PermissionSet} in {string.Join(", ", m.Accounts)}";
+            var extras = string.Concat(m.MaxDuration is { } max ? $"; at most {max}" : "", m.FenceSessions ? "" : "; sessions not fenced");
+            yield return $"  {m.Name}: Entra group {m.EntraGroupId} ({m.Access}) -> {target}{extras}";
+        }
+
+        yield return $"State store (not part of this file): {Store.SqlitePath}{(Store.Exists ? "" : " (does not exist yet)")} for the pimbridge commands, unless --store PATH or --dynamodb-table NAME says otherwise";
+        yield return Sinks.Count == 0 ? "Notification sinks: none (alerts are only stored)" : $"Notification sinks: {Sinks.Count}";
+        foreach (var s in Sinks)
+            yield return $"  {s.Name}: {s.Type}; {string.Join(", ", s.Kinds)}{(s.Kinds.Contains("alert") ? $" (from {s.MinimumSeverity})" : "")}";
+        yield return GapSource is { } gap
+            ? $"Gap source: {gap.Type} ({gap.Where}){(gap.Regions.Count > 0 ? $" in {string.Join(", ", gap.Regions)}" : "")}"
+            : "Gap source: none (the gap detector is off)";
+    }
+}
+
+public sealed record IdentityCenterSummary(
+    [property: JsonPropertyName("instanceArn")] string InstanceArn,
+    [property: JsonPropertyName("region")] string Region,
+    [property: JsonPropertyName("identityStoreId")] string IdentityStoreId,
+    [property: JsonPropertyName("matchUsersBy")] string MatchUsersBy);
+
+public sealed record MappingSummary(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("entraGroupId")] string EntraGroupId,
+    [property: JsonPropertyName("access")] string Access,
+    [property: JsonPropertyName("identityCenterGroup")] string? IdentityCenterGroup,
+    [property: JsonPropertyName("permissionSet")] string? PermissionSet,
+    [property: JsonPropertyName("accounts")] IReadOnlyList<string> Accounts,
+    [property: JsonPropertyName("maxDuration")] string? MaxDuration,
+    [property: JsonPropertyName("fenceSessions")] bool FenceSessions);
+
+/// <summary>The SQLite file the <c>pimbridge</c> commands open by default ($PIMBRIDGE_STORE, else ./pimbridge.db).</summary>
+public sealed record StoreSummary(
+    [property: JsonPropertyName("sqlitePath")] string SqlitePath,
+    [property: JsonPropertyName("exists")] bool Exists);
+
+public sealed record SinkSummary(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("kinds")] IReadOnlyList<string> Kinds,
+    [property: JsonPropertyName("minimumSeverity")] string MinimumSeverity);
+
+public sealed record GapSourceSummary(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("regions")] IReadOnlyList<string> Regions,
+    [property: JsonPropertyName("where")] string Where)
+{
+    public static GapSourceSummary From(GapSourceOptions source, string identityCenterRegion)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var type = source.Type.Trim().ToLowerInvariant();
+        var regions = source.Regions.Select(r => r.Trim()).ToList();
+        if (regions.Count == 0 && type == ActivitySources.LookupEvents)
+            regions.Add(identityCenterRegion);
+        var where = type switch
+        {
+            ActivitySources.LookupEvents => $"role {source.AuditRoleName!.Trim()} in each account",
+            ActivitySources.S3 => $"s3://{source.Bucket!.Trim()}/{(string.IsNullOrWhiteSpace(source.Prefix) ? "" : source.Prefix.Trim().Trim('/') + "/")}AWSLogs/{(string.IsNullOrWhiteSpace(source.OrganizationId) ? "" : source.OrganizationId.Trim() + "/")}",
+            _ => $"folder {Path.GetFullPath(source.Path!)}",
+        };
+        return new GapSourceSummary(type, regions, where);
+    }
+}
