@@ -20,6 +20,9 @@ public static class ExitCodes
     /// <summary><c>audit verify</c>: a link of the audit chain does not hold (an entry was edited, removed or reordered).</summary>
     public const int AuditChainBroken = 4;
 
+    /// <summary><c>sandbox</c>: an outcome the scenario expects was not observed; the difference is printed.</summary>
+    public const int SandboxExpectationNotMet = 5;
+
     /// <summary>Interrupted (Ctrl+C), as shells report SIGINT.</summary>
     public const int Cancelled = 130;
 }

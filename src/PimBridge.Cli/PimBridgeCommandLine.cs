@@ -55,6 +55,7 @@ public static partial class PimBridgeCommandLine
         {
             new Option<bool>(VerboseOptionName) { Description = "Show stack traces with errors.", Recursive = true },
             ScanCommand.Create(console),
+            SandboxCommand.Create(console),
             GrantsCommand.Create(console),
             FencesCommand.Create(console),
             AlertsCommand.Create(console),

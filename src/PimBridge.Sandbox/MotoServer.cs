@@ -21,6 +21,8 @@ public sealed class MotoServer : IAsyncDisposable
         _process = process;
         Endpoint = endpoint;
         _output = output;
+        // A safety net: if the owner never disposes (a crash, a forced exit), the emulator still dies with this process.
+        AppDomain.CurrentDomain.ProcessExit += KillOnExit;
     }
 
     public Uri Endpoint { get; }
@@ -81,6 +83,7 @@ public sealed class MotoServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        AppDomain.CurrentDomain.ProcessExit -= KillOnExit;
         try
         {
             if (!_process.HasExited)
@@ -96,6 +99,18 @@ public sealed class MotoServer : IAsyncDisposable
         finally
         {
             _process.Dispose();
+        }
+    }
+
+    private void KillOnExit(object? sender, EventArgs e)
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // already gone, or not ours to kill any more
         }
     }
 
@@ -134,7 +149,7 @@ public sealed class MotoServer : IAsyncDisposable
                 : throw new InvalidOperationException($"PIMBRIDGE_MOTO_SERVER is set to '{configured}', which does not exist. {InstallHint}");
         if (FindOnPath("moto_server") is { } onPath)
             return (onPath, []);
-        throw new InvalidOperationException($"moto_server was not found on PATH. The AWS integration tests need the real moto emulator. {InstallHint}");
+        throw new InvalidOperationException($"moto_server was not found on PATH; the sandbox and the AWS integration tests run the real moto emulator. {InstallHint}");
     }
 
     private static string? FindOnPath(string name) =>

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace PimBridge.Sandbox;
@@ -65,6 +66,9 @@ public sealed class GraphStub : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // The stub runs inside other programs (pimbridge sandbox, test hosts): Ctrl+C belongs to them, not to the
+        // default console lifetime, which would stop the stub on SIGINT and swallow the signal.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var stub = new GraphStub(builder.Build());
         await stub._app.StartAsync();
@@ -140,4 +144,12 @@ public sealed class GraphStub : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
+}
+
+/// <summary>A host lifetime that starts and stops only when its owner says so: no signal handling, no console messages.</summary>
+internal sealed class EmbeddedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

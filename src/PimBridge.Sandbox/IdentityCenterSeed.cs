@@ -1,0 +1,134 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.Signing;
+using PimBridge.Aws.SsoAdmin;
+
+namespace PimBridge.Sandbox;
+
+/// <summary>The ids moto gave what the sandbox created.</summary>
+public sealed record SeededIdentityCenter(
+    string InstanceArn,
+    string IdentityStoreId,
+    IReadOnlyDictionary<string, string> UserIds,
+    IReadOnlyDictionary<string, string> GroupIds,
+    IReadOnlyDictionary<string, string> PermissionSetArns);
+
+/// <summary>
+/// Creates a scenario's Identity Center on moto: users, standing groups, permission sets with their session durations
+/// and customer inline policies, the groups' account assignments, and a provisioning of each permission set.
+/// PimBridge's typed clients do the assignments, policies and provisioning; creating users, groups and permission sets
+/// is not something PimBridge ever does, so those three go as raw awsJson1_1 calls, signed the same way.
+/// </summary>
+public sealed class IdentityCenterSeed(SsoAdminClient ssoAdmin, Uri endpoint, string region, AWSCredentials credentials) : IDisposable
+{
+    private readonly HttpClient _http = new(new SigV4SigningHandler(credentials, RegionEndpoint.GetBySystemName(region), "sso", new SocketsHttpHandler()));
+    private readonly HttpClient _identityStoreHttp = new(new SigV4SigningHandler(credentials, RegionEndpoint.GetBySystemName(region), "identitystore", new SocketsHttpHandler()));
+
+    public async Task<SeededIdentityCenter> SeedAsync(Scenario scenario, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        InstanceMetadata? instance = null;
+        await foreach (var i in ssoAdmin.ListInstancesAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            instance = i;
+            break;
+        }
+
+        if (instance?.InstanceArn is not { } instanceArn || instance.IdentityStoreId is not { } storeId)
+            throw new InvalidOperationException("moto_server listed no Identity Center instance; the sandbox needs moto 5.1 or later.");
+
+        var users = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var user in scenario.Users)
+        {
+            var body = new JsonObject
+            {
+                ["IdentityStoreId"] = storeId,
+                ["UserName"] = user.UserName,
+                ["DisplayName"] = user.Name,
+                ["Name"] = new JsonObject { ["GivenName"] = user.Name, ["FamilyName"] = "Sandbox" },
+                // moto's GetUserId walks every user's emails and fails on a user without one.
+                ["Emails"] = new JsonArray(new JsonObject { ["Value"] = user.UserName, ["Type"] = "work", ["Primary"] = true }),
+            };
+            users[user.Name] = (await IdentityStoreAsync("CreateUser", body, cancellationToken).ConfigureAwait(false))["UserId"]!.GetValue<string>();
+        }
+
+        var permissionSets = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var ps in scenario.PermissionSets)
+        {
+            var body = new JsonObject
+            {
+                ["InstanceArn"] = instanceArn,
+                ["Name"] = ps.Name,
+                ["Description"] = $"{ps.Name} (PimBridge sandbox)",
+                ["SessionDuration"] = System.Xml.XmlConvert.ToString(ps.SessionDuration),
+            };
+            var arn = (await SsoAdminAsync("CreatePermissionSet", body, cancellationToken).ConfigureAwait(false))["PermissionSet"]!["PermissionSetArn"]!.GetValue<string>();
+            permissionSets[ps.Name] = arn;
+            if (ps.CustomerPolicy is { } policy)
+            {
+                await ssoAdmin.PutInlinePolicyToPermissionSetAsync(new PutInlinePolicyToPermissionSetRequest
+                {
+                    InstanceArn = instanceArn, PermissionSetArn = arn, InlinePolicy = policy,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var groups = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var group in scenario.IdentityCenterGroups)
+        {
+            var body = new JsonObject { ["IdentityStoreId"] = storeId, ["DisplayName"] = group.Name };
+            var groupId = (await IdentityStoreAsync("CreateGroup", body, cancellationToken).ConfigureAwait(false))["GroupId"]!.GetValue<string>();
+            groups[group.Name] = groupId;
+            foreach (var assignment in group.Assignments)
+            {
+                foreach (var account in assignment.Accounts)
+                {
+                    await ssoAdmin.CreateAccountAssignmentAndWaitAsync(new AccountAssignmentRequest
+                    {
+                        InstanceArn = instanceArn, TargetId = account, PermissionSetArn = permissionSets[assignment.PermissionSet],
+                        PrincipalType = PrincipalTypes.Group, PrincipalId = groupId,
+                    }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        // Provisioned once, as AWS would have done on assignment (moto does not), so fence writes provision too.
+        foreach (var arn in permissionSets.Values)
+        {
+            await ssoAdmin.ProvisionPermissionSetAndWaitAsync(new ProvisionPermissionSetRequest
+            {
+                InstanceArn = instanceArn, PermissionSetArn = arn, TargetType = ProvisionTargetTypes.AwsAccount,
+                TargetId = scenario.Groups.SelectMany(g => g.Reach).SelectMany(r => r.Accounts).FirstOrDefault() ?? "111111111111",
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new SeededIdentityCenter(instanceArn, storeId, users, groups, permissionSets);
+    }
+
+    private Task<JsonNode> SsoAdminAsync(string operation, JsonObject body, CancellationToken cancellationToken) =>
+        SendAsync(_http, "SWBExternalService", operation, body, cancellationToken);
+
+    private Task<JsonNode> IdentityStoreAsync(string operation, JsonObject body, CancellationToken cancellationToken) =>
+        SendAsync(_identityStoreHttp, "AWSIdentityStore", operation, body, cancellationToken);
+
+    private async Task<JsonNode> SendAsync(HttpClient http, string targetPrefix, string operation, JsonObject body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
+        request.Headers.TryAddWithoutValidation("X-Amz-Target", $"{targetPrefix}.{operation}");
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"moto_server refused {operation} (HTTP {(int)response.StatusCode}): {text}");
+        return JsonNode.Parse(text) ?? throw new InvalidOperationException($"moto_server answered {operation} with JSON null.");
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _identityStoreHttp.Dispose();
+    }
+}
