@@ -30,8 +30,9 @@ public static partial class PimBridgeCommandLine
             Error = console.Error,
             EnableDefaultExceptionHandler = false,
         };
-        if (!console.HandlesProcessTermination)
-            configuration.ProcessTerminationTimeout = null;
+        // Ctrl+C and SIGTERM cancel the command's token, and it gets this long to stop cleanly (serve finishes its
+        // in-flight intents, sandbox stops what it started). System.CommandLine 2.0.0 leaves it off by default.
+        configuration.ProcessTerminationTimeout = console.HandlesProcessTermination ? TimeSpan.FromSeconds(30) : null;
 
         var parseResult = root.Parse(args);
 
