@@ -62,6 +62,8 @@ public static partial class PimBridgeCommandLine
             AlertsCommand.Create(console),
             AuditCommand.Create(console),
             ConfigCommand.Create(console),
+            ReconcileCommand.Create(console),
+            RevokeCommand.Create(console),
         };
 
         // Without a command: the list of commands, not an error.
