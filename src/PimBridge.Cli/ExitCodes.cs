@@ -23,6 +23,9 @@ public static class ExitCodes
     /// <summary><c>sandbox</c>: an outcome the scenario expects was not observed; the difference is printed.</summary>
     public const int SandboxExpectationNotMet = 5;
 
+    /// <summary><c>doctor</c>: at least one check failed; each failed line says what to do.</summary>
+    public const int DoctorFoundProblems = 6;
+
     /// <summary>Interrupted (Ctrl+C), as shells report SIGINT.</summary>
     public const int Cancelled = 130;
 }

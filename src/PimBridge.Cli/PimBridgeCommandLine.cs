@@ -64,6 +64,7 @@ public static partial class PimBridgeCommandLine
             ConfigCommand.Create(console),
             ReconcileCommand.Create(console),
             RevokeCommand.Create(console),
+            DoctorCommand.Create(console),
         };
 
         // Without a command: the list of commands, not an error.

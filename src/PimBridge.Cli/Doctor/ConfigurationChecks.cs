@@ -1,0 +1,146 @@
+using PimBridge.Aws.Trails;
+using PimBridge.Cli.Commands;
+using PimBridge.Cli.Output;
+using PimBridge.Core.Configuration;
+using PimBridge.Entra;
+using PimBridge.Host;
+using PimBridge.Notifications;
+
+namespace PimBridge.Cli.Doctor;
+
+/// <summary>
+/// The checks that need no network: the engine configuration, the Entra section, the notification sinks, the gap
+/// source's settings, the AWS endpoint override and the state store. Each failure lists every problem, each with its fix.
+/// </summary>
+internal static class ConfigurationChecks
+{
+    private const string ProblemsFix = "Fix each problem listed below (docs/engine.md describes every setting):";
+
+    public static async Task RunAsync(DoctorRun run, DoctorContext context, CancellationToken cancellationToken)
+    {
+        var path = context.ConfigFile;
+        await run.CheckAsync("config", "Configuration file", _ =>
+        {
+            try
+            {
+                var settings = PimBridgeConfiguration.Load(path, otherSections: ConfigFileOption.OtherSections);
+                context.Settings = settings;
+                var mappings = string.Join(", ", settings.Mappings.Select(m => m.Name));
+                return Task.FromResult(CheckOutcome.Pass(
+                    $"{Path.GetFullPath(path)}: {Formats.Count(settings.Mappings.Count, "mapping")} ({mappings}); Identity Center {settings.IdentityCenter.InstanceArn} in {settings.IdentityCenter.Region}."));
+            }
+            catch (ConfigurationException e)
+            {
+                return Task.FromResult(Problems($"'{path}' is not usable ({Formats.Count(e.Problems.Count, "problem")}).", e.Problems));
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        await run.CheckAsync("entra-config", "Entra settings", _ => Task.FromResult(CheckEntra(context)), cancellationToken).ConfigureAwait(false);
+
+        if (context.Settings is not { } settings)
+        {
+            run.Record("notifications-config", "Notification sinks settings", CheckOutcome.Skipped("needs a valid configuration file."));
+            run.Record("gaps-config", "Gap source settings", CheckOutcome.Skipped("needs a valid configuration file."));
+        }
+        else
+        {
+            await run.CheckAsync("notifications-config", "Notification sinks settings", _ =>
+            {
+                var sinks = settings.Notifications.Sinks;
+                // serve signs Event Grid sinks without an AccessKey with DefaultAzureCredential, so a credential is available.
+                var problems = NotificationSinks.Validate(settings.Notifications, credentialAvailable: true);
+                return Task.FromResult(problems.Count > 0 ? Problems($"{Formats.Count(problems.Count, "problem")} in Notifications.", problems)
+                    : sinks.Count == 0 ? CheckOutcome.Pass("none configured: alerts are stored, and listed by `pimbridge alerts`, but sent nowhere.")
+                    : CheckOutcome.Pass($"{Formats.Count(sinks.Count, "sink")}: {string.Join(", ", sinks.Select(s => $"{s.Name} ({s.Type})"))}."));
+            }, cancellationToken).ConfigureAwait(false);
+
+            if (settings.GapSource is not { } source)
+            {
+                run.Record("gaps-config", "Gap source settings", CheckOutcome.Skipped("no Gaps.Source: the gap detector is off (set it to lookup-events, s3 or directory to watch CloudTrail)."));
+            }
+            else
+            {
+                await run.CheckAsync("gaps-config", "Gap source settings", _ =>
+                {
+                    var problems = ActivitySources.Validate(source, settings.IdentityCenter.Region);
+                    return Task.FromResult(problems.Count > 0 ? Problems($"{Formats.Count(problems.Count, "problem")} in Gaps.Source.", problems)
+                        : CheckOutcome.Pass($"{source.Type.Trim().ToLowerInvariant()}{Where(source)}."));
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(context.HostConfiguration[ConfiguredComposition.AwsEndpointKey]))
+        {
+            await run.CheckAsync("aws-endpoint", "AWS endpoint override", _ =>
+            {
+                try
+                {
+                    context.AwsEndpoint = ConfiguredComposition.AwsEndpoint(context.HostConfiguration);
+                    return Task.FromResult(CheckOutcome.Pass($"every AWS call goes to {context.AwsEndpoint} ({ConfiguredComposition.AwsEndpointKey}), not to AWS's public endpoints."));
+                }
+                catch (ConfigurationException e)
+                {
+                    context.AwsEndpointUsable = false;
+                    return Task.FromResult(CheckOutcome.Fail(e.Problems[0], $"Fix or unset the environment variable PimBridge__AwsEndpoint (the setting {ConfiguredComposition.AwsEndpointKey})."));
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        await run.CheckAsync("store", "State store", async ct =>
+        {
+            OpenedStateStore opened;
+            try
+            {
+                opened = await context.Store.OpenAsync(context.ParseResult, ct).ConfigureAwait(false);
+            }
+            catch (CliInputException e)
+            {
+                return CheckOutcome.Fail(e.Message, "Point doctor at the store `pimbridge serve` uses (--store PATH, $PIMBRIDGE_STORE, or --dynamodb-table NAME); serve creates it on first start.");
+            }
+
+            await using (opened.ConfigureAwait(false))
+            {
+                try
+                {
+                    var head = await opened.Store.GetAuditHeadAsync(ct).ConfigureAwait(false);
+                    return CheckOutcome.Pass($"{opened.Describe} answers: the audit log has {Formats.Count(head?.Seq ?? 0, "entry", "entries")}{(head is null ? "" : $", the last at {Formats.Time(head.At)}")}.");
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    return CheckOutcome.Fail($"{opened.Describe} could not be read: {DoctorRun.FirstLine(e.Message)}",
+                        "For SQLite, check the file's permissions and that no other program locks it; for DynamoDB, check the table name, the Region and dynamodb:GetItem/Query/TransactWriteItems for PimBridge's principal.");
+                }
+            }
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static CheckOutcome CheckEntra(DoctorContext context)
+    {
+        EntraOptions entra;
+        try
+        {
+            entra = ConfiguredEngine.LoadEntra(context.ConfigFile);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException or FormatException)
+        {
+            return CheckOutcome.Fail($"the Entra section of '{context.ConfigFile}' could not be read: {DoctorRun.FirstLine(e.Message)}",
+                "Fix the configuration file first (see the line above), then the Entra section (docs/entra.md).");
+        }
+
+        var problems = entra.Problems(subscriptions: true);
+        if (problems.Count > 0)
+            return Problems($"{Formats.Count(problems.Count, "problem")} in the Entra section.", problems, "Fix each problem listed below (docs/entra.md describes the Entra section):");
+        context.Entra = entra;
+        return CheckOutcome.Pass($"Mode {entra.ParsedMode}, Graph at {(string.IsNullOrWhiteSpace(entra.GraphBaseUrl) ? GraphClients.DefaultBaseUrl : entra.GraphBaseUrl)}, change notifications to partner topic {entra.Subscriptions.PartnerTopic}.");
+    }
+
+    private static string Where(GapSourceOptions source) => source.Type.Trim().ToLowerInvariant() switch
+    {
+        ActivitySources.S3 => $": bucket {source.Bucket}{(string.IsNullOrEmpty(source.Prefix) ? "" : $", prefix {source.Prefix}")}",
+        ActivitySources.LookupEvents => $": role {source.AuditRoleName} in each account",
+        _ => $": folder {Path.GetFullPath(source.Path!)}",
+    };
+
+    private static CheckOutcome Problems(string detail, IReadOnlyList<string> problems, string intro = ProblemsFix) =>
+        CheckOutcome.Fail(detail, intro + string.Concat(problems.Select(p => $"{Environment.NewLine}- {p}")));
+}
