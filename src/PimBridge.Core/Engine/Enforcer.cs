@@ -42,6 +42,12 @@ public sealed class Enforcer(
     internal static readonly Meter Meter = new("PimBridge.Core");
     private static readonly Histogram<double> NotificationDelay = Meter.CreateHistogram<double>("pimbridge.grant.notification_delay", "s", "PIM activation start to PimBridge first seeing it");
     private static readonly Histogram<double> ProcessingTime = Meter.CreateHistogram<double>("pimbridge.grant.processing_time", "s", "PimBridge first seeing an activation to AWS confirming access");
+    private static readonly Counter<long> GrantsStarted = Meter.CreateCounter<long>("pimbridge.grants.started", "{grant}", "Grants started (PIM activations PimBridge mirrors into AWS), by mapping");
+    private static readonly Counter<long> GrantsEnded = Meter.CreateCounter<long>("pimbridge.grants.ended", "{grant}", "Grants ended, by mapping and reason (expired, deactivated, revoked)");
+    private static readonly Counter<long> FencesPlanned = Meter.CreateCounter<long>("pimbridge.fences.planned", "{fence}", "Session fences planned after AWS confirmed a removal");
+    private static readonly Counter<long> FencesActivated = Meter.CreateCounter<long>("pimbridge.fences.activated", "{fence}", "Session fences written into their permission set's inline policy");
+    private static readonly Counter<long> FencesLifted = Meter.CreateCounter<long>("pimbridge.fences.lifted", "{fence}", "Session fences lifted once the sessions they block have expired");
+    private static readonly Counter<long> AlertsRaised = Meter.CreateCounter<long>("pimbridge.enforcer.alerts", "{alert}", "Alerts the enforcer raised, by kind and severity (gap alerts count in pimbridge.gap.alerts)");
 
     private const int CommitAttempts = 5;
     private readonly Dictionary<string, ResolvedMapping> _mappings = mappings.ToDictionary(m => m.Name, StringComparer.Ordinal);
@@ -176,6 +182,7 @@ public sealed class Enforcer(
             ["entitlements"] = new JsonArray(grant.EntitlementKeys.Select(k => (JsonNode)JsonValue.Create(k)).ToArray()),
         }));
         await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        GrantsStarted.Add(1, new KeyValuePair<string, object?>("mapping", grant.Mapping));
     }
 
     /// <summary>The PIM request behind the grant, for the audit log. Best effort: its absence never holds up access.</summary>
@@ -259,6 +266,8 @@ public sealed class Enforcer(
             ["end"] = grant.End is { } e ? Iso(e) : null,
         }));
         await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        // "revoked: <reason>" is tagged "revoked": the operator's words would make a series per revoke.
+        GrantsEnded.Add(1, new KeyValuePair<string, object?>("mapping", grant.Mapping), new KeyValuePair<string, object?>("reason", reason.Split(':', 2)[0]));
     }
 
     private async Task RaiseUnmappedAsync(UnmappedPrincipal missing, DateTimeOffset now, CancellationToken cancellationToken)
@@ -286,6 +295,7 @@ public sealed class Enforcer(
             ["attribute"] = aws.Users.Describe,
         }));
         await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        CountAlerts(change.Alerts);
     }
 
     // ---------------------------------------------------------------- tick
@@ -362,7 +372,10 @@ public sealed class Enforcer(
             };
             if (change is null)
                 return IntentOutcome.Skipped;
+            var newAlerts = await NewAlertsAsync(change, cancellationToken).ConfigureAwait(false);
             await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+            CountFences(intent.Kind, change);
+            CountAlerts(newAlerts);
             foreach (var grant in change.Grants.Where(g => g.AccessConfirmedAt is not null))
             {
                 if (grant.NotificationDelay is { } delay) NotificationDelay.Record(Math.Max(0, delay.TotalSeconds));
@@ -414,6 +427,8 @@ public sealed class Enforcer(
         }
 
         await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        if (attempts == settings.AlertAfterAttempts)
+            CountAlerts(change.Alerts); // raised now; later failures only update it
     }
 
     private async Task<StateChange?> ApplyAsync(Intent intent, CancellationToken cancellationToken)
@@ -628,6 +643,45 @@ public sealed class Enforcer(
         finally
         {
             await store.ReleaseLeaseAsync(lease, _owner, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    // ---------------------------------------------------------------- metrics
+
+    /// <summary>The alerts of a change the store does not hold yet: a repeated alert (same id) is raised only once.</summary>
+    private async Task<List<Alert>> NewAlertsAsync(StateChange change, CancellationToken cancellationToken)
+    {
+        var alerts = new List<Alert>();
+        foreach (var alert in change.Alerts)
+        {
+            if (await store.GetAlertAsync(alert.Id, cancellationToken).ConfigureAwait(false) is null)
+                alerts.Add(alert);
+        }
+
+        return alerts;
+    }
+
+    private static void CountAlerts(IEnumerable<Alert> alerts)
+    {
+        foreach (var alert in alerts)
+            AlertsRaised.Add(1, new KeyValuePair<string, object?>("kind", alert.Kind), new KeyValuePair<string, object?>("severity", alert.Severity.ToString().ToLowerInvariant()));
+    }
+
+    /// <summary>Counts, once committed, the fences a removal planned and those a policy write put in place or lifted.</summary>
+    private static void CountFences(IntentKind kind, StateChange change)
+    {
+        if (kind == IntentKind.RemoveEntitlement)
+        {
+            var planned = change.Audit.Count(a => a.Kind == "fence.planned");
+            if (planned > 0) FencesPlanned.Add(planned);
+        }
+        else if (kind == IntentKind.SyncFences)
+        {
+            // A fences sync changes exactly the fences it wrote (pending → active) and lifted.
+            var activated = change.Fences.Count(f => f.State == FenceState.Active);
+            var lifted = change.Fences.Count(f => f.State == FenceState.Lifted);
+            if (activated > 0) FencesActivated.Add(activated);
+            if (lifted > 0) FencesLifted.Add(lifted);
         }
     }
 
