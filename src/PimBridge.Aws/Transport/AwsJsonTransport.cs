@@ -18,8 +18,9 @@ internal sealed class AwsJsonTransport : IDisposable
 {
     internal static readonly Meter Meter = new("PimBridge.Aws");
     private static readonly Counter<long> Attempts = Meter.CreateCounter<long>("pimbridge.aws.attempts", description: "HTTP attempts sent to AWS");
-    private static readonly Counter<long> Throttles = Meter.CreateCounter<long>("pimbridge.aws.throttles", description: "Attempts AWS throttled");
-    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pimbridge.aws.failures", description: "Calls that failed after all attempts");
+    private static readonly Counter<long> Throttles = Meter.CreateCounter<long>("pimbridge.aws.throttles", description: "Attempts AWS throttled, by service, operation and error code");
+    private static readonly Counter<long> Errors = Meter.CreateCounter<long>("pimbridge.aws.errors", description: "Attempts that failed (retried or not), by service, operation and error code");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pimbridge.aws.failures", description: "Calls that failed after all attempts, by service, operation and error code");
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/x-amz-json-1.1"); // no charset, on purpose
 
     private readonly HttpClient _http;
@@ -80,14 +81,17 @@ internal sealed class AwsJsonTransport : IDisposable
 
             var failure = error.Exception!;
             failure.Attempts = attempt;
-            if (failure.IsThrottling) Throttles.Add(1, tags);
+            var failed = tags; // a copy: the attempts keep their two tags
+            failed.Add("code", failure.ErrorCode);
+            Errors.Add(1, failed);
+            if (failure.IsThrottling) Throttles.Add(1, failed);
             // A stale signature is retried once (whichever attempt first sees it); re-signing gives it a fresh date.
             var expired = failure.ErrorCode == "RequestExpired";
             var retryable = failure.IsRetryable && !(expired && expiredBefore);
             expiredBefore |= expired;
             if (!retryable || attempt >= _retry.MaxAttempts)
             {
-                Failures.Add(1, tags);
+                Failures.Add(1, failed);
                 throw failure;
             }
 
