@@ -28,8 +28,10 @@ public static class GraphClients
         var scopeList = scopes?.ToArray() is { Length: > 0 } given ? given : [$"{(root.IsLoopback ? "https://graph.microsoft.com" : root.GetLeftPart(UriPartial.Authority))}/.default"];
         string[] allowedHosts = [root.Host, "graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"];
         var authentication = new AzureIdentityAuthenticationProvider(credential, allowedHosts.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), observabilityOptions: null, isCaeEnabled: true, scopes: scopeList);
-        // The same handlers GraphServiceClient(TokenCredential) installs; only the final handler is ours to choose.
-        var http = GraphClientFactory.Create(GraphClientFactory.CreateDefaultHandlers(), finalHandler: finalHandler);
+        // The handlers GraphServiceClient(TokenCredential) installs, and the metrics handler; only the final handler is ours to choose.
+        var handlers = GraphClientFactory.CreateDefaultHandlers();
+        handlers.Add(new GraphMetricsHandler()); // innermost, under the retry handler: it counts every attempt
+        var http = GraphClientFactory.Create(handlers, finalHandler: finalHandler);
         return new GraphServiceClient(http, authentication, root.ToString().TrimEnd('/'));
     }
 
