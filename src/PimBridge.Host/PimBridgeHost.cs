@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PimBridge.Host.Events;
 using PimBridge.Host.Functions;
+using PimBridge.Host.Metrics;
 using PimBridge.Host.Security;
 using PimBridge.Host.Worker;
 
@@ -58,6 +59,7 @@ public static class PimBridgeHost
         services.AddHostedService(sp => sp.GetRequiredService<EnforcementWorker>());
         services.AddSingleton<GapWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<GapWorker>());
+        services.TryAddSingleton(_ => new PrometheusMetrics());
 
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value;
@@ -65,6 +67,13 @@ public static class PimBridgeHost
         app.MapPost(options.EventsPath, EventsEndpoint.DeliverAsync);
         app.MapGet("/healthz", () => Results.Json(new JsonObject { ["status"] = "up" }));
         app.MapGet("/readyz", ReadyAsync);
+        if (options.Metrics.Enabled)
+        {
+            // Created now, not on the first scrape: the counters count from the host's start.
+            app.Services.GetRequiredService<PrometheusMetrics>();
+            app.MapGet(options.Metrics.Path, MetricsEndpoint.ScrapeAsync);
+        }
+
         if (options.Functions.Enabled ?? !string.IsNullOrEmpty(configuration[FunctionsPortVariable]))
             CustomHandler.Map(app, options.Functions);
         return app;

@@ -41,6 +41,8 @@ public sealed class PimBridgeHostOptions
 
     public FunctionsOptions Functions { get; set; } = new();
 
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Microsoft Entra bearer tokens (Event Grid's secure webhook delivery). On when an audience is set.</summary>
     public sealed class BearerOptions
     {
@@ -102,6 +104,15 @@ public sealed class PimBridgeHostOptions
         public int MaxTicksInARow { get; set; } = 10;
     }
 
+    /// <summary>The Prometheus text exposition of PimBridge's meters (docs/host.md, Metrics).</summary>
+    public sealed class MetricsOptions
+    {
+        /// <summary>Serve <see cref="Path"/>. Unauthenticated, like <c>/healthz</c>: expose the port only to the scraper.</summary>
+        public bool Enabled { get; set; } = true;
+
+        public string Path { get; set; } = "/metrics";
+    }
+
     /// <summary>The Azure Functions custom handler: function names must match the folders under <c>functions/</c>.</summary>
     public sealed class FunctionsOptions
     {
@@ -142,6 +153,8 @@ internal sealed class PimBridgeHostOptionsValidator : IValidateOptions<PimBridge
             problems.Add($"{at}:Bearer: with ValidAudiences set, set MetadataAddress (the OpenID Connect metadata URL) or ValidIssuers and a signing key source.");
         if (options.SharedSecret.Enabled && string.IsNullOrWhiteSpace(options.SharedSecret.HeaderName) && string.IsNullOrWhiteSpace(options.SharedSecret.QueryParameter))
             problems.Add($"{at}:SharedSecret: set HeaderName or QueryParameter (or both).");
+        if (options.Metrics.Enabled && !options.Metrics.Path.StartsWith('/'))
+            problems.Add($"{at}:Metrics:Path must start with '/', got '{options.Metrics.Path}'.");
         if (string.IsNullOrEmpty(options.WebHookAllowedRate))
             problems.Add($"{at}:WebHookAllowedRate must be a number or '*'.");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
