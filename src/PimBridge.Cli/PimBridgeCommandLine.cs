@@ -62,6 +62,7 @@ public static partial class PimBridgeCommandLine
             AlertsCommand.Create(console),
             AuditCommand.Create(console),
             ConfigCommand.Create(console),
+            ServeCommand.Create(console),
             ReconcileCommand.Create(console),
             RevokeCommand.Create(console),
             DoctorCommand.Create(console),
