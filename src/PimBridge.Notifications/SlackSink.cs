@@ -12,26 +12,11 @@ namespace PimBridge.Notifications;
 /// a reviewer can quote. Slack answers 200 <c>ok</c> on success and 400/403/404/410 with a short error string
 /// (<c>invalid_payload</c>, <c>action_prohibited</c>, <c>channel_not_found</c>, <c>channel_is_archived</c>) otherwise.
 /// </summary>
-public sealed class SlackSink : INotificationSink
+public sealed class SlackSink(string name, Uri url, HttpClient http) : ChatWebhookSink(name, url, http, "slack")
 {
-    private readonly Uri _url;
-    private readonly HttpClient _http;
+    protected override JsonNode Render(Notification notification) => SlackMessage.Render(notification);
 
-    public SlackSink(string name, Uri url, HttpClient http)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        Name = name;
-        _url = url ?? throw new ArgumentNullException(nameof(url));
-        _http = http ?? throw new ArgumentNullException(nameof(http));
-    }
-
-    public string Name { get; }
-
-    public Task SendAsync(Notification notification, CancellationToken cancellationToken = default) =>
-        JsonPost.SendAsync(_http, _url, JsonSerializer.SerializeToUtf8Bytes(SlackMessage.Render(notification), NotificationDocument.Serializer),
-            Name, "slack", null, Advice, cancellationToken);
-
-    private static string? Advice(int status, string body) => (status, body) switch
+    protected override string? Advice(int status, string body) => (status, body) switch
     {
         (_, "invalid_payload") or (_, "invalid_blocks") => "Slack could not parse the message; this is a PimBridge bug, please report it with this notification's id.",
         (_, "action_prohibited") => "The workspace restricts this webhook from posting; ask a Slack admin to allow it or create a new incoming webhook.",

@@ -19,26 +19,11 @@ namespace PimBridge.Notifications;
 /// again and again. Workflows cannot post to private channels as the flow bot. Teams renders a Markdown subset in
 /// TextBlock and fact values.
 /// </remarks>
-public sealed class TeamsSink : INotificationSink
+public sealed class TeamsSink(string name, Uri url, HttpClient http) : ChatWebhookSink(name, url, http, "teams")
 {
-    private readonly Uri _url;
-    private readonly HttpClient _http;
+    protected override JsonNode Render(Notification notification) => TeamsCard.Render(notification);
 
-    public TeamsSink(string name, Uri url, HttpClient http)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        Name = name;
-        _url = url ?? throw new ArgumentNullException(nameof(url));
-        _http = http ?? throw new ArgumentNullException(nameof(http));
-    }
-
-    public string Name { get; }
-
-    public Task SendAsync(Notification notification, CancellationToken cancellationToken = default) =>
-        JsonPost.SendAsync(_http, _url, JsonSerializer.SerializeToUtf8Bytes(TeamsCard.Render(notification), NotificationDocument.Serializer),
-            Name, "teams", null, Advice, cancellationToken);
-
-    private static string? Advice(int status, string body) => status switch
+    protected override string? Advice(int status, string body) => status switch
     {
         400 => "The workflow rejected the card; check that the sink's Url is a Teams Workflows webhook whose flow posts the Adaptive Card from the request's attachments.",
         401 or 403 => "The workflow refused the request; check the trigger's 'Who can trigger the flow' setting and that the Url still carries its sig= parameter.",
