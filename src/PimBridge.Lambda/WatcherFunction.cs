@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using PimBridge.Core;
+using PimBridge.Host;
+
+namespace PimBridge.Lambda;
+
+/// <summary>What one watcher invocation did, returned as the invocation's response.</summary>
+public sealed record WatcherSummary(int Ticks, int GrantsEnded, int FencesDue, int IntentsDone, int IntentsFailed, bool Idle, int? GapAlerts, int? CriticalGapAlerts, bool? GapScanSkipped);
+
+/// <summary>
+/// The AWS-side watcher: on every invocation (an EventBridge Scheduler schedule, every minute) it ticks the enforcer
+/// until it is idle (ending due grants, fencing sessions, executing pending intents), scans for gaps when a gap source
+/// is configured, and answers a small JSON summary. Critical gap alerts and failed invocations are also counted as
+/// Embedded Metric Format lines (<see cref="EmbeddedMetrics"/>) for the CloudWatch alarms.
+/// </summary>
+public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
+{
+    /// <summary>Bounds one invocation's ticking: a backlog larger than this is finished by the next invocation.</summary>
+    public const int MaxTicksPerInvocation = 50;
+
+    private readonly PimBridgeComponents _components;
+    private readonly EmbeddedMetrics _metrics;
+    private readonly ILogger _log;
+
+    public WatcherFunction(PimBridgeComponents components, EmbeddedMetrics metrics, ILogger log)
+    {
+        _components = components;
+        _metrics = metrics;
+        _log = log;
+    }
+
+    /// <summary>
+    /// Composes the engine from <paramref name="configuration"/> (see <see cref="WatcherConfiguration"/>) with the
+    /// DynamoDB store. Throws, naming the setting, when the configuration is wrong: the runtime reports it as an init error.
+    /// </summary>
+    public static async Task<WatcherFunction> CreateAsync(IConfiguration configuration, TimeProvider time, ILoggerFactory loggers, EmbeddedMetrics metrics, CancellationToken cancellationToken)
+    {
+        var components = await ConfiguredComposition.ComposeAsync(configuration, time, loggers, null, cancellationToken).ConfigureAwait(false);
+        return new WatcherFunction(components, metrics, loggers.CreateLogger<WatcherFunction>());
+    }
+
+    public async Task<byte[]> HandleAsync(LambdaInvocation invocation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var summary = await WatchAsync(cancellationToken).ConfigureAwait(false);
+            _metrics.Count(EmbeddedMetrics.WatcherErrors, 0);
+            return JsonSerializer.SerializeToUtf8Bytes(summary);
+        }
+        catch (Exception ex)
+        {
+            _log.LogError(ex, "Watcher invocation {RequestId} failed", invocation.RequestId);
+            _metrics.Count(EmbeddedMetrics.WatcherErrors, 1);
+            throw;
+        }
+    }
+
+    private async Task<WatcherSummary> WatchAsync(CancellationToken cancellationToken)
+    {
+        int ticks = 0, ended = 0, fences = 0, done = 0, failed = 0;
+        var idle = false;
+        while (ticks < MaxTicksPerInvocation)
+        {
+            var tick = await _components.Enforcer.TickAsync(cancellationToken).ConfigureAwait(false);
+            ticks++;
+            ended += tick.GrantsEnded;
+            fences += tick.FencesDue;
+            done += tick.IntentsDone;
+            failed += tick.IntentsFailed;
+            if (tick.DidNothing)
+            {
+                idle = true;
+                break;
+            }
+        }
+
+        int? alerts = null, critical = null;
+        bool? skipped = null;
+        if (_components.Gaps is { } gaps)
+        {
+            var scan = await gaps.ScanAsync(cancellationToken).ConfigureAwait(false);
+            alerts = scan.NewAlerts.Count;
+            critical = scan.NewAlerts.Count(a => a.Severity == AlertSeverity.Critical);
+            skipped = scan.Skipped;
+            // Counted every scan, zero included, so the alarm sees data rather than a missing metric.
+            _metrics.Count(EmbeddedMetrics.CriticalGapAlerts, critical.Value);
+            foreach (var alert in scan.NewAlerts.Where(a => a.Severity == AlertSeverity.Critical))
+                _log.LogCritical("Critical gap alert: {Alert}", alert);
+        }
+        return new WatcherSummary(ticks, ended, fences, done, failed, idle, alerts, critical, skipped);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_components.Resources is { } resources) await resources.DisposeAsync().ConfigureAwait(false);
+    }
+}
