@@ -1,0 +1,94 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using PimBridge.Core;
+using PimBridge.Core.Configuration;
+using PimBridge.Entra;
+using PimBridge.Host;
+using PimBridge.Store.Sqlite;
+using PimBridge.Testing;
+
+namespace PimBridge.Lambda.Tests;
+
+/// <summary>The watcher's handler over the real engine, a SQLite store and a simulated Identity Center.</summary>
+public sealed class WatcherFunctionTests : IAsyncLifetime
+{
+    private const string Admin = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
+    private const string Prod = "111111111111";
+    private const string OpsGroup = "11111111-1111-1111-1111-111111111111";
+
+    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly SimulatedIdentityCenter _aws = new();
+    private readonly StringWriter _stdout = new();
+    private SqliteStateStore _store = null!;
+    private Enforcer _enforcer = null!;
+    private WatcherFunction _watcher = null!;
+
+    private sealed class NoSubscriptions : IGraphSubscriptions
+    {
+        public Task<SubscriptionReport> EnsureAsync(CancellationToken cancellationToken = default) => Task.FromResult(new SubscriptionReport([]));
+        public Task<SubscriptionAction> ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("the watcher never reauthorizes subscriptions");
+    }
+
+    public async Task InitializeAsync()
+    {
+        _aws.PermissionSetsByName["Admin"] = Admin;
+        _aws.SessionDurations[Admin] = TimeSpan.FromHours(1);
+        _aws.Users["alice-entra"] = new IdentityCenterUser("u-alice", "alice@example.com");
+        var settings = PimBridgeConfiguration.Validate(new PimBridgeOptions
+        {
+            IdentityCenter = new() { InstanceArn = "arn:aws:sso:::instance/ssoins-0123456789abcdef", IdentityStoreId = "d-1234567890", Region = "eu-west-1" },
+            Mappings = [new() { Name = "ops-admin", EntraGroupId = OpsGroup, AccountAssignments = new() { PermissionSet = "Admin", Accounts = [Prod] } }],
+        });
+        var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, _aws);
+        _store = await SqliteStateStore.OpenAsync(":memory:");
+        _enforcer = new Enforcer(_store, new IdentityCenterPorts(_aws, _aws, _aws, _aws), mappings, settings.Fences, settings.Enforcer, _clock);
+        _watcher = new WatcherFunction(new PimBridgeComponents(_enforcer, _store, new NoSubscriptions()),
+            new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
+    }
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    private static LambdaInvocation Scheduled(string id) => new(id, DateTimeOffset.UtcNow.AddMinutes(1), null, null, "{\"source\":\"aws.scheduler\"}"u8.ToArray());
+
+    private List<JsonElement> MetricLines() => _stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        .Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
+
+    [Fact]
+    public async Task An_invocation_after_PIM_expiry_removes_the_access_and_answers_a_summary_with_a_zero_error_metric()
+    {
+        var activation = new Activation("act-1", new EntraPrincipal("alice-entra", "alice@contoso.com"), OpsGroup, PimAccess.Member, _clock.GetUtcNow(), _clock.GetUtcNow().AddHours(1));
+        await _enforcer.ReconcileAsync(new PimSnapshot([OpsGroup], [activation]));
+        await _enforcer.TickAsync();
+        Assert.NotEmpty(_aws.ActiveKeys);
+        _clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(1));
+
+        var body = await _watcher.HandleAsync(Scheduled("r-1"), CancellationToken.None);
+
+        Assert.Empty(_aws.ActiveKeys);
+        var summary = JsonSerializer.Deserialize<WatcherSummary>(body)!;
+        Assert.Equal(1, summary.GrantsEnded);
+        Assert.True(summary.IntentsDone >= 1, Encoding.UTF8.GetString(body));
+        Assert.True(summary.Idle);
+        Assert.Null(summary.GapAlerts);
+        var metric = Assert.Single(MetricLines());
+        Assert.Equal(0, metric.GetProperty(EmbeddedMetrics.WatcherErrors).GetInt32());
+        Assert.Equal("pimbridge-watcher", metric.GetProperty("Function").GetString());
+        var definition = metric.GetProperty("_aws").GetProperty("CloudWatchMetrics")[0];
+        Assert.Equal("PimBridge", definition.GetProperty("Namespace").GetString());
+        Assert.Equal("Function", definition.GetProperty("Dimensions")[0][0].GetString());
+        Assert.Equal(EmbeddedMetrics.WatcherErrors, definition.GetProperty("Metrics")[0].GetProperty("Name").GetString());
+    }
+
+    [Fact]
+    public async Task A_failing_invocation_counts_one_watcher_error_and_rethrows_for_the_runtime_to_report()
+    {
+        await _store.DisposeAsync();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => _watcher.HandleAsync(Scheduled("r-2"), CancellationToken.None));
+
+        var metric = Assert.Single(MetricLines());
+        Assert.Equal(1, metric.GetProperty(EmbeddedMetrics.WatcherErrors).GetInt32());
+    }
+}
