@@ -1,0 +1,277 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { PimBridgeSettings } from "./settings";
+import { DeploymentNames } from "./names";
+import { enginePolicyDocument } from "./policy";
+import { engineEnvironment } from "./engineEnvironment";
+
+/**
+ * The state store's table, exactly as DynamoDbStateStore documents and creates it (src/PimBridge.Store.DynamoDb):
+ * pk/sk, three GSIs whose keys are all strings, TTL on expires_at.
+ */
+export const stateTableSchema = {
+    hashKey: "pk",
+    rangeKey: "sk",
+    attributes: ["pk", "sk", "due_kind", "due_at", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].map(name => ({ name, type: "S" })),
+    globalSecondaryIndexes: [
+        { name: "due", hashKey: "due_kind", rangeKey: "due_at", projectionType: "KEYS_ONLY" },
+        {
+            name: "gsi1", hashKey: "gsi1pk", rangeKey: "gsi1sk", projectionType: "INCLUDE",
+            // The slim ActiveGrant view that reconcile reads from the index alone.
+            nonKeyAttributes: ["mapping", "principal_id", "group_id", "access", "start_at", "end_at"],
+        },
+        { name: "gsi2", hashKey: "gsi2pk", rangeKey: "gsi2sk", projectionType: "KEYS_ONLY" },
+    ],
+    ttlAttribute: "expires_at",
+};
+
+/** The watcher's Embedded Metric Format metrics (namespace, names, dimension). */
+export const watcherMetrics = {
+    namespace: "PimBridge",
+    criticalGapAlerts: "CriticalGapAlerts",
+    watcherErrors: "WatcherErrors",
+    dimension: "Function",
+};
+
+export interface PimBridgeAwsArgs {
+    settings: PimBridgeSettings;
+    names: DeploymentNames;
+    /** The watcher's code: a zip of the self-contained publish (src/PimBridge.Lambda/build-lambda.sh). */
+    watcherCode: pulumi.asset.Archive;
+    /** The Azure Function App's managed identity (its principal id), which alone may assume the bridge role. */
+    bridgePrincipalId: pulumi.Input<string>;
+}
+
+export class PimBridgeAws extends pulumi.ComponentResource {
+    readonly table: aws.dynamodb.Table;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    readonly watcherRole: aws.iam.Role;
+    readonly watcherPolicy: aws.iam.RolePolicy;
+    readonly watcher: aws.lambda.Function;
+    readonly schedulerRole: aws.iam.Role;
+    readonly schedulerPolicy: aws.iam.RolePolicy;
+    readonly schedule: aws.scheduler.Schedule;
+    readonly errorsAlarm: aws.cloudwatch.MetricAlarm;
+    readonly watcherErrorsAlarm: aws.cloudwatch.MetricAlarm;
+    readonly criticalGapAlarm: aws.cloudwatch.MetricAlarm;
+    readonly oidcProvider: aws.iam.OpenIdConnectProvider;
+    readonly bridgeRole: aws.iam.Role;
+    readonly bridgePolicy: aws.iam.RolePolicy;
+    readonly auditRoleTemplate: pulumi.Output<string>;
+    readonly auditRoleStackSet?: aws.cloudformation.StackSet;
+    readonly auditRoleStackSetInstance?: aws.cloudformation.StackSetInstance;
+
+    constructor(name: string, args: PimBridgeAwsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pimbridge:aws:PimBridgeAws", name, {}, opts);
+        const { settings, names } = args;
+        const child = { parent: this };
+
+        this.table = new aws.dynamodb.Table(`${name}-state`, {
+            name: names.table,
+            billingMode: "PAY_PER_REQUEST",
+            hashKey: stateTableSchema.hashKey,
+            rangeKey: stateTableSchema.rangeKey,
+            attributes: stateTableSchema.attributes,
+            globalSecondaryIndexes: stateTableSchema.globalSecondaryIndexes,
+            ttl: { attributeName: stateTableSchema.ttlAttribute, enabled: true },
+            pointInTimeRecovery: { enabled: true },
+            serverSideEncryption: { enabled: true },
+            // The table holds the audit chain and the live grants: losing it means losing track of who has access.
+            deletionProtectionEnabled: true,
+        }, child);
+
+        this.logGroup = new aws.cloudwatch.LogGroup(`${name}-watcher-logs`, {
+            // Lambda writes to /aws/lambda/<function name>; creating it here is what sets the retention.
+            name: `/aws/lambda/${names.watcherFunction}`,
+            retentionInDays: settings.watcher.logRetentionDays,
+        }, child);
+
+        this.watcherRole = new aws.iam.Role(`${name}-watcher-role`, {
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            description: "PimBridge watcher Lambda: Identity Center assignments, fences, the gap detector and the state table.",
+        }, child);
+        this.watcherPolicy = new aws.iam.RolePolicy(`${name}-watcher-policy`, {
+            role: this.watcherRole.id,
+            policy: enginePolicyDocument({ settings, tableArn: this.table.arn, logGroupArn: this.logGroup.arn, gapDetector: true }),
+        }, child);
+
+        const hostEnvironment = {
+            PimBridge__Store: "dynamodb",
+            PimBridge__DynamoDbTable: this.table.name,
+            PimBridge__DynamoDbRegion: settings.identityCenter.region,
+        };
+        this.watcher = new aws.lambda.Function(`${name}-watcher`, {
+            name: names.watcherFunction,
+            runtime: "provided.al2023",
+            handler: "bootstrap",
+            architectures: ["x86_64"],
+            code: args.watcherCode,
+            role: this.watcherRole.arn,
+            memorySize: settings.watcher.memoryMb,
+            timeout: settings.watcher.timeoutSeconds,
+            // One watcher at a time: ticks must not overlap, and the store's lease would make a second one wait anyway.
+            reservedConcurrentExecutions: 1,
+            loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+            environment: { variables: { ...hostEnvironment, ...engineEnvironment(settings, "watcher") } },
+        }, { ...child, dependsOn: [this.watcherPolicy, this.logGroup] });
+
+        this.schedulerRole = new aws.iam.Role(`${name}-scheduler-role`, {
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            description: "EventBridge Scheduler: invokes the PimBridge watcher, nothing else.",
+        }, child);
+        this.schedulerPolicy = new aws.iam.RolePolicy(`${name}-scheduler-policy`, {
+            role: this.schedulerRole.id,
+            policy: this.watcher.arn.apply(arn => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Sid: "InvokeWatcher", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [arn] }],
+            })),
+        }, child);
+        this.schedule = new aws.scheduler.Schedule(`${name}-watcher-schedule`, {
+            scheduleExpression: settings.watcher.schedule,
+            flexibleTimeWindow: { mode: "OFF" },
+            target: {
+                arn: this.watcher.arn,
+                roleArn: this.schedulerRole.arn,
+                // A missed minute is made up by the next one: retrying a stale tick only adds load.
+                retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
+            },
+            description: "Runs the PimBridge watcher: due work, reconcile and the gap detector.",
+        }, { ...child, dependsOn: [this.schedulerPolicy] });
+
+        const alarmActions = settings.alarmTopicArn ? [settings.alarmTopicArn] : [];
+        this.errorsAlarm = new aws.cloudwatch.MetricAlarm(`${name}-watcher-errors`, {
+            alarmDescription: "The PimBridge watcher Lambda failed (Lambda Errors).",
+            namespace: "AWS/Lambda",
+            metricName: "Errors",
+            dimensions: { FunctionName: this.watcher.name },
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions,
+            okActions: alarmActions,
+        }, child);
+        this.watcherErrorsAlarm = new aws.cloudwatch.MetricAlarm(`${name}-watcher-reported-errors`, {
+            alarmDescription: "The PimBridge watcher reported errors it handled (EMF WatcherErrors).",
+            namespace: watcherMetrics.namespace,
+            metricName: watcherMetrics.watcherErrors,
+            dimensions: { [watcherMetrics.dimension]: this.watcher.name },
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions,
+            okActions: alarmActions,
+        }, child);
+        this.criticalGapAlarm = new aws.cloudwatch.MetricAlarm(`${name}-critical-gap`, {
+            alarmDescription: "CloudTrail shows privileged AWS use after PIM expiry (EMF CriticalGapAlerts). Investigate at once.",
+            namespace: watcherMetrics.namespace,
+            metricName: watcherMetrics.criticalGapAlerts,
+            dimensions: { [watcherMetrics.dimension]: this.watcher.name },
+            statistic: "Sum",
+            period: 60,
+            evaluationPeriods: 1,
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions,
+        }, child);
+
+        // Keyless cross-cloud identity: the Function App's managed-identity token is exchanged for AWS credentials.
+        const issuerHost = `sts.windows.net/${settings.azure.tenantId}/`;
+        this.oidcProvider = new aws.iam.OpenIdConnectProvider(`${name}-entra-oidc`, {
+            url: `https://${issuerHost}`,
+            clientIdLists: [settings.azure.webIdentityAudience],
+        }, child);
+        this.bridgeRole = new aws.iam.Role(`${name}-bridge-role`, {
+            name: names.bridgeRole,
+            description: "Assumed by the PimBridge Azure Function's managed identity (AssumeRoleWithWebIdentity); no AWS secret in Azure.",
+            maxSessionDuration: 3600,
+            assumeRolePolicy: pulumi.all([this.oidcProvider.arn, args.bridgePrincipalId]).apply(([providerArn, principalId]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{
+                    Effect: "Allow",
+                    Principal: { Federated: providerArn },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: {
+                        StringEquals: {
+                            [`${issuerHost}:aud`]: settings.azure.webIdentityAudience,
+                            [`${issuerHost}:sub`]: principalId,
+                            
+                        },
+                    },
+                }],
+            })),
+        }, child);
+        this.bridgePolicy = new aws.iam.RolePolicy(`${name}-bridge-policy`, {
+            role: this.bridgeRole.id,
+            // The gap detector runs in the watcher only; the bridge gets no audit-role or CloudTrail access.
+            policy: enginePolicyDocument({ settings, tableArn: this.table.arn, gapDetector: false }),
+        }, child);
+
+        this.auditRoleTemplate = pulumi.all([this.watcherRole.arn, settings.auditExternalId])
+            .apply(([watcherRoleArn, externalId]) => auditRoleTemplateBody(settings.auditRoleName, watcherRoleArn, externalId));
+        if (settings.auditRoleOrganizationalUnitIds.length > 0) {
+            this.auditRoleStackSet = new aws.cloudformation.StackSet(`${name}-audit-role`, {
+                name: `pimbridge-audit-role-${names.table}`,
+                description: "PimBridge read-only audit role: cloudtrail:LookupEvents, trusting the watcher role.",
+                permissionModel: "SERVICE_MANAGED",
+                autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+                capabilities: ["CAPABILITY_NAMED_IAM"],
+                templateBody: this.auditRoleTemplate,
+            }, child);
+            this.auditRoleStackSetInstance = new aws.cloudformation.StackSetInstance(`${name}-audit-role-targets`, {
+                stackSetName: this.auditRoleStackSet.name,
+                deploymentTargets: { organizationalUnitIds: settings.auditRoleOrganizationalUnitIds },
+                region: settings.identityCenter.region,
+            }, child);
+        }
+
+        this.registerOutputs({
+            tableName: this.table.name,
+            watcherName: this.watcher.name,
+            bridgeRoleArn: this.bridgeRole.arn,
+        });
+    }
+}
+
+/** CloudFormation template of the read-only audit role for member accounts (deployed by the StackSet or by hand). */
+export function auditRoleTemplateBody(roleName: string, trustedRoleArn: string, externalId?: string): string {
+    return JSON.stringify({
+        AWSTemplateFormatVersion: "2010-09-09",
+        Description: "PimBridge gap detector: read-only CloudTrail access for the PimBridge watcher.",
+        Resources: {
+            AuditRole: {
+                Type: "AWS::IAM::Role",
+                Properties: {
+                    RoleName: roleName,
+                    AssumeRolePolicyDocument: {
+                        Version: "2012-10-17",
+                        Statement: [{
+                            Effect: "Allow", Principal: { AWS: trustedRoleArn }, Action: "sts:AssumeRole",
+                            ...(externalId ? { Condition: { StringEquals: { "sts:ExternalId": externalId } } } : {}),
+                        }],
+                    },
+                    Policies: [{
+                        PolicyName: "LookupEventsOnly",
+                        PolicyDocument: {
+                            Version: "2012-10-17",
+                            // LookupEvents supports no resource-level permissions, so "*" is the narrowest resource.
+                            Statement: [{ Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" }],
+                        },
+                    }],
+                },
+            },
+        },
+    }, null, 2);
+}
