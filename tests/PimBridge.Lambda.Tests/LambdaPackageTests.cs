@@ -52,6 +52,10 @@ public sealed class LambdaPackageTests : IDisposable
             Assert.Contains("Microsoft.AspNetCore.dll", names);
             Assert.Contains("PimBridge.Host.dll", names);
             Assert.Contains("PimBridge.Store.DynamoDb.dll", names);
+            // Lambda's hard limit for a function's code, unzipped (the zip itself exceeds the 50 MB direct-upload limit:
+            // it is deployed through S3, docs/lambda.md).
+            var unzipped = zip.Entries.Sum(e => e.Length);
+            Assert.True(unzipped < 250L * 1024 * 1024, $"the package unzips to {unzipped} bytes, over Lambda's 250 MB limit");
             var mode = (UnixFileMode)((zip.GetEntry("bootstrap")!.ExternalAttributes >> 16) & 0xFFF);
             Assert.True(mode.HasFlag(UnixFileMode.UserExecute | UnixFileMode.OtherExecute), $"bootstrap's mode in the zip is {mode}");
         }
