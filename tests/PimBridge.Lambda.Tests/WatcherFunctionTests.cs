@@ -3,8 +3,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Gaps;
 using PimBridge.Entra;
 using PimBridge.Host;
+using PimBridge.Sandbox;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
 
@@ -48,7 +50,13 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
             new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
     }
 
-    public async Task DisposeAsync() => await _store.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        if (Directory.Exists(_trails)) Directory.Delete(_trails, recursive: true);
+    }
+
+    private readonly string _trails = Path.Combine(Path.GetTempPath(), $"pimbridge-lambda-trails-{Guid.NewGuid():N}");
 
     private static LambdaInvocation Scheduled(string id) => new(id, DateTimeOffset.UtcNow.AddMinutes(1), null, null, "{\"source\":\"aws.scheduler\"}"u8.ToArray());
 
@@ -90,5 +98,35 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
 
         var metric = Assert.Single(MetricLines());
         Assert.Equal(1, metric.GetProperty(EmbeddedMetrics.WatcherErrors).GetInt32());
+    }
+
+    [Fact]
+    public async Task Credentials_minted_after_expiry_are_counted_as_a_critical_gap_alert_metric()
+    {
+        var start = _clock.GetUtcNow();
+        var activation = new Activation("act-1", new EntraPrincipal("alice-entra", "alice@contoso.com"), OpsGroup, PimAccess.Member, start, start.AddHours(1));
+        await _enforcer.ReconcileAsync(new PimSnapshot([OpsGroup], [activation]));
+        await _enforcer.TickAsync();
+        _clock.Advance(TimeSpan.FromHours(1));
+        await _watcher.HandleAsync(Scheduled("r-end"), CancellationToken.None);
+        var end = start.AddHours(1);
+        Directory.CreateDirectory(_trails);
+        File.WriteAllBytes(Path.Combine(_trails, "111111111111_CloudTrail_eu-west-1_20260701T1030Z_a.json.gz"), TrailJson.Gzip(TrailJson.File(
+        [
+            TrailJson.RoleSessionCall("new-credentials", end.AddMinutes(30), Prod, "Admin", "alice@example.com", userId: "u-alice", sessionCreated: end.AddMinutes(25)),
+        ])));
+        _clock.Advance(TimeSpan.FromMinutes(40));
+        var watcher = new WatcherFunction(
+            new PimBridgeComponents(_enforcer, _store, new NoSubscriptions()) { Gaps = new GapDetector(_store, new TrailDirectorySource(_trails), _aws, GapSettings.Default, _clock) },
+            new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
+        _stdout.GetStringBuilder().Clear();
+
+        var summary = JsonSerializer.Deserialize<WatcherSummary>(await watcher.HandleAsync(Scheduled("r-scan"), CancellationToken.None))!;
+
+        Assert.Equal(1, summary.GapAlerts);
+        Assert.Equal(1, summary.CriticalGapAlerts);
+        var critical = Assert.Single(MetricLines(), line => line.TryGetProperty(EmbeddedMetrics.CriticalGapAlerts, out _));
+        Assert.Equal(1, critical.GetProperty(EmbeddedMetrics.CriticalGapAlerts).GetInt32());
+        Assert.Equal(EmbeddedMetrics.CriticalGapAlerts, critical.GetProperty("_aws").GetProperty("CloudWatchMetrics")[0].GetProperty("Metrics")[0].GetProperty("Name").GetString());
     }
 }
