@@ -6,7 +6,8 @@ import { readSettings, pulumiConfigSource } from "./src/settings";
 import { checkPackages } from "./src/packages";
 import { deploymentNames } from "./src/names";
 import { PimBridgeAws } from "./src/aws";
-import { PimBridgeAzure, graphApplicationPermissions } from "./src/azure";
+import { PimBridgeAzure, graphApplicationPermissions, functionsPackage } from "./src/azure";
+import { engineConfigJson } from "./src/engineConfig";
 
 const settings = readSettings(pulumiConfigSource());
 checkPackages(settings, __dirname);
@@ -25,7 +26,7 @@ const bridgeRoleArn = pulumi.interpolate`arn:aws:iam::${accountId}:role/${names.
 
 const azureSide = new PimBridgeAzure("pimbridge", {
     settings,
-    functionsCode: new pulumi.asset.FileArchive(path.resolve(__dirname, settings.azure.functionsPackagePath)),
+    functionsCode: functionsPackage(path.resolve(__dirname, settings.azure.functionsPackagePath), engineConfigJson(settings, "function")),
     awsRoleArn: bridgeRoleArn,
     awsRegion: settings.identityCenter.region,
     tableName: names.table,

@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import { PimBridgeSettings } from "./settings";
 import { DeploymentNames } from "./names";
 import { enginePolicyDocument } from "./policy";
-import { engineEnvironment } from "./engineEnvironment";
+import { engineConfigJson, engineSecretEnvironment } from "./engineConfig";
 
 /**
  * The state store's table, exactly as DynamoDbStateStore documents and creates it (src/PimBridge.Store.DynamoDb):
@@ -115,7 +115,14 @@ export class PimBridgeAws extends pulumi.ComponentResource {
             // One watcher at a time: ticks must not overlap, and the store's lease would make a second one wait anyway.
             reservedConcurrentExecutions: 1,
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
-            environment: { variables: { ...hostEnvironment, ...engineEnvironment(settings, "watcher") } },
+            environment: {
+                variables: {
+                    ...hostEnvironment,
+                    // The watcher writes this to /tmp/pimbridge.json at start (src/PimBridge.Lambda/WatcherConfiguration.cs).
+                    PIMBRIDGE_CONFIG_JSON: engineConfigJson(settings, "watcher"),
+                    ...engineSecretEnvironment(settings, "watcher"),
+                },
+            },
         }, { ...child, dependsOn: [this.watcherPolicy, this.logGroup] });
 
         this.schedulerRole = new aws.iam.Role(`${name}-scheduler-role`, {

@@ -5,7 +5,7 @@ import * as web from "@pulumi/azure-native/web";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as eventgrid from "@pulumi/azure-native/eventgrid";
 import { PimBridgeSettings } from "./settings";
-import { engineEnvironment } from "./engineEnvironment";
+import { engineSecretEnvironment } from "./engineConfig";
 
 /**
  * The Graph application permissions the Function App's managed identity needs (docs/entra.md). Pulumi cannot grant
@@ -28,7 +28,7 @@ export const graphEventsFunction = "GraphEvents";
 
 export interface PimBridgeAzureArgs {
     settings: PimBridgeSettings;
-    /** The custom-handler folder from src/PimBridge.Host/publish-functions.sh, zipped on upload. */
+    /** The custom-handler folder from src/PimBridge.Host/publish-functions.sh plus pimbridge.json (see functionsPackage). */
     functionsCode: pulumi.asset.Archive;
     /** The AWS role the function assumes with its managed-identity token. */
     awsRoleArn: pulumi.Input<string>;
@@ -105,7 +105,9 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
             PimBridge__Host__ClientState: settings.graphClientState,
             // The one-minute Reconcile timer polls; every instance polling on its own would multiply PIM reads (docs/host.md).
             PimBridge__Host__Worker__PollInterval: "00:00:00",
-            ...engineEnvironment(settings, "function"),
+            // publishPackage puts the engine file beside the handler; run-from-package mounts the zip at wwwroot.
+            PimBridge__ConfigFile: "/home/site/wwwroot/pimbridge.json",
+            ...engineSecretEnvironment(settings, "function"),
         };
         this.functionApp = new web.WebApp(`${name}-func`, {
             resourceGroupName: this.resourceGroup.name,
@@ -151,4 +153,24 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
 
         this.registerOutputs({ functionAppName: this.functionApp.name, principalId: this.principalId });
     }
+}
+
+/**
+ * The Function App's package: every file of the publish-functions.sh folder, plus the engine file built from the
+ * stack settings at the package root (where PimBridge__ConfigFile points).
+ */
+export function functionsPackage(folder: string, engineConfigJson: string): pulumi.asset.AssetArchive {
+    const fs = require("fs") as typeof import("fs");
+    const path = require("path") as typeof import("path");
+    const assets: Record<string, pulumi.asset.Asset | pulumi.asset.Archive> = {};
+    const walk = (dir: string) => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) walk(full);
+            else assets[path.relative(folder, full).split(path.sep).join("/")] = new pulumi.asset.FileAsset(full);
+        }
+    };
+    walk(folder);
+    assets["pimbridge.json"] = new pulumi.asset.StringAsset(engineConfigJson);
+    return new pulumi.asset.AssetArchive(assets);
 }

@@ -83,16 +83,22 @@ test("the watcher is a provided.al2023 Lambda with its settings and the table in
     assert.equal(env.PimBridge__Store, "dynamodb");
     assert.equal(env.PimBridge__DynamoDbTable, "pimbridge-prod");
     assert.equal(env.PimBridge__DynamoDbRegion, "eu-west-1");
-    assert.equal(env.PIMBRIDGE_IdentityCenter__InstanceArn, "arn:aws:sso:::instance/ssoins-0123456789abcdef");
-    assert.equal(env.PIMBRIDGE_Mappings__0__Name, "prod-admin");
-    assert.equal(env.PIMBRIDGE_Mappings__0__AccountAssignments__Accounts__1, "555566667777");
-    assert.equal(env.PIMBRIDGE_Mappings__1__IdentityCenterGroup__DisplayName, "Platform Engineers");
-    assert.equal(env.PIMBRIDGE_Gaps__Source__AuditRoleName, "PimBridgeAudit");
+    const engine = JSON.parse(env.PIMBRIDGE_CONFIG_JSON);
+    assert.deepEqual(engine.IdentityCenter, { InstanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef", IdentityStoreId: "d-1234567890", Region: "eu-west-1" });
+    assert.deepEqual(engine.Mappings, [
+        { Name: "prod-admin", EntraGroupId: "11111111-1111-1111-1111-111111111111", MaxDuration: "4h",
+            AccountAssignments: { PermissionSet: "AdministratorAccess", Accounts: ["222233334444", "555566667777"] } },
+        { Name: "platform", EntraGroupId: "22222222-2222-2222-2222-222222222222", IdentityCenterGroup: { DisplayName: "Platform Engineers" } },
+    ]);
+    assert.deepEqual(engine.Gaps, { Interval: "5m", Source: { Type: "lookup-events", AuditRoleName: "PimBridgeAudit", IdentityCenterAccountId: "111122223333", Regions: ["eu-west-1"] } });
+    assert.deepEqual(engine.Notifications.Sinks.map((s: any) => s.Type), ["slack", "log"]);
+    assert.equal(engine.Entra, undefined, "the watcher does not talk to Graph");
+    assert.ok(!env.PIMBRIDGE_CONFIG_JSON.includes("hooks.slack.com") && !env.PIMBRIDGE_CONFIG_JSON.includes("ext-123"), "a secret is in the engine file");
+    // Secrets travel as PIMBRIDGE_ overrides.
     assert.equal(env.PIMBRIDGE_Gaps__Source__ExternalId, "ext-123");
     assert.equal(env.PIMBRIDGE_Notifications__Sinks__0__Url, "https://hooks.slack.com/services/T/B/x");
-    assert.equal(env.PIMBRIDGE_Notifications__Sinks__1__Type, "log");
     assert.equal(env.PIMBRIDGE_Notifications__Sinks__1__Url, undefined, "a log sink has no URL");
-    assert.equal(env.PIMBRIDGE_Entra__Subscriptions__ClientState, undefined, "the watcher does not talk to Graph");
+    assert.equal(env.PIMBRIDGE_Entra__Subscriptions__ClientState, undefined);
 });
 
 test("the log group keeps the configured retention under the Lambda's own name", async () => {

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { registered, settingsWith, promiseOf, fakeArchive, testPrincipalId, unwrapSecrets } from "./mocks";
-import { PimBridgeAzure, graphApplicationPermissions, azureRoles } from "../src/azure";
+import { PimBridgeAzure, graphApplicationPermissions, azureRoles, functionsPackage } from "../src/azure";
+import { engineConfig, engineConfigJson } from "../src/engineConfig";
 
 const settings = settingsWith({ azureLocation: "northeurope", partnerTopicResourceGroup: "graph-events" });
 const stack = new PimBridgeAzure("pb", {
@@ -55,10 +56,8 @@ test("the app settings run the package keylessly and point at the AWS bridge rol
     assert.equal(s.PimBridge__DynamoDbTable, "pimbridge-prod");
     assert.equal(s.PimBridge__Host__ClientState, "client-state-secret");
     assert.equal(s.PIMBRIDGE_Entra__Subscriptions__ClientState, "client-state-secret");
-    assert.equal(s.PIMBRIDGE_Entra__Mode, "ManagedIdentity");
-    assert.equal(s.PIMBRIDGE_Entra__TenantId, "8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e");
-    assert.equal(s.PIMBRIDGE_Mappings__0__EntraGroupId, "11111111-1111-1111-1111-111111111111");
-    assert.equal(s.PIMBRIDGE_Gaps__Source__AuditRoleName, undefined, "the gap detector runs in the watcher only");
+    assert.equal(s.PimBridge__ConfigFile, "/home/site/wwwroot/pimbridge.json");
+    assert.equal(s.PIMBRIDGE_Gaps__Source__ExternalId, undefined, "the gap detector runs in the watcher only");
     const account = await promiseOf(stack.storageAccount.name);
     assert.equal(s.AzureWebJobsStorage__accountName, account);
     assert.equal(s.WEBSITE_RUN_FROM_PACKAGE, `https://${account}.blob.core.windows.net/${await promiseOf(stack.packageContainer.name)}/${await promiseOf(stack.packageBlob.name)}`);
@@ -101,4 +100,27 @@ test("the Graph permissions to consent are the ones docs/entra.md lists", async 
     const listed = doc.slice(doc.indexOf("Graph application permissions"), doc.indexOf("Graph application permissions") + 400);
     for (const permission of graphApplicationPermissions) assert.ok(listed.includes(`\`${permission}\``), `${permission} is not in docs/entra.md`);
     assert.equal(graphApplicationPermissions.length, (listed.match(/`[A-Za-z]+(\.[A-Za-z]+)+`/g) ?? []).length);
+});
+
+test("the function package is the publish folder plus the engine file for Graph and the store", async () => {
+    const fs = await import("fs");
+    const os = await import("os");
+    const path = await import("path");
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "pimbridge-functions-"));
+    try {
+        fs.writeFileSync(path.join(folder, "host.json"), "{}");
+        fs.mkdirSync(path.join(folder, "GraphEvents"));
+        fs.writeFileSync(path.join(folder, "GraphEvents", "function.json"), "{}");
+        const archive = functionsPackage(folder, engineConfigJson(settings, "function"));
+        const assets = await (archive.assets as any as Promise<Record<string, any>>);
+        assert.deepEqual(Object.keys(assets).sort(), ["GraphEvents/function.json", "host.json", "pimbridge.json"]);
+        const engine = JSON.parse(await assets["pimbridge.json"].text);
+        assert.deepEqual(engine, engineConfig(settings, "function"));
+        assert.deepEqual(engine.Entra, { Mode: "ManagedIdentity", TenantId: "8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e",
+            Subscriptions: { AzureSubscriptionId: "00000000-0000-0000-0000-000000000001", ResourceGroup: "graph-events", PartnerTopic: "pimbridge-graph", Location: "northeurope" } });
+        assert.equal(engine.Gaps, undefined);
+        assert.ok(!JSON.stringify(engine).includes("client-state-secret"), "the clientState is in the engine file");
+    } finally {
+        fs.rmSync(folder, { recursive: true, force: true });
+    }
 });
