@@ -31,6 +31,8 @@ public sealed class LambdaRuntimeLoop(LambdaRuntimeClient runtime, TimeProvider 
     /// <summary>The environment variable the X-Ray SDK reads the current invocation's trace header from.</summary>
     public const string TraceIdVariable = "_X_AMZN_TRACE_ID";
     public const int InitFailedExitCode = 1;
+    /// <summary>The Runtime API itself failed (unreachable, or refused a call): nothing to report it to, so exit and let Lambda restart the environment.</summary>
+    public const int RuntimeApiFailedExitCode = 3;
     public const string TimeoutErrorType = "PimBridge.Lambda.Timeout";
     public const string ResponseTooLargeErrorType = "PimBridge.Lambda.ResponseTooLarge";
 
@@ -38,7 +40,10 @@ public sealed class LambdaRuntimeLoop(LambdaRuntimeClient runtime, TimeProvider 
     private readonly TextWriter _log = log ?? Console.Error;
 
     /// <summary>Runs until <paramref name="stopping"/> fires (tests; Lambda ends the process instead).</summary>
-    /// <returns>The process exit code: <see cref="InitFailedExitCode"/> when init failed, else 0 once stopped.</returns>
+    /// <returns>
+    /// The process exit code: <see cref="InitFailedExitCode"/> when init failed, <see cref="RuntimeApiFailedExitCode"/>
+    /// when the Runtime API failed, else 0 once stopped.
+    /// </returns>
     public async Task<int> RunAsync(Func<CancellationToken, Task<ILambdaHandler>> initialise, CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(initialise);
@@ -61,6 +66,11 @@ public sealed class LambdaRuntimeLoop(LambdaRuntimeClient runtime, TimeProvider 
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+        }
+        catch (Exception ex) when (ex is LambdaRuntimeApiException or HttpRequestException)
+        {
+            _log.WriteLine($"PimBridge Lambda: the Runtime API failed, exiting so Lambda restarts the runtime: {ex.Message}");
+            return RuntimeApiFailedExitCode;
         }
         return 0;
     }

@@ -138,4 +138,15 @@ public sealed class LambdaRuntimeLoopTests : IAsyncLifetime
         Assert.Equal("response", atLimit.Kind);
         Assert.Equal(6 * 1024 * 1024, atLimit.Body.Length);
     }
+
+    [Fact]
+    public async Task A_next_invocation_without_its_request_id_ends_the_loop_with_the_runtime_api_exit_code()
+    {
+        var loop = StartLoop((_, _) => Task.FromResult("{}"u8.ToArray()));
+        _stub.Enqueue("first", InAMinute);
+        Assert.Equal("response", (await _stub.ResultFor("first")).Kind);
+        _stub.Enqueue(RuntimeApiStub.BrokenInvocation, InAMinute);
+
+        Assert.Equal(LambdaRuntimeLoop.RuntimeApiFailedExitCode, await loop.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
 }

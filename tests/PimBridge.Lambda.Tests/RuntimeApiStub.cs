@@ -20,6 +20,8 @@ public sealed record PostedResult(string Kind, byte[] Body, string? ErrorTypeHea
 public sealed class RuntimeApiStub : IAsyncDisposable
 {
     public const string InitKey = "<init>";
+    /// <summary>Enqueue this request id to have <c>next</c> answer without the Lambda-Runtime-* headers.</summary>
+    public const string BrokenInvocation = "<broken>";
     private readonly WebApplication _app;
     private readonly Channel<(string Id, DateTimeOffset Deadline, byte[] Payload, string? TraceId)> _queue = Channel.CreateUnbounded<(string, DateTimeOffset, byte[], string?)>();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<PostedResult>> _results = new();
@@ -39,6 +41,12 @@ public sealed class RuntimeApiStub : IAsyncDisposable
         app.MapGet("/2018-06-01/runtime/invocation/next", async (HttpContext context) =>
         {
             var next = await stub._queue.Reader.ReadAsync(context.RequestAborted);
+            if (next.Id == BrokenInvocation)
+            {
+                // An invocation without the required headers: what a runtime must not guess about.
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                return;
+            }
             context.Response.Headers["Lambda-Runtime-Aws-Request-Id"] = next.Id;
             context.Response.Headers["Lambda-Runtime-Deadline-Ms"] = next.Deadline.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
             context.Response.Headers["Lambda-Runtime-Invoked-Function-Arn"] = "arn:aws:lambda:eu-west-1:123456789012:function:pimbridge-watcher";
