@@ -112,8 +112,8 @@ export class PimBridgeAws extends pulumi.ComponentResource {
             role: this.watcherRole.arn,
             memorySize: settings.watcher.memoryMb,
             timeout: settings.watcher.timeoutSeconds,
-            // One watcher at a time: ticks must not overlap, and the store's lease would make a second one wait anyway.
-            reservedConcurrentExecutions: 1,
+            // No reserved concurrency: new accounts cannot reserve any (the unreserved pool must keep 10), and an
+            // overlapping run is harmless: the store's lease lets one engine step run at a time.
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
             environment: {
                 variables: {

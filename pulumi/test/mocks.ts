@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { specialSigKey, specialSecretSig } from "@pulumi/pulumi/runtime/rpc";
 import { readSettings, PimBridgeSettings, SettingsSource } from "../src/settings";
 
 /** Every resource the program registered, as the engine would receive it. */
@@ -87,6 +88,6 @@ export const fakeArchive = () => new pulumi.asset.AssetArchive({ bootstrap: new 
 export function unwrapSecrets(value: any): any {
     if (Array.isArray(value)) return value.map(unwrapSecrets);
     if (value === null || typeof value !== "object") return value;
-    if (value["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") return unwrapSecrets(value.value);
+    if (value[specialSigKey] === specialSecretSig) return unwrapSecrets(value.value);
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
