@@ -113,7 +113,8 @@ export class PimBridgeAws extends pulumi.ComponentResource {
             memorySize: settings.watcher.memoryMb,
             timeout: settings.watcher.timeoutSeconds,
             // No reserved concurrency: new accounts cannot reserve any (the unreserved pool must keep 10), and an
-            // overlapping run is harmless: the store's lease lets one engine step run at a time.
+            // overlapping run is safe: the engine claims each intent and leases fence updates in the store, as it
+            // must anyway, since the Function App runs the same engine at the same time.
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
             environment: {
                 variables: {
