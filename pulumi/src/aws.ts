@@ -48,6 +48,8 @@ export class PimBridgeAws extends pulumi.ComponentResource {
     readonly watcherRole: aws.iam.Role;
     readonly watcherPolicy: aws.iam.RolePolicy;
     readonly watcher: aws.lambda.Function;
+    readonly artifacts: aws.s3.Bucket;
+    readonly watcherPackage: aws.s3.BucketObjectv2;
     readonly schedulerRole: aws.iam.Role;
     readonly schedulerPolicy: aws.iam.RolePolicy;
     readonly schedule: aws.scheduler.Schedule;
@@ -103,12 +105,26 @@ export class PimBridgeAws extends pulumi.ComponentResource {
             PimBridge__DynamoDbTable: this.table.name,
             PimBridge__DynamoDbRegion: settings.identityCenter.region,
         };
+        // The self-contained package is about 62 MB zipped, over Lambda's 50 MB limit for a direct upload, so it goes
+        // through a private, versioned bucket; the object's version makes a new package a new deployment.
+        this.artifacts = new aws.s3.Bucket(`${name}-artifacts`, { forceDestroy: true }, child);
+        new aws.s3.BucketPublicAccessBlock(`${name}-artifacts-private`, {
+            bucket: this.artifacts.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+        }, child);
+        const versioning = new aws.s3.BucketVersioning(`${name}-artifacts-versioning`, {
+            bucket: this.artifacts.id, versioningConfiguration: { status: "Enabled" },
+        }, child);
+        this.watcherPackage = new aws.s3.BucketObjectv2(`${name}-watcher-package`, {
+            bucket: this.artifacts.id, key: "watcher/pimbridge-watcher.zip", source: args.watcherCode, serverSideEncryption: "AES256",
+        }, { ...child, dependsOn: [versioning] });
         this.watcher = new aws.lambda.Function(`${name}-watcher`, {
             name: names.watcherFunction,
             runtime: "provided.al2023",
             handler: "bootstrap",
             architectures: ["x86_64"],
-            code: args.watcherCode,
+            s3Bucket: this.watcherPackage.bucket,
+            s3Key: this.watcherPackage.key,
+            s3ObjectVersion: this.watcherPackage.versionId,
             role: this.watcherRole.arn,
             memorySize: settings.watcher.memoryMb,
             timeout: settings.watcher.timeoutSeconds,

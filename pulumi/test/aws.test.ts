@@ -75,6 +75,10 @@ test("the table schema constant matches the store's C# schema source", async () 
 test("the watcher is a provided.al2023 Lambda with its settings and the table in its environment", async () => {
     const w = stack.watcher;
     assert.equal(await promiseOf(w.runtime), "provided.al2023");
+    // The package is over the 50 MB direct-upload limit: it must come from the private artifacts bucket.
+    assert.equal(await promiseOf(w.s3Key), "watcher/pimbridge-watcher.zip");
+    assert.equal(await promiseOf(w.s3Bucket), await promiseOf(stack.artifacts.id));
+    assert.equal(await promiseOf(w.code), undefined);
     assert.equal(await promiseOf(w.handler), "bootstrap");
     assert.equal(await promiseOf(w.name), "pimbridge-watcher-prod");
     assert.equal(await promiseOf(w.memorySize), 512);
