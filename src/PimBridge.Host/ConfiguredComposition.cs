@@ -1,6 +1,9 @@
 using Amazon;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
+using Azure.Core;
+using Azure.Identity;
+using PimBridge.Aws.Credentials;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
@@ -23,8 +26,9 @@ namespace PimBridge.Host;
 /// default <c>pimbridge.json</c>;</item>
 /// <item><c>PimBridge:Store</c>: <c>sqlite</c> (default; <c>PimBridge:SqlitePath</c>, default <c>pimbridge.db</c>) or
 /// <c>dynamodb</c> (<c>PimBridge:DynamoDbTable</c>, in <c>PimBridge:DynamoDbRegion</c> or Identity Center's Region);</item>
-/// <item>AWS credentials from the SDK's default chain; <c>PimBridge:AwsEndpoint</c>, when set, is the one endpoint for
-/// every AWS call (an emulator such as moto, or a proxy);</item>
+/// <item>AWS credentials from the SDK's default chain, or, when <c>PimBridge:Aws:WebIdentityRoleArn</c> is set, from STS
+/// AssumeRoleWithWebIdentity with the host's managed-identity token (a host in Azure keeps no AWS secret);
+/// <c>PimBridge:AwsEndpoint</c>, when set, is the one endpoint for every AWS call (an emulator such as moto, or a proxy);</item>
 /// <item>the PIM source and the Graph subscriptions from the file's <c>Entra</c> section (PimBridge.Entra), unless the
 /// host's services already provide an <see cref="IPimSource"/> and an <see cref="IGraphSubscriptions"/>;</item>
 /// <item>notification sinks from the file's <c>Notifications</c> section (docs/notifications.md), delivered through
@@ -43,6 +47,21 @@ public static class ConfiguredComposition
     /// and the gap detector's STS, CloudTrail and S3): an emulator such as moto, or a proxy. Unset: AWS's endpoints.
     /// </summary>
     public const string AwsEndpointKey = "PimBridge:AwsEndpoint";
+
+    /// <summary>
+    /// The configuration key of the IAM role a host in Azure assumes with its managed identity's Entra token (STS
+    /// AssumeRoleWithWebIdentity). Set: every AWS client the composition creates signs with that role's credentials.
+    /// </summary>
+    public const string WebIdentityRoleArnKey = "PimBridge:Aws:WebIdentityRoleArn";
+
+    /// <summary>The audience of that Entra token; default <see cref="WebIdentityCredentialsOptions.DefaultAudience"/>.</summary>
+    public const string WebIdentityAudienceKey = "PimBridge:Aws:WebIdentityAudience";
+
+    /// <summary>The role session name CloudTrail records; default <c>pimbridge</c>.</summary>
+    public const string WebIdentitySessionNameKey = "PimBridge:Aws:WebIdentitySessionName";
+
+    /// <summary>The client ID of a user-assigned managed identity to take the token from; unset: the system-assigned one.</summary>
+    public const string ManagedIdentityClientIdKey = "PimBridge:Aws:ManagedIdentityClientId";
 
     public static Task<PimBridgeComponents> ComposeAsync(IServiceProvider services, CancellationToken cancellationToken) =>
         ComposeAsync(
@@ -84,12 +103,13 @@ public static class ConfiguredComposition
         try
         {
             var region = settings.IdentityCenter.Region;
-            var ssoAdmin = resources.Own(new SsoAdminClient(new SsoAdminClientOptions { Region = region, TimeProvider = time, Endpoint = awsEndpoint, Credentials = given.AwsCredentials }));
-            var identityStore = resources.Own(new IdentityStoreClient(new IdentityStoreClientOptions { Region = region, TimeProvider = time, Endpoint = awsEndpoint, Credentials = given.AwsCredentials }));
+            var awsCredentials = given.AwsCredentials ?? WebIdentityCredentials(configuration, region, awsEndpoint, time, given.AwsWebIdentityToken, resources);
+            var ssoAdmin = resources.Own(new SsoAdminClient(new SsoAdminClientOptions { Region = region, TimeProvider = time, Endpoint = awsEndpoint, Credentials = awsCredentials }));
+            var identityStore = resources.Own(new IdentityStoreClient(new IdentityStoreClientOptions { Region = region, TimeProvider = time, Endpoint = awsEndpoint, Credentials = awsCredentials }));
             var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter), time);
             var users = new IdentityStoreUserMapping(identityStore, settings.IdentityCenter.IdentityStoreId, settings.IdentityCenter.MatchUsersBy, time);
             var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory, cancellationToken).ConfigureAwait(false);
-            var store = given.Store ?? await OpenStoreAsync(configuration, region, awsEndpoint, given.AwsCredentials, resources, time, cancellationToken).ConfigureAwait(false);
+            var store = given.Store ?? await OpenStoreAsync(configuration, region, awsEndpoint, awsCredentials, resources, time, cancellationToken).ConfigureAwait(false);
             var outbox = CreateOutbox(settings, loggerFactory, resources);
             var enforcer = new Enforcer(store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
                 mappings, settings.Fences, settings.Enforcer, time, pim: pim, notifications: outbox);
@@ -98,7 +118,7 @@ public static class ConfiguredComposition
             {
                 var source = ActivitySources.Create(gapSource, new ActivitySourceContext
                 {
-                    IdentityCenterRegion = region, TimeProvider = time, ServiceEndpoint = awsEndpoint, Credentials = given.AwsCredentials,
+                    IdentityCenterRegion = region, TimeProvider = time, ServiceEndpoint = awsEndpoint, Credentials = awsCredentials,
                 });
                 if (source is IDisposable disposable) resources.Own(disposable);
                 gaps = new GapDetector(store, source, adapters.Directory, settings.Gaps, time, outbox);
@@ -127,6 +147,30 @@ public static class ConfiguredComposition
         if (Uri.TryCreate(text.Trim(), UriKind.Absolute, out var endpoint) && endpoint.Scheme is "http" or "https")
             return endpoint;
         throw new ConfigurationException([$"{AwsEndpointKey}: '{text}' is not an absolute http(s) URL; give the emulator's or proxy's address (for example http://127.0.0.1:5000), or leave it unset for AWS."]);
+    }
+
+    /// <summary>
+    /// Credentials from the managed identity's Entra token exchanged with STS (in Identity Center's Region, or at
+    /// <paramref name="awsEndpoint"/>) when <see cref="WebIdentityRoleArnKey"/> is set; null otherwise (the SDK's chain).
+    /// </summary>
+    private static AWSCredentials? WebIdentityCredentials(
+        IConfiguration configuration, string region, Uri? awsEndpoint, TimeProvider time, TokenCredential? token, OwnedResources resources)
+    {
+        var roleArn = configuration[WebIdentityRoleArnKey];
+        if (string.IsNullOrWhiteSpace(roleArn))
+            return null;
+        var options = new WebIdentityCredentialsOptions
+        {
+            RoleArn = roleArn.Trim(),
+            Audience = configuration[WebIdentityAudienceKey] ?? WebIdentityCredentialsOptions.DefaultAudience,
+            SessionName = configuration[WebIdentitySessionNameKey] ?? "pimbridge",
+            TimeProvider = time,
+        };
+        options.Validate("PimBridge:Aws:");
+        var clientId = configuration[ManagedIdentityClientIdKey];
+        token ??= new ManagedIdentityCredential(
+            string.IsNullOrWhiteSpace(clientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(clientId.Trim()));
+        return resources.Own(ManagedIdentityWebIdentityCredentials.Create(token, options, region, awsEndpoint));
     }
 
     private static NotificationOutbox CreateOutbox(PimBridgeSettings settings, ILoggerFactory loggerFactory, OwnedResources resources)
@@ -201,6 +245,12 @@ public sealed record CompositionInputs
     /// <summary>An open state store; the caller keeps ownership. Null: opened from <c>PimBridge:Store</c>.</summary>
     public IStateStore? Store { get; init; }
 
-    /// <summary>Null: the AWS SDK's default credential chain.</summary>
+    /// <summary>Null: the AWS SDK's default credential chain, or the web identity role when one is configured.</summary>
     public AWSCredentials? AwsCredentials { get; init; }
+
+    /// <summary>
+    /// Issues the Entra token exchanged for AWS credentials when <c>PimBridge:Aws:WebIdentityRoleArn</c> is set. Null:
+    /// the host's managed identity.
+    /// </summary>
+    public TokenCredential? AwsWebIdentityToken { get; init; }
 }
