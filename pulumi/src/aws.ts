@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { PimBridgeSettings } from "./settings";
 import { DeploymentNames } from "./names";
-import { enginePolicyDocument } from "./policy";
+import { enginePolicyDocument, serviceTrustPolicy } from "./policy";
 import { engineConfigJson, engineSecretEnvironment } from "./engineConfig";
 
 /**
@@ -89,10 +89,7 @@ export class PimBridgeAws extends pulumi.ComponentResource {
         }, child);
 
         this.watcherRole = new aws.iam.Role(`${name}-watcher-role`, {
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-            }),
+            assumeRolePolicy: serviceTrustPolicy("lambda.amazonaws.com"),
             description: "PimBridge watcher Lambda: Identity Center assignments, fences, the gap detector and the state table.",
         }, child);
         this.watcherPolicy = new aws.iam.RolePolicy(`${name}-watcher-policy`, {
@@ -143,10 +140,7 @@ export class PimBridgeAws extends pulumi.ComponentResource {
         }, { ...child, dependsOn: [this.watcherPolicy, this.logGroup] });
 
         this.schedulerRole = new aws.iam.Role(`${name}-scheduler-role`, {
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole" }],
-            }),
+            assumeRolePolicy: serviceTrustPolicy("scheduler.amazonaws.com"),
             description: "EventBridge Scheduler: invokes the PimBridge watcher, nothing else.",
         }, child);
         this.schedulerPolicy = new aws.iam.RolePolicy(`${name}-scheduler-policy`, {

@@ -122,3 +122,11 @@ export function enginePolicyDocument(args: EnginePolicyArgs): pulumi.Output<stri
         return JSON.stringify({ Version: "2012-10-17", Statement: statements });
     });
 }
+
+/** A role trust policy that lets one AWS service (for example lambda.amazonaws.com) assume the role, and nothing else. */
+export function serviceTrustPolicy(service: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+    });
+}
