@@ -24,6 +24,36 @@ public sealed class HintAndLatencyTests
     }
 
     [Fact]
+    public async Task An_enforcer_without_a_PIM_source_leaves_hints_unclaimed_yet_removes_expired_access_behind_them()
+    {
+        await using var h = await StartAsync(o => o.Enforcer.BatchSize = 1);
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        Assert.True(h.Aws.IsActive(Entitlement.AccountAssignment("u-alice", Admin, Prod)));
+        // Hints queued before the expiry sort first among due intents, ahead of the removals the expiry queues.
+        foreach (var group in new[] { OpsGroup, AuditGroup, PlatformGroup }) await h.Enforcer.HintAsync(group);
+        var hints = await h.Store.GetDueIntentsAsync(h.Now, 10);
+        Assert.Equal(3, hints.Count);
+        h.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(1));
+        var readsBefore = h.PimReads;
+        var watcher = h.EnforcerWithoutPim();
+
+        for (var tick = 0; tick < 10 && !(await watcher.TickAsync()).DidNothing; tick++) { }
+
+        Assert.False(h.Aws.IsActive(Entitlement.AccountAssignment("u-alice", Admin, Prod)));
+        Assert.False(h.Aws.IsActive(Entitlement.AccountAssignment("u-alice", Admin, Staging)));
+        Assert.Equal(readsBefore, h.PimReads);
+        foreach (var hint in hints)
+            Assert.Equal(hint, await h.Store.GetIntentAsync(hint.Id)); // not claimed, not failed: untouched
+
+        await h.SettleAsync(); // the host that reads PIM runs them
+        Assert.True(h.PimReads > readsBefore);
+        foreach (var hint in hints)
+            Assert.Equal(IntentState.Done, (await h.Store.GetIntentAsync(hint.Id))!.State);
+    }
+
+    [Fact]
     public async Task A_hint_for_a_group_no_mapping_watches_is_ignored_without_a_write()
     {
         await using var h = await StartAsync();

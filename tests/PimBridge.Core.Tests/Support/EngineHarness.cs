@@ -86,6 +86,10 @@ public sealed class EngineHarness : IAsyncDisposable, IPimSource
             Mappings, Settings.Fences, Settings.Enforcer, Clock, pim: this, notifications: outbox);
     }
 
+    /// <summary>Another process on the same store that does not read PIM (the AWS-side watcher).</summary>
+    public Enforcer EnforcerWithoutPim() =>
+        new(_sqlite, new IdentityCenterPorts(Aws, Aws, Aws, Aws), Mappings, Settings.Fences, Settings.Enforcer, Clock, instanceId: "watcher");
+
     public void Advance(TimeSpan by) => Clock.Advance(by);
 
     public string Activate(string principal, string group, TimeSpan duration, PimAccess access = PimAccess.Member, bool permanent = false)
