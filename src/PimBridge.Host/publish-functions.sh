@@ -3,6 +3,9 @@
 # folder per function with its function.json. Deploy the folder as is (zip deploy), with FUNCTIONS_WORKER_RUNTIME=Custom.
 #
 #   src/PimBridge.Host/publish-functions.sh [output folder]     (default: artifacts/functions at the repository root)
+#
+# PIMBRIDGE_FUNCTIONS_ARTIFACTS_PATH, when set, keeps every project's bin/obj there instead of in the source tree
+# (the package test uses it so its linux-x64 restore and publish never race a build of the working tree).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/../../artifacts/functions}"
@@ -10,7 +13,9 @@ configuration="${CONFIGURATION:-Release}"
 
 rm -rf "$out"
 mkdir -p "$out"
-dotnet publish "$here/PimBridge.Host.csproj" -c "$configuration" -r linux-x64 --self-contained true -o "$out" -p:UseAppHost=true
+publish_args=(-c "$configuration" -r linux-x64 --self-contained true -o "$out" -p:UseAppHost=true)
+[ -n "${PIMBRIDGE_FUNCTIONS_ARTIFACTS_PATH:-}" ] && publish_args+=(--artifacts-path "$PIMBRIDGE_FUNCTIONS_ARTIFACTS_PATH")
+dotnet publish "$here/PimBridge.Host.csproj" "${publish_args[@]}"
 cp "$here/functions/host.json" "$out/host.json"
 for function in "$here"/functions/*/; do
   name="$(basename "$function")"
