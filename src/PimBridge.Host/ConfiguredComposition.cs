@@ -30,7 +30,8 @@ namespace PimBridge.Host;
 /// AssumeRoleWithWebIdentity with the host's managed-identity token (a host in Azure keeps no AWS secret);
 /// <c>PimBridge:AwsEndpoint</c>, when set, is the one endpoint for every AWS call (an emulator such as moto, or a proxy);</item>
 /// <item>the PIM source and the Graph subscriptions from the file's <c>Entra</c> section (PimBridge.Entra), unless the
-/// host's services already provide an <see cref="IPimSource"/> and an <see cref="IGraphSubscriptions"/>;</item>
+/// host's services already provide an <see cref="IPimSource"/> and an <see cref="IGraphSubscriptions"/>, or the host
+/// does not read PIM (<see cref="CompositionInputs.ReadsPim"/>: the AWS-side watcher);</item>
 /// <item>notification sinks from the file's <c>Notifications</c> section (docs/notifications.md), delivered through
 /// the engine's outbox;</item>
 /// <item>the gap detector over the file's <c>Gaps.Source</c> (LookupEvents, an S3 organization trail or a folder), when
@@ -85,7 +86,7 @@ public static class ConfiguredComposition
         var awsEndpoint = AwsEndpoint(configuration);
         var pim = given.Pim;
         var subscriptions = given.Subscriptions;
-        if (pim is null || subscriptions is null)
+        if (given.ReadsPim && (pim is null || subscriptions is null))
         {
             // Graph from the file's Entra section (PIMBRIDGE_Entra__… variables on top); services registered by the
             // host (tests, other hosts) take precedence.
@@ -241,6 +242,13 @@ public sealed record CompositionInputs
 {
     public IPimSource? Pim { get; init; }
     public IGraphSubscriptions? Subscriptions { get; init; }
+
+    /// <summary>
+    /// False for a host that does not talk to Graph (the AWS-side watcher): no PIM source or Graph subscriptions are
+    /// composed and no <c>Entra</c> section is needed; the engine ends grants, fences and delivers, and leaves group
+    /// hints to the host that reads PIM. Default true.
+    /// </summary>
+    public bool ReadsPim { get; init; } = true;
 
     /// <summary>An open state store; the caller keeps ownership. Null: opened from <c>PimBridge:Store</c>.</summary>
     public IStateStore? Store { get; init; }

@@ -4,12 +4,16 @@ using PimBridge.Entra;
 namespace PimBridge.Host;
 
 /// <summary>
-/// What the host runs on: the engine, the store it writes (probed by <c>/readyz</c>), the Graph subscriptions, and the
-/// gap detector when a CloudTrail source is configured. <paramref name="Resources"/>, when given, is disposed with the
-/// host (the composer's store and clients).
+/// What the host runs on: the engine, the store it writes (probed by <c>/readyz</c>), the Graph subscriptions (none in
+/// a host that does not read PIM), and the gap detector when a CloudTrail source is configured.
+/// <paramref name="Resources"/>, when given, is disposed with the host (the composer's store and clients).
 /// </summary>
-public sealed record PimBridgeComponents(Enforcer Enforcer, IStateStore Store, IGraphSubscriptions Subscriptions, IAsyncDisposable? Resources = null)
+public sealed record PimBridgeComponents(Enforcer Enforcer, IStateStore Store, IGraphSubscriptions? Subscriptions, IAsyncDisposable? Resources = null)
 {
+    /// <summary>The Graph subscriptions; a host composed without PIM (the watcher) has none to keep.</summary>
+    public IGraphSubscriptions RequireSubscriptions() => Subscriptions
+        ?? throw new ComponentsUnavailableException("This host was composed without Graph (no Entra section is read), so it keeps no Graph subscriptions; the Azure-side host does.");
+
     public Core.Gaps.GapDetector? Gaps { get; init; }
 
     /// <summary>How often the gap detector scans.</summary>

@@ -44,6 +44,39 @@ public sealed class CompositionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_host_that_does_not_read_PIM_composes_without_an_Entra_section_and_keeps_no_subscriptions()
+    {
+        var config = Path.Combine(_folder, "watcher.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1" },
+              "Mappings": [ { "Name": "ops-admin", "EntraGroupId": "{{OpsGroup}}", "AccountAssignments": { "PermissionSet": "{{Admin}}", "Accounts": [ "{{Prod}}" ] } } ]
+            }
+            """);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PimBridge:ConfigFile"] = config,
+            ["PimBridge:SqlitePath"] = Path.Combine(_folder, "watcher.db"),
+        }).Build();
+
+        var parts = await ConfiguredComposition.ComposeAsync(configuration, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, new CompositionInputs { ReadsPim = false });
+        try
+        {
+            Assert.Null(parts.Subscriptions);
+            Assert.Contains("composed without Graph", Assert.Throws<ComponentsUnavailableException>(() => parts.RequireSubscriptions()).Message);
+            Assert.True(await parts.Enforcer.HintAsync(OpsGroup)); // queued for the host that reads PIM
+            Assert.True((await parts.Enforcer.TickAsync()).DidNothing); // and left there
+            Assert.Single(await parts.Store.GetPendingIntentsAsync(IntentKind.ReconcileGroup, OpsGroup));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => parts.Enforcer.ReconcileGroupsAsync([OpsGroup]));
+        }
+        finally
+        {
+            await parts.Resources!.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_missing_configuration_file_is_named()
     {
         var missing = Path.Combine(_folder, "absent.json");

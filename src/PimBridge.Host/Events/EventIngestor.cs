@@ -122,13 +122,13 @@ public sealed class EventIngestor(
             case "reauthorizationrequired":
                 if (notification.SubscriptionId is not { Length: > 0 } subscriptionId)
                     return (EventOutcome.Rejected, "reauthorizationRequired without a subscriptionId");
-                var action = await parts.Subscriptions.ReauthorizeAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+                var action = await parts.RequireSubscriptions().ReauthorizeAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
                 if (action.Action == "failed")
                     throw new InvalidOperationException($"Reauthorizing Graph subscription {subscriptionId} failed: {action.Error}");
                 return (EventOutcome.Lifecycle, $"subscription {subscriptionId} {action.Action}");
             case "subscriptionremoved":
                 // Notifications stopped: recreate the subscriptions, and reconcile every group for what was missed.
-                var report = await parts.Subscriptions.EnsureAsync(cancellationToken).ConfigureAwait(false);
+                var report = await parts.RequireSubscriptions().EnsureAsync(cancellationToken).ConfigureAwait(false);
                 await HintAllAsync(parts, cancellationToken).ConfigureAwait(false);
                 return (EventOutcome.Lifecycle, $"subscriptions ensured ({string.Join(", ", report.Actions.Select(a => $"{a.GroupId}: {a.Action}"))}); every mapped group queued for reconcile");
             default: // missed

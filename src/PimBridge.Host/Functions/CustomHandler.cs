@@ -88,7 +88,7 @@ internal static class CustomHandler
         {
             await ReadDataAsync(context, options.Value.MaxBodyBytes).ConfigureAwait(false);
             var parts = await components.GetAsync(context.RequestAborted).ConfigureAwait(false);
-            var report = await parts.Subscriptions.EnsureAsync(context.RequestAborted).ConfigureAwait(false);
+            var report = await parts.RequireSubscriptions().EnsureAsync(context.RequestAborted).ConfigureAwait(false);
             logs.AddRange(report.Actions.Select(a =>
                 $"{a.Resource} (group {a.GroupId}): {a.Action}{(a.SubscriptionId is null ? "" : $", subscription {a.SubscriptionId}")}{(a.ExpiresAt is { } at ? $", expires {at:O}" : "")}{(a.Error is null ? "" : $": {a.Error}")}"));
             var failed = report.Actions.Count(a => a.Action == "failed");
