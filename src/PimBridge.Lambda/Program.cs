@@ -21,5 +21,5 @@ return await loop.RunAsync(async cancellationToken =>
 {
     var configuration = WatcherConfiguration.Build(environment, Path.GetTempPath(),
         Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory);
-    return await WatcherFunction.CreateAsync(configuration, TimeProvider.System, loggers, metrics, cancellationToken);
+    return await WatcherFunction.CreateAsync(configuration, TimeProvider.System, loggers, metrics, given: null, cancellationToken);
 });

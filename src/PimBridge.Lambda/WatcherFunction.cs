@@ -33,11 +33,16 @@ public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
 
     /// <summary>
     /// Composes the engine from <paramref name="configuration"/> (see <see cref="WatcherConfiguration"/>) with the
-    /// DynamoDB store. Throws, naming the setting, when the configuration is wrong: the runtime reports it as an init error.
+    /// DynamoDB store and without Graph: the watcher never reads PIM, so it needs no Entra section and no Graph
+    /// permission, and leaves group hints to the Azure-side bridge. Throws, naming the setting, when the configuration
+    /// is wrong: the runtime reports it as an init error.
     /// </summary>
-    public static async Task<WatcherFunction> CreateAsync(IConfiguration configuration, TimeProvider time, ILoggerFactory loggers, EmbeddedMetrics metrics, CancellationToken cancellationToken)
+    /// <param name="given">What the caller already has (for example AWS credentials); null: all from configuration.</param>
+    public static async Task<WatcherFunction> CreateAsync(
+        IConfiguration configuration, TimeProvider time, ILoggerFactory loggers, EmbeddedMetrics metrics, CompositionInputs? given, CancellationToken cancellationToken)
     {
-        var components = await ConfiguredComposition.ComposeAsync(configuration, time, loggers, null, cancellationToken).ConfigureAwait(false);
+        var inputs = (given ?? new CompositionInputs()) with { ReadsPim = false };
+        var components = await ConfiguredComposition.ComposeAsync(configuration, time, loggers, inputs, cancellationToken).ConfigureAwait(false);
         return new WatcherFunction(components, metrics, loggers.CreateLogger<WatcherFunction>());
     }
 
