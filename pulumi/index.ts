@@ -43,9 +43,14 @@ export const stateTable = awsSide.table.name;
 export const watcherFunction = awsSide.watcher.name;
 export const watcherLogGroup = awsSide.logGroup.name;
 export const bridgeRole = awsSide.bridgeRole.arn;
+/** The principal the gap detector reads CloudTrail as: audit roles and the trail bucket's owner trust this ARN. */
+export const watcherRole = awsSide.watcherRole.arn;
 export const functionApp = azureSide.functionApp.name;
 export const functionPrincipalId = azureSide.principalId;
 /** Pulumi cannot consent these: grant them to functionPrincipalId as docs/deploy.md shows. */
 export const graphPermissionsToConsent = graphApplicationPermissions;
-/** Deploy this in every member account when no StackSet is configured (pimbridge:auditRoleOrganizationalUnitIds). */
+/** Deploy this in every member account when no StackSet is configured (pimbridge:auditRoleOrganizationalUnitIds); none with gapsSource s3. */
 export const auditRoleTemplate = awsSide.auditRoleTemplate;
+/** With pimbridge:gapsSource s3: add these to the trail bucket's policy (and, for an SSE-KMS trail, the key's), docs/deploy.md. */
+export const trailBucketPolicyStatements = awsSide.trailBucketPolicyStatements;
+export const trailKeyPolicyStatements = awsSide.trailKeyPolicyStatements;

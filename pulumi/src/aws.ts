@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { PimBridgeSettings } from "./settings";
 import { DeploymentNames } from "./names";
-import { enginePolicyDocument, serviceTrustPolicy } from "./policy";
+import { enginePolicyDocument, serviceTrustPolicy, trailOwnerStatements } from "./policy";
 import { engineConfigJson, engineSecretEnvironment } from "./engineConfig";
 
 /**
@@ -59,7 +59,11 @@ export class PimBridgeAws extends pulumi.ComponentResource {
     readonly oidcProvider: aws.iam.OpenIdConnectProvider;
     readonly bridgeRole: aws.iam.Role;
     readonly bridgePolicy: aws.iam.RolePolicy;
-    readonly auditRoleTemplate: pulumi.Output<string>;
+    /** The audit role's template; only for the lookup-events gap source, which reads through that role. */
+    readonly auditRoleTemplate?: pulumi.Output<string>;
+    /** For the s3 gap source: the bucket (and key) policy statements the trail's owner adds for the watcher role. */
+    readonly trailBucketPolicyStatements?: pulumi.Output<string>;
+    readonly trailKeyPolicyStatements?: pulumi.Output<string>;
     readonly auditRoleStackSet?: aws.cloudformation.StackSet;
     readonly auditRoleStackSetInstance?: aws.cloudformation.StackSetInstance;
 
@@ -237,9 +241,19 @@ export class PimBridgeAws extends pulumi.ComponentResource {
             policy: enginePolicyDocument({ settings, tableArn: this.table.arn, gapDetector: false }),
         }, child);
 
-        this.auditRoleTemplate = pulumi.all([this.watcherRole.arn, settings.auditExternalId])
-            .apply(([watcherRoleArn, externalId]) => auditRoleTemplateBody(settings.auditRoleName, watcherRoleArn, externalId));
-        if (settings.auditRoleOrganizationalUnitIds.length > 0) {
+        const gapSource = settings.gapSource;
+        if (gapSource.type === "s3") {
+            // The trail usually lives in a log-archive account, whose owner must allow the watcher role too.
+            const owner = this.watcherRole.arn.apply(arn => trailOwnerStatements(settings, arn)!);
+            this.trailBucketPolicyStatements = owner.apply(o => JSON.stringify(o.bucketPolicy, null, 2));
+            if (gapSource.kmsKeyArn !== undefined)
+                this.trailKeyPolicyStatements = owner.apply(o => JSON.stringify(o.keyPolicy, null, 2));
+        } else {
+            this.auditRoleTemplate = pulumi.all([this.watcherRole.arn, gapSource.auditExternalId])
+                .apply(([watcherRoleArn, externalId]) => auditRoleTemplateBody(gapSource.auditRoleName, watcherRoleArn, externalId));
+        }
+        // readSettings refuses organizational units with the s3 source, so there is a template whenever there are units.
+        if (this.auditRoleTemplate !== undefined && settings.auditRoleOrganizationalUnitIds.length > 0) {
             this.auditRoleStackSet = new aws.cloudformation.StackSet(`${name}-audit-role`, {
                 name: `pimbridge-audit-role-${names.table}`,
                 description: "PimBridge read-only audit role: cloudtrail:LookupEvents, trusting the watcher role.",
@@ -259,6 +273,7 @@ export class PimBridgeAws extends pulumi.ComponentResource {
             tableName: this.table.name,
             watcherName: this.watcher.name,
             bridgeRoleArn: this.bridgeRole.arn,
+            watcherRoleArn: this.watcherRole.arn,
         });
     }
 }

@@ -24,10 +24,16 @@ export function engineConfig(settings: PimBridgeSettings, host: EngineHost): Rec
         })),
     };
     if (host === "watcher") {
-        // The audit roles trust the watcher role only.
+        const source = settings.gapSource;
         config.Gaps = {
             Interval: settings.gapsInterval,
-            Source: { Type: "lookup-events", AuditRoleName: settings.auditRoleName, IdentityCenterAccountId: ic.accountId, Regions: settings.gapsRegions },
+            // Both sources also read the Identity Center account, where GetRoleCredentials is recorded.
+            Source: source.type === "s3"
+                // The watcher role is what the trail bucket's (and key's) policy lets read it (docs/deploy.md).
+                ? { Type: "s3", Bucket: source.bucket, Prefix: source.prefix, OrganizationId: source.organizationId,
+                    IdentityCenterAccountId: ic.accountId, Regions: settings.gapsRegions }
+                // The audit roles trust the watcher role only.
+                : { Type: "lookup-events", AuditRoleName: source.auditRoleName, IdentityCenterAccountId: ic.accountId, Regions: settings.gapsRegions },
         };
     }
     if (settings.alertSinks.length > 0)
@@ -62,8 +68,8 @@ export function engineSecretEnvironment(settings: PimBridgeSettings, host: Engin
         if (settings.alertSinkUrls !== undefined && s.type !== "log") // a log sink has no URL
             env[`PIMBRIDGE_Notifications__Sinks__${i}__Url`] = pulumi.secret(settings.alertSinkUrls.apply(urls => urls[s.name] ?? ""));
     });
-    if (host === "watcher" && settings.auditExternalId !== undefined)
-        env.PIMBRIDGE_Gaps__Source__ExternalId = settings.auditExternalId;
+    if (host === "watcher" && settings.gapSource.type === "lookup-events" && settings.gapSource.auditExternalId !== undefined)
+        env.PIMBRIDGE_Gaps__Source__ExternalId = settings.gapSource.auditExternalId;
     if (host === "function")
         env.PIMBRIDGE_Entra__Subscriptions__ClientState = settings.graphClientState;
     return env;

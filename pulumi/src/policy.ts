@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PimBridgeSettings } from "./settings";
+import { PimBridgeSettings, S3TrailGapSource } from "./settings";
 
 /**
  * The one permissions policy PimBridge's engine runs with, on AWS (the watcher Lambda) and from Azure (the bridge role).
@@ -39,6 +39,12 @@ export const identityStoreActions = [
 /** CloudTrail LookupEvents supports no resource-level permissions: "*" is the only resource AWS accepts. */
 export const cloudTrailActions = ["cloudtrail:LookupEvents"];
 export const assumeAuditRoleActions = ["sts:AssumeRole"];
+/** S3TrailActivitySource (src/PimBridge.Aws/Trails): ListObjectsV2 is authorised as s3:ListBucket, on the bucket. */
+export const trailListActions = ["s3:ListBucket"];
+/** S3TrailActivitySource's GetObject, on the log files. */
+export const trailReadActions = ["s3:GetObject"];
+/** Not an SDK call: S3 asks KMS to decrypt an SSE-KMS object with the caller's permissions, so GetObject needs this on the trail's key. */
+export const trailKeyActions = ["kms:Decrypt"];
 /**
  * DynamoDbStateStore: GetItem, BatchGetItem, Query (table and GSIs), PutItem and DeleteItem (the lease, alerts).
  * TransactWriteItems has no IAM action of its own: its Puts are authorised as PutItem.
@@ -59,6 +65,71 @@ export interface PolicyStatement {
     Effect: "Allow";
     Action: string[];
     Resource: string | string[];
+    Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** A statement of a resource's own policy (a bucket or key policy), naming who it allows. */
+export interface ResourcePolicyStatement extends PolicyStatement {
+    Principal: { AWS: string };
+}
+
+/** The accounts the gap detector reads: the Identity Center account (GetRoleCredentials) and every assigned or watched one. */
+export function auditedAccounts(settings: PimBridgeSettings): string[] {
+    return [...new Set([settings.identityCenter.accountId, ...settings.accounts])].sort();
+}
+
+/**
+ * The trail's CloudTrail log folders as an IAM pattern, `[prefix/]AWSLogs/[org-id/]*\/CloudTrail/`: S3TrailActivitySource
+ * lists `<account>/CloudTrail/` to find the Region folders, then the day folders below, and gets the files there.
+ * Digests (`CloudTrail-Digest/`) and other services' logs in the bucket stay out. Every account's folder rather than
+ * one per audited account: per account, the watcher's policy would pass IAM's 10,240-character limit for a role's
+ * inline policies near 40 accounts, and the trail owner would have to change the bucket policy for every new account.
+ */
+export function trailLogFolders(source: S3TrailGapSource): string {
+    return `${source.prefix ? `${source.prefix}/` : ""}AWSLogs/${source.organizationId ? `${source.organizationId}/` : ""}*/CloudTrail/`;
+}
+
+/** The Region of a KMS key ARN: an SSE-KMS key is in its bucket's Region, which is where S3 calls KMS from. */
+function keyRegion(keyArn: string): string {
+    return keyArn.split(":")[3];
+}
+
+/**
+ * What reading the trail takes, scoped to its CloudTrail log folders: listing them (s3:prefix), getting their files,
+ * and decrypting those through S3 only (kms:ViaService) when the trail is SSE-KMS encrypted.
+ */
+function trailReadStatements(source: S3TrailGapSource): { bucket: PolicyStatement[]; key: PolicyStatement[] } {
+    const bucketArn = `arn:aws:s3:::${source.bucket}`;
+    const logFolders = trailLogFolders(source);
+    return {
+        bucket: [
+            {
+                Sid: "GapDetectorListTrail", Effect: "Allow", Action: trailListActions, Resource: [bucketArn],
+                Condition: { StringLike: { "s3:prefix": [`${logFolders}*`] } },
+            },
+            { Sid: "GapDetectorReadTrail", Effect: "Allow", Action: trailReadActions, Resource: [`${bucketArn}/${logFolders}*`] },
+        ],
+        key: source.kmsKeyArn === undefined ? [] : [{
+            Sid: "GapDetectorDecryptTrail", Effect: "Allow", Action: trailKeyActions, Resource: [source.kmsKeyArn],
+            Condition: { StringEquals: { "kms:ViaService": `s3.${keyRegion(source.kmsKeyArn)}.amazonaws.com` } },
+        }],
+    };
+}
+
+/**
+ * The statements the trail bucket's owner adds to the bucket policy and, for an SSE-KMS trail, to the key policy, so
+ * the watcher role may read the trail from this account: cross-account, both the role's policy and theirs must allow
+ * it. In a key policy "*" is the key itself. Undefined when the gap detector does not read a bucket.
+ */
+export function trailOwnerStatements(settings: PimBridgeSettings, watcherRoleArn: string):
+    { bucketPolicy: ResourcePolicyStatement[]; keyPolicy: ResourcePolicyStatement[] } | undefined {
+    if (settings.gapSource.type !== "s3") return undefined;
+    const { bucket, key } = trailReadStatements(settings.gapSource);
+    const principal = { AWS: watcherRoleArn };
+    return {
+        bucketPolicy: bucket.map(s => ({ ...s, Sid: s.Sid.replace("GapDetector", "PimBridgeWatcher"), Principal: principal })),
+        keyPolicy: key.map(s => ({ ...s, Sid: s.Sid.replace("GapDetector", "PimBridgeWatcher"), Principal: principal, Resource: "*" })),
+    };
 }
 
 export interface EnginePolicyArgs {
@@ -66,7 +137,7 @@ export interface EnginePolicyArgs {
     tableArn: pulumi.Input<string>;
     /** Set for the Lambda: lets it write to its own log group. */
     logGroupArn?: pulumi.Input<string>;
-    /** Whether the gap detector runs under this policy (CloudTrail LookupEvents through the audit roles). */
+    /** Whether the gap detector runs under this policy: CloudTrail LookupEvents through the audit roles, or the trail bucket. */
     gapDetector: boolean;
 }
 
@@ -106,16 +177,20 @@ export function enginePolicyDocument(args: EnginePolicyArgs): pulumi.Output<stri
                 Resource: [tableArn, `${tableArn}/index/*`],
             },
         ];
-        if (args.gapDetector) {
+        const source = settings.gapSource;
+        if (args.gapDetector && source.type === "lookup-events") {
             statements.push(
                 { Sid: "GapDetectorLookupEvents", Effect: "Allow", Action: cloudTrailActions, Resource: "*" },
                 {
                     Sid: "GapDetectorAuditRoles",
                     Effect: "Allow",
                     Action: assumeAuditRoleActions,
-                    Resource: [...new Set([ic.accountId, ...settings.accounts])].sort()
-                        .map(a => `arn:aws:iam::${a}:role/${settings.auditRoleName}`),
+                    Resource: auditedAccounts(settings).map(a => `arn:aws:iam::${a}:role/${source.auditRoleName}`),
                 });
+        }
+        if (args.gapDetector && source.type === "s3") {
+            const { bucket, key } = trailReadStatements(source);
+            statements.push(...bucket, ...key);
         }
         if (logGroupArn !== undefined)
             statements.push({ Sid: "OwnLogs", Effect: "Allow", Action: logActions, Resource: [`${logGroupArn}:*`] });

@@ -41,8 +41,8 @@ export interface PimBridgeSettings {
     mappings: Mapping[];
     /** Every account PimBridge assigns access in or audits: the mappings' accounts plus `watchedAccounts`. */
     accounts: string[];
-    auditRoleName: string;
-    auditExternalId?: pulumi.Output<string>;
+    /** Where the gap detector reads CloudTrail (docs/gaps.md). */
+    gapSource: GapSourceSettings;
     gapsInterval: string;
     gapsRegions: string[];
     alertSinks: AlertSink[];
@@ -72,6 +72,30 @@ export interface PimBridgeSettings {
     auditRoleOrganizationalUnitIds: string[];
 }
 
+/** CloudTrail event history (LookupEvents) in each account, read through a read-only audit role there. */
+export interface LookupEventsGapSource {
+    type: "lookup-events";
+    auditRoleName: string;
+    auditExternalId?: pulumi.Output<string>;
+}
+
+/** An organization (or single-account) trail's log files in an S3 bucket, usually in a log-archive account. */
+export interface S3TrailGapSource {
+    type: "s3";
+    bucket: string;
+    /** The key prefix before `AWSLogs/`, without leading or trailing slashes. */
+    prefix?: string;
+    /** The `o-...` folder of an organization trail; none for a single-account trail. */
+    organizationId?: string;
+    /** The KMS key the trail encrypts its files with (SSE-KMS); none for SSE-S3. */
+    kmsKeyArn?: string;
+}
+
+export type GapSourceSettings = LookupEventsGapSource | S3TrailGapSource;
+
+/** The gap sources a deployment can use; the engine's third, `directory`, reads a local folder, which a Lambda does not have. */
+export const gapSourceTypes = ["lookup-events", "s3"] as const;
+
 /** Where settings come from: Pulumi config in the program, a plain map in tests. */
 export interface SettingsSource {
     get(key: string): string | undefined;
@@ -99,6 +123,13 @@ const regionPattern = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const accountPattern = /^\d{12}$/;
 const guidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const roleNamePattern = /^[\w+=,.@-]{1,64}$/;
+/** S3's bucket naming rules, as the engine checks them (ActivitySources.ValidateS3), plus no two adjacent periods. */
+const bucketPattern = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Key characters S3 calls safe, without `*` and `?`, which would be wildcards in the policy's resources. */
+const keyPrefixPattern = /^[A-Za-z0-9!_.'()\/-]{1,512}$/;
+const organizationIdPattern = /^o-[a-z0-9]{10,32}$/;
+/** A key ARN (not an alias: IAM matches kms:Decrypt against the key), single- or multi-Region. */
+const kmsKeyArnPattern = /^arn:aws[\w-]*:kms:([a-z]{2}(?:-gov)?-[a-z]+-\d):\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const mappingNamePattern = /^[A-Za-z0-9._-]{1,64}$/;
 const schedulePattern = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
 const durationPattern = /^(\d+(\.\d+)?[smhd]|P.*T?.*|\d{1,2}:\d{2}:\d{2})$/;
@@ -167,7 +198,27 @@ export function readSettings(source: SettingsSource): PimBridgeSettings {
     const watchedAccounts = stringList("watchedAccounts", accountPattern, "12-digit account ids", `'["444455556666"]'`);
     const accounts = [...new Set([...mappings.flatMap(m => m.accountAssignments?.accounts ?? []), ...watchedAccounts])].sort();
 
-    const auditRoleName = required("auditRoleName", roleNamePattern, "an IAM role name (1-64 of letters, digits and +=,.@_-)", "PimBridgeAudit");
+    const gapSourceType = source.get("gapsSource")?.trim() || "lookup-events";
+    const gapSourceKnown = (gapSourceTypes as readonly string[]).includes(gapSourceType);
+    if (!gapSourceKnown)
+        fail("gapsSource", `must be lookup-events (each account's CloudTrail event history, read through the audit role) or s3 `
+            + `(an organization trail's log files in its bucket) (got "${gapSourceType}")`, "s3");
+    const usesS3 = gapSourceType === "s3";
+    // Each source's settings are checked whenever they are set, so a typo shows at once, but only the chosen source
+    // requires its own: switching sources is one `pulumi config set`.
+    const auditRoleName = optional("auditRoleName", "", roleNamePattern, "an IAM role name (1-64 of letters, digits and +=,.@_-)", "PimBridgeAudit");
+    if (gapSourceKnown && !usesS3 && auditRoleName === "")
+        fail("auditRoleName", `is required with ${configNamespace}:gapsSource lookup-events, the default (the read-only role the watcher assumes in each account)`, "PimBridgeAudit");
+    const bucketExample = "org-cloudtrail-logs";
+    const trailBucket = optional("gapsTrailBucket", "", bucketPattern, "a bare S3 bucket name (3-63 of a-z, 0-9, . and -; no s3:// or ARN)", bucketExample);
+    if (usesS3 && trailBucket === "")
+        fail("gapsTrailBucket", `is required with ${configNamespace}:gapsSource s3 (the bucket the organization trail delivers its log files to)`, bucketExample);
+    const trailPrefix = readTrailPrefix(source.get("gapsTrailPrefix"), (what, example) => fail("gapsTrailPrefix", what, example));
+    const organizationId = optional("gapsOrganizationId", "", organizationIdPattern,
+        "an AWS Organizations id (o- and 10-32 lowercase letters or digits)", "o-a1b2c3d4e5") || undefined;
+    const trailKmsKeyArn = optional("gapsTrailKmsKeyArn", "", kmsKeyArnPattern,
+        "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id> (the key itself, not an alias)",
+        "arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab") || undefined;
     const gapsInterval = optional("gapsInterval", "5m", durationPattern, "an engine duration such as 5m", "5m");
     const gapsRegions = stringList("gapsRegions", regionPattern, "AWS Regions", `'["eu-west-1","us-east-1"]'`);
 
@@ -219,16 +270,24 @@ export function readSettings(source: SettingsSource): PimBridgeSettings {
     const auditRoleOrganizationalUnitIds = stringList("auditRoleOrganizationalUnitIds", /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/,
         "organization root or OU ids (r-... or ou-...)", `'["ou-ab12-cdefgh34"]'`);
 
+    if (usesS3 && auditRoleOrganizationalUnitIds.length > 0)
+        problems.push(`${configNamespace}:auditRoleOrganizationalUnitIds deploys the LookupEvents audit role, which ${configNamespace}:gapsSource s3 `
+            + `does not use; remove it with \`pulumi config rm ${configNamespace}:auditRoleOrganizationalUnitIds\` (the StackSet and its roles are then deleted)`);
+
     if (problems.length > 0) throw new StackSettingsError(problems);
+
+    const gapSource: GapSourceSettings = usesS3
+        ? { type: "s3", bucket: trailBucket, prefix: trailPrefix, organizationId, kmsKeyArn: trailKmsKeyArn }
+        : { type: "lookup-events", auditRoleName, auditExternalId: auditExternalIdRaw ? pulumi.secret(auditExternalIdRaw) : undefined };
 
     return {
         identityCenter: { instanceArn, instanceId: instanceArnPattern.exec(instanceArn)![1], identityStoreId, region, accountId, matchUsersBy },
         mappings,
         accounts,
-        auditRoleName,
-        auditExternalId: auditExternalIdRaw ? pulumi.secret(auditExternalIdRaw) : undefined,
+        gapSource,
         gapsInterval,
-        gapsRegions: gapsRegions.length > 0 ? gapsRegions : [region],
+        // No Regions for s3: the engine reads every Region folder the trail has, which an organization trail fills.
+        gapsRegions: gapsRegions.length > 0 ? gapsRegions : usesS3 ? [] : [region],
         alertSinks,
         alertSinkUrls,
         alarmTopicArn,
@@ -237,6 +296,23 @@ export function readSettings(source: SettingsSource): PimBridgeSettings {
         graphClientState: pulumi.secret(graphClientState!),
         auditRoleOrganizationalUnitIds,
     };
+}
+
+/**
+ * The trail's key prefix (before `AWSLogs/`) without its outer slashes, or undefined when unset; refuses what the
+ * engine refuses (ActivitySources.ValidateS3): a URL, or a prefix that already contains the AWSLogs folder.
+ */
+function readTrailPrefix(raw: string | undefined, fail: (what: string, example: string) => void): string | undefined {
+    const value = raw?.trim() ?? "";
+    const prefix = value.replace(/^\/+|\/+$/g, "");
+    if (prefix === "") return undefined;
+    if (/^s3:\/\//i.test(value))
+        fail(`is a URL (got "${value}"); set only the key prefix inside the bucket (the bucket goes in ${configNamespace}:gapsTrailBucket)`, "cloudtrail");
+    else if (prefix.split("/").includes("AWSLogs"))
+        fail(`includes AWSLogs (got "${value}"); set only the part before AWSLogs/, which PimBridge adds itself with the organization id, or leave it unset`, "cloudtrail");
+    else if (!keyPrefixPattern.test(prefix))
+        fail(`must be an S3 key prefix of letters, digits and !_.'()/- (got "${value}")`, "cloudtrail");
+    return prefix;
 }
 
 /** Marks a setting whose JSON did not parse: already reported, so not reported again as missing or mis-shaped. */

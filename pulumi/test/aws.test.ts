@@ -4,28 +4,8 @@ import { registered, settingsWith, promiseOf, fakeArchive, testPrincipalId } fro
 import { PimBridgeAws, stateTableSchema } from "../src/aws";
 import { deploymentNames } from "../src/names";
 import { ssoUnscopedActions, cloudTrailActions } from "../src/policy";
-import * as fs from "fs";
-import * as path from "path";
+import { actionsTheCodeCalls } from "./codeActions";
 
-/**
- * The IAM actions PimBridge calls, read from its C# sources rather than from the program, so a policy that grants
- * anything the code does not call (or misses something it does) fails here.
- */
-function actionsTheCodeCalls(): Set<string> {
-    const read = (file: string) => fs.readFileSync(path.resolve(__dirname, "../../src", file), "utf8");
-    const sent = (file: string) => [...read(file).matchAll(/(?:SendAsync|StartAssignmentOperationAsync)\("([A-Za-z]+)"/g)].map(m => m[1]);
-    const actions = new Set<string>([
-        ...sent("PimBridge.Aws/SsoAdmin/SsoAdminClient.cs").map(op => `sso:${op}`),
-        ...sent("PimBridge.Aws/IdentityStore/IdentityStoreClient.cs").map(op => `identitystore:${op}`),
-        ...sent("PimBridge.Aws/CloudTrail/CloudTrailClient.cs").map(op => `cloudtrail:${op}`),
-    ]);
-    if (/\.AssumeRoleAsync\(/.test(read("PimBridge.Aws/Trails/AuditRoleCredentials.cs"))) actions.add("sts:AssumeRole");
-    // The store's runtime calls go through its _client field; CreateTableAsync's static setup calls do not.
-    for (const m of read("PimBridge.Store.DynamoDb/DynamoDbStateStore.cs").matchAll(/_client\.([A-Za-z]+)Async\(/g))
-        // IAM has no TransactWriteItems action: each Put in a transaction is authorised as PutItem (the store only Puts).
-        actions.add(m[1] === "TransactWriteItems" ? "dynamodb:PutItem" : `dynamodb:${m[1]}`);
-    return actions;
-}
 const lambdaLogActions = ["logs:CreateLogStream", "logs:PutLogEvents"];
 
 const settings = settingsWith({ watcherSchedule: "rate(5 minutes)", logRetentionDays: "90", alarmTopicArn: "arn:aws:sns:eu-west-1:111122223333:alarms",
@@ -128,10 +108,12 @@ test("the default schedule is every minute", () => {
 test("the watcher policy allows only the actions PimBridge calls, each on the narrowest resource AWS supports", async () => {
     const statements = await policyOf(stack.watcherPolicy.policy as any);
     const tableArn = await promiseOf(stack.table.arn);
-    const called = actionsTheCodeCalls();
+    const calls = actionsTheCodeCalls();
+    const called = new Set([...calls.engine, ...calls.lookupEvents]);
     assert.ok(called.size >= 25, `only ${called.size} operations found in the C# sources: the pattern no longer matches them`);
     const granted = statements.flatMap(s => s.Action);
     assert.deepEqual([...new Set(granted)].sort(), [...called, ...lambdaLogActions].sort(), "the policy must grant exactly the actions the code calls");
+    assert.ok(!granted.some(a => a.startsWith("s3:") || a.startsWith("kms:")), "the lookup-events source reads no trail bucket");
     assert.equal(granted.length, new Set(granted).size, "an action is granted twice");
     for (const s of statements) {
         assert.equal(s.Effect, "Allow");
@@ -171,8 +153,8 @@ test("the bridge role trusts only the Function App's managed identity, pinning a
         "sts.windows.net/8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e/:sub": testPrincipalId,
     } });
     const statements = await policyOf(stack.bridgePolicy.policy as any);
-    const called = actionsTheCodeCalls();
-    for (const action of statements.flatMap(x => x.Action)) assert.ok(called.has(action), `${action} is not an action PimBridge calls`);
+    const called = actionsTheCodeCalls().engine;
+    for (const action of statements.flatMap(x => x.Action)) assert.ok(called.has(action), `${action} is not an action the bridge's engine calls`);
     assert.ok(!statements.some(x => x.Action.includes("sts:AssumeRole") || x.Action.includes("cloudtrail:LookupEvents")),
         "the bridge does not run the gap detector");
 });

@@ -31,6 +31,10 @@ test("the program wires the Function App to the bridge role it creates, and the 
     await promiseOf(program.bridgeRole);
     const trust = JSON.parse(registered.find(r => r.type === "aws:iam/role:Role" && r.inputs.name === "pimbridge-bridge-test")!.inputs.assumeRolePolicy);
     assert.equal(trust.Statement[0].Condition.StringEquals["sts.windows.net/8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e/:sub"], testPrincipalId);
+    // What the audit roles, or with gapsSource s3 the trail bucket's owner, trust; the default source has no bucket statements.
+    assert.match(await promiseOf(program.watcherRole), /^arn:aws:iam:.*\/pimbridge-watcher-role/);
+    assert.equal(program.trailBucketPolicyStatements, undefined);
+    assert.ok(program.auditRoleTemplate);
     assert.deepEqual(await promiseOf(program.graphPermissionsToConsent), ["PrivilegedAssignmentSchedule.Read.AzureADGroup", "User.Read.All", "Group.Read.All"]);
     const providers = registered.filter(r => r.type.startsWith("pulumi:providers:"));
     assert.deepEqual(providers.map(p => [p.type, p.inputs.region ?? p.inputs.subscriptionId]).sort(),
