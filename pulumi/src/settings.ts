@@ -117,8 +117,10 @@ export class StackSettingsError extends Error {
     }
 }
 
-const instanceArnPattern = /^arn:aws:sso:::instance\/(ssoins-[0-9a-f]{16})$/;
-const identityStorePattern = /^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+// The ids AWS's API documents and the engine accepts (PimBridgeConfiguration.cs), in the commercial partition the
+// program's ARNs are written for: a narrower check would refuse an instance the engine runs against.
+const instanceArnPattern = /^arn:aws:sso:::instance\/((?:sso)?ins-[a-zA-Z0-9-.]{16})$/;
+const identityStorePattern = /^(d-[0-9a-z]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const regionPattern = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const accountPattern = /^\d{12}$/;
 const guidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -183,9 +185,9 @@ export function readSettings(source: SettingsSource): PimBridgeSettings {
         return list as string[];
     }
 
-    const instanceArn = required("identityCenterInstanceArn", instanceArnPattern, "arn:aws:sso:::instance/ssoins-<16 hex digits>",
+    const instanceArn = required("identityCenterInstanceArn", instanceArnPattern, "arn:aws:sso:::instance/ssoins-<16 letters or digits>",
         "arn:aws:sso:::instance/ssoins-0123456789abcdef");
-    const identityStoreId = required("identityStoreId", identityStorePattern, "d-<10 hex digits> or a GUID", "d-1234567890");
+    const identityStoreId = required("identityStoreId", identityStorePattern, "d-<10 letters or digits> or a GUID", "d-1234567890");
     const region = required("identityCenterRegion", regionPattern, "an AWS Region such as eu-west-1", "eu-west-1");
     const accountId = required("identityCenterAccountId", accountPattern, "a 12-digit AWS account id", "'\"111122223333\"'");
     const matchUsersBy = source.get("matchUsersBy")?.trim() || undefined;

@@ -34,6 +34,21 @@ test("a malformed Identity Center instance ARN names the key, the expected shape
     assert.match(problem, /`pulumi config set pimbridge:identityCenterInstanceArn arn:aws:sso:::instance\/ssoins-0123456789abcdef`/);
 });
 
+test("Identity Center ids are accepted in every form AWS documents and the engine accepts, and nothing wider", () => {
+    // AWS's own patterns: ssoins- or ins- and 16 of [a-zA-Z0-9-.]; d- and 10 of [0-9a-z], or a GUID.
+    for (const [arn, instanceId] of [
+        ["arn:aws:sso:::instance/ssoins-0123456789abcdef", "ssoins-0123456789abcdef"],
+        ["arn:aws:sso:::instance/ssoins-fno3yovsbxthldet", "ssoins-fno3yovsbxthldet"],
+        ["arn:aws:sso:::instance/ins-A1b2.C3d4-E5f6Gh", "ins-A1b2.C3d4-E5f6Gh"],
+    ]) assert.equal(settingsWith({ identityCenterInstanceArn: arn }).identityCenter.instanceId, instanceId);
+    for (const store of ["d-1234567890", "d-y3detpoxlr", "12345678-1234-1234-1234-123456789abc"])
+        assert.equal(settingsWith({ identityStoreId: store }).identityCenter.identityStoreId, store);
+    for (const arn of ["arn:aws:sso:::instance/ssoins-0123456789abcde", "arn:aws:sso:::instance/ssoins-0123456789abcdef0", "arn:aws:sso:::instance/ssoins-0123456789abcd/f"])
+        assert.equal(problemsOf({ identityCenterInstanceArn: arn }).length, 1, arn);
+    for (const store of ["d-123456789", "d-Y3DETPOXLR", "store"])
+        assert.equal(problemsOf({ identityStoreId: store }).length, 1, store);
+});
+
 test("every missing required setting is reported at once", () => {
     let error: unknown;
     try { readSettings(sourceOf({}, {})); } catch (e) { error = e; }
@@ -47,7 +62,7 @@ test("every missing required setting is reported at once", () => {
 
 test("invalid values are refused with what is wrong", () => {
     const cases: [Record<string, string>, RegExp][] = [
-        [{ identityStoreId: "store" }, /pimbridge:identityStoreId must look like d-<10 hex digits>/],
+        [{ identityStoreId: "store" }, /pimbridge:identityStoreId must look like d-<10 letters or digits>/],
         [{ identityCenterRegion: "Ireland" }, /pimbridge:identityCenterRegion must look like an AWS Region/],
         [{ identityCenterAccountId: "12345" }, /pimbridge:identityCenterAccountId must look like a 12-digit AWS account id/],
         [{ auditRoleName: "bad role/name" }, /pimbridge:auditRoleName must look like an IAM role name/],
