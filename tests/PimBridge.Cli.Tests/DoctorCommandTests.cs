@@ -86,6 +86,38 @@ public sealed class DoctorCommandTests(EngineCommandWorld world) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task An_S3_trail_source_is_checked_by_listing_the_first_mapped_accounts_log_folder_as_the_engine_does()
+    {
+        var bucket = $"trail-{Guid.NewGuid():N}"[..24];
+        using (var s3 = new AmazonS3Client(world.Credentials, new AmazonS3Config
+        {
+            ServiceURL = world.Moto.Endpoint.ToString(), AuthenticationRegion = EngineCommandWorld.Region, ForcePathStyle = true,
+        }))
+        {
+            await s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
+            await s3.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = bucket, ContentBody = "{\"Records\":[]}",
+                Key = $"trails/AWSLogs/o-a1b2c3d4e5/{EngineCommandWorld.Account}/CloudTrail/eu-west-1/2026/11/22/{EngineCommandWorld.Account}_CloudTrail_eu-west-1_20261122T0000Z_a.json.gz",
+            });
+        }
+
+        _scenario.WriteConfig(gaps: new JsonObject { ["Source"] = new JsonObject
+        {
+            ["Type"] = "s3", ["Bucket"] = bucket, ["Prefix"] = "trails", ["OrganizationId"] = "o-a1b2c3d4e5",
+        } });
+        var found = await _scenario.RunAsync("doctor");
+        _scenario.WriteConfig(gaps: new JsonObject { ["Source"] = new JsonObject { ["Type"] = "s3", ["Bucket"] = bucket + "-absent" } });
+        var missing = await _scenario.RunAsync("doctor");
+
+        Assert.True(found.ExitCode == ExitCodes.Success, found.ToString());
+        var line = Assert.Single(Lines(found, "PASS"), l => l.Contains("CloudTrail source access:", StringComparison.Ordinal));
+        Assert.Contains($"s3://{bucket}/trails/AWSLogs/o-a1b2c3d4e5/{EngineCommandWorld.Account}/CloudTrail/ can be listed (s3:ListBucket allowed); log files for eu-west-1.", line);
+        Assert.Equal(ExitCodes.DoctorFoundProblems, missing.ExitCode);
+        Assert.Contains(Lines(missing, "FAIL"), l => l.Contains("CloudTrail source access:", StringComparison.Ordinal) && l.Contains("NoSuchBucket", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_wrong_instance_arn_fails_the_Identity_Center_lines_with_fixes()
     {
         _scenario.WriteConfig(instanceArn: "arn:aws:sso:::instance/ssoins-0000000000000000");

@@ -78,13 +78,20 @@ public sealed partial class S3TrailActivitySource : IActivitySource, IDisposable
         }
     }
 
-    private string DayFolder(string account, string region, DateOnly day) =>
-        $"{_base}{account}/CloudTrail/{region}/{day.ToString("yyyy/MM/dd", CultureInfo.InvariantCulture)}/";
+    /// <summary>The folder of one account's log files: <c>[prefix/]AWSLogs/[org-id/]&lt;account&gt;/CloudTrail/</c>.</summary>
+    public string AccountFolder(string account) => $"{_base}{account}/CloudTrail/";
 
-    /// <summary>The Region folders the trail has for <paramref name="account"/>.</summary>
-    private async Task<IReadOnlyList<string>> DiscoverRegionsAsync(string account, CancellationToken cancellationToken)
+    private string DayFolder(string account, string region, DateOnly day) =>
+        $"{AccountFolder(account)}{region}/{day.ToString("yyyy/MM/dd", CultureInfo.InvariantCulture)}/";
+
+    /// <summary>
+    /// The Region folders the trail has for <paramref name="account"/>: the first listing a read makes, so also what
+    /// <c>pimbridge doctor</c> tries (a policy scoped to the log folders allows it, a listing of the bucket root not).
+    /// </summary>
+    /// <exception cref="TrailBucketAccessException">s3:ListBucket on that folder was denied.</exception>
+    public async Task<IReadOnlyList<string>> DiscoverRegionsAsync(string account, CancellationToken cancellationToken = default)
     {
-        var folder = $"{_base}{account}/CloudTrail/";
+        var folder = AccountFolder(account);
         var regions = new SortedSet<string>(StringComparer.Ordinal);
         var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = folder, Delimiter = "/" };
         ListObjectsV2Response page;

@@ -201,21 +201,34 @@ internal static class AwsChecks
         {
             case ActivitySources.S3:
             {
+                // The engine's first listing, in the engine's folder: a policy scoped to the trail's log folders (as the
+                // Pulumi program writes it) allows exactly that, and refuses a listing of the bucket root.
                 var bucket = source.Bucket!.Trim();
-                var config = context.AwsEndpoint is { } endpoint
-                    ? new AmazonS3Config { ServiceURL = endpoint.ToString(), AuthenticationRegion = region, ForcePathStyle = true }
-                    : new AmazonS3Config { RegionEndpoint = RegionEndpoint.GetBySystemName(region) };
-                using var s3 = new AmazonS3Client(context.AwsCredentials, config);
+                var account = source.IdentityCenterAccountId?.Trim() is { Length: > 0 } icAccount ? icAccount : settings.Mappings.SelectMany(m => m.Accounts).FirstOrDefault();
+                if (string.IsNullOrEmpty(account))
+                    return CheckOutcome.Skipped("no account to try: no mapping names accounts and Gaps.Source.IdentityCenterAccountId is empty.");
+                using var trail = (S3TrailActivitySource)ActivitySources.Create(source, new ActivitySourceContext
+                {
+                    IdentityCenterRegion = region, Credentials = context.AwsCredentials, ServiceEndpoint = context.AwsEndpoint,
+                });
+                var folder = $"s3://{bucket}/{trail.AccountFolder(account)}";
                 try
                 {
-                    var listed = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, MaxKeys = 1, Prefix = source.Prefix }, cancellationToken).ConfigureAwait(false);
-                    return CheckOutcome.Pass($"bucket {bucket} can be listed (s3:ListBucket allowed){((listed.S3Objects?.Count ?? 0) == 0 ? "; it holds no objects under the prefix yet" : "")}.");
+                    var regions = await trail.DiscoverRegionsAsync(account, cancellationToken).ConfigureAwait(false);
+                    return CheckOutcome.Pass(regions.Count == 0
+                        ? $"{folder} can be listed (s3:ListBucket allowed); it holds no log files yet."
+                        : $"{folder} can be listed (s3:ListBucket allowed); log files for {string.Join(", ", regions)}.");
+                }
+                catch (TrailBucketAccessException e)
+                {
+                    return CheckOutcome.Fail(e.Message,
+                        $"Allow s3:ListBucket on arn:aws:s3:::{bucket} (s3:prefix under the trail's AWSLogs/ folders) and s3:GetObject on its log files for PimBridge's AWS principal, in its IAM policy and in the bucket policy (and kms:Decrypt on the trail's key when it is SSE-KMS); the Pulumi stack outputs trailBucketPolicyStatements.");
                 }
                 catch (AmazonS3Exception e)
                 {
-                    return CheckOutcome.Fail($"listing bucket {bucket} failed: {e.ErrorCode}: {e.Message}", e.ErrorCode == "NoSuchBucket"
+                    return CheckOutcome.Fail($"listing {folder} failed: {e.ErrorCode}: {e.Message}", e.ErrorCode == "NoSuchBucket"
                         ? "Check Gaps.Source.Bucket: the bucket the organization trail delivers to, by its bare name."
-                        : $"Allow s3:ListBucket on arn:aws:s3:::{bucket} and s3:GetObject on its AWSLogs/* for PimBridge's AWS principal, in its IAM policy and in the bucket policy (and kms:Decrypt on the trail's key when it is SSE-KMS).");
+                        : "Check Gaps.Source (Bucket, Prefix, OrganizationId) against the trail's S3 delivery settings.");
                 }
             }
 
