@@ -118,6 +118,20 @@ public sealed class DoctorCommandTests(EngineCommandWorld world) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task The_watchers_configuration_without_an_Entra_section_skips_the_Graph_checks_and_passes()
+    {
+        _scenario.WriteConfig(entra: false);
+
+        var run = await _scenario.RunAsync("doctor");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Empty(Lines(run, "FAIL"));
+        Assert.Single(Lines(run, "SKIP"), l => l.Contains("Entra settings: ", StringComparison.Ordinal) && l.Contains("has no Entra section", StringComparison.Ordinal));
+        Assert.Single(Lines(run, "SKIP"), l => l.Contains("Microsoft Graph sign-in: needs valid Entra settings.", StringComparison.Ordinal));
+        Assert.Single(Lines(run, "PASS"), l => l.Contains($"Mapping '{_scenario.Mapping}': ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_wrong_instance_arn_fails_the_Identity_Center_lines_with_fixes()
     {
         _scenario.WriteConfig(instanceArn: "arn:aws:sso:::instance/ssoins-0000000000000000");

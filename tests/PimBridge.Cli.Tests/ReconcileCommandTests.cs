@@ -309,7 +309,8 @@ public sealed class EngineScenario : IAsyncDisposable
     }
 
     /// <summary>Writes the configuration file; the arguments break one thing for the doctor's tests.</summary>
-    public void WriteConfig(string? instanceArn = null, string? graphBaseUrl = null, JsonObject? gaps = null, JsonArray? sinks = null)
+    /// <param name="entra">False: no Entra section, as in the AWS-side watcher's configuration.</param>
+    public void WriteConfig(string? instanceArn = null, string? graphBaseUrl = null, JsonObject? gaps = null, JsonArray? sinks = null, bool entra = true)
     {
         var config = new JsonObject
         {
@@ -334,6 +335,7 @@ public sealed class EngineScenario : IAsyncDisposable
                 },
             },
         };
+        if (!entra) config.Remove("Entra");
         if (gaps is not null) config["Gaps"] = gaps;
         if (sinks is not null) config["Notifications"] = new JsonObject { ["Sinks"] = sinks };
         File.WriteAllText(ConfigPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

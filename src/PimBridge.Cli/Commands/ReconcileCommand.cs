@@ -442,13 +442,19 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
     }
 
     /// <summary>The file's <c>Entra</c> section (<c>PIMBRIDGE_Entra__…</c> variables on top), bound but not checked.</summary>
-    public static EntraOptions LoadEntra(string configFile)
+    public static EntraOptions LoadEntra(string configFile) => LoadEntra(configFile, out _);
+
+    /// <param name="present">Whether the file (or a <c>PIMBRIDGE_Entra__</c> variable) has an Entra section at all: the
+    /// AWS-side watcher's configuration has none.</param>
+    public static EntraOptions LoadEntra(string configFile, out bool present)
     {
         var entra = new EntraOptions();
-        new ConfigurationBuilder()
+        var section = new ConfigurationBuilder()
             .AddJsonFile(Path.GetFullPath(configFile), optional: false)
             .AddEnvironmentVariables(PimBridgeConfiguration.EnvironmentPrefix)
-            .Build().GetSection(ConfiguredComposition.EntraSection).Bind(entra);
+            .Build().GetSection(ConfiguredComposition.EntraSection);
+        present = section.Exists();
+        section.Bind(entra);
         return entra;
     }
 

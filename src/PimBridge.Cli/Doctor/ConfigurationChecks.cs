@@ -117,9 +117,10 @@ internal static class ConfigurationChecks
     private static CheckOutcome CheckEntra(DoctorContext context)
     {
         EntraOptions entra;
+        bool present;
         try
         {
-            entra = ConfiguredEngine.LoadEntra(context.ConfigFile);
+            entra = ConfiguredEngine.LoadEntra(context.ConfigFile, out present);
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException or FormatException)
         {
@@ -127,6 +128,8 @@ internal static class ConfigurationChecks
                 "Fix the configuration file first (see the line above), then the Entra section (docs/entra.md).");
         }
 
+        if (!present)
+            return CheckOutcome.Skipped($"'{context.ConfigFile}' has no Entra section: it configures a host that does not read PIM (the AWS-side watcher). Run doctor with the bridge's configuration to check Graph.");
         var problems = entra.Problems(subscriptions: true);
         if (problems.Count > 0)
             return Problems($"{Formats.Count(problems.Count, "problem")} in the Entra section.", problems, "Fix each problem listed below (docs/entra.md describes the Entra section):");
