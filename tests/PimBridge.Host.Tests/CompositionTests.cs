@@ -17,6 +17,19 @@ public sealed class CompositionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
+    /// <summary>An engine file with one mapping and no Entra section.</summary>
+    private async Task<string> WriteConfigAsync(string name)
+    {
+        var config = Path.Combine(_folder, name);
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1" },
+              "Mappings": [ { "Name": "ops-admin", "EntraGroupId": "{{OpsGroup}}", "AccountAssignments": { "PermissionSet": "{{Admin}}", "Accounts": [ "{{Prod}}" ] } } ]
+            }
+            """);
+        return config;
+    }
+
     private static async Task<string> ReadinessAsync(HostHarness h)
     {
         var ready = await h.Client.GetAsync("/readyz");
@@ -27,13 +40,7 @@ public sealed class CompositionTests : IDisposable
     [Fact]
     public async Task Without_an_Entra_section_the_host_names_the_Entra_settings_to_add()
     {
-        var config = Path.Combine(_folder, "no-entra.json");
-        await File.WriteAllTextAsync(config, $$"""
-            {
-              "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1" },
-              "Mappings": [ { "Name": "ops-admin", "EntraGroupId": "{{OpsGroup}}", "AccountAssignments": { "PermissionSet": "{{Admin}}", "Accounts": [ "{{Prod}}" ] } } ]
-            }
-            """);
+        var config = await WriteConfigAsync("no-entra.json");
         await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
             web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?> { ["PimBridge:ConfigFile"] = config })));
 
@@ -46,13 +53,7 @@ public sealed class CompositionTests : IDisposable
     [Fact]
     public async Task A_host_that_does_not_read_PIM_composes_without_an_Entra_section_and_keeps_no_subscriptions()
     {
-        var config = Path.Combine(_folder, "watcher.json");
-        await File.WriteAllTextAsync(config, $$"""
-            {
-              "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1" },
-              "Mappings": [ { "Name": "ops-admin", "EntraGroupId": "{{OpsGroup}}", "AccountAssignments": { "PermissionSet": "{{Admin}}", "Accounts": [ "{{Prod}}" ] } } ]
-            }
-            """);
+        var config = await WriteConfigAsync("watcher.json");
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["PimBridge:ConfigFile"] = config,
@@ -92,13 +93,7 @@ public sealed class CompositionTests : IDisposable
     [Fact]
     public async Task A_configuration_file_and_a_SQLite_path_compose_a_ready_host()
     {
-        var config = Path.Combine(_folder, "pimbridge.json");
-        await File.WriteAllTextAsync(config, $$"""
-            {
-              "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1" },
-              "Mappings": [ { "Name": "ops-admin", "EntraGroupId": "{{OpsGroup}}", "AccountAssignments": { "PermissionSet": "{{Admin}}", "Accounts": [ "{{Prod}}" ] } } ]
-            }
-            """);
+        var config = await WriteConfigAsync("pimbridge.json");
         await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
         {
             web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?>
