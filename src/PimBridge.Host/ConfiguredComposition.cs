@@ -22,8 +22,9 @@ namespace PimBridge.Host;
 /// <summary>
 /// Composes PimBridge from configuration for a deployed host (the Functions entry point, and <c>pimbridge serve</c>):
 /// <list type="bullet">
-/// <item><c>PimBridge:ConfigFile</c>: the engine configuration (docs/engine.md; <c>PIMBRIDGE_</c> variables on top),
-/// default <c>pimbridge.json</c>;</item>
+/// <item>the engine configuration (docs/engine.md; <c>PIMBRIDGE_</c> variables on top): the JSON in
+/// <c>PIMBRIDGE_CONFIG_JSON</c> when set (how deployments pass it, so one package serves every stack), else the file
+/// <c>PimBridge:ConfigFile</c>, default <c>pimbridge.json</c>;</item>
 /// <item><c>PimBridge:Store</c>: <c>sqlite</c> (default; <c>PimBridge:SqlitePath</c>, default <c>pimbridge.db</c>) or
 /// <c>dynamodb</c> (<c>PimBridge:DynamoDbTable</c>, in <c>PimBridge:DynamoDbRegion</c> or Identity Center's Region);</item>
 /// <item>AWS credentials from the SDK's default chain, or, when <c>PimBridge:Aws:WebIdentityRoleArn</c> is set, from STS
@@ -40,6 +41,12 @@ namespace PimBridge.Host;
 /// </summary>
 public static class ConfiguredComposition
 {
+    /// <summary>
+    /// The configuration key (an environment variable) that holds the whole engine configuration as JSON. Deployments
+    /// set it (the Lambda watcher, the Function App), so their packages are the same for every stack.
+    /// </summary>
+    public const string ConfigJsonKey = "PIMBRIDGE_CONFIG_JSON";
+
     /// <summary>The top-level section of the configuration file that configures Microsoft Entra and Graph.</summary>
     public const string EntraSection = "Entra";
 
@@ -81,7 +88,7 @@ public static class ConfiguredComposition
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         given ??= new CompositionInputs();
-        var configFile = configuration["PimBridge:ConfigFile"] ?? "pimbridge.json";
+        var configFile = EngineConfigFile(configuration);
         var settings = PimBridgeConfiguration.Load(configFile, otherSections: [EntraSection]);
         var awsEndpoint = AwsEndpoint(configuration);
         var pim = given.Pim;
@@ -132,6 +139,30 @@ public static class ConfiguredComposition
             await resources.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The engine file to load: the JSON of <see cref="ConfigJsonKey"/>, written once to a file named by its content in
+    /// the temp folder (a package's folder is read-only where hosts run: Lambda, run-from-package), else
+    /// <c>PimBridge:ConfigFile</c>, else <c>pimbridge.json</c>.
+    /// </summary>
+    public static string EngineConfigFile(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var json = configuration[ConfigJsonKey];
+        if (string.IsNullOrWhiteSpace(json))
+            return configuration["PimBridge:ConfigFile"] ?? "pimbridge.json";
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json)))[..16];
+        var path = Path.Combine(Path.GetTempPath(), $"pimbridge-config-{hash}.json");
+        if (!File.Exists(path))
+        {
+            // Written aside and moved into place, so a concurrent composer never reads half a file.
+            var partial = $"{path}.{Guid.NewGuid():N}.tmp";
+            File.WriteAllText(partial, json);
+            File.Move(partial, path, overwrite: true);
+        }
+
+        return path;
     }
 
     /// <summary>

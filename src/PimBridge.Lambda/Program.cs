@@ -19,7 +19,6 @@ using var runtime = new LambdaRuntimeClient(runtimeApi);
 var loop = new LambdaRuntimeLoop(runtime, TimeProvider.System);
 return await loop.RunAsync(async cancellationToken =>
 {
-    var configuration = WatcherConfiguration.Build(environment, Path.GetTempPath(),
-        Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory);
+    var configuration = WatcherConfiguration.Build(environment, Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory);
     return await WatcherFunction.CreateAsync(configuration, TimeProvider.System, loggers, metrics, given: null, cancellationToken);
 });

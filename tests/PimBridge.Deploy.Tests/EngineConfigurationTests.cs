@@ -138,7 +138,7 @@ public sealed class EngineConfigurationTests : IDisposable
             ["PimBridge__DynamoDbTable"] = table,
             ["PimBridge__DynamoDbRegion"] = region,
             ["PimBridge__AwsEndpoint"] = moto.Endpoint.ToString(),
-        }, _folder, _folder);
+        }, _folder);
         // Auto-advancing: the AWS clients wait for operations and pace requests on the engine's clock.
         var clock = new ManualTimeProvider(DateTimeOffset.UtcNow) { AutoAdvance = true };
         var stdout = new StringWriter();

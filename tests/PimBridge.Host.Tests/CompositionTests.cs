@@ -78,6 +78,24 @@ public sealed class CompositionTests : IDisposable
     }
 
     [Fact]
+    public async Task The_configuration_JSON_in_PIMBRIDGE_CONFIG_JSON_is_used_instead_of_a_file()
+    {
+        var json = await File.ReadAllTextAsync(await WriteConfigAsync("from-variable.json"));
+        await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
+        {
+            web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [ConfiguredComposition.ConfigJsonKey] = json,
+                ["PimBridge:ConfigFile"] = Path.Combine(_folder, "absent.json"), // the variable wins
+                ["PimBridge:SqlitePath"] = Path.Combine(_folder, "state.db"),
+            }));
+            web.ConfigureTestServices(s => s.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions()));
+        });
+
+        Assert.Equal("ready", await ReadinessAsync(h));
+    }
+
+    [Fact]
     public async Task A_missing_configuration_file_is_named()
     {
         var missing = Path.Combine(_folder, "absent.json");
