@@ -6,8 +6,7 @@ import { readSettings, pulumiConfigSource } from "./src/settings";
 import { checkPackages } from "./src/packages";
 import { deploymentNames } from "./src/names";
 import { PimBridgeAws } from "./src/aws";
-import { PimBridgeAzure, graphApplicationPermissions, functionsPackage } from "./src/azure";
-import { engineConfigJson } from "./src/engineConfig";
+import { PimBridgeAzure, graphApplicationPermissions } from "./src/azure";
 
 const settings = readSettings(pulumiConfigSource());
 checkPackages(settings, __dirname);
@@ -26,7 +25,7 @@ const bridgeRoleArn = pulumi.interpolate`arn:aws:iam::${accountId}:role/${names.
 
 const azureSide = new PimBridgeAzure("pimbridge", {
     settings,
-    functionsCode: functionsPackage(path.resolve(__dirname, settings.azure.functionsPackagePath), engineConfigJson(settings, "function")),
+    functionsPackagePath: path.resolve(__dirname, settings.azure.functionsPackagePath),
     awsRoleArn: bridgeRoleArn,
     awsRegion: settings.identityCenter.region,
     tableName: names.table,

@@ -5,7 +5,7 @@ import * as web from "@pulumi/azure-native/web";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as eventgrid from "@pulumi/azure-native/eventgrid";
 import { PimBridgeSettings } from "./settings";
-import { engineSecretEnvironment } from "./engineConfig";
+import { engineConfigJson, engineSecretEnvironment } from "./engineConfig";
 
 /**
  * The Graph application permissions the Function App's managed identity needs (docs/entra.md). Pulumi cannot grant
@@ -28,8 +28,11 @@ export const graphEventsFunction = "GraphEvents";
 
 export interface PimBridgeAzureArgs {
     settings: PimBridgeSettings;
-    /** The custom-handler folder from src/PimBridge.Host/publish-functions.sh plus pimbridge.json (see functionsPackage). */
-    functionsCode: pulumi.asset.Archive;
+    /**
+     * The path of the zip src/PimBridge.Host/publish-functions.sh writes (artifacts/functions.zip): the same package
+     * for every stack, since the engine file reaches the Function App as an app setting.
+     */
+    functionsPackagePath: string;
     /** The AWS role the function assumes with its managed-identity token. */
     awsRoleArn: pulumi.Input<string>;
     awsRegion: string;
@@ -69,12 +72,18 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
             accountName: this.storageAccount.name,
             publicAccess: "None",
         }, child);
+        if (!args.functionsPackagePath.endsWith(".zip"))
+            throw new Error(`The Function App package must be the .zip src/PimBridge.Host/publish-functions.sh writes (got "${args.functionsPackagePath}"): `
+                + "only a zip keeps the custom handler's execute bit.");
         this.packageBlob = new storage.Blob(`${name}-functions-zip`, {
             resourceGroupName: this.resourceGroup.name,
             accountName: this.storageAccount.name,
             containerName: this.packageContainer.name,
             type: "Block",
-            source: args.functionsCode,
+            // A FileArchive of a .zip is uploaded byte for byte, with the Unix modes publish-functions.sh kept. An
+            // AssetArchive (or a folder) would be zipped by the Pulumi engine without modes (pulumi/pulumi#3593): the
+            // custom handler would lose its execute bit and the Linux Functions host could not start it.
+            source: new pulumi.asset.FileArchive(args.functionsPackagePath),
         }, child);
 
         this.plan = new web.AppServicePlan(`${name}-plan`, {
@@ -105,8 +114,9 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
             PimBridge__Host__ClientState: settings.graphClientState,
             // The one-minute Reconcile timer polls; every instance polling on its own would multiply PIM reads (docs/host.md).
             PimBridge__Host__Worker__PollInterval: "00:00:00",
-            // publishPackage puts the engine file beside the handler; run-from-package mounts the zip at wwwroot.
-            PimBridge__ConfigFile: "/home/site/wwwroot/pimbridge.json",
+            // The engine file, as the watcher gets it; the host writes it to a temp file itself. Keeping it out of the
+            // package (mounted read-only at wwwroot) makes the package the same for every stack.
+            PIMBRIDGE_CONFIG_JSON: engineConfigJson(settings, "function"),
             ...engineSecretEnvironment(settings, "function"),
         };
         this.functionApp = new web.WebApp(`${name}-func`, {
@@ -155,22 +165,3 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
     }
 }
 
-/**
- * The Function App's package: every file of the publish-functions.sh folder, plus the engine file built from the
- * stack settings at the package root (where PimBridge__ConfigFile points).
- */
-export function functionsPackage(folder: string, engineConfigJson: string): pulumi.asset.AssetArchive {
-    const fs = require("fs") as typeof import("fs");
-    const path = require("path") as typeof import("path");
-    const assets: Record<string, pulumi.asset.Asset | pulumi.asset.Archive> = {};
-    const walk = (dir: string) => {
-        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-            const full = path.join(dir, entry.name);
-            if (entry.isDirectory()) walk(full);
-            else assets[path.relative(folder, full).split(path.sep).join("/")] = new pulumi.asset.FileAsset(full);
-        }
-    };
-    walk(folder);
-    assets["pimbridge.json"] = new pulumi.asset.StringAsset(engineConfigJson);
-    return new pulumi.asset.AssetArchive(assets);
-}

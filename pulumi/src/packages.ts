@@ -13,8 +13,8 @@ export function checkPackages(settings: PimBridgeSettings, baseDir: string, exis
         problems.push(`${configNamespace}:watcherPackage: ${watcher} does not exist; build it with src/PimBridge.Lambda/build-lambda.sh `
             + `(it writes artifacts/pimbridge-watcher.zip), or point the setting at the zip with \`pulumi config set ${configNamespace}:watcherPackage <path>\``);
     const functions = path.resolve(baseDir, settings.azure.functionsPackagePath);
-    if (!exists(path.join(functions, "host.json")))
-        problems.push(`${configNamespace}:functionsPackage: ${functions} has no host.json; build it with src/PimBridge.Host/publish-functions.sh `
-            + `(it writes artifacts/functions), or point the setting at that folder with \`pulumi config set ${configNamespace}:functionsPackage <path>\``);
+    if (!exists(functions))
+        problems.push(`${configNamespace}:functionsPackage: ${functions} does not exist; build it with src/PimBridge.Host/publish-functions.sh `
+            + `(it writes artifacts/functions.zip), or point the setting at the zip with \`pulumi config set ${configNamespace}:functionsPackage <path>\``);
     if (problems.length > 0) throw new StackSettingsError(problems);
 }

@@ -61,6 +61,7 @@ export interface PimBridgeSettings {
         tenantId: string;
         subscriptionId: string;
         location: string;
+        /** The zip src/PimBridge.Host/publish-functions.sh writes, relative to pulumi/; always ends in .zip. */
         functionsPackagePath: string;
         webIdentityAudience: string;
         /** The Graph partner topic; the event subscription is created only once it exists (docs/deploy.md). */
@@ -255,7 +256,14 @@ export function readSettings(source: SettingsSource): PimBridgeSettings {
     const tenantId = required("azureTenantId", guidPattern, "the Entra tenant id (a GUID)", "8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e");
     const subscriptionId = required("azureSubscriptionId", guidPattern, "an Azure subscription id (a GUID)", "00000000-0000-0000-0000-000000000000");
     const location = optional("azureLocation", "westeurope", /^[a-z0-9]+$/, "an Azure location such as westeurope", "westeurope");
-    const functionsPackagePath = source.get("functionsPackage")?.trim() || "../artifacts/functions";
+    const functionsPackagePath = source.get("functionsPackage")?.trim() || "../artifacts/functions.zip";
+    // Only a zip is uploaded byte for byte: Pulumi zips a folder without Unix modes (pulumi/pulumi#3593), and the
+    // custom handler then loses the execute bit the Linux Functions host needs to start it.
+    if (!functionsPackagePath.endsWith(".zip"))
+        problems.push(`${configNamespace}:functionsPackage must name a .zip file, the one src/PimBridge.Host/publish-functions.sh writes, which keeps `
+            + `the custom handler's execute bit (a folder deployed by Pulumi loses it) (got "${functionsPackagePath}"); build it with `
+            + `src/PimBridge.Host/publish-functions.sh (it writes artifacts/functions.zip) and `
+            + `set it with \`pulumi config set ${configNamespace}:functionsPackage ../artifacts/functions.zip\``);
     const webIdentityAudience = optional("webIdentityAudience", "api://AzureADTokenExchange", /^\S{1,255}$/,
         "a token audience such as api://AzureADTokenExchange", "api://AzureADTokenExchange");
     const partnerTopicName = optional("partnerTopicName", "", /^[A-Za-z0-9-]{3,50}$/, "an Event Grid partner topic name", "pimbridge-graph") || undefined;

@@ -1,20 +1,21 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { registered, settingsWith, promiseOf, fakeArchive, testPrincipalId, unwrapSecrets } from "./mocks";
-import { PimBridgeAzure, graphApplicationPermissions, azureRoles, functionsPackage } from "../src/azure";
-import { engineConfig, engineConfigJson } from "../src/engineConfig";
+import * as pulumi from "@pulumi/pulumi";
+import { registered, settingsWith, promiseOf, testPrincipalId, unwrapSecrets } from "./mocks";
+import { PimBridgeAzure, graphApplicationPermissions, azureRoles } from "../src/azure";
+import { engineConfig } from "../src/engineConfig";
 
 const settings = settingsWith({ azureLocation: "northeurope", partnerTopicResourceGroup: "graph-events" });
 const stack = new PimBridgeAzure("pb", {
     settings,
-    functionsCode: fakeArchive(),
+    functionsPackagePath: "/deploy/artifacts/functions.zip",
     awsRoleArn: "arn:aws:iam::111122223333:role/pimbridge-bridge-prod",
     awsRegion: "eu-west-1",
     tableName: "pimbridge-prod",
 });
 const withoutTopic = new PimBridgeAzure("pb2", {
     settings: settingsWith({ partnerTopicName: undefined }),
-    functionsCode: fakeArchive(),
+    functionsPackagePath: "/deploy/artifacts/functions.zip",
     awsRoleArn: "arn:aws:iam::111122223333:role/x",
     awsRegion: "eu-west-1",
     tableName: "t",
@@ -56,7 +57,6 @@ test("the app settings run the package keylessly and point at the AWS bridge rol
     assert.equal(s.PimBridge__DynamoDbTable, "pimbridge-prod");
     assert.equal(s.PimBridge__Host__ClientState, "client-state-secret");
     assert.equal(s.PIMBRIDGE_Entra__Subscriptions__ClientState, "client-state-secret");
-    assert.equal(s.PimBridge__ConfigFile, "/home/site/wwwroot/pimbridge.json");
     assert.equal(s.PIMBRIDGE_Gaps__Source__ExternalId, undefined, "the gap detector runs in the watcher only");
     const account = await promiseOf(stack.storageAccount.name);
     assert.equal(s.AzureWebJobsStorage__accountName, account);
@@ -102,25 +102,35 @@ test("the Graph permissions to consent are the ones docs/entra.md lists", async 
     assert.equal(graphApplicationPermissions.length, (listed.match(/`[A-Za-z]+(\.[A-Za-z]+)+`/g) ?? []).length);
 });
 
-test("the function package is the publish folder plus the engine file for Graph and the store", async () => {
-    const fs = await import("fs");
-    const os = await import("os");
-    const path = await import("path");
-    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "pimbridge-functions-"));
-    try {
-        fs.writeFileSync(path.join(folder, "host.json"), "{}");
-        fs.mkdirSync(path.join(folder, "GraphEvents"));
-        fs.writeFileSync(path.join(folder, "GraphEvents", "function.json"), "{}");
-        const archive = functionsPackage(folder, engineConfigJson(settings, "function"));
-        const assets = await (archive.assets as any as Promise<Record<string, any>>);
-        assert.deepEqual(Object.keys(assets).sort(), ["GraphEvents/function.json", "host.json", "pimbridge.json"]);
-        const engine = JSON.parse(await assets["pimbridge.json"].text);
-        assert.deepEqual(engine, engineConfig(settings, "function"));
-        assert.deepEqual(engine.Entra, { Mode: "ManagedIdentity", TenantId: "8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e",
-            Subscriptions: { AzureSubscriptionId: "00000000-0000-0000-0000-000000000001", ResourceGroup: "graph-events", PartnerTopic: "pimbridge-graph", Location: "northeurope" } });
-        assert.equal(engine.Gaps, undefined);
-        assert.ok(!JSON.stringify(engine).includes("client-state-secret"), "the clientState is in the engine file");
-    } finally {
-        fs.rmSync(folder, { recursive: true, force: true });
-    }
+test("the package blob uploads publish-functions.sh's zip as it is", async () => {
+    // A FileArchive of a .zip goes to the blob byte for byte, so the custom handler keeps the execute bit the zip
+    // records. An AssetArchive (or a folder) would be zipped by the Pulumi engine without Unix modes
+    // (pulumi/pulumi#3593), and the Linux Functions host could not start the handler.
+    const source = (await inputsOf("azure-native:storage:Blob", "pb-functions-zip")).source;
+    assert.ok(source instanceof pulumi.asset.FileArchive, `the blob's source is a ${source?.constructor?.name}, not a FileArchive`);
+    assert.ok(!(source instanceof pulumi.asset.AssetArchive), "an AssetArchive loses the handler's execute bit");
+    const zipPath = await source.path;
+    assert.equal(zipPath, "/deploy/artifacts/functions.zip");
+    assert.match(zipPath, /\.zip$/, "only a FileArchive whose path ends in .zip is passed through unchanged");
+});
+
+test("a package that is not a zip is refused, naming the script that builds one", () => {
+    assert.throws(() => new PimBridgeAzure("pb3", {
+        settings, functionsPackagePath: "/deploy/artifacts/functions", awsRoleArn: "arn:aws:iam::111122223333:role/x", awsRegion: "eu-west-1", tableName: "t",
+    }), /must be the \.zip src\/PimBridge\.Host\/publish-functions\.sh writes \(got "\/deploy\/artifacts\/functions"\)/);
+});
+
+test("the Function App gets its engine file in PIMBRIDGE_CONFIG_JSON, not in the package", async () => {
+    const s = await appSettingsOf();
+    assert.equal(s.PimBridge__ConfigFile, undefined, "PimBridge__ConfigFile points into the package, which no longer holds the engine file");
+    assert.ok(!Object.keys(s).some(key => /ConfigFile/i.test(key)), "an app setting still names an engine file");
+    const engine: any = JSON.parse(s.PIMBRIDGE_CONFIG_JSON);
+    assert.equal(engine.IdentityCenter.InstanceArn, "arn:aws:sso:::instance/ssoins-0123456789abcdef");
+    assert.equal(engine.Mappings.length, 2);
+    assert.deepEqual(engine, engineConfig(settings, "function"));
+    assert.deepEqual(engine.Entra, { Mode: "ManagedIdentity", TenantId: "8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e",
+        Subscriptions: { AzureSubscriptionId: "00000000-0000-0000-0000-000000000001", ResourceGroup: "graph-events", PartnerTopic: "pimbridge-graph", Location: "northeurope" } });
+    assert.equal(engine.Gaps, undefined, "the gap detector runs in the watcher only");
+    assert.ok(!s.PIMBRIDGE_CONFIG_JSON.includes("client-state-secret") && !s.PIMBRIDGE_CONFIG_JSON.includes("hooks.slack.com"),
+        "a secret is in the engine file");
 });

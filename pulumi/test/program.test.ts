@@ -9,9 +9,8 @@ import { registered, validConfig, validSecrets, promiseOf, testAccountId, testPr
 // The whole program (index.ts) as `pulumi up` runs it, with its stack settings and built packages in place.
 const artifacts = fs.mkdtempSync(path.join(os.tmpdir(), "pimbridge-artifacts-"));
 fs.writeFileSync(path.join(artifacts, "pimbridge-watcher.zip"), "zip");
-fs.mkdirSync(path.join(artifacts, "functions"));
-fs.writeFileSync(path.join(artifacts, "functions", "host.json"), "{}");
-const config = { ...validConfig, ...validSecrets, watcherPackage: path.join(artifacts, "pimbridge-watcher.zip"), functionsPackage: path.join(artifacts, "functions") };
+fs.writeFileSync(path.join(artifacts, "functions.zip"), "zip");
+const config = { ...validConfig, ...validSecrets, watcherPackage: path.join(artifacts, "pimbridge-watcher.zip"), functionsPackage: path.join(artifacts, "functions.zip") };
 pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([k, v]) => [`pimbridge:${k}`, v])),
     Object.keys(validSecrets).map(k => `pimbridge:${k}`));
@@ -28,6 +27,9 @@ test("the program wires the Function App to the bridge role it creates, and the 
     const settings = Object.fromEntries(unwrapSecrets(app.inputs.siteConfig).appSettings.map((s: any) => [s.name, s.value]));
     assert.equal(settings.PimBridge__Aws__WebIdentityRoleArn, `arn:aws:iam::${testAccountId}:role/pimbridge-bridge-test`);
     assert.equal(settings.PimBridge__DynamoDbTable, "pimbridge-test");
+    assert.ok(JSON.parse(settings.PIMBRIDGE_CONFIG_JSON).Entra, "the Function App's engine file is not the function's");
+    const blob = await waitFor(() => registered.find(r => r.type === "azure-native:storage:Blob"));
+    assert.equal(await blob.inputs.source.path, path.join(artifacts, "functions.zip"), "the Function App package is not the built zip");
     await promiseOf(program.bridgeRole);
     const trust = JSON.parse(registered.find(r => r.type === "aws:iam/role:Role" && r.inputs.name === "pimbridge-bridge-test")!.inputs.assumeRolePolicy);
     assert.equal(trust.Statement[0].Condition.StringEquals["sts.windows.net/8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e/:sub"], testPrincipalId);

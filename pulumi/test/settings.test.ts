@@ -21,7 +21,7 @@ test("valid settings are read with their defaults", () => {
     assert.equal(s.watcher.schedule, "rate(1 minute)");
     assert.equal(s.watcher.logRetentionDays, 30);
     assert.equal(s.watcher.packagePath, "../artifacts/pimbridge-watcher.zip");
-    assert.equal(s.azure.functionsPackagePath, "../artifacts/functions");
+    assert.equal(s.azure.functionsPackagePath, "../artifacts/functions.zip");
     assert.equal(s.azure.webIdentityAudience, "api://AzureADTokenExchange");
     assert.deepEqual(s.gapsRegions, ["eu-west-1"]);
 });
@@ -121,10 +121,25 @@ test("missing build outputs name the build script to run", () => {
         const problems = (e as StackSettingsError).problems;
         assert.equal(problems.length, 2);
         assert.match(problems[0], /\/deploy\/artifacts\/pimbridge-watcher\.zip does not exist; build it with src\/PimBridge\.Lambda\/build-lambda\.sh/);
-        assert.match(problems[1], /\/deploy\/artifacts\/functions has no host\.json; build it with src\/PimBridge\.Host\/publish-functions\.sh/);
+        assert.match(problems[1], /^pimbridge:functionsPackage: \/deploy\/artifacts\/functions\.zip does not exist; build it with src\/PimBridge\.Host\/publish-functions\.sh/);
+        assert.match(problems[1], /`pulumi config set pimbridge:functionsPackage <path>`/);
         return true;
     });
     const seen: string[] = [];
     checkPackages(settings, "/deploy/pulumi", p => { seen.push(p); return true; });
-    assert.deepEqual(seen, ["/deploy/artifacts/pimbridge-watcher.zip", "/deploy/artifacts/functions/host.json"]);
+    assert.deepEqual(seen, ["/deploy/artifacts/pimbridge-watcher.zip", "/deploy/artifacts/functions.zip"]);
+});
+
+test("the Function App package must be a zip: a folder would lose the handler's execute bit", () => {
+    // The folder was the setting's old value; Pulumi would zip it without Unix modes (pulumi/pulumi#3593).
+    for (const folder of ["../artifacts/functions", "../artifacts/functions/", "../artifacts/functions.tar.gz"]) {
+        const [problem, ...rest] = problemsOf({ functionsPackage: folder });
+        assert.equal(rest.length, 0);
+        assert.match(problem, /^pimbridge:functionsPackage must name a \.zip file/);
+        assert.ok(problem.includes(`(got "${folder}")`), problem);
+        assert.match(problem, /execute bit/);
+        assert.match(problem, /build it with src\/PimBridge\.Host\/publish-functions\.sh \(it writes artifacts\/functions\.zip\)/);
+        assert.match(problem, /`pulumi config set pimbridge:functionsPackage \.\.\/artifacts\/functions\.zip`/);
+    }
+    assert.equal(settingsWith({ functionsPackage: "/builds/42/functions.zip" }).azure.functionsPackagePath, "/builds/42/functions.zip");
 });
