@@ -11,8 +11,6 @@ root="$(cd "$here/../.." && pwd)"
 zip_path="${1:-$root/artifacts/pimbridge-watcher.zip}"
 
 command -v dotnet >/dev/null 2>&1 || { echo "build-lambda: the .NET 10 SDK is missing: install it (https://dot.net) and re-run." >&2; exit 1; }
-command -v zip >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 \
-  || { echo "build-lambda: neither zip nor python3 is installed: install one (apt-get install zip) and re-run." >&2; exit 1; }
 
 staging="$(mktemp -d)"
 trap 'rm -rf "$staging"' EXIT
@@ -25,24 +23,5 @@ if [ -n "${PIMBRIDGE_LAMBDA_CONFIG:-}" ]; then
   cp "$PIMBRIDGE_LAMBDA_CONFIG" "$staging/pimbridge.json"
 fi
 
-mkdir -p "$(dirname "$zip_path")"
-rm -f "$zip_path"
-zip_path="$(cd "$(dirname "$zip_path")" && pwd)/$(basename "$zip_path")"
-if command -v zip >/dev/null 2>&1; then
-  # zip keeps the Unix mode bits, so bootstrap stays executable in Lambda.
-  (cd "$staging" && zip -q -r -X "$zip_path" .)
-else
-  python3 - "$staging" "$zip_path" <<'PY'
-import os, sys, zipfile
-src, dst = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
-    for folder, _, files in os.walk(src):
-        for name in files:
-            full = os.path.join(folder, name)
-            info = zipfile.ZipInfo.from_file(full, os.path.relpath(full, src))  # keeps the mode bits
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with open(full, "rb") as f:
-                z.writestr(info, f.read())
-PY
-fi
+"$root/src/package-zip.sh" "$staging" "$zip_path"
 echo "build-lambda: wrote $zip_path"

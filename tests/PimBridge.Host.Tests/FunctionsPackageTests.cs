@@ -143,6 +143,25 @@ public sealed class FunctionsPackageTests(FunctionsPackageFixture fixture) : ICl
     }
 
     [Fact]
+    public void The_zip_beside_the_folder_holds_the_same_files_with_the_handler_still_executable()
+    {
+        var package = fixture.Published();
+        var zipPath = package + ".zip";
+        Assert.True(File.Exists(zipPath), $"publish-functions.sh wrote no {zipPath}");
+        var executableName = ReadJson(Path.Combine(package, "host.json"))["customHandler"]!["description"]!["defaultExecutablePath"]!.GetValue<string>();
+
+        using var zip = System.IO.Compression.ZipFile.OpenRead(zipPath);
+        var files = Directory.GetFiles(package, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(package, f).Replace(Path.DirectorySeparatorChar, '/')).Order(StringComparer.Ordinal);
+        Assert.Equal(files, zip.Entries.Where(e => !e.FullName.EndsWith('/')).Select(e => e.FullName).Order(StringComparer.Ordinal));
+        // Run from the package, the Functions host executes the handler straight from the zip's files: a zip without
+        // modes (as deployment tools write one) would leave it "Permission denied".
+        var mode = (UnixFileMode)((zip.GetEntry(executableName)!.ExternalAttributes >> 16) & 0xFFF);
+        Assert.True(mode.HasFlag(UnixFileMode.UserExecute | UnixFileMode.OtherExecute), $"{executableName}'s mode in the zip is {mode}");
+        Assert.Null(zip.GetEntry("pimbridge.json")); // no stack settings in the package: they come as PIMBRIDGE_CONFIG_JSON
+    }
+
+    [Fact]
     public async Task The_published_handler_started_like_the_Functions_host_answers_health_and_says_what_is_missing()
     {
         var package = fixture.Published();
