@@ -1,6 +1,6 @@
 /**
  * Prints the engine configuration (docs/configuration.md) a stack's settings give one host, exactly as `pulumi up`
- * deploys it: the watcher's PIMBRIDGE_CONFIG_JSON, or the Function App's pimbridge.json. Use it to review a change
+ * deploys it as PIMBRIDGE_CONFIG_JSON to the watcher or the Function App. Use it to review a change
  * before deploying it; the .NET tests load its output through the engine's own configuration checks.
  *
  *   npm run --silent engine-config -- <Pulumi.<stack>.yaml> <watcher|function>

@@ -6,7 +6,8 @@ export type EngineHost = "watcher" | "function";
 
 /**
  * The engine file (docs/configuration.md) built from the stack settings, without secrets: the watcher gets it as
- * PIMBRIDGE_CONFIG_JSON, the Function App as pimbridge.json in its package. A change of mappings is a `pulumi up`.
+ * PIMBRIDGE_CONFIG_JSON, and so does the Function App (an app setting), so both packages are the same for every stack.
+ * A change of mappings is a `pulumi up`.
  */
 export function engineConfig(settings: PimBridgeSettings, host: EngineHost): Record<string, unknown> {
     const ic = settings.identityCenter;
