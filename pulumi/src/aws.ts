@@ -136,7 +136,7 @@ export class PimBridgeAws extends pulumi.ComponentResource {
             environment: {
                 variables: {
                     ...hostEnvironment,
-                    // The watcher writes this to /tmp/pimbridge.json at start (src/PimBridge.Lambda/WatcherConfiguration.cs).
+                    // The engine file; the host writes it once to a temp file (ConfiguredComposition.EngineConfigFile).
                     PIMBRIDGE_CONFIG_JSON: engineConfigJson(settings, "watcher"),
                     ...engineSecretEnvironment(settings, "watcher"),
                 },
@@ -167,47 +167,21 @@ export class PimBridgeAws extends pulumi.ComponentResource {
         }, { ...child, dependsOn: [this.schedulerPolicy] });
 
         const alarmActions = settings.alarmTopicArn ? [settings.alarmTopicArn] : [];
-        this.errorsAlarm = new aws.cloudwatch.MetricAlarm(`${name}-watcher-errors`, {
-            alarmDescription: "The PimBridge watcher Lambda failed (Lambda Errors).",
-            namespace: "AWS/Lambda",
-            metricName: "Errors",
-            dimensions: { FunctionName: this.watcher.name },
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions,
-            okActions: alarmActions,
+        /** An alarm when a count reaches 1 in a period; no data (an idle function) is not a breach. */
+        const countAlarm = (resource: string, alarmDescription: string, metric: { namespace: string; metricName: string; dimensions: Record<string, pulumi.Input<string>> },
+            period: number, okActions: string[]) => new aws.cloudwatch.MetricAlarm(`${name}-${resource}`, {
+            alarmDescription, ...metric, statistic: "Sum", period, evaluationPeriods: 1, threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions,
+            okActions: okActions.length > 0 ? okActions : undefined,
         }, child);
-        this.watcherErrorsAlarm = new aws.cloudwatch.MetricAlarm(`${name}-watcher-reported-errors`, {
-            alarmDescription: "The PimBridge watcher reported errors it handled (EMF WatcherErrors).",
-            namespace: watcherMetrics.namespace,
-            metricName: watcherMetrics.watcherErrors,
-            dimensions: { [watcherMetrics.dimension]: this.watcher.name },
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions,
-            okActions: alarmActions,
-        }, child);
-        this.criticalGapAlarm = new aws.cloudwatch.MetricAlarm(`${name}-critical-gap`, {
-            alarmDescription: "CloudTrail shows privileged AWS use after PIM expiry (EMF CriticalGapAlerts). Investigate at once.",
-            namespace: watcherMetrics.namespace,
-            metricName: watcherMetrics.criticalGapAlerts,
-            dimensions: { [watcherMetrics.dimension]: this.watcher.name },
-            statistic: "Sum",
-            period: 60,
-            evaluationPeriods: 1,
-            threshold: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions,
-        }, child);
+        const emf = (metricName: string) => ({ namespace: watcherMetrics.namespace, metricName, dimensions: { [watcherMetrics.dimension]: this.watcher.name } });
+        this.errorsAlarm = countAlarm("watcher-errors", "The PimBridge watcher Lambda failed (Lambda Errors).",
+            { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.watcher.name } }, 300, alarmActions);
+        this.watcherErrorsAlarm = countAlarm("watcher-reported-errors", "The PimBridge watcher reported errors it handled (EMF WatcherErrors).",
+            emf(watcherMetrics.watcherErrors), 300, alarmActions);
+        // No OK action: each critical gap is its own incident, not a state that clears.
+        this.criticalGapAlarm = countAlarm("critical-gap", "CloudTrail shows privileged AWS use after PIM expiry (EMF CriticalGapAlerts). Investigate at once.",
+            emf(watcherMetrics.criticalGapAlerts), 60, []);
 
         // Keyless cross-cloud identity: the Function App's managed-identity token is exchanged for AWS credentials.
         const issuerHost = `sts.windows.net/${settings.azure.tenantId}/`;
