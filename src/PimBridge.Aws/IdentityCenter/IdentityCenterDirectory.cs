@@ -21,9 +21,8 @@ public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
     private readonly IdentityCenterAdapterOptions _options;
     private readonly TimeProvider _time;
     private readonly TtlCache<string, IReadOnlyList<PermissionSetAccount>> _groupAssignments;
-    private readonly TtlCache<string, TimeSpan> _sessionDurations;
+    private readonly TtlCache<string, PermissionSet> _permissionSets;
     private readonly TtlCache<string, string> _groupIds;
-    private readonly TtlCache<string, string> _permissionSetNames;
     private readonly SemaphoreSlim _catalogRefresh = new(1, 1);
     private volatile PermissionSetCatalog _catalog = PermissionSetCatalog.Empty;
 
@@ -38,8 +37,7 @@ public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
         _options = options;
         _time = time ?? TimeProvider.System;
         _groupAssignments = new(options.CacheTtl, _time, StringComparer.OrdinalIgnoreCase);
-        _sessionDurations = new(options.CacheTtl, _time, StringComparer.Ordinal);
-        _permissionSetNames = new(options.CacheTtl, _time, StringComparer.Ordinal);
+        _permissionSets = new(options.CacheTtl, _time, StringComparer.Ordinal);
         _groupIds = new(options.CacheTtl, _time, StringComparer.Ordinal);
     }
 
@@ -49,22 +47,23 @@ public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
         return _groupAssignments.GetOrLoadAsync(groupId, LoadGroupAssignmentsAsync, cancellationToken);
     }
 
-    public Task<TimeSpan> GetSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken = default)
+    public async Task<TimeSpan> GetSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
-        return _sessionDurations.GetOrLoadAsync(permissionSetArn, LoadSessionDurationAsync, cancellationToken);
+        var permissionSet = await _permissionSets.GetOrLoadAsync(permissionSetArn, LoadPermissionSetAsync, cancellationToken).ConfigureAwait(false);
+        return SessionDurationOf(permissionSetArn, permissionSet.SessionDuration);
     }
 
-    public Task<string> GetPermissionSetNameAsync(string permissionSetArn, CancellationToken cancellationToken = default)
+    public async Task<string> GetPermissionSetNameAsync(string permissionSetArn, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
-        return _permissionSetNames.GetOrLoadAsync(permissionSetArn, async (arn, ct) =>
-        {
-            var described = await _ssoAdmin.DescribePermissionSetAsync(new PermissionSetRequest { InstanceArn = _options.InstanceArn, PermissionSetArn = arn }, ct).ConfigureAwait(false);
-            return described.PermissionSet?.Name is { Length: > 0 } name
-                ? name
-                : throw new AwsServiceException(AwsService.SsoAdminName, "DescribePermissionSet", 200, AwsServiceException.MalformedResponse, "the response lacks PermissionSet.Name");
-        }, cancellationToken);
+        // A name never changes, so the catalog's (built to resolve mapping names) is as good as a describe.
+        if (_catalog.NamesByArn.TryGetValue(permissionSetArn, out var known))
+            return known;
+        var permissionSet = await _permissionSets.GetOrLoadAsync(permissionSetArn, LoadPermissionSetAsync, cancellationToken).ConfigureAwait(false);
+        return permissionSet.Name is { Length: > 0 } name
+            ? name
+            : throw new AwsServiceException(AwsService.SsoAdminName, "DescribePermissionSet", 200, AwsServiceException.MalformedResponse, "the response lacks PermissionSet.Name");
     }
 
     /// <summary>
@@ -123,14 +122,18 @@ public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
         return new ReadOnlyCollection<PermissionSetAccount>([.. assignments.Distinct()]);
     }
 
-    private async Task<TimeSpan> LoadSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken)
+    /// <summary>One describe serves both the session duration (fences) and the name (gap detection) of a permission set.</summary>
+    private async Task<PermissionSet> LoadPermissionSetAsync(string permissionSetArn, CancellationToken cancellationToken)
     {
         var described = await _ssoAdmin.DescribePermissionSetAsync(
             new PermissionSetRequest { InstanceArn = _options.InstanceArn, PermissionSetArn = permissionSetArn }, cancellationToken).ConfigureAwait(false);
         // A missing PermissionSet is a malformed answer, not "no duration": defaulting would understate how long sessions live.
-        var duration = (described.PermissionSet
-            ?? throw new AwsServiceException(AwsService.SsoAdminName, "DescribePermissionSet", 200, AwsServiceException.MalformedResponse, "the response lacks PermissionSet"))
-            .SessionDuration;
+        return described.PermissionSet
+            ?? throw new AwsServiceException(AwsService.SsoAdminName, "DescribePermissionSet", 200, AwsServiceException.MalformedResponse, "the response lacks PermissionSet");
+    }
+
+    private static TimeSpan SessionDurationOf(string permissionSetArn, string? duration)
+    {
         if (string.IsNullOrWhiteSpace(duration))
             return DefaultSessionDuration;
         try
