@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -56,11 +57,12 @@ public sealed class GapDetector(
             var windows = await WatchWindowsAsync(since, cancellationToken).ConfigureAwait(false);
             var stats = new TrailScanStats();
             var raised = new List<GapAlert>();
+            var cursors = new StoreCursors(store);
             if (windows.Count > 0)
             {
                 var watch = new GapWatchSet(windows);
                 var (from, until) = watch.Range;
-                var query = new ActivityQuery(watch.Accounts, from, until < started ? until : started, watch.Filter, new StoreCursors(store))
+                var query = new ActivityQuery(watch.Accounts, from, until < started ? until : started, watch.Filter, cursors)
                 {
                     UserNames = watch.UserNames,
                 };
@@ -69,11 +71,16 @@ public sealed class GapDetector(
                     stats.Add(batch.Stats);
                     RecordsRead.Add(batch.Stats.Records);
                     var alerts = batch.Records.Select(watch.Match).OfType<GapAlert>().DistinctBy(a => a.EventId).ToList();
-                    raised.AddRange(await RecordAsync(alerts, batch.Cursor, cancellationToken).ConfigureAwait(false));
+                    raised.AddRange(await RecordAsync(alerts, batch.Cursor, cursors, cancellationToken).ConfigureAwait(false));
                 }
             }
 
-            await SaveCheckpointAsync(new Checkpoint { Name = LastScanCheckpoint, Value = started.ToString("O", CultureInfo.InvariantCulture), UpdatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+            var done = new StateChange();
+            done.Checkpoints.Add(new Checkpoint
+            {
+                Name = LastScanCheckpoint, Value = started.ToString("O", CultureInfo.InvariantCulture), UpdatedAt = time.GetUtcNow(), Version = lastScan?.Version ?? 0,
+            });
+            await store.CommitAsync(done, cancellationToken).ConfigureAwait(false);
             return new GapScanResult(windows.Count, stats, raised);
         }
         finally
@@ -114,7 +121,7 @@ public sealed class GapDetector(
     }
 
     /// <summary>Records the alerts not yet known, in small commits; the cursor goes with the last one.</summary>
-    private async Task<IReadOnlyList<GapAlert>> RecordAsync(IReadOnlyList<GapAlert> alerts, Checkpoint? cursor, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<GapAlert>> RecordAsync(IReadOnlyList<GapAlert> alerts, Checkpoint? cursor, StoreCursors cursors, CancellationToken cancellationToken)
     {
         var fresh = new List<GapAlert>();
         foreach (var alert in alerts)
@@ -143,28 +150,43 @@ public sealed class GapDetector(
                 AlertsRaised.Add(1, new KeyValuePair<string, object?>("class", GapAlert.ClassName(gap.Class)), new KeyValuePair<string, object?>("severity", gap.Severity.ToString().ToLowerInvariant()));
             }
 
-            if (i == chunks.Count - 1 && cursor is not null)
-                change.Checkpoints.Add(await VersionedAsync(cursor, cancellationToken).ConfigureAwait(false));
+            var saved = i == chunks.Count - 1 ? cursor : null;
+            if (saved is not null)
+                change.Checkpoints.Add(await cursors.VersionedAsync(saved, cancellationToken).ConfigureAwait(false));
             await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+            if (saved is not null)
+                cursors.Committed(saved.Name);
         }
 
         return fresh;
     }
 
-    private async Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
-    {
-        var change = new StateChange();
-        change.Checkpoints.Add(await VersionedAsync(checkpoint, cancellationToken).ConfigureAwait(false));
-        await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<Checkpoint> VersionedAsync(Checkpoint checkpoint, CancellationToken cancellationToken) =>
-        checkpoint with { Version = (await store.GetCheckpointAsync(checkpoint.Name, cancellationToken).ConfigureAwait(false))?.Version ?? 0 };
-
+    /// <summary>
+    /// The sources' cursors as read from the store, remembering each one's version so the detector saves it without
+    /// reading it again. The lease keeps other writers away; the version still turns any lapse into a conflict.
+    /// </summary>
     private sealed class StoreCursors(IStateStore store) : ITrailCursors
     {
-        public async Task<string?> GetAsync(string name, CancellationToken cancellationToken = default) =>
-            (await store.GetCheckpointAsync(name, cancellationToken).ConfigureAwait(false))?.Value;
+        // A source may read the cursors of several trail folders at once.
+        private readonly ConcurrentDictionary<string, long> _versions = new(StringComparer.Ordinal);
+
+        public async Task<string?> GetAsync(string name, CancellationToken cancellationToken = default)
+        {
+            var checkpoint = await store.GetCheckpointAsync(name, cancellationToken).ConfigureAwait(false);
+            _versions[name] = checkpoint?.Version ?? 0;
+            return checkpoint?.Value;
+        }
+
+        /// <summary>The cursor at the version it is stored at; one the source did not read through here is read now.</summary>
+        public async Task<Checkpoint> VersionedAsync(Checkpoint cursor, CancellationToken cancellationToken)
+        {
+            if (!_versions.ContainsKey(cursor.Name))
+                await GetAsync(cursor.Name, cancellationToken).ConfigureAwait(false);
+            return cursor with { Version = _versions[cursor.Name] };
+        }
+
+        /// <summary>The store saved the cursor one version on.</summary>
+        public void Committed(string name) => _versions.AddOrUpdate(name, 1, (_, version) => version + 1);
     }
 }
 
