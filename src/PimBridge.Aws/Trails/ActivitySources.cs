@@ -176,8 +176,9 @@ public static partial class ActivitySources
             problems.Add($"{At}.Prefix: '{options.Prefix}' includes AWSLogs; set only the part before AWSLogs/ (PimBridge adds AWSLogs/<org-id>/ itself), or leave it empty.");
     }
 
+    /// <summary>An AWS Region code such as eu-west-1 or us-gov-west-1; also how trail folders under AWSLogs are recognized.</summary>
     [GeneratedRegex(@"^([a-z]+-){2,3}\d$")]
-    private static partial Regex RegionName();
+    internal static partial Regex RegionName();
 
     [GeneratedRegex(@"^\d{12}$")]
     private static partial Regex AccountId();

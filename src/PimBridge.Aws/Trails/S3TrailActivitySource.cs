@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Text.RegularExpressions;
 using Amazon.S3;
 using Amazon.S3.Model;
 using PimBridge.Core;
@@ -25,7 +24,7 @@ namespace PimBridge.Aws.Trails;
 /// counted in its batch's stats and the read goes on: fetching it again would not repair it. A refused request throws
 /// <see cref="TrailBucketAccessException"/>.</para>
 /// </remarks>
-public sealed partial class S3TrailActivitySource : IActivitySource, IDisposable
+public sealed class S3TrailActivitySource : IActivitySource, IDisposable
 {
     private readonly IAmazonS3 _s3;
     private readonly bool _ownsClient;
@@ -101,7 +100,7 @@ public sealed partial class S3TrailActivitySource : IActivitySource, IDisposable
             foreach (var common in page.CommonPrefixes ?? [])
             {
                 var region = common[folder.Length..].TrimEnd('/');
-                if (RegionName().IsMatch(region)) regions.Add(region);
+                if (ActivitySources.RegionName().IsMatch(region)) regions.Add(region);
             }
 
             request.ContinuationToken = page.NextContinuationToken;
@@ -246,9 +245,6 @@ public sealed partial class S3TrailActivitySource : IActivitySource, IDisposable
             throw new TrailBucketAccessException(_options.Bucket, request.Prefix, "s3:ListBucket", e);
         }
     }
-
-    [GeneratedRegex(@"^([a-z]+-){2,3}\d$")]
-    private static partial Regex RegionName();
 
     public void Dispose()
     {
