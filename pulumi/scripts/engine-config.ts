@@ -22,7 +22,7 @@ function fail(message: string): never {
 }
 
 /** A stack file's settings as Pulumi hands them to the program: structured values as JSON text. */
-export function stackFileSource(text: string): SettingsSource {
+function stackFileSource(text: string): SettingsSource {
     const document = yaml.load(text) as { config?: Record<string, unknown> } | undefined;
     const values = new Map<string, unknown>();
     for (const [key, value] of Object.entries(document?.config ?? {}))

@@ -26,7 +26,7 @@ export const stateTableSchema = {
 };
 
 /** The watcher's Embedded Metric Format metrics (namespace, names, dimension). */
-export const watcherMetrics = {
+const watcherMetrics = {
     namespace: "PimBridge",
     criticalGapAlerts: "CriticalGapAlerts",
     watcherErrors: "WatcherErrors",
@@ -253,7 +253,7 @@ export class PimBridgeAws extends pulumi.ComponentResource {
 }
 
 /** CloudFormation template of the read-only audit role for member accounts (deployed by the StackSet or by hand). */
-export function auditRoleTemplateBody(roleName: string, trustedRoleArn: string, externalId?: string): string {
+function auditRoleTemplateBody(roleName: string, trustedRoleArn: string, externalId?: string): string {
     return JSON.stringify({
         AWSTemplateFormatVersion: "2010-09-09",
         Description: "PimBridge gap detector: read-only CloudTrail access for the PimBridge watcher.",

@@ -24,7 +24,7 @@ export const azureRoles = {
 };
 
 /** The Event Grid trigger function in src/PimBridge.Host/functions (GraphEvents/function.json). */
-export const graphEventsFunction = "GraphEvents";
+const graphEventsFunction = "GraphEvents";
 
 export interface PimBridgeAzureArgs {
     settings: PimBridgeSettings;

@@ -7,7 +7,7 @@ import { PimBridgeSettings, S3TrailGapSource } from "./settings";
  */
 
 /** sso-admin operations (src/PimBridge.Aws/SsoAdmin/SsoAdminClient.cs), scoped to the instance, its permission sets and the accounts. */
-export const ssoScopedActions = [
+const ssoScopedActions = [
     "sso:CreateAccountAssignment",
     "sso:DeleteAccountAssignment",
     "sso:DescribeAccountAssignmentCreationStatus",
@@ -26,7 +26,7 @@ export const ssoScopedActions = [
 /** ListInstances has no resource type in IAM: it can only be granted on "*". */
 export const ssoUnscopedActions = ["sso:ListInstances"];
 /** identitystore operations (src/PimBridge.Aws/IdentityStore/IdentityStoreClient.cs). */
-export const identityStoreActions = [
+const identityStoreActions = [
     "identitystore:GetUserId",
     "identitystore:DescribeUser",
     "identitystore:IsMemberInGroups",
@@ -38,19 +38,19 @@ export const identityStoreActions = [
 ];
 /** CloudTrail LookupEvents supports no resource-level permissions: "*" is the only resource AWS accepts. */
 export const cloudTrailActions = ["cloudtrail:LookupEvents"];
-export const assumeAuditRoleActions = ["sts:AssumeRole"];
+const assumeAuditRoleActions = ["sts:AssumeRole"];
 /** S3TrailActivitySource (src/PimBridge.Aws/Trails): ListObjectsV2 is authorised as s3:ListBucket, on the bucket. */
-export const trailListActions = ["s3:ListBucket"];
+const trailListActions = ["s3:ListBucket"];
 /** S3TrailActivitySource's GetObject, on the log files. */
-export const trailReadActions = ["s3:GetObject"];
+const trailReadActions = ["s3:GetObject"];
 /** Not an SDK call: S3 asks KMS to decrypt an SSE-KMS object with the caller's permissions, so GetObject needs this on the trail's key. */
-export const trailKeyActions = ["kms:Decrypt"];
+const trailKeyActions = ["kms:Decrypt"];
 /**
  * DynamoDbStateStore: GetItem, BatchGetItem, Query (table and GSIs), PutItem and DeleteItem (the lease, alerts).
  * TransactWriteItems has no IAM action of its own: its Puts are authorised as PutItem.
  * DescribeTable/CreateTable are only used by `CreateTableAsync`, which the deployment replaces.
  */
-export const dynamoDbActions = [
+const dynamoDbActions = [
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
     "dynamodb:Query",
@@ -58,9 +58,9 @@ export const dynamoDbActions = [
     "dynamodb:DeleteItem",
 ];
 /** The watcher's own log stream (only in the Lambda's policy). */
-export const logActions = ["logs:CreateLogStream", "logs:PutLogEvents"];
+const logActions = ["logs:CreateLogStream", "logs:PutLogEvents"];
 
-export interface PolicyStatement {
+interface PolicyStatement {
     Sid: string;
     Effect: "Allow";
     Action: string[];
@@ -69,7 +69,7 @@ export interface PolicyStatement {
 }
 
 /** A statement of a resource's own policy (a bucket or key policy), naming who it allows. */
-export interface ResourcePolicyStatement extends PolicyStatement {
+interface ResourcePolicyStatement extends PolicyStatement {
     Principal: { AWS: string };
 }
 
@@ -85,7 +85,7 @@ export function auditedAccounts(settings: PimBridgeSettings): string[] {
  * one per audited account: per account, the watcher's policy would pass IAM's 10,240-character limit for a role's
  * inline policies near 40 accounts, and the trail owner would have to change the bucket policy for every new account.
  */
-export function trailLogFolders(source: S3TrailGapSource): string {
+function trailLogFolders(source: S3TrailGapSource): string {
     return `${source.prefix ? `${source.prefix}/` : ""}AWSLogs/${source.organizationId ? `${source.organizationId}/` : ""}*/CloudTrail/`;
 }
 
@@ -132,7 +132,7 @@ export function trailOwnerStatements(settings: PimBridgeSettings, watcherRoleArn
     };
 }
 
-export interface EnginePolicyArgs {
+interface EnginePolicyArgs {
     settings: PimBridgeSettings;
     tableArn: pulumi.Input<string>;
     /** Set for the Lambda: lets it write to its own log group. */

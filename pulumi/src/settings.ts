@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 export const configNamespace = "pimbridge";
 
 /** One PIM group binding, as in the engine file's `Mappings[]` (docs/configuration.md). */
-export interface Mapping {
+interface Mapping {
     name: string;
     entraGroupId: string;
     access?: "member" | "owner";
@@ -20,7 +20,7 @@ export interface Mapping {
 }
 
 /** One notification sink, as in the engine file's `Notifications.Sinks[]`; its URL is a secret, set apart. */
-export interface AlertSink {
+interface AlertSink {
     name: string;
     type: string;
     minimumSeverity?: string;
@@ -74,7 +74,7 @@ export interface PimBridgeSettings {
 }
 
 /** CloudTrail event history (LookupEvents) in each account, read through a read-only audit role there. */
-export interface LookupEventsGapSource {
+interface LookupEventsGapSource {
     type: "lookup-events";
     auditRoleName: string;
     auditExternalId?: pulumi.Output<string>;
@@ -92,10 +92,10 @@ export interface S3TrailGapSource {
     kmsKeyArn?: string;
 }
 
-export type GapSourceSettings = LookupEventsGapSource | S3TrailGapSource;
+type GapSourceSettings = LookupEventsGapSource | S3TrailGapSource;
 
 /** The gap sources a deployment can use; the engine's third, `directory`, reads a local folder, which a Lambda does not have. */
-export const gapSourceTypes = ["lookup-events", "s3"] as const;
+const gapSourceTypes = ["lookup-events", "s3"] as const;
 
 /** Where settings come from: Pulumi config in the program, a plain map in tests. */
 export interface SettingsSource {
@@ -137,7 +137,7 @@ const mappingNamePattern = /^[A-Za-z0-9._-]{1,64}$/;
 const schedulePattern = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
 const durationPattern = /^(\d+(\.\d+)?[smhd]|P.*T?.*|\d{1,2}:\d{2}:\d{2})$/;
 /** The values CloudWatch Logs accepts for a log group's retention. */
-export const logRetentionDaysAllowed = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const logRetentionDaysAllowed = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 export function readSettings(source: SettingsSource): PimBridgeSettings {
     const problems: string[] = [];
