@@ -3,6 +3,7 @@ using Amazon;
 using Amazon.DynamoDBv2;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
+using PimBridge.Host;
 using PimBridge.Store.DynamoDb;
 using PimBridge.Store.Sqlite;
 
@@ -95,6 +96,17 @@ public sealed class ConfigFileOption
     public Option<string?> Config { get; } = new("--config") { Description = $"The PimBridge configuration file (default: ${ConfigVariable}, else ./{DefaultFile})." };
 
     public void AddTo(Command command) => command.Options.Add(Config);
+
+    /// <summary>
+    /// The host settings that make <see cref="ConfiguredComposition"/> compose from <paramref name="configFile"/>, meant
+    /// to be added last. They clear <see cref="ConfiguredComposition.ConfigJsonKey"/>: a deployment's variable exported
+    /// in this shell would otherwise take precedence over the file the command was given and has validated.
+    /// </summary>
+    public static Dictionary<string, string?> HostSettings(string configFile) => new()
+    {
+        ["PimBridge:ConfigFile"] = configFile,
+        [ConfiguredComposition.ConfigJsonKey] = null,
+    };
 
     public string PathOf(ParseResult parseResult) =>
         parseResult.GetValue(Config) is { Length: > 0 } given ? given

@@ -365,7 +365,7 @@ internal sealed record EngineEnvironment
     public IConfiguration HostConfiguration(string configFile) => new ConfigurationBuilder()
         .AddEnvironmentVariables()
         .AddInMemoryCollection(Settings)
-        .AddInMemoryCollection([new KeyValuePair<string, string?>("PimBridge:ConfigFile", configFile)])
+        .AddInMemoryCollection(ConfigFileOption.HostSettings(configFile))
         .Build();
 
     private sealed class Restore(EngineEnvironment? previous) : IDisposable

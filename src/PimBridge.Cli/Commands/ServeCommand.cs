@@ -97,7 +97,7 @@ public static class ServeCommand
         var configFile = Path.GetFullPath(request.Config.PathOf(request.ParseResult));
         CheckConfiguration(request, configFile);
 
-        var settings = new Dictionary<string, string?> { ["PimBridge:ConfigFile"] = configFile };
+        var settings = ConfigFileOption.HostSettings(configFile);
         string store;
         if (request.ParseResult.GetValue(request.StateStore.DynamoDbTable) is { Length: > 0 } table)
         {
