@@ -147,7 +147,6 @@ public sealed class GapDetector(
                     ["user"] = gap.UserId, ["grant"] = gap.GrantId, ["account"] = gap.AccountId, ["event"] = gap.EventId,
                 }.ToJsonString()));
                 _outbox.EnqueueAlert(change, alert, now);
-                AlertsRaised.Add(1, new KeyValuePair<string, object?>("class", GapAlert.ClassName(gap.Class)), new KeyValuePair<string, object?>("severity", gap.Severity.ToString().ToLowerInvariant()));
             }
 
             var saved = i == chunks.Count - 1 ? cursor : null;
@@ -156,6 +155,10 @@ public sealed class GapDetector(
             await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
             if (saved is not null)
                 cursors.Committed(saved.Name);
+
+            // Counted once stored, so a failed commit (retried next scan) does not count its alerts twice.
+            foreach (var gap in chunks[i])
+                AlertsRaised.Add(1, new KeyValuePair<string, object?>("class", GapAlert.ClassName(gap.Class)), new KeyValuePair<string, object?>("severity", gap.Severity.ToString().ToLowerInvariant()));
         }
 
         return fresh;
