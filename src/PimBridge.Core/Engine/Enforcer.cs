@@ -390,7 +390,11 @@ public sealed class Enforcer(
             };
             if (change is null)
                 return IntentOutcome.Skipped;
+            // An alert is announced once, when first stored; a repeat (same id, for example fence capacity still
+            // exhausted on the next sync) was announced already.
             var newAlerts = await NewAlertsAsync(change, cancellationToken).ConfigureAwait(false);
+            foreach (var alert in newAlerts)
+                _outbox.EnqueueAlert(change, alert, alert.At);
             await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
             CountFences(intent.Kind, change);
             CountAlerts(newAlerts);
@@ -643,8 +647,6 @@ public sealed class Enforcer(
                     Message = $"Access of {fence.UserName} to {permissionSet} was removed, but its live sessions could not be fenced: the permission set's inline policy is full ({FencePolicy.MaxNonWhitespace} non-whitespace characters). Sessions issued before {Iso(fence.Cutoff)} stay usable until they expire ({Iso(fence.Until)}) unless revoked by hand. PimBridge retries as fences lift.",
                     Facts = new Dictionary<string, string> { ["fence"] = fence.Id, ["permissionSet"] = permissionSet, ["user"] = fence.UserId },
                 });
-                if (await store.GetAlertAsync(change.Alerts[^1].Id, cancellationToken).ConfigureAwait(false) is null)
-                    _outbox.EnqueueAlert(change, change.Alerts[^1], confirmed);
             }
 
             // With fences still waiting for capacity, stay pending and look again later.
