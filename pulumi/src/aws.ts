@@ -218,7 +218,7 @@ export class PimBridgeAws extends pulumi.ComponentResource {
         const gapSource = settings.gapSource;
         if (gapSource.type === "s3") {
             // The trail usually lives in a log-archive account, whose owner must allow the watcher role too.
-            const owner = this.watcherRole.arn.apply(arn => trailOwnerStatements(settings, arn)!);
+            const owner = this.watcherRole.arn.apply(arn => trailOwnerStatements(gapSource, arn));
             this.trailBucketPolicyStatements = owner.apply(o => JSON.stringify(o.bucketPolicy, null, 2));
             if (gapSource.kmsKeyArn !== undefined)
                 this.trailKeyPolicyStatements = owner.apply(o => JSON.stringify(o.keyPolicy, null, 2));

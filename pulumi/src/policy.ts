@@ -119,12 +119,11 @@ function trailReadStatements(source: S3TrailGapSource): { bucket: PolicyStatemen
 /**
  * The statements the trail bucket's owner adds to the bucket policy and, for an SSE-KMS trail, to the key policy, so
  * the watcher role may read the trail from this account: cross-account, both the role's policy and theirs must allow
- * it. In a key policy "*" is the key itself. Undefined when the gap detector does not read a bucket.
+ * it. In a key policy "*" is the key itself.
  */
-export function trailOwnerStatements(settings: PimBridgeSettings, watcherRoleArn: string):
-    { bucketPolicy: ResourcePolicyStatement[]; keyPolicy: ResourcePolicyStatement[] } | undefined {
-    if (settings.gapSource.type !== "s3") return undefined;
-    const { bucket, key } = trailReadStatements(settings.gapSource);
+export function trailOwnerStatements(source: S3TrailGapSource, watcherRoleArn: string):
+    { bucketPolicy: ResourcePolicyStatement[]; keyPolicy: ResourcePolicyStatement[] } {
+    const { bucket, key } = trailReadStatements(source);
     const principal = { AWS: watcherRoleArn };
     return {
         bucketPolicy: bucket.map(s => ({ ...s, Sid: s.Sid.replace("GapDetector", "PimBridgeWatcher"), Principal: principal })),
