@@ -1,9 +1,7 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Amazon;
-using Amazon.Runtime;
-using Amazon.Runtime.Signing;
+using PimBridge.Aws;
+using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 
 namespace PimBridge.Sandbox;
@@ -20,12 +18,10 @@ public sealed record SeededIdentityCenter(
 /// Creates a scenario's Identity Center on moto: users, standing groups, permission sets with their session durations
 /// and customer inline policies, the groups' account assignments, and a provisioning of each permission set.
 /// PimBridge's typed clients do the assignments, policies and provisioning; creating users, groups and permission sets
-/// is not something PimBridge ever does, so those three go as raw awsJson1_1 calls, signed the same way.
+/// is not something PimBridge ever does, so those three go as raw JSON bodies through the typed clients' own transports.
 /// </summary>
-public sealed class IdentityCenterSeed(SsoAdminClient ssoAdmin, Uri endpoint, string region, AWSCredentials credentials) : IDisposable
+public sealed class IdentityCenterSeed(SsoAdminClient ssoAdmin, IdentityStoreClient identityStore)
 {
-    private readonly HttpClient _http = new(new SigV4SigningHandler(credentials, RegionEndpoint.GetBySystemName(region), "sso", new SocketsHttpHandler()));
-    private readonly HttpClient _identityStoreHttp = new(new SigV4SigningHandler(credentials, RegionEndpoint.GetBySystemName(region), "identitystore", new SocketsHttpHandler()));
 
     public async Task<SeededIdentityCenter> SeedAsync(Scenario scenario, CancellationToken cancellationToken)
     {
@@ -109,26 +105,14 @@ public sealed class IdentityCenterSeed(SsoAdminClient ssoAdmin, Uri endpoint, st
     }
 
     private Task<JsonNode> SsoAdminAsync(string operation, JsonObject body, CancellationToken cancellationToken) =>
-        SendAsync(_http, "SWBExternalService", operation, body, cancellationToken);
+        SendAsync(ssoAdmin.Transport, operation, body, cancellationToken);
 
     private Task<JsonNode> IdentityStoreAsync(string operation, JsonObject body, CancellationToken cancellationToken) =>
-        SendAsync(_identityStoreHttp, "AWSIdentityStore", operation, body, cancellationToken);
+        SendAsync(identityStore.Transport, operation, body, cancellationToken);
 
-    private async Task<JsonNode> SendAsync(HttpClient http, string targetPrefix, string operation, JsonObject body, CancellationToken cancellationToken)
+    private static async Task<JsonNode> SendAsync(AwsJsonTransport transport, string operation, JsonObject body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
-        request.Headers.TryAddWithoutValidation("X-Amz-Target", $"{targetPrefix}.{operation}");
-        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"moto_server refused {operation} (HTTP {(int)response.StatusCode}): {text}");
-        return JsonNode.Parse(text) ?? throw new InvalidOperationException($"moto_server answered {operation} with JSON null.");
-    }
-
-    public void Dispose()
-    {
-        _http.Dispose();
-        _identityStoreHttp.Dispose();
+        var response = await transport.SendAsync(operation, Encoding.UTF8.GetBytes(body.ToJsonString()), cancellationToken).ConfigureAwait(false);
+        return JsonNode.Parse(response) ?? throw new InvalidOperationException($"moto_server answered {operation} with JSON null.");
     }
 }

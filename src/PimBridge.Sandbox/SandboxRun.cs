@@ -168,8 +168,7 @@ public sealed class SandboxRun : IAsyncDisposable
         var credentials = new BasicAWSCredentials("sandbox", "sandbox");
         _ssoAdmin = new SsoAdminClient(new SsoAdminClientOptions { Region = Region, Endpoint = _moto!.Endpoint, Credentials = credentials, RequestsPerSecond = 200 });
         _identityStore = new IdentityStoreClient(new IdentityStoreClientOptions { Region = Region, Endpoint = _moto.Endpoint, Credentials = credentials, RequestsPerSecond = 200 });
-        using (var seed = new IdentityCenterSeed(_ssoAdmin, _moto.Endpoint, Region, credentials))
-            _seeded = await seed.SeedAsync(_scenario, cancellationToken).ConfigureAwait(false);
+        _seeded = await new IdentityCenterSeed(_ssoAdmin, _identityStore).SeedAsync(_scenario, cancellationToken).ConfigureAwait(false);
 
         _s3 = new AmazonS3Client(credentials, new AmazonS3Config { ServiceURL = _moto.Endpoint.ToString(), AuthenticationRegion = Region, ForcePathStyle = true });
         await _s3.PutBucketAsync(new PutBucketRequest { BucketName = TrailBucket }, cancellationToken).ConfigureAwait(false);

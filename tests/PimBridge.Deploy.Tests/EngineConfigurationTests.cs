@@ -4,6 +4,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Trails;
 using PimBridge.Core;
@@ -100,9 +101,8 @@ public sealed class EngineConfigurationTests : IDisposable
         await using var moto = await MotoServer.StartAsync();
         var credentials = new BasicAWSCredentials("test", "test");
         using var ssoAdmin = new SsoAdminClient(new SsoAdminClientOptions { Region = region, Endpoint = moto.Endpoint, Credentials = credentials, RequestsPerSecond = 200 });
-        SeededIdentityCenter seeded;
-        using (var seed = new IdentityCenterSeed(ssoAdmin, moto.Endpoint, region, credentials))
-            seeded = await seed.SeedAsync(IdentityCenter(), CancellationToken.None);
+        using var identityStore = new IdentityStoreClient(new IdentityStoreClientOptions { Region = region, Endpoint = moto.Endpoint, Credentials = credentials, RequestsPerSecond = 200 });
+        var seeded = await new IdentityCenterSeed(ssoAdmin, identityStore).SeedAsync(IdentityCenter(), CancellationToken.None);
         // What the program creates around the watcher: the state table (the store's schema) and, here, the trail bucket.
         using (var dynamoDb = new AmazonDynamoDBClient(credentials, new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = region }))
             await DynamoDbStateStore.CreateTableAsync(dynamoDb, table);
