@@ -5,6 +5,7 @@ using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
 using Azure.Core;
 using Azure.Identity;
+using StsCredentials = Amazon.SecurityToken.Model.Credentials;
 
 namespace PimBridge.Aws.Credentials;
 
@@ -16,15 +17,11 @@ namespace PimBridge.Aws.Credentials;
 /// </summary>
 public sealed class ManagedIdentityWebIdentityCredentials : AWSCredentials, IDisposable
 {
-    /// <summary>When STS gives no expiry (it always should), assume its shortest session.</summary>
-    private static readonly TimeSpan ShortestSession = TimeSpan.FromMinutes(15);
-
     private readonly TokenCredential _entra;
     private readonly IAmazonSecurityTokenService _sts;
     private readonly bool _ownsSts;
     private readonly WebIdentityCredentialsOptions _options;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private volatile Current? _current;
+    private readonly StsCredentialsCache _cache;
 
     /// <param name="entra">Issues the web identity token; in Azure, the host's <see cref="ManagedIdentityCredential"/>.</param>
     /// <param name="sts">The STS client; AssumeRoleWithWebIdentity needs no AWS credentials, so an anonymous client.</param>
@@ -40,6 +37,8 @@ public sealed class ManagedIdentityWebIdentityCredentials : AWSCredentials, IDis
         _sts = sts;
         _ownsSts = ownsSts;
         _options = options;
+        // The clock and margin are fixed here, where they were validated.
+        _cache = new StsCredentialsCache(options.TimeProvider, options.RefreshMargin);
     }
 
     /// <summary>
@@ -63,7 +62,7 @@ public sealed class ManagedIdentityWebIdentityCredentials : AWSCredentials, IDis
     public string Audience => _options.AudienceClaim;
 
     /// <summary>When the credentials in use expire; null before the first exchange.</summary>
-    public DateTimeOffset? CurrentExpiry => _current?.Expires;
+    public DateTimeOffset? CurrentExpiry => _cache.CurrentExpiry;
 
     public override ImmutableCredentials GetCredentials() => GetAsync(CancellationToken.None).GetAwaiter().GetResult();
 
@@ -71,42 +70,20 @@ public sealed class ManagedIdentityWebIdentityCredentials : AWSCredentials, IDis
 
     /// <summary>The cached credentials, or new ones once the cached ones are within the refresh margin of expiry.</summary>
     /// <exception cref="WebIdentityCredentialsException">Entra issued no token, or STS refused it; the message says what to check.</exception>
-    public async Task<ImmutableCredentials> GetAsync(CancellationToken cancellationToken)
-    {
-        var time = _options.TimeProvider;
-        if (_current is { } fresh && time.GetUtcNow() < fresh.RefreshAt)
-            return fresh.Credentials;
-
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_current is { } again && time.GetUtcNow() < again.RefreshAt)
-                return again.Credentials;
-
-            var token = await EntraTokenAsync(cancellationToken).ConfigureAwait(false);
-            var response = await AssumeRoleAsync(token, cancellationToken).ConfigureAwait(false);
-            var now = time.GetUtcNow();
-            var issued = response.Credentials
-                ?? throw new WebIdentityCredentialsException($"STS AssumeRoleWithWebIdentity of {RoleArn} answered without credentials.");
-            var expires = issued.Expiration is { } e
-                ? new DateTimeOffset(DateTime.SpecifyKind(e.Kind == DateTimeKind.Local ? e.ToUniversalTime() : e, DateTimeKind.Utc))
-                : now + ShortestSession;
-            // Refresh a margin before expiry, but never so early that every call would exchange a token again.
-            var margin = TimeSpan.FromTicks(Math.Min(_options.RefreshMargin.Ticks, Math.Max(0, (expires - now).Ticks / 2)));
-            var credentials = new ImmutableCredentials(issued.AccessKeyId, issued.SecretAccessKey, issued.SessionToken);
-            _current = new Current(credentials, expires, expires - margin);
-            return credentials;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task<ImmutableCredentials> GetAsync(CancellationToken cancellationToken) => _cache.GetAsync(ExchangeAsync, cancellationToken);
 
     public void Dispose()
     {
         if (_ownsSts) _sts.Dispose();
-        _gate.Dispose();
+        _cache.Dispose();
+    }
+
+    private async Task<StsCredentials> ExchangeAsync(CancellationToken cancellationToken)
+    {
+        var token = await EntraTokenAsync(cancellationToken).ConfigureAwait(false);
+        var response = await AssumeRoleAsync(token, cancellationToken).ConfigureAwait(false);
+        return response.Credentials
+            ?? throw new WebIdentityCredentialsException($"STS AssumeRoleWithWebIdentity of {RoleArn} answered without credentials.");
     }
 
     private async Task<string> EntraTokenAsync(CancellationToken cancellationToken)
@@ -150,8 +127,6 @@ public sealed class ManagedIdentityWebIdentityCredentials : AWSCredentials, IDis
                 "'<provider>:sub' equal to the managed identity's object (principal) ID.", e);
         }
     }
-
-    private sealed record Current(ImmutableCredentials Credentials, DateTimeOffset Expires, DateTimeOffset RefreshAt);
 
     /// <summary>Reads a JWT's iss, aud and sub without verifying it, only to name them in an error: STS verifies the token.</summary>
     private static class TokenClaims
