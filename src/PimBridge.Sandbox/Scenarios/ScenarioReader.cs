@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Gaps;
 
 namespace PimBridge.Sandbox;
 
@@ -14,7 +15,7 @@ namespace PimBridge.Sandbox;
 public static partial class ScenarioReader
 {
     /// <summary>The alert classes an activity can expect, and <c>none</c>.</summary>
-    public static readonly IReadOnlyList<string> AlertExpectations = ["none", "blocked", "succeeded-before-fence", "succeeded-after-fence", "credentials-after-expiry"];
+    public static readonly IReadOnlyList<string> AlertExpectations = ["none", .. Enum.GetValues<GapClass>().Select(GapAlert.ClassName)];
 
     public const double DefaultSpeed = 60;
 
