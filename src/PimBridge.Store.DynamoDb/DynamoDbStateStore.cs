@@ -337,9 +337,9 @@ public sealed class DynamoDbStateStore : IStateStore
         return item is null ? null : ReadIntent(item);
     }
 
-    public Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? except = null, CancellationToken cancellationToken = default) =>
         QueryDueAsync(DueIntent, now, limit, ReadIntent,
-            i => i.State == IntentState.Pending && i.NextAttemptAt <= now,
+            i => i.State == IntentState.Pending && i.NextAttemptAt <= now && i.Kind != except,
             i => i.NextAttemptAt, i => i.Id, cancellationToken);
 
     public async Task<IReadOnlyList<Intent>> GetPendingIntentsAsync(IntentKind kind, string subject, CancellationToken cancellationToken = default)

@@ -293,6 +293,8 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         public const string IntentById = "SELECT json, version FROM intents WHERE id = @id";
         public const string DueIntents =
             "SELECT json, version FROM intents WHERE due_at IS NOT NULL AND due_at <= @now ORDER BY due_at, id LIMIT @limit";
+        public const string DueIntentsExceptKind =
+            "SELECT json, version FROM intents WHERE due_at IS NOT NULL AND due_at <= @now AND kind <> @kind ORDER BY due_at, id LIMIT @limit";
         public const string PendingIntentsOf =
             "SELECT json, version FROM intents WHERE kind = @kind AND subject = @subject AND state = 'Pending' ORDER BY created_at, id";
 
@@ -355,10 +357,12 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     public Task<Intent?> GetIntentAsync(string id, CancellationToken cancellationToken = default) =>
         QuerySingleAsync(Sql.IntentById, ReadIntent, cancellationToken, ("@id", id));
 
-    public async Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? except = null, CancellationToken cancellationToken = default)
     {
         if (limit <= 0) return [];
-        return await QueryAsync(Sql.DueIntents, ReadIntent, cancellationToken, ("@now", Ticks(now)), ("@limit", limit)).ConfigureAwait(false);
+        return except is { } kind
+            ? await QueryAsync(Sql.DueIntentsExceptKind, ReadIntent, cancellationToken, ("@now", Ticks(now)), ("@kind", kind.ToString()), ("@limit", limit)).ConfigureAwait(false)
+            : await QueryAsync(Sql.DueIntents, ReadIntent, cancellationToken, ("@now", Ticks(now)), ("@limit", limit)).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<Intent>> GetPendingIntentsAsync(IntentKind kind, string subject, CancellationToken cancellationToken = default) =>

@@ -1020,6 +1020,24 @@ public abstract class StateStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Due_intents_can_leave_out_one_kind_which_then_does_not_count_towards_the_limit()
+    {
+        var store = await NewStoreAsync();
+        await CommitAsync(store,
+            NewIntent("hint-1", At(1), kind: IntentKind.ReconcileGroup, subject: "group-1"),
+            NewIntent("hint-2", At(2), kind: IntentKind.ReconcileGroup, subject: "group-2"),
+            NewIntent("hint-3", At(3), kind: IntentKind.ReconcileGroup, subject: "group-3"),
+            NewIntent("remove", At(4), kind: IntentKind.RemoveEntitlement),
+            NewIntent("sync", At(5), kind: IntentKind.SyncFences, subject: "arn:aws:sso:::permissionSet/ssoins-1/ps-1"),
+            NewIntent("apply", At(6)));
+
+        Assert.Equal(["hint-1", "hint-2"], Ids(await store.GetDueIntentsAsync(At(10), 2)));
+        Assert.Equal(["remove", "sync"], Ids(await store.GetDueIntentsAsync(At(10), 2, except: IntentKind.ReconcileGroup)));
+        Assert.Equal(["remove", "sync", "apply"], Ids(await store.GetDueIntentsAsync(At(10), 10, except: IntentKind.ReconcileGroup)));
+        Assert.Equal(["hint-1", "hint-2", "hint-3", "sync", "apply"], Ids(await store.GetDueIntentsAsync(At(10), 10, except: IntentKind.RemoveEntitlement)));
+    }
+
+    [Fact]
     public async Task Due_intents_follow_updates()
     {
         var store = await NewStoreAsync();

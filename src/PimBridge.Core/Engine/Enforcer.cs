@@ -316,7 +316,10 @@ public sealed class Enforcer(
             await RetryOnConflict(ct => StartLiftAsync(fence.Id, now, ct), cancellationToken).ConfigureAwait(false);
 
         int done = 0, failed = 0, superseded = 0;
-        foreach (var intent in await RunnableIntentsAsync(now, cancellationToken).ConfigureAwait(false))
+        // Without a PIM source (the AWS-side watcher) group hints are left unclaimed for the host that reads PIM, and
+        // read past, so a backlog of hints never starves removals and fences.
+        var runnable = await store.GetDueIntentsAsync(now, settings.BatchSize, except: pim is null ? IntentKind.ReconcileGroup : null, cancellationToken).ConfigureAwait(false);
+        foreach (var intent in runnable)
         {
             switch (await RunIntentAsync(intent, cancellationToken).ConfigureAwait(false))
             {
@@ -327,24 +330,6 @@ public sealed class Enforcer(
         }
 
         return new TickResult(ended, dueFences.Count, done, failed, superseded);
-    }
-
-    /// <summary>
-    /// A batch of due intents this enforcer can run. Without a PIM source (the AWS-side watcher) group hints are left
-    /// unclaimed for the host that reads PIM, and read past, so a backlog of hints never starves removals and fences.
-    /// </summary>
-    private async Task<IReadOnlyList<Intent>> RunnableIntentsAsync(DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        for (var limit = settings.BatchSize; ; )
-        {
-            var due = await store.GetDueIntentsAsync(now, limit, cancellationToken).ConfigureAwait(false);
-            if (pim is not null)
-                return due;
-            var runnable = due.Where(i => i.Kind != IntentKind.ReconcileGroup).ToList();
-            if (runnable.Count >= settings.BatchSize || due.Count < limit)
-                return runnable.Take(settings.BatchSize).ToList();
-            limit += due.Count - runnable.Count;
-        }
     }
 
     private async Task StartLiftAsync(string fenceId, DateTimeOffset now, CancellationToken cancellationToken)

@@ -25,8 +25,11 @@ public interface IStateStore
 
     Task<Intent?> GetIntentAsync(string id, CancellationToken cancellationToken = default);
 
-    /// <summary>Pending intents whose <see cref="Intent.NextAttemptAt"/> is at or before <paramref name="now"/>, earliest first. Index-backed.</summary>
-    Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Pending intents whose <see cref="Intent.NextAttemptAt"/> is at or before <paramref name="now"/>, earliest first,
+    /// leaving out those of kind <paramref name="except"/> (they do not count towards <paramref name="limit"/>). Index-backed.
+    /// </summary>
+    Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? except = null, CancellationToken cancellationToken = default);
 
     /// <summary>Pending intents of one kind and subject (to avoid queueing the same work twice).</summary>
     Task<IReadOnlyList<Intent>> GetPendingIntentsAsync(IntentKind kind, string subject, CancellationToken cancellationToken = default);
