@@ -50,9 +50,6 @@ public sealed class SandboxClock : TimeProvider
         }
     }
 
-    /// <summary>How long <paramref name="scenarioTime"/> takes in real time.</summary>
-    public TimeSpan ToReal(TimeSpan scenarioTime) => scenarioTime / Speed;
-
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
         new ScaledTimer(System.CreateTimer(callback, state, Scale(dueTime), Scale(period)), this);
 

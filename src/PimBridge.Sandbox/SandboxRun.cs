@@ -507,7 +507,7 @@ public sealed class SandboxRun : IAsyncDisposable
 
         var sessionCreated = step.SessionIssued is { } issued
             ? CeilSecond(Wall(issued))
-            : await SessionIssuedAsync(step, eventTime, cancellationToken).ConfigureAwait(false);
+            : SessionIssued(step, eventTime);
         var record = step.Kind == ScenarioEventKind.GetRoleCredentials
             ? TrailJson.GetRoleCredentials(eventId, eventTime, userId, step.Account!, step.PermissionSet!, errorCode: step.Error)
             : TrailJson.RoleSessionCall(eventId, eventTime, step.Account!, step.PermissionSet!, user.UserName, userId: userId, sessionCreated: sessionCreated,
@@ -570,15 +570,14 @@ public sealed class SandboxRun : IAsyncDisposable
     }
 
     /// <summary>By default a session is as old as the user's access: issued the second it went live.</summary>
-    private Task<DateTimeOffset> SessionIssuedAsync(ScenarioEvent step, DateTimeOffset eventTime, CancellationToken cancellationToken)
+    private DateTimeOffset SessionIssued(ScenarioEvent step, DateTimeOffset eventTime)
     {
-        _ = cancellationToken;
         var live = _runs.Values
             .Where(r => r.Event.User == step.User && r.Grant?.AccessConfirmedAt is { } a && a <= eventTime && _scenario.Group(r.Event.Group!).Reaches(step.PermissionSet!, step.Account!))
             .Select(r => r.Grant!.AccessConfirmedAt!.Value)
             .DefaultIfEmpty(eventTime.AddMinutes(-1))
             .Max();
-        return Task.FromResult(CeilSecond(live));
+        return CeilSecond(live);
     }
 
     private async Task PutTrailFileAsync(string account, DateTimeOffset delivered, JsonObject record, CancellationToken cancellationToken)

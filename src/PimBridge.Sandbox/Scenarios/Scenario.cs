@@ -75,8 +75,6 @@ public sealed record ScenarioEvent
 
     /// <summary>For an <see cref="ScenarioEventKind.Expire"/>: the activation step it ends.</summary>
     public ScenarioEvent? Activation { get; init; }
-
-    public bool IsActivity => Kind is ScenarioEventKind.AwsCall or ScenarioEventKind.GetRoleCredentials;
 }
 
 /// <summary>The outcomes a scenario can expect besides alerts.</summary>
@@ -150,14 +148,6 @@ public sealed record Scenario
             ?? throw new InvalidOperationException($"The built-in scenario resource {DefaultResource} is missing from {typeof(Scenario).Assembly.GetName().Name}.");
         using var reader = new StreamReader(stream);
         return ScenarioReader.Parse(reader.ReadToEnd(), "the built-in scenario");
-    }
-
-    /// <summary>The built-in scenario's JSON, to show or copy as a starting point.</summary>
-    public static string DefaultJson()
-    {
-        using var stream = typeof(Scenario).Assembly.GetManifestResourceStream(DefaultResource)!;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }
 

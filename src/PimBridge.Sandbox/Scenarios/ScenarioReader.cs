@@ -166,7 +166,7 @@ public static partial class ScenarioReader
                 {
                     if (a is not JsonObject ao) { Problem(apath, "must be an object with permissionSet and accounts"); continue; }
                     Known(ao, apath, "permissionSet", "accounts");
-                    var ps = PermissionSetRef(ao, apath, "permissionSet", permissionSets, required: true);
+                    var ps = PermissionSetRef(ao, apath, "permissionSet", permissionSets);
                     var accounts = Accounts(ao, apath);
                     if (ps is not null && accounts.Count > 0) assignments.Add(new ScenarioAssignment(ps, accounts));
                 }
@@ -238,7 +238,7 @@ public static partial class ScenarioReader
 
                 if (hasPs)
                 {
-                    var ps = PermissionSetRef(g, path, "permissionSet", permissionSets, required: true);
+                    var ps = PermissionSetRef(g, path, "permissionSet", permissionSets);
                     var accounts = Accounts(g, path);
                     if (name is not null && ps is not null && accounts.Count > 0)
                         list.Add(new ScenarioGroup(name, ps, accounts, null, fence, [new ScenarioAssignment(ps, accounts)]));
@@ -314,7 +314,7 @@ public static partial class ScenarioReader
                         Known(e, path, call
                             ? ["at", "do", "user", "permissionSet", "account", "call", "error", "beforeFence", "sessionIssued", "expectAlert"]
                             : ["at", "do", "user", "permissionSet", "account", "error", "beforeFence", "expectAlert"]);
-                        var ps = PermissionSetRef(e, path, "permissionSet", permissionSets, required: true);
+                        var ps = PermissionSetRef(e, path, "permissionSet", permissionSets);
                         var account = RequiredString(e, path, "account");
                         if (account is not null && !AccountId().IsMatch(account)) { Problem($"{path}.account", $"'{account}' is not a 12-digit AWS account id"); account = null; }
                         var (source, name) = ("sso.amazonaws.com", "GetRoleCredentials");
@@ -400,7 +400,7 @@ public static partial class ScenarioReader
                     {
                         Known(e, path, "outcome", "user", "permissionSet");
                         var user = UserRef(e, path, users);
-                        var ps = PermissionSetRef(e, path, "permissionSet", permissionSets, required: true);
+                        var ps = PermissionSetRef(e, path, "permissionSet", permissionSets);
                         if (user is not null && ps is not null) list.Add(new ScenarioExpectation(i, kind.Value, user, null, ps, null));
                         break;
                     }
@@ -408,7 +408,7 @@ public static partial class ScenarioReader
                     case ExpectationKind.CustomerPolicyKept:
                     {
                         Known(e, path, "outcome", "permissionSet");
-                        var ps = PermissionSetRef(e, path, "permissionSet", permissionSets, required: true);
+                        var ps = PermissionSetRef(e, path, "permissionSet", permissionSets);
                         if (ps is not null && permissionSets.First(p => p.Name == ps).CustomerPolicy is null)
                             Problem($"{path}.permissionSet", $"'{ps}' has no customerPolicy to keep; give it one in permissionSets");
                         else if (ps is not null)
@@ -560,9 +560,9 @@ public static partial class ScenarioReader
             return accounts;
         }
 
-        private string? PermissionSetRef(JsonObject o, string path, string name, List<ScenarioPermissionSet> permissionSets, bool required)
+        private string? PermissionSetRef(JsonObject o, string path, string name, List<ScenarioPermissionSet> permissionSets)
         {
-            var value = required ? RequiredString(o, path, name) : OptionalString(o, path, name);
+            var value = RequiredString(o, path, name);
             if (value is not null && permissionSets.All(p => p.Name != value))
             {
                 Problem($"{path}.{name}", $"'{value}' is not in permissionSets");
