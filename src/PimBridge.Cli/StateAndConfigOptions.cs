@@ -91,7 +91,7 @@ public sealed class ConfigFileOption
     public const string ConfigVariable = "PIMBRIDGE_CONFIG";
 
     /// <summary>Sections of the file that other components read (Entra), so they are not reported as unknown settings.</summary>
-    public static readonly IReadOnlyCollection<string> OtherSections = ["Entra"];
+    public static readonly IReadOnlyCollection<string> OtherSections = [ConfiguredComposition.EntraSection];
 
     public Option<string?> Config { get; } = new("--config") { Description = $"The PimBridge configuration file (default: ${ConfigVariable}, else ./{DefaultFile})." };
 

@@ -97,9 +97,7 @@ public static class ConfiguredComposition
         {
             // Graph from the file's Entra section (PIMBRIDGE_Entra__… variables on top); services registered by the
             // host (tests, other hosts) take precedence.
-            var entra = new EntraOptions();
-            new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(configFile), optional: false).AddEnvironmentVariables(PimBridgeConfiguration.EnvironmentPrefix)
-                .Build().GetSection(EntraSection).Bind(entra);
+            var entra = LoadEntra(configFile, out _);
             entra.Validate();
             var graph = GraphClients.Create(entra);
             pim ??= new GraphPimSource(graph, entra, time);
@@ -163,6 +161,27 @@ public static class ConfiguredComposition
         }
 
         return path;
+    }
+
+    /// <summary>
+    /// The file's <see cref="EntraSection"/> (<c>PIMBRIDGE_Entra__…</c> variables on top), bound but not checked: the
+    /// one reading of it for the composition and for the tools that check it first (<c>pimbridge serve</c>, <c>doctor</c>).
+    /// </summary>
+    /// <param name="present">Whether the file (or a <c>PIMBRIDGE_Entra__</c> variable) has the section at all: the
+    /// AWS-side watcher's configuration has none.</param>
+    /// <exception cref="InvalidDataException">The file is not valid JSON.</exception>
+    /// <exception cref="InvalidOperationException">A value does not fit its setting's type.</exception>
+    public static EntraOptions LoadEntra(string configFile, out bool present)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(configFile);
+        var entra = new EntraOptions();
+        var section = new ConfigurationBuilder()
+            .AddJsonFile(Path.GetFullPath(configFile), optional: false)
+            .AddEnvironmentVariables(PimBridgeConfiguration.EnvironmentPrefix)
+            .Build().GetSection(EntraSection);
+        present = section.Exists();
+        section.Bind(entra);
+        return entra;
     }
 
     /// <summary>

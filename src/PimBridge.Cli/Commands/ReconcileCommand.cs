@@ -441,23 +441,6 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>The file's <c>Entra</c> section (<c>PIMBRIDGE_Entra__…</c> variables on top), bound but not checked.</summary>
-    public static EntraOptions LoadEntra(string configFile) => LoadEntra(configFile, out _);
-
-    /// <param name="present">Whether the file (or a <c>PIMBRIDGE_Entra__</c> variable) has an Entra section at all: the
-    /// AWS-side watcher's configuration has none.</param>
-    public static EntraOptions LoadEntra(string configFile, out bool present)
-    {
-        var entra = new EntraOptions();
-        var section = new ConfigurationBuilder()
-            .AddJsonFile(Path.GetFullPath(configFile), optional: false)
-            .AddEnvironmentVariables(PimBridgeConfiguration.EnvironmentPrefix)
-            .Build().GetSection(ConfiguredComposition.EntraSection);
-        present = section.Exists();
-        section.Bind(entra);
-        return entra;
-    }
-
     /// <summary>The Graph client for the <c>Entra</c> section, with the environment's credential when it gives one.</summary>
     public static GraphServiceClient CreateGraph(EntraOptions entra, EngineEnvironment environment) =>
         environment.GraphCredential is { } credential ? GraphClients.Create(credential, entra.GraphBaseUrl) : GraphClients.Create(entra);
@@ -468,7 +451,7 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
         EntraOptions? entra = null;
         try
         {
-            entra = LoadEntra(configFile);
+            entra = ConfiguredComposition.LoadEntra(configFile, out _);
             // Subscriptions are serve's business; reading PIM needs only the credential.
             problems = environment.GraphCredential is null ? entra.Problems(subscriptions: false) : [];
         }

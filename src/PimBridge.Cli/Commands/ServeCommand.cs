@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using PimBridge.Core.Configuration;
-using PimBridge.Entra;
 using PimBridge.Host;
 
 namespace PimBridge.Cli.Commands;
@@ -185,10 +184,7 @@ public static class ServeCommand
         {
             try
             {
-                var entra = new EntraOptions();
-                new ConfigurationBuilder().AddJsonFile(configFile, optional: false).AddEnvironmentVariables(PimBridgeConfiguration.EnvironmentPrefix)
-                    .Build().GetSection(ConfiguredComposition.EntraSection).Bind(entra);
-                problems.AddRange(entra.Problems());
+                problems.AddRange(ConfiguredComposition.LoadEntra(configFile, out _).Problems());
             }
             catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException)
             {

@@ -120,7 +120,7 @@ internal static class ConfigurationChecks
         bool present;
         try
         {
-            entra = ConfiguredEngine.LoadEntra(context.ConfigFile, out present);
+            entra = ConfiguredComposition.LoadEntra(context.ConfigFile, out present);
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException or FormatException)
         {
