@@ -389,16 +389,13 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
     private readonly IDisposable? _graph;
     private readonly ILoggerFactory _loggers;
 
-    private ConfiguredEngine(PimBridgeSettings settings, PimBridgeComponents components, OpenedStateStore store, IDisposable? graph, ILoggerFactory loggers)
+    private ConfiguredEngine(PimBridgeComponents components, OpenedStateStore store, IDisposable? graph, ILoggerFactory loggers)
     {
-        Settings = settings;
         _components = components;
         _store = store;
         _graph = graph;
         _loggers = loggers;
     }
-
-    public PimBridgeSettings Settings { get; }
 
     public Enforcer Enforcer => _components.Enforcer;
 
@@ -412,7 +409,8 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
         ParseResult parseResult, ConfigFileOption config, StateStoreOptions storeOptions, CliConsole console, bool pimRequired, CancellationToken cancellationToken)
     {
         var environment = EngineEnvironment.Current;
-        var settings = config.Load(parseResult);
+        // Checked first, so a broken file is reported as the CLI reports it, before PIM or the store are looked at.
+        config.Load(parseResult);
         var path = config.PathOf(parseResult);
         var (pim, graph) = CreatePimSource(path, environment, console.Clock, pimRequired);
         OpenedStateStore? store = null;
@@ -427,7 +425,7 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
                 Store = store.Store,
                 AwsCredentials = environment.AwsCredentials,
             }, cancellationToken).ConfigureAwait(false);
-            return new ConfiguredEngine(settings, components, store, graph, loggers);
+            return new ConfiguredEngine(components, store, graph, loggers);
         }
         catch (Exception e)
         {
