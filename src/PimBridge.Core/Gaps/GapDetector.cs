@@ -7,10 +7,7 @@ using PimBridge.Core.Notifications;
 namespace PimBridge.Core.Gaps;
 
 /// <summary>What one gap scan did.</summary>
-public sealed record GapScanResult(int Windows, TrailScanStats Stats, IReadOnlyList<GapAlert> NewAlerts, bool Skipped = false)
-{
-    public int Count(GapClass cls) => NewAlerts.Count(a => a.Class == cls);
-}
+public sealed record GapScanResult(int Windows, TrailScanStats Stats, IReadOnlyList<GapAlert> NewAlerts, bool Skipped = false);
 
 /// <summary>
 /// Watches CloudTrail for activity after PIM access ended. Each scan builds the watch windows of recently ended grants

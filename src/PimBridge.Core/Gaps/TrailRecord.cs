@@ -48,9 +48,6 @@ public sealed record TrailRecord
     /// <summary>The access portal minting role credentials (recorded in the Identity Center account).</summary>
     public bool IsGetRoleCredentials => EventName == "GetRoleCredentials" && EventSource == "sso.amazonaws.com";
 
-    /// <summary>A permission-set role session acting in a member account.</summary>
-    public bool IsRoleSession => IdentityType == "AssumedRole" && PermissionSetName is not null;
-
     /// <summary>
     /// The permission set a role session belongs to: <c>AWSReservedSSO_&lt;name&gt;_&lt;16 hex&gt;</c>, anchored at the end
     /// because names may contain <c>_</c>. Null for any other role.

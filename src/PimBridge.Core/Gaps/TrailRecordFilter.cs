@@ -39,20 +39,8 @@ public sealed class TrailRecordFilter
 
     public bool IsEverything { get; }
 
-    public bool IsEmpty => !IsEverything && _permissionSets.Set.Count == 0;
-
     internal bool WantsPermissionSet(ReadOnlySpan<char> name) => _permissionSets.Contains(name);
 
     internal bool WantsUser(ReadOnlySpan<char> sessionName, ReadOnlySpan<char> onBehalfOfUserId) =>
         (!sessionName.IsEmpty && _userNames.Contains(sessionName)) || (!onBehalfOfUserId.IsEmpty && _userIds.Contains(onBehalfOfUserId));
-
-    /// <summary>The same rule as the reader's, on a parsed record (LookupEvents results).</summary>
-    public bool Accepts(TrailRecord record)
-    {
-        if (IsEverything) return true;
-        if (record.IdentityType == "AssumedRole")
-            return WantsPermissionSet(TrailRecord.PermissionSetNameOf(record.RoleName.AsSpan()))
-                && WantsUser(record.SessionName.AsSpan(), record.OnBehalfOfUserId.AsSpan());
-        return record.IsGetRoleCredentials && WantsUser(record.SessionName.AsSpan(), record.OnBehalfOfUserId.AsSpan());
-    }
 }

@@ -38,7 +38,7 @@ public static class TrailRecordReader
             // A failure of the stream itself (a dropped download) is the caller's to retry, not damage in the file:
             // it propagates. Only what the decompressor or the JSON reader finds wrong counts as damage.
             Stream source = stream;
-            var length = await FillAsync(stream, buffer, 0, 2, cancellationToken).ConfigureAwait(false);
+            var length = await stream.ReadAtLeastAsync(buffer.AsMemory(0, 2), 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             PrefixedStream? compressed = null;
             if (length == 2 && buffer[0] == 0x1f && buffer[1] == 0x8b)
             {
@@ -140,19 +140,6 @@ public static class TrailRecordReader
         }
 
         return found.Count == 0 ? null : found[0];
-    }
-
-    private static async Task<int> FillAsync(Stream stream, byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        while (total < count)
-        {
-            var read = await stream.ReadAsync(buffer.AsMemory(offset + total, count - total), cancellationToken).ConfigureAwait(false);
-            if (read == 0) break;
-            total += read;
-        }
-
-        return total;
     }
 
     /// <summary>
