@@ -345,12 +345,8 @@ public sealed class SandboxRun : IAsyncDisposable
         }
 
         run.Grant = grant;
-        var missing = new List<string>();
-        foreach (var (ps, account) in Targets(group))
-        {
-            if (!await HasAccessAsync(user.Name, group, ps, account, cancellationToken).ConfigureAwait(false))
-                missing.Add($"{ps} in {account}");
-        }
+        var reached = await TargetsReachedAsync(user.Name, group, cancellationToken).ConfigureAwait(false);
+        var missing = Targets(group).Except(reached).Select(t => $"{t.PermissionSet} in {t.Account}").ToList();
 
         var latency = RealMs(run.Start, grant.AccessConfirmedAt!.Value);
         if (missing.Count > 0)
@@ -408,12 +404,8 @@ public sealed class SandboxRun : IAsyncDisposable
         var (grant, removedAt, fences) = settled;
         run.Grant = grant;
         run.EndReason = grant.EndReason;
-        var stillThere = new List<string>();
-        foreach (var (ps, account) in Targets(group))
-        {
-            if (await HasAccessAsync(user.Name, group, ps, account, cancellationToken).ConfigureAwait(false))
-                stillThere.Add($"{ps} in {account}");
-        }
+        var stillThere = (await TargetsReachedAsync(user.Name, group, cancellationToken).ConfigureAwait(false))
+            .Select(t => $"{t.PermissionSet} in {t.Account}").ToList();
 
         if (stillThere.Count > 0)
             Emit(TimelineKind.Problem, $"After the {what}, Identity Center still shows {user.Name} with {string.Join(", ", stillThere)}.");
@@ -602,23 +594,41 @@ public sealed class SandboxRun : IAsyncDisposable
     private static string Describe(ScenarioGroup group) =>
         (group.IdentityCenterGroup is { } ic ? $"member of {ic}: " : "") + string.Join(", ", group.Reach.Select(r => $"{r.PermissionSet} in {string.Join(", ", r.Accounts)}"));
 
-    /// <summary>Whether Identity Center gives the user this permission set in this account the way the group's mapping does.</summary>
-    private async Task<bool> HasAccessAsync(string user, ScenarioGroup group, string permissionSet, string account, CancellationToken cancellationToken)
+    /// <summary>
+    /// The group's permission set and account pairs Identity Center gives the user the way the group's mapping does:
+    /// all of them or none through membership of an Identity Center group, each by its own user assignment otherwise.
+    /// </summary>
+    private async Task<List<(string PermissionSet, string Account)>> TargetsReachedAsync(string user, ScenarioGroup group, CancellationToken cancellationToken)
     {
         var userId = _seeded.UserIds[user];
         if (group.IdentityCenterGroup is { } ic)
-        {
-            await foreach (var m in _identityStore!.ListGroupMembershipsForMemberAsync(new ListGroupMembershipsForMemberRequest
-            {
-                IdentityStoreId = _seeded.IdentityStoreId, MemberId = MemberId.User(userId),
-            }, cancellationToken).ConfigureAwait(false))
-            {
-                if (m.GroupId == _seeded.GroupIds[ic]) return true;
-            }
+            return await IsMemberAsync(userId, _seeded.GroupIds[ic], cancellationToken).ConfigureAwait(false) ? [.. Targets(group)] : [];
 
-            return false;
+        var reached = new List<(string PermissionSet, string Account)>();
+        foreach (var (ps, account) in Targets(group))
+        {
+            if (await IsAssignedAsync(userId, ps, account, cancellationToken).ConfigureAwait(false))
+                reached.Add((ps, account));
         }
 
+        return reached;
+    }
+
+    private async Task<bool> IsMemberAsync(string userId, string groupId, CancellationToken cancellationToken)
+    {
+        await foreach (var m in _identityStore!.ListGroupMembershipsForMemberAsync(new ListGroupMembershipsForMemberRequest
+        {
+            IdentityStoreId = _seeded.IdentityStoreId, MemberId = MemberId.User(userId),
+        }, cancellationToken).ConfigureAwait(false))
+        {
+            if (m.GroupId == groupId) return true;
+        }
+
+        return false;
+    }
+
+    private async Task<bool> IsAssignedAsync(string userId, string permissionSet, string account, CancellationToken cancellationToken)
+    {
         await foreach (var a in _ssoAdmin!.ListAccountAssignmentsAsync(new ListAccountAssignmentsRequest
         {
             InstanceArn = _seeded.InstanceArn, AccountId = account, PermissionSetArn = _seeded.PermissionSetArns[permissionSet],
