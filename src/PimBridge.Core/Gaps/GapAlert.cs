@@ -1,4 +1,3 @@
-using System.Globalization;
 
 namespace PimBridge.Core.Gaps;
 
@@ -182,16 +181,16 @@ public sealed record GapAlert
             ["region"] = Region ?? "",
             ["eventSource"] = EventSource,
             ["eventName"] = EventName,
-            ["eventTime"] = Iso(EventTime),
-            ["expiredAt"] = Iso(ExpiredAt),
+            ["eventTime"] = FencePolicy.Iso(EventTime),
+            ["expiredAt"] = FencePolicy.Iso(ExpiredAt),
             ["afterExpiry"] = after,
             ["sourceIp"] = SourceIpAddress ?? "",
             ["userAgent"] = UserAgent ?? "",
             ["eventId"] = EventId,
         };
         if (ErrorCode is not null) facts["errorCode"] = ErrorCode;
-        if (SessionCreatedAt is { } created) facts["sessionCreated"] = Iso(created);
-        if (FencedSince is { } fenced) facts["fencedSince"] = Iso(fenced);
+        if (SessionCreatedAt is { } created) facts["sessionCreated"] = FencePolicy.Iso(created);
+        if (FencedSince is { } fenced) facts["fencedSince"] = FencePolicy.Iso(fenced);
         if (FenceId is not null) facts["fence"] = FenceId;
         return new Alert
         {
@@ -204,8 +203,6 @@ public sealed record GapAlert
             Facts = facts,
         };
     }
-
-    private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 }
 
 /// <summary>Human durations for messages: "42s", "7m 05s", "2h 13m", "3d 4h".</summary>

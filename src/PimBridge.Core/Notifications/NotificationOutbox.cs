@@ -118,7 +118,7 @@ public sealed class NotificationOutbox
                 var grant = await store.GetGrantAsync(reference, cancellationToken).ConfigureAwait(false);
                 if (grant is not { State: GrantState.Active, AccessConfirmedAt: { } live })
                     return null;
-                var until = grant.End is { } end ? $"until {Iso(end)} ({Durations(end - live)})" : "with no end date";
+                var until = grant.End is { } end ? $"until {FencePolicy.Iso(end)} ({Durations(end - live)})" : "with no end date";
                 return ForGrant(kind, $"{kind}:{grant.Id}", live, grant, $"AWS access is live for {grant.User.UserName}",
                     $"Your PIM activation is now AWS access: {Describe(grant)}, {until}. It ends when the activation ends; live sessions are fenced then.");
             }
@@ -131,7 +131,7 @@ public sealed class NotificationOutbox
                 if (grant is not { State: GrantState.Active, End: { } current } || current.ToUnixTimeSeconds() != end)
                     return null; // ended early or extended: a later warning (if any) replaces this one
                 return ForGrant(kind, $"{kind}:{reference}", time.GetUtcNow(), grant, $"AWS access of {grant.User.UserName} expires in {Durations(current - time.GetUtcNow())}",
-                    $"Your AWS access ({Describe(grant)}) ends at {Iso(current)}. Extend the activation in PIM to keep it; sessions issued before the end are fenced when it ends.");
+                    $"Your AWS access ({Describe(grant)}) ends at {FencePolicy.Iso(current)}. Extend the activation in PIM to keep it; sessions issued before the end are fenced when it ends.");
             }
 
             case NotificationKind.AccessRemoved:
@@ -150,8 +150,8 @@ public sealed class NotificationOutbox
                     Severity = AlertSeverity.Info,
                     User = user,
                     Title = $"AWS access of {user} removed",
-                    Text = $"PimBridge removed the {entry.Entitlement} at {Iso(removed)}." + (entry.FenceOnRemoval ? " Sessions issued before the removal are being fenced." : ""),
-                    Facts = [new("user", user), new("entitlement", entry.Key), new("removed", Iso(removed))],
+                    Text = $"PimBridge removed the {entry.Entitlement} at {FencePolicy.Iso(removed)}." + (entry.FenceOnRemoval ? " Sessions issued before the removal are being fenced." : ""),
+                    Facts = [new("user", user), new("entitlement", entry.Key), new("removed", FencePolicy.Iso(removed))],
                 };
             }
 
@@ -185,13 +185,11 @@ public sealed class NotificationOutbox
         Facts =
         [
             new("user", grant.User.UserName), new("grant", grant.Id), new("mapping", grant.Mapping),
-            new("start", Iso(grant.Start)), new("end", grant.End is { } e ? Iso(e) : "none"),
+            new("start", FencePolicy.Iso(grant.Start)), new("end", grant.End is { } e ? FencePolicy.Iso(e) : "none"),
         ],
     };
 
     private static string Describe(Grant grant) => $"mapping {grant.Mapping} ({grant.EntitlementKeys.Count} entitlement{(grant.EntitlementKeys.Count == 1 ? "" : "s")})";
 
     private static string Durations(TimeSpan span) => Gaps.Durations.Describe(span);
-
-    private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 }
