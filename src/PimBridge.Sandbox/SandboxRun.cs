@@ -494,7 +494,7 @@ public sealed class SandboxRun : IAsyncDisposable
         {
             eventTime = CeilSecond(_clock!.GetUtcNow());
             SkipTo(ScenarioTime(eventTime)); // the record is never in the clock's future
-            when = await WhenAsync(userId, step, eventTime, cancellationToken).ConfigureAwait(false);
+            when = await WhenAsync(step, eventTime, cancellationToken).ConfigureAwait(false);
         }
 
         var sessionCreated = step.SessionIssued is { } issued
@@ -526,32 +526,43 @@ public sealed class SandboxRun : IAsyncDisposable
     }
 
     /// <summary>Where an activity falls against the user's access: during a grant, or how long after one ended and whether it was fenced.</summary>
-    private async Task<string> WhenAsync(string userId, ScenarioEvent step, DateTimeOffset eventTime, CancellationToken cancellationToken)
+    private async Task<string> WhenAsync(ScenarioEvent step, DateTimeOffset eventTime, CancellationToken cancellationToken)
     {
-        var relevant = _runs.Values.Where(r => r.Event.User == step.User && _scenario.Group(r.Event.Group!).Reaches(step.PermissionSet!, step.Account!)).ToList();
+        var relevant = RunsReaching(step).ToList();
         if (relevant.Any(r => !r.Ended && r.Start <= eventTime))
             return "(during the grant: no alert expected)";
-        var ended = relevant.Where(r => r.Ended && r.Grant?.EndedAt is not null).MaxBy(r => r.Grant!.EndedAt);
+        var ended = LatestEnded(relevant);
         if (ended is null)
             return "(with no PimBridge grant behind it)";
-        var fences = (await _store!.ListFencesAsync(openOnly: false, cancellationToken).ConfigureAwait(false))
-            .Where(f => f.UserId == userId && f.PermissionSetName == step.PermissionSet && f.Accounts.Contains(step.Account!)).ToList();
-        var fence = fences.Where(f => f.ActiveSince is not null).MaxBy(f => f.ActiveSince);
+        var fence = (await ConfirmedFencesAsync(step, cancellationToken).ConfigureAwait(false)).MaxBy(f => f.ActiveSince);
         var after = $"{TimelineText.Minutes(eventTime - ended.Grant!.EndedAt!.Value)} after the {(ended.Grant.EndReason == EndReasons.Expired ? "expiry" : "end")}";
         return fence is null ? $"({after})" : $"({after}, {(eventTime >= fence.ActiveSince ? "after" : "before")} the fence was confirmed)";
+    }
+
+    /// <summary>The user's activations whose group gives them the activity's permission set in its account.</summary>
+    private IEnumerable<ActivationRun> RunsReaching(ScenarioEvent step) =>
+        _runs.Values.Where(r => r.Event.User == step.User && _scenario.Group(r.Event.Group!).Reaches(step.PermissionSet!, step.Account!));
+
+    /// <summary>The run whose grant the engine ended last, or null while none has ended.</summary>
+    private static ActivationRun? LatestEnded(IEnumerable<ActivationRun> runs) =>
+        runs.Where(r => r.Ended && r.Grant?.EndedAt is not null).MaxBy(r => r.Grant!.EndedAt);
+
+    /// <summary>The confirmed fences, lifted or not, on the activity's user for its permission set in its account.</summary>
+    private async Task<IEnumerable<SessionFence>> ConfirmedFencesAsync(ScenarioEvent step, CancellationToken cancellationToken)
+    {
+        var userId = _seeded.UserIds[step.User];
+        return (await _store!.ListFencesAsync(openOnly: false, cancellationToken).ConfigureAwait(false))
+            .Where(f => f.UserId == userId && f.PermissionSetName == step.PermissionSet && f.Accounts.Contains(step.Account!) && f.ActiveSince is not null);
     }
 
     /// <summary>A second strictly between the user's latest end of access to the permission set and its fence's confirmation.</summary>
     private async Task<(DateTimeOffset Time, string When)?> BeforeFenceTimeAsync(ScenarioEvent step, CancellationToken cancellationToken)
     {
-        var userId = _seeded.UserIds[step.User];
-        var ended = _runs.Values
-            .Where(r => r.Event.User == step.User && r.Ended && r.Grant?.EndedAt is not null && _scenario.Group(r.Event.Group!).Reaches(step.PermissionSet!, step.Account!))
-            .MaxBy(r => r.Grant!.EndedAt);
+        var ended = LatestEnded(RunsReaching(step));
         if (ended is null) return null;
         var end = ended.Grant!.EndedAt!.Value;
-        var fence = (await _store!.ListFencesAsync(openOnly: false, cancellationToken).ConfigureAwait(false))
-            .Where(f => f.UserId == userId && f.PermissionSetName == step.PermissionSet && f.Accounts.Contains(step.Account!) && f.CreatedAt >= end && f.ActiveSince is not null)
+        var fence = (await ConfirmedFencesAsync(step, cancellationToken).ConfigureAwait(false))
+            .Where(f => f.CreatedAt >= end)
             .MinBy(f => f.CreatedAt);
         if (fence is null) return null;
         var fencedAt = fence.ActiveSince!.Value;
@@ -564,8 +575,8 @@ public sealed class SandboxRun : IAsyncDisposable
     /// <summary>By default a session is as old as the user's access: issued the second it went live.</summary>
     private DateTimeOffset SessionIssued(ScenarioEvent step, DateTimeOffset eventTime)
     {
-        var live = _runs.Values
-            .Where(r => r.Event.User == step.User && r.Grant?.AccessConfirmedAt is { } a && a <= eventTime && _scenario.Group(r.Event.Group!).Reaches(step.PermissionSet!, step.Account!))
+        var live = RunsReaching(step)
+            .Where(r => r.Grant?.AccessConfirmedAt is { } a && a <= eventTime)
             .Select(r => r.Grant!.AccessConfirmedAt!.Value)
             .DefaultIfEmpty(eventTime.AddMinutes(-1))
             .Max();
