@@ -112,10 +112,10 @@ public static partial class PimBridgeConfiguration
             : [];
     }
 
-    /// <summary>Checks everything and reports every problem at once, each naming the field and the fix.</summary>
     /// <summary>The activity sources the gap detector can read (see <see cref="GapSourceOptions.Type"/>).</summary>
     public static readonly IReadOnlyList<string> GapSourceTypes = ["lookup-events", "s3", "directory"];
 
+    /// <summary>Checks everything and reports every problem at once, each naming the field and the fix.</summary>
     public static PimBridgeSettings Validate(PimBridgeOptions options)
     {
         var problems = new List<string>();
