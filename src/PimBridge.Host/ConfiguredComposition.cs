@@ -231,7 +231,7 @@ public static class ConfiguredComposition
             return NotificationOutbox.None;
         // One client for every HTTP sink; recycling connections keeps webhook DNS changes visible.
         var http = resources.Own(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(30) });
-        var credential = options.Sinks.Any(s => s.Type == "eventgrid" && string.IsNullOrEmpty(s.AccessKey)) ? new Azure.Identity.DefaultAzureCredential() : null;
+        var credential = NotificationSinks.NeedsAzureCredential(options) ? new DefaultAzureCredential() : null;
         var sinks = NotificationSinks.Create(options, http, loggerFactory, credential);
         return new NotificationOutbox(sinks, NotificationSinks.Routes(options), settings.ExpiryWarning);
     }

@@ -51,6 +51,16 @@ public static partial class NotificationSinks
         return [.. options.Sinks.Select(s => new NotificationRoute(s.Name.Trim(), KindsOf(s), SeverityOf(s)))];
     }
 
+    /// <summary>
+    /// Whether <see cref="Create"/> needs an Azure credential: an Event Grid sink without an AccessKey signs its requests
+    /// with Entra. The type is read as <see cref="Validate"/> reads it (any case, surrounding space ignored).
+    /// </summary>
+    public static bool NeedsAzureCredential(NotificationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Sinks.Any(s => s is not null && TypeOf(s) == "eventgrid" && string.IsNullOrEmpty(s.AccessKey));
+    }
+
     /// <summary>Every problem in the section, as "where: what is wrong; what to do"; empty when it is valid.</summary>
     /// <param name="credentialAvailable">Whether an Azure credential will be passed for Event Grid sinks without an AccessKey.</param>
     public static IReadOnlyList<string> Validate(NotificationOptions options, bool credentialAvailable)
@@ -86,7 +96,7 @@ public static partial class NotificationSinks
 
             CheckRouting(sink, at, problems);
 
-            var type = sink.Type?.Trim().ToLowerInvariant() ?? "";
+            var type = TypeOf(sink);
             if (type.Length == 0)
             {
                 problems.Add($"{at}.Type: empty; set it to one of {string.Join(", ", Types)}.");
@@ -185,10 +195,13 @@ public static partial class NotificationSinks
             problems.Add($"{where}: {JsonPost.Origin(url)} uses plain http; use https (http is accepted only for loopback addresses, for local testing).");
     }
 
+    /// <summary>The sink's type as PimBridge names it: lower case, without surrounding space; empty when unset.</summary>
+    private static string TypeOf(NotificationSinkOptions sink) => sink.Type?.Trim().ToLowerInvariant() ?? "";
+
     private static INotificationSink Build(NotificationSinkOptions s, HttpClient http, ILoggerFactory loggers, TokenCredential? credential)
     {
         var name = s.Name.Trim();
-        return s.Type.Trim().ToLowerInvariant() switch
+        return TypeOf(s) switch
         {
             "webhook" => new WebhookSink(name, new Uri(s.Url!.Trim()), s.Headers, http),
             "slack" => new SlackSink(name, new Uri(s.Url!.Trim()), http),

@@ -37,6 +37,28 @@ public sealed class NotificationSinksTests
             s => Assert.IsType<LogSink>(s));
     }
 
+    [Theory]
+    [InlineData("eventgrid", null, true)]
+    [InlineData(" EventGrid ", null, true)]
+    [InlineData("EVENTGRID", "", true)]
+    [InlineData("EventGrid", "key", false)]
+    [InlineData("log", null, false)]
+    public void An_Azure_credential_is_needed_for_an_Event_Grid_sink_without_an_access_key_whatever_the_case_of_its_type(string type, string? accessKey, bool needed)
+    {
+        var options = Options(Slack(), new() { Name = "topic", Type = type, Endpoint = "https://pimbridge.westeurope-1.eventgrid.azure.net/api/events", AccessKey = accessKey });
+
+        Assert.Equal(needed, NotificationSinks.NeedsAzureCredential(options));
+    }
+
+    [Fact]
+    public void An_Event_Grid_sink_typed_in_another_case_is_built_with_the_credential_it_needs()
+    {
+        var options = Options(new NotificationSinkOptions { Name = "topic", Type = "EventGrid", Endpoint = "https://pimbridge.westeurope-1.eventgrid.azure.net/api/events" });
+
+        Assert.True(NotificationSinks.NeedsAzureCredential(options));
+        Assert.IsType<EventGridSink>(Assert.Single(NotificationSinks.Create(options, Http, NullLoggerFactory.Instance, new StubCredential())));
+    }
+
     [Fact]
     public void No_sinks_is_valid()
     {

@@ -41,7 +41,7 @@ internal static class NotificationChecks
         }
 
         using var http = new HttpClient { Timeout = run.Timeout };
-        var credential = options.Sinks.Any(s => s.Type == "eventgrid" && string.IsNullOrEmpty(s.AccessKey)) ? new Azure.Identity.DefaultAzureCredential() : null;
+        var credential = NotificationSinks.NeedsAzureCredential(options) ? new Azure.Identity.DefaultAzureCredential() : null;
         var sinks = NotificationSinks.Create(options, http, NullLoggerFactory.Instance, credential);
         var at = DateTimeOffset.UtcNow;
         foreach (var (sink, index) in sinks.Select((s, i) => (s, i)))
