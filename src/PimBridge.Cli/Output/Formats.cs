@@ -1,5 +1,6 @@
 using System.Globalization;
 using PimBridge.Core;
+using PimBridge.Notifications;
 
 namespace PimBridge.Cli.Output;
 
@@ -12,24 +13,16 @@ public static class Formats
     /// <summary><see cref="Time(DateTimeOffset)"/>, or null when there is no time.</summary>
     public static string? Time(DateTimeOffset? time) => time is { } t ? Time(t) : null;
 
-    public static string Severity(AlertSeverity severity) => severity switch
-    {
-        AlertSeverity.Info => "info",
-        AlertSeverity.Warning => "warning",
-        AlertSeverity.Critical => "critical",
-        _ => throw new ArgumentOutOfRangeException(nameof(severity), severity, null),
-    };
+    /// <summary>The severity's name, as notifications and configuration write it (<see cref="NotificationDocument.SeverityName"/>).</summary>
+    public static string Severity(AlertSeverity severity) => NotificationDocument.SeverityName(severity);
 
     /// <summary>The option values naming a severity, lowest first.</summary>
-    public static readonly string[] SeverityNames = ["info", "warning", "critical"];
+    public static readonly string[] SeverityNames = [.. Enum.GetValues<AlertSeverity>().Select(NotificationDocument.SeverityName)];
 
-    public static AlertSeverity ParseSeverity(string name) => name.ToLowerInvariant() switch
-    {
-        "info" => AlertSeverity.Info,
-        "warning" => AlertSeverity.Warning,
-        "critical" => AlertSeverity.Critical,
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Not a severity; use info, warning or critical."),
-    };
+    /// <summary>Parses a severity name as notifications do (<see cref="NotificationDocument.ParseSeverity"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">It is not one; the options check their values before this is called.</exception>
+    public static AlertSeverity ParseSeverity(string name) =>
+        NotificationDocument.ParseSeverity(name) ?? throw new ArgumentOutOfRangeException(nameof(name), name, "Not a severity; use info, warning or critical.");
 
     /// <summary>The documented names of a grant's state, a fence's state and a PIM relationship (tables and JSON alike).</summary>
     public static string Name(GrantState state) => state switch
