@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Data.Common;
 using Amazon;
 using Amazon.DynamoDBv2;
 using PimBridge.Core;
@@ -37,9 +38,9 @@ public sealed class StateStoreOptions
 
     /// <summary>
     /// Opens the store. A SQLite file must already exist: a command that inspects or steers PimBridge never creates
-    /// an empty state by mistake (<paramref name="create"/> is for <c>serve</c>).
+    /// an empty state by mistake.
     /// </summary>
-    public async Task<OpenedStateStore> OpenAsync(ParseResult parseResult, CancellationToken cancellationToken, bool create = false)
+    public async Task<OpenedStateStore> OpenAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         if (parseResult.GetValue(DynamoDbTable) is { Length: > 0 } table)
         {
@@ -48,17 +49,32 @@ public sealed class StateStoreOptions
             return new OpenedStateStore(new DynamoDbStateStore(client, table), $"DynamoDB table {table}", client);
         }
 
-        var path = SqlitePath(parseResult);
-        if (!create && !File.Exists(path))
-            throw new CliInputException($"No PimBridge state file at '{Path.GetFullPath(path)}'. Pass --store PATH (the file `pimbridge serve` writes), set {StoreVariable}, or use --dynamodb-table NAME.");
+        var path = Path.GetFullPath(SqlitePath(parseResult));
+        var sqlite = await OpenSqliteAsync(
+            path,
+            $"No PimBridge state file at '{path}'. Pass --store PATH (the file `pimbridge serve` writes), set {StoreVariable}, or use --dynamodb-table NAME.",
+            "Check the path and its permissions.",
+            cancellationToken).ConfigureAwait(false);
+        return new OpenedStateStore(sqlite, $"SQLite file {path}", sqlite);
+    }
+
+    /// <summary>
+    /// Opens an existing SQLite state file; a missing or unreadable file is an input error, never a new empty state.
+    /// </summary>
+    /// <param name="missing">The whole error when the file does not exist: it names what the command can use instead.</param>
+    /// <param name="remedy">What to do when the file exists but cannot be opened as a state file.</param>
+    public static async Task<SqliteStateStore> OpenSqliteAsync(string path, string missing, string remedy, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+            throw new CliInputException(missing);
         try
         {
-            var sqlite = await SqliteStateStore.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-            return new OpenedStateStore(sqlite, $"SQLite file {Path.GetFullPath(path)}", sqlite);
+            return await SqliteStateStore.OpenAsync(path, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is DbException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            throw new CliInputException($"'{Path.GetFullPath(path)}' could not be opened as a PimBridge state file ({e.Message}). Check the path and its permissions.", e);
+            throw new CliInputException($"'{path}' could not be opened as a PimBridge state file ({e.Message}). {remedy}", e);
         }
     }
 

@@ -1,11 +1,9 @@
 using System.CommandLine;
-using System.Data.Common;
 using PimBridge.Cli.Output;
 using PimBridge.Cli.Scanning;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;
-using PimBridge.Store.Sqlite;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;
@@ -142,19 +140,11 @@ public static class ScanCommand
     /// <summary>The watch windows of a state file's ended grants, as the gap detector would build them.</summary>
     private static async Task<IReadOnlyList<GapWatchWindow>> StoreWindowsAsync(string path, TimeSpan lag, DateTimeOffset? since, CancellationToken cancellationToken)
     {
-        if (!File.Exists(path))
-            throw new CliInputException($"The state file '{path}' does not exist; give the path of PimBridge's SQLite state file (PimBridge:SqlitePath), or list the grants in a file with --grants.");
-
-        SqliteStateStore store;
-        try
-        {
-            store = await SqliteStateStore.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is InvalidOperationException or DbException or IOException or UnauthorizedAccessException)
-        {
-            throw new CliInputException($"'{path}' could not be opened as a PimBridge state file ({e.Message}); give the path of PimBridge's SQLite state file, or use --grants.", e);
-        }
-
+        var store = await StateStoreOptions.OpenSqliteAsync(
+            path,
+            $"The state file '{path}' does not exist; give the path of PimBridge's SQLite state file (PimBridge:SqlitePath), or list the grants in a file with --grants.",
+            "Give the path of PimBridge's SQLite state file, or use --grants.",
+            cancellationToken).ConfigureAwait(false);
         await using (store.ConfigureAwait(false))
         {
             return await GapDetector.WatchWindowsAsync(store, lag, since ?? DateTimeOffset.MinValue, (fence, _) => fence.PermissionSetName is { } name
