@@ -13,7 +13,8 @@ namespace PimBridge.Cli;
 /// <summary>
 /// Which state store a command reads or steers, the same way for every command: a SQLite file (<c>--store PATH</c>,
 /// default <c>$PIMBRIDGE_STORE</c> or <c>./pimbridge.db</c>, the file <c>pimbridge serve</c> writes) or a DynamoDB
-/// table (<c>--dynamodb-table NAME</c>, in <c>--dynamodb-region</c> or the SDK's default Region).
+/// table (<c>--dynamodb-table NAME</c>, in <c>--dynamodb-region</c> or, for the commands that only read it, the SDK's
+/// default Region; serve, reconcile and revoke open it as a host does, see <see cref="HostSettings"/>).
 /// </summary>
 public sealed class StateStoreOptions
 {
@@ -52,7 +53,7 @@ public sealed class StateStoreOptions
         var path = Path.GetFullPath(SqlitePath(parseResult));
         var sqlite = await OpenSqliteAsync(
             path,
-            $"No PimBridge state file at '{path}'. Pass --store PATH (the file `pimbridge serve` writes), set {StoreVariable}, or use --dynamodb-table NAME.",
+            MissingSqliteFile(path),
             "Check the path and its permissions.",
             cancellationToken).ConfigureAwait(false);
         return new OpenedStateStore(sqlite, $"SQLite file {path}", sqlite);
@@ -78,11 +79,39 @@ public sealed class StateStoreOptions
         }
     }
 
+    /// <summary>
+    /// The store as the host settings <see cref="ConfiguredComposition"/> opens it from (<c>PimBridge:Store</c>,
+    /// <c>PimBridge:DynamoDbTable</c>, <c>PimBridge:DynamoDbRegion</c>, <c>PimBridge:SqlitePath</c>): serve and the
+    /// engine commands open it as a deployed host does, with <c>PimBridge:AwsEndpoint</c>, the web identity credentials
+    /// and, without <c>--dynamodb-region</c>, Identity Center's Region.
+    /// </summary>
+    public StoreHostSettings HostSettings(ParseResult parseResult)
+    {
+        if (parseResult.GetValue(DynamoDbTable) is { Length: > 0 } table)
+        {
+            var settings = new Dictionary<string, string?> { ["PimBridge:Store"] = "dynamodb", ["PimBridge:DynamoDbTable"] = table };
+            if (parseResult.GetValue(DynamoDbRegion) is { Length: > 0 } region)
+                settings["PimBridge:DynamoDbRegion"] = region;
+            return new StoreHostSettings(settings, $"DynamoDB table {table}", SqlitePath: null);
+        }
+
+        var path = Path.GetFullPath(SqlitePath(parseResult));
+        return new StoreHostSettings(
+            new Dictionary<string, string?> { ["PimBridge:Store"] = "sqlite", ["PimBridge:SqlitePath"] = path }, $"SQLite file {path}", path);
+    }
+
+    /// <summary>The error for a SQLite state file that a command needs and that does not exist.</summary>
+    public static string MissingSqliteFile(string path) =>
+        $"No PimBridge state file at '{Path.GetFullPath(path)}'. Pass --store PATH (the file `pimbridge serve` writes), set {StoreVariable}, or use --dynamodb-table NAME.";
+
     public string SqlitePath(ParseResult parseResult) =>
         parseResult.GetValue(Store) is { Length: > 0 } given ? given
         : Environment.GetEnvironmentVariable(StoreVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
         : DefaultSqliteFile;
 }
+
+/// <summary>The state store as host settings, what it is (for messages), and the SQLite file's full path when it is one.</summary>
+public sealed record StoreHostSettings(IReadOnlyDictionary<string, string?> Settings, string Describe, string? SqlitePath);
 
 /// <summary>An open state store, what it is (for messages), and what to dispose when the command ends.</summary>
 public sealed class OpenedStateStore(IStateStore store, string describe, object owned) : IAsyncDisposable

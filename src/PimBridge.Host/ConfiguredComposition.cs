@@ -115,7 +115,7 @@ public static class ConfiguredComposition
             var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter), time);
             var users = new IdentityStoreUserMapping(identityStore, settings.IdentityCenter.IdentityStoreId, settings.IdentityCenter.MatchUsersBy, time);
             var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory, cancellationToken).ConfigureAwait(false);
-            var store = given.Store ?? await OpenStoreAsync(configuration, region, awsEndpoint, awsCredentials, resources, time, cancellationToken).ConfigureAwait(false);
+            var store = await OpenStoreAsync(configuration, region, awsEndpoint, awsCredentials, resources, time, cancellationToken).ConfigureAwait(false);
             var outbox = CreateOutbox(settings, loggerFactory, resources);
             var enforcer = new Enforcer(store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
                 mappings, settings.Fences, settings.Enforcer, time, pim: pim, notifications: outbox);
@@ -299,9 +299,6 @@ public sealed record CompositionInputs
     /// hints to the host that reads PIM. Default true.
     /// </summary>
     public bool ReadsPim { get; init; } = true;
-
-    /// <summary>An open state store; the caller keeps ownership. Null: opened from <c>PimBridge:Store</c>.</summary>
-    public IStateStore? Store { get; init; }
 
     /// <summary>Null: the AWS SDK's default credential chain, or the web identity role when one is configured.</summary>
     public AWSCredentials? AwsCredentials { get; init; }

@@ -4,11 +4,13 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Cli.Commands;
 using PimBridge.Core;
+using PimBridge.Store.DynamoDb;
 using PimBridge.Store.Sqlite;
 
 namespace PimBridge.Cli.Tests;
@@ -131,6 +133,26 @@ public sealed class ReconcileCommandTests(EngineCommandWorld world) : IAsyncLife
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains($"--group '{other}' is not in any mapping", run.Error);
         Assert.Contains(_scenario.Group, run.Error);
+    }
+
+    [Fact]
+    public async Task A_DynamoDB_store_is_opened_as_the_host_opens_it_through_the_AWS_endpoint_in_Identity_Centers_Region()
+    {
+        // No --dynamodb-region: the table is in Identity Center's Region, reached at PimBridge:AwsEndpoint (moto), with
+        // the environment's credentials, as serve and the deployed hosts open it.
+        var table = $"pimbridge-cli-{Guid.NewGuid():N}"[..24];
+        using var dynamoDb = new AmazonDynamoDBClient(world.Credentials,
+            new AmazonDynamoDBConfig { ServiceURL = world.Moto.Endpoint.ToString(), AuthenticationRegion = EngineCommandWorld.Region });
+        await DynamoDbStateStore.CreateTableAsync(dynamoDb, table);
+        _scenario.Activate("activation-1");
+
+        var run = await _scenario.RunWithoutStoreAsync("reconcile", "--dynamodb-table", table);
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Contains("Made 1 change for 1 group:", run.Output);
+        Assert.True(await _scenario.AssignedAsync());
+        var grant = Assert.Single(await new DynamoDbStateStore(dynamoDb, table).ListGrantsAsync(activeOnly: true, _scenario.Upn));
+        Assert.Equal(_scenario.UserId, grant.User.UserId);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Data.Common;
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Amazon.Runtime;
@@ -361,10 +362,14 @@ internal sealed record EngineEnvironment
         return new Restore(previous);
     }
 
-    /// <summary>The host configuration <c>ConfiguredComposition</c> reads, naming <paramref name="configFile"/>.</summary>
-    public IConfiguration HostConfiguration(string configFile) => new ConfigurationBuilder()
+    /// <summary>
+    /// The host configuration <c>ConfiguredComposition</c> reads, naming <paramref name="configFile"/> and, when given,
+    /// the command's state store (<see cref="StateStoreOptions.HostSettings"/>).
+    /// </summary>
+    public IConfiguration HostConfiguration(string configFile, StoreHostSettings? store = null) => new ConfigurationBuilder()
         .AddEnvironmentVariables()
         .AddInMemoryCollection(Settings)
+        .AddInMemoryCollection(store?.Settings ?? new Dictionary<string, string?>())
         .AddInMemoryCollection(ConfigFileOption.HostSettings(configFile))
         .Build();
 
@@ -385,21 +390,19 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
     private const int MaxTicks = 200;
 
     private readonly PimBridgeComponents _components;
-    private readonly OpenedStateStore _store;
     private readonly IDisposable? _graph;
     private readonly ILoggerFactory _loggers;
 
-    private ConfiguredEngine(PimBridgeComponents components, OpenedStateStore store, IDisposable? graph, ILoggerFactory loggers)
+    private ConfiguredEngine(PimBridgeComponents components, IDisposable? graph, ILoggerFactory loggers)
     {
         _components = components;
-        _store = store;
         _graph = graph;
         _loggers = loggers;
     }
 
     public Enforcer Enforcer => _components.Enforcer;
 
-    public IStateStore Store => _store.Store;
+    public IStateStore Store => _components.Store;
 
     /// <param name="pimRequired">
     /// Whether the command reads PIM itself (reconcile). When false (revoke, an emergency), an unusable <c>Entra</c>
@@ -412,29 +415,31 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
         // Checked first, so a broken file is reported as the CLI reports it, before PIM or the store are looked at.
         config.Load(parseResult);
         var path = config.PathOf(parseResult);
+        var store = storeOptions.HostSettings(parseResult);
         var (pim, graph) = CreatePimSource(path, environment, console.Clock, pimRequired);
-        OpenedStateStore? store = null;
         var loggers = NotificationLoggers();
         try
         {
-            store = await storeOptions.OpenAsync(parseResult, cancellationToken).ConfigureAwait(false);
-            var components = await ConfiguredComposition.ComposeAsync(environment.HostConfiguration(path), console.Clock, loggers, new CompositionInputs
+            // The composition would create a missing file: a command that steers PimBridge never starts an empty state.
+            if (store.SqlitePath is { } sqlitePath && !File.Exists(sqlitePath))
+                throw new CliInputException(StateStoreOptions.MissingSqliteFile(sqlitePath));
+            var components = await ConfiguredComposition.ComposeAsync(environment.HostConfiguration(path, store), console.Clock, loggers, new CompositionInputs
             {
                 Pim = pim,
                 Subscriptions = UnmanagedSubscriptions.Instance,
-                Store = store.Store,
                 AwsCredentials = environment.AwsCredentials,
             }, cancellationToken).ConfigureAwait(false);
-            return new ConfiguredEngine(components, store, graph, loggers);
+            return new ConfiguredEngine(components, graph, loggers);
         }
         catch (Exception e)
         {
-            if (store is not null) await store.DisposeAsync().ConfigureAwait(false);
             graph?.Dispose();
             loggers.Dispose();
             if (e is ConfigurationException configuration)
                 throw new CliInputException(
                     $"The engine could not be started from '{path}':{Environment.NewLine}  - {string.Join($"{Environment.NewLine}  - ", configuration.Problems)}{Environment.NewLine}Run `pimbridge doctor --config {path}` to check the configuration and PimBridge's access to AWS and Graph.", e);
+            if (store.SqlitePath is { } file && e is DbException or IOException or UnauthorizedAccessException)
+                throw new CliInputException($"'{file}' could not be opened as a PimBridge state file ({e.Message}). Check the path and its permissions.", e);
             throw;
         }
     }
@@ -560,7 +565,6 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_components.Resources is { } resources) await resources.DisposeAsync().ConfigureAwait(false);
-        await _store.DisposeAsync().ConfigureAwait(false);
         _graph?.Dispose();
         _loggers.Dispose();
     }

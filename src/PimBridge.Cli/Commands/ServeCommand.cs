@@ -96,29 +96,13 @@ public static class ServeCommand
         var configFile = Path.GetFullPath(request.Config.PathOf(request.ParseResult));
         CheckConfiguration(request, configFile);
 
-        var settings = ConfigFileOption.HostSettings(configFile);
-        string store;
-        if (request.ParseResult.GetValue(request.StateStore.DynamoDbTable) is { Length: > 0 } table)
-        {
-            settings["PimBridge:Store"] = "dynamodb";
-            settings["PimBridge:DynamoDbTable"] = table;
-            if (request.ParseResult.GetValue(request.StateStore.DynamoDbRegion) is { Length: > 0 } region)
-                settings["PimBridge:DynamoDbRegion"] = region;
-            store = $"DynamoDB table {table}";
-        }
-        else
-        {
-            var path = Path.GetFullPath(request.StateStore.SqlitePath(request.ParseResult));
-            if (Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
-                throw new CliInputException($"The folder of the state file '{path}' does not exist. Create it, or pass --store PATH in an existing folder (serve creates the file itself).");
-            settings["PimBridge:Store"] = "sqlite";
-            settings["PimBridge:SqlitePath"] = path;
-            store = $"SQLite file {path}";
-        }
+        var store = request.StateStore.HostSettings(request.ParseResult);
+        if (store.SqlitePath is { } path && Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
+            throw new CliInputException($"The folder of the state file '{path}' does not exist. Create it, or pass --store PATH in an existing folder (serve creates the file itself).");
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. request.HostArguments] });
         // Last, so serve's own options win over appsettings.json, the environment and host arguments.
-        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Configuration.AddInMemoryCollection(store.Settings).AddInMemoryCollection(ConfigFileOption.HostSettings(configFile));
         if (ListenUrls(request, builder.Configuration) is { } listen)
             builder.WebHost.UseUrls(listen);
         if (string.IsNullOrEmpty(builder.Configuration["shutdownTimeoutSeconds"]))
@@ -153,7 +137,7 @@ public static class ServeCommand
             var options = app.Services.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value;
             var endpoints = $"events POST {options.EventsPath}, /healthz, /readyz{(options.Metrics.Enabled ? $", {options.Metrics.Path}" : "")}";
             await console.Error.WriteLineAsync(
-                $"pimbridge serve: listening on {string.Join(", ", app.Urls)} ({endpoints}); store: {store}; configuration: {configFile}. Ctrl+C stops.").ConfigureAwait(false);
+                $"pimbridge serve: listening on {string.Join(", ", app.Urls)} ({endpoints}); store: {store.Describe}; configuration: {configFile}. Ctrl+C stops.").ConfigureAwait(false);
             await console.Error.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 
             // Returns once the host has stopped: on the token, or on Ctrl+C/SIGTERM through the host's console lifetime.
