@@ -61,6 +61,9 @@ public sealed class AwsRetryOptions
     /// <summary>Cap of any single backoff; AWSSDK.Core's standard policy uses 20 seconds.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Draws the full-jitter fraction in [0, 1); tests substitute a seeded source so a schedule replays exactly.</summary>
+    public Func<double> Jitter { get; set; } = Random.Shared.NextDouble;
+
     internal void Validate(string service)
     {
         if (MaxAttempts < 1)

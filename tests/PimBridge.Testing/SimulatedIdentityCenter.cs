@@ -33,7 +33,10 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
     public List<string> Writes { get; } = [];
 
     /// <summary>Set by a scheduled crash; a <see cref="CrashableStore"/> then refuses everything until restart.</summary>
-    public bool Crashed { get; set; }
+    public bool Crashed { get => Life.Dead; set => Life.Dead = value; }
+
+    /// <summary>The simulated process these ports belong to.</summary>
+    public ProcessLife Life { get; } = new();
 
     public int ProvisionCount { get; private set; }
 

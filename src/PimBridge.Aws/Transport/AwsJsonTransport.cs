@@ -95,7 +95,7 @@ internal sealed class AwsJsonTransport : IDisposable
                 throw failure;
             }
 
-            var delay = Backoff(attempt, failure.IsThrottling, failure.RetryAfter, Random.Shared.NextDouble());
+            var delay = Backoff(attempt, failure.IsThrottling, failure.RetryAfter, _retry.Jitter());
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -81,7 +81,7 @@ public sealed class EngineHarness : IAsyncDisposable, IPimSource
     public void Restart(Notifications.NotificationOutbox? outbox = null)
     {
         Aws.Crashed = false;
-        ProcessStore = new CrashableStore(_sqlite, Aws);
+        ProcessStore = new CrashableStore(_sqlite, Aws.Life);
         Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Aws, Aws, Aws, Aws),
             Mappings, Settings.Fences, Settings.Enforcer, Clock, pim: this, notifications: outbox);
     }

@@ -1,13 +1,28 @@
-using PimBridge.Testing;
-namespace PimBridge.Core.Tests;
+using PimBridge.Core;
+
+namespace PimBridge.Testing;
+
+/// <summary>Whether a simulated process is still alive; shared by everything that process uses (its store view, its AWS wire).</summary>
+public sealed class ProcessLife
+{
+    public bool Dead { get; set; }
+
+    /// <summary>Marks the process dead and returns the crash to throw.</summary>
+    public SimulatedCrash Die(string where)
+    {
+        Dead = true;
+        return new SimulatedCrash(where);
+    }
+}
+
 
 /// <summary>
 /// A store as seen by one process: once that process has "crashed" every call fails, so nothing it would still do
 /// reaches durable state. A restart is a new enforcer over the inner store.
 /// </summary>
-public sealed class CrashableStore(IStateStore inner, SimulatedIdentityCenter aws) : IStateStore
+public sealed class CrashableStore(IStateStore inner, ProcessLife life) : IStateStore
 {
-    private T Alive<T>(Func<T> call) => aws.Crashed ? throw new SimulatedCrash("(process already dead)") : call();
+    private T Alive<T>(Func<T> call) => life.Dead ? throw new SimulatedCrash("(process already dead)") : call();
 
     public Task<Grant?> GetGrantAsync(string id, CancellationToken cancellationToken = default) => Alive(() => inner.GetGrantAsync(id, cancellationToken));
     public Task<IReadOnlyList<ActiveGrant>> GetActiveGrantsForGroupsAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default) => Alive(() => inner.GetActiveGrantsForGroupsAsync(groupIds, cancellationToken));
@@ -35,11 +50,11 @@ public sealed class CrashableStore(IStateStore inner, SimulatedIdentityCenter aw
 
     public async Task CommitAsync(StateChange change, CancellationToken cancellationToken = default)
     {
-        if (aws.Crashed) throw new SimulatedCrash("(process already dead)");
+        if (life.Dead) throw new SimulatedCrash("(process already dead)");
         var crash = CommitsUntilCrash > 0 && --CommitsUntilCrash == 0;
-        if (crash && !CrashAfterCommit) { aws.Crashed = true; throw new SimulatedCrash("before a commit"); }
+        if (crash && !CrashAfterCommit) throw life.Die("before a commit");
         await inner.CommitAsync(change, cancellationToken);
-        if (crash) { aws.Crashed = true; throw new SimulatedCrash("after a commit"); }
+        if (crash) throw life.Die("after a commit");
     }
     public Task<bool> TryAcquireLeaseAsync(string name, string owner, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken = default) => Alive(() => inner.TryAcquireLeaseAsync(name, owner, now, duration, cancellationToken));
     public Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken = default) => Alive(() => inner.ReleaseLeaseAsync(name, owner, cancellationToken));

@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using PimBridge.Testing.Adversarial;
+using Xunit.Abstractions;
+
+namespace PimBridge.Safety.Tests;
+
+/// <summary>
+/// Seeded random schedules against the adversarial Identity Center, with the invariants checked after every step.
+/// CI runs <see cref="DefaultSchedules"/>; <c>PIMBRIDGE_SAFETY_SCHEDULES</c> runs more, and the soak mode of
+/// tests/PimBridge.Benchmarks many more. A failure prints its seed and its shrunk schedule; every seed that ever
+/// failed stays below as a named regression.
+/// </summary>
+public sealed class RandomSchedulesTests(ITestOutputHelper output)
+{
+    public const int DefaultSchedules = 1000;
+
+    [Fact]
+    public async Task Every_seeded_schedule_keeps_the_invariants()
+    {
+        var count = int.TryParse(Environment.GetEnvironmentVariable("PIMBRIDGE_SAFETY_SCHEDULES"), out var n) && n > 0 ? n : DefaultSchedules;
+        var failures = new ConcurrentBag<ScheduleResult>();
+        var steps = 0L;
+        await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, async (seed, _) =>
+        {
+            var result = await Schedules.RunAsync(seed);
+            Interlocked.Add(ref steps, result.Steps);
+            if (!result.Passed) failures.Add(result);
+        });
+
+        output.WriteLine($"{count} schedules, {steps} steps, {failures.Count} failed");
+        foreach (var group in failures.GroupBy(f => f.Violations[0].Invariant).OrderBy(g => g.Key))
+            output.WriteLine($"  {group.Key}: {group.Count()} (seeds {string.Join(", ", group.Select(f => f.Seed).Order().Take(20))})");
+        if (failures.IsEmpty) return;
+
+        var first = failures.MinBy(f => f.Seed)!;
+        var shrunk = await Schedules.ShrinkAsync(first.Seed, Schedules.Generate(first.Seed), first.Violations[0].Invariant);
+        output.WriteLine($"seed {first.Seed} shrinks to {shrunk.Count} steps: {string.Join(", ", shrunk)}");
+        Assert.Fail($"{failures.Count} of {count} schedules broke an invariant; first: seed {first.Seed}: {first.Violations[0]}");
+    }
+
+    /// <summary>Every seed that ever broke an invariant, replayed exactly.</summary>
+    [Theory]
+    [InlineData(1)]
+    public async Task A_seed_that_once_failed_keeps_the_invariants(int seed)
+    {
+        var result = await Schedules.RunAsync(seed);
+        Assert.True(result.Passed, string.Join(Environment.NewLine, result.Violations));
+    }
+}

@@ -1,0 +1,296 @@
+using Amazon.Runtime;
+using PimBridge.Aws.IdentityCenter;
+using PimBridge.Aws.IdentityStore;
+using PimBridge.Aws.SsoAdmin;
+using PimBridge.Core;
+using PimBridge.Core.Configuration;
+using PimBridge.Store.Sqlite;
+
+namespace PimBridge.Testing.Adversarial;
+
+/// <summary>
+/// A whole deployment on a virtual clock, as hostile as AWS documents it: PIM (the truth), the modelled Identity
+/// Center behind the real wire, clients and adapters, and two real engines ("a" and "b") on one real SQLite store,
+/// each a process that can crash at any AWS call or store commit and be restarted. Sessions are minted whenever a
+/// user can assume a role, and the <see cref="SafetyOracle"/> judges what the provisioned policies do to them.
+/// </summary>
+public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
+{
+    public const string Admin = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
+    public const string ReadOnly = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-readonly00000000";
+    public const string Prod = "111111111111";
+    public const string Staging = "222222222222";
+    public const string OpsGroup = "11111111-1111-1111-1111-111111111111";
+    public const string AuditGroup = "22222222-2222-2222-2222-222222222222";
+    public const string PlatformGroup = "33333333-3333-3333-3333-333333333333";
+    public const string IdcPlatformGroup = "9067aaaa-0000-4000-8000-000000000001";
+    public const string CustomerPolicy = """{"Version":"2012-10-17","Statement":[{"Sid":"KeepMe","Effect":"Deny","Action":"organizations:*","Resource":"*"},{"Effect":"Allow","Action":"s3:List*","Resource":"*"}]}""";
+
+    /// <summary>Entra principal → Identity Center user id and user name (the UPN, as the default user mapping matches).</summary>
+    public static readonly IReadOnlyList<(string Principal, string UserId, string UserName)> People =
+    [
+        ("alice-entra", "u-alice", "alice@contoso.com"),
+        ("bob-entra", "u-bob", "bob@contoso.com"),
+    ];
+
+    public static readonly IReadOnlyList<string> MappedGroups = [OpsGroup, AuditGroup, PlatformGroup];
+    public static readonly IReadOnlyList<(string PermissionSet, string Account)> Targets = [(Admin, Prod), (Admin, Staging), (ReadOnly, Prod)];
+
+    private readonly Dictionary<string, PimRecord> _pim = new(StringComparer.Ordinal);
+    private readonly SqliteStateStore _store;
+    private bool _nested;
+
+    private AdversarialWorld(int seed, SqliteStateStore store, PimBridgeSettings settings)
+    {
+        Seed = seed;
+        Random = new Random(seed);
+        _store = store;
+        Settings = settings;
+        Model = new IdentityCenterModel(Clock, Random);
+        SeedIdentityCenter(Model);
+    }
+
+    public int Seed { get; }
+    public Random Random { get; }
+    public ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero)) { AutoAdvance = true };
+    public IdentityCenterModel Model { get; }
+    public PimBridgeSettings Settings { get; }
+    public IReadOnlyList<ResolvedMapping> Mappings { get; private set; } = [];
+    public IStateStore Store => _store;
+    public DateTimeOffset Now => Clock.GetUtcNow();
+
+    /// <summary>The two engine processes.</summary>
+    public EngineProcess[] Engines { get; private set; } = [];
+
+    /// <summary>Every role session minted so far.</summary>
+    public List<MintedSession> Sessions { get; } = [];
+
+    /// <summary>PIM's records, deactivated ones included (the oracle's truth about when entitlement ended).</summary>
+    public IReadOnlyCollection<PimRecord> PimRecords => _pim.Values;
+
+    /// <summary>The customer's statements as the customer last wrote them, per permission set.</summary>
+    public Dictionary<string, string?> CustomerPolicies { get; } = new(StringComparer.Ordinal) { [Admin] = CustomerPolicy, [ReadOnly] = null };
+
+    /// <summary>When false, no faults, crashes or interleavings are drawn (set-up, and convergence at the end).</summary>
+    public bool Chaos { get; set; }
+
+    /// <summary>Per AWS call: chance that another actor (the other engine, another writer) acts in the middle of it.</summary>
+    public double InterleaveChance { get; set; } = 0.05;
+
+    /// <summary>Per AWS call stage: chance that the calling process dies there.</summary>
+    public double CrashChance { get; set; } = 0.01;
+
+    /// <summary>Access that another hand made before anything else happened (standing access PimBridge must never take).</summary>
+    public List<(string UserId, string PermissionSet, string Account)> StandingAccess { get; } = [];
+
+    public static async Task<AdversarialWorld> StartAsync(int seed, Action<PimBridgeOptions>? configure = null)
+    {
+        var options = new PimBridgeOptions
+        {
+            IdentityCenter = new() { InstanceArn = IdentityCenterModel.InstanceArn, IdentityStoreId = IdentityCenterModel.IdentityStoreId, Region = "eu-west-1" },
+            Mappings =
+            [
+                new() { Name = "ops-admin", EntraGroupId = OpsGroup, MaxDuration = "8h", AccountAssignments = new() { PermissionSet = "Admin", Accounts = [Prod, Staging] } },
+                new() { Name = "audit-admin", EntraGroupId = AuditGroup, AccountAssignments = new() { PermissionSet = Admin, Accounts = [Prod] } },
+                new() { Name = "platform", EntraGroupId = PlatformGroup, IdentityCenterGroup = new() { DisplayName = "Platform" } },
+            ],
+        };
+        configure?.Invoke(options);
+        var settings = PimBridgeConfiguration.Validate(options);
+        var world = new AdversarialWorld(seed, await SqliteStateStore.OpenAsync(":memory:"), settings);
+        world.Engines = [new EngineProcess(world, "a"), new EngineProcess(world, "b")];
+        world.Engines[0].Start(); // adapters only: the mappings are resolved through them, in a kind world
+        world.Mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, world.Engines[0].Adapters.Directory);
+        foreach (var engine in world.Engines) engine.Start();
+        return world;
+    }
+
+    private static void SeedIdentityCenter(IdentityCenterModel model)
+    {
+        model.AddPermissionSet(Admin, "Admin", TimeSpan.FromHours(4), CustomerPolicy);
+        model.AddPermissionSet(ReadOnly, "ReadOnly", TimeSpan.FromHours(1));
+        model.Groups[IdcPlatformGroup] = "Platform";
+        foreach (var (_, id, name) in People) model.AddUser(id, name);
+        model.ForeignCreateAssignment(new AssignmentKey(ReadOnly, Prod, "GROUP", IdcPlatformGroup));
+        model.ForeignCreateAssignment(new AssignmentKey(Admin, Staging, "GROUP", IdcPlatformGroup));
+    }
+
+    /// <summary>Standing access made by another hand before PimBridge runs: bob's own Admin assignment in Prod.</summary>
+    public void AddStandingAccess()
+    {
+        Model.ForeignCreateAssignment(new AssignmentKey(Admin, Prod, "USER", "u-bob"));
+        StandingAccess.Add(("u-bob", Admin, Prod));
+    }
+
+    // ------------------------------------------------------------------ PIM
+
+    public string Activate(string principal, string group, TimeSpan duration)
+    {
+        var id = $"act-{_pim.Count + 1}";
+        var person = People.First(p => p.Principal == principal);
+        _pim[id] = new PimRecord(new Activation(id, new EntraPrincipal(principal, person.UserName), group, PimAccess.Member, Now, Now + duration), null);
+        return id;
+    }
+
+    public IReadOnlyList<string> LiveActivations => _pim.Values.Where(r => r.IsListed(Now)).Select(r => r.Activation.Id).ToList();
+
+    public void Extend(string id, TimeSpan by) => _pim[id] = _pim[id] with { Activation = _pim[id].Activation with { End = _pim[id].Activation.End + by } };
+
+    public void Deactivate(string id) => _pim[id] = _pim[id] with { DeactivatedAt = Now };
+
+    public PimSnapshot Snapshot(IReadOnlyCollection<string>? groups = null)
+    {
+        var wanted = (groups ?? MappedGroups).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return new PimSnapshot(wanted.ToList(), _pim.Values.Where(r => r.IsListed(Now) && wanted.Contains(r.Activation.GroupId)).Select(r => r.Activation).ToList());
+    }
+
+    Task<PimSnapshot> IPimSource.GetSnapshotAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken) => Task.FromResult(Snapshot(groupIds));
+
+    Task<ActivationRequest?> IPimSource.GetActivationRequestAsync(Activation activation, CancellationToken cancellationToken) => Task.FromResult<ActivationRequest?>(null);
+
+    // ------------------------------------------------------------------ sessions
+
+    /// <summary>Every user who can assume a role now mints a session there (as a person signing in to the portal would).</summary>
+    public void MintSessions()
+    {
+        foreach (var (_, userId, _) in People)
+        {
+            foreach (var (permissionSet, account) in Targets)
+            {
+                if (Random.Next(3) != 0 && Model.CanAssume(userId, permissionSet, account))
+                    Sessions.Add(new MintedSession(userId, permissionSet, account, Now, Now + Model.PermissionSets[permissionSet].SessionDuration));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the engines' hooks
+
+    /// <summary>
+    /// Runs at each stage of each AWS call a process makes: a dead process reaches nothing; with chaos on, another
+    /// actor may act in the middle of the call, and the process may die.
+    /// </summary>
+    internal async Task OnCallAsync(EngineProcess caller, string operation, CallStage stage)
+    {
+        if (caller.Life.Dead) throw new SimulatedCrash("(process already dead)");
+        if (!Chaos || _nested) return;
+        if (stage == CallStage.Before && Random.NextDouble() < InterleaveChance)
+        {
+            _nested = true;
+            try
+            {
+                await InterludeAsync(caller).ConfigureAwait(false);
+            }
+            finally
+            {
+                _nested = false;
+            }
+        }
+
+        if (Random.NextDouble() < CrashChance)
+            throw caller.Life.Die($"{(stage == CallStage.Before ? "before" : "after")} {operation}");
+    }
+
+    /// <summary>Something else happens while a call is in flight: the other engine works, or time passes.</summary>
+    private async Task InterludeAsync(EngineProcess caller)
+    {
+        var other = Engines.First(e => e != caller);
+        switch (Random.Next(3))
+        {
+            case 0 when !other.Life.Dead:
+                await other.RunAsync(e => e.TickAsync()).ConfigureAwait(false);
+                break;
+            case 1 when !other.Life.Dead:
+                await other.RunAsync(e => e.ReconcileAsync(Snapshot())).ConfigureAwait(false);
+                break;
+            default:
+                Clock.Advance(TimeSpan.FromSeconds(Random.Next(1, 120)));
+                break;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var engine in Engines) engine.Dispose();
+        await _store.DisposeAsync();
+    }
+
+    /// <summary>
+    /// One engine process: its own AWS clients, adapters and caches over its own wire to the shared model, and an
+    /// enforcer over the shared store. <see cref="Start"/> after a crash is a new process.
+    /// </summary>
+    public sealed class EngineProcess(AdversarialWorld world, string name) : IDisposable
+    {
+        private SsoAdminClient? _ssoAdmin;
+        private IdentityStoreClient? _identityStore;
+
+        public string Name { get; } = name;
+        public ProcessLife Life { get; private set; } = new();
+        public IdentityCenterAdapters Adapters { get; private set; } = null!;
+        public Enforcer Enforcer { get; private set; } = null!;
+        public CrashableStore ProcessStore { get; private set; } = null!;
+        public int Restarts { get; private set; }
+
+        /// <summary>Starts (or restarts, after a crash) the process: new clients, new caches, same store.</summary>
+        public void Start()
+        {
+            Dispose();
+            if (Enforcer is not null) Restarts++;
+            Life = new ProcessLife();
+            var wire = new IdentityCenterWire(world.Model);
+            var life = Life;
+            wire.Hook = (operation, stage) => life.Dead ? throw new SimulatedCrash("(process already dead)") : world.OnCallAsync(this, operation, stage);
+            _ssoAdmin = new SsoAdminClient(Configure(new SsoAdminClientOptions(), wire));
+            _identityStore = new IdentityStoreClient(Configure(new IdentityStoreClientOptions(), wire));
+            var options = new IdentityCenterAdapterOptions { InstanceArn = IdentityCenterModel.InstanceArn, IdentityStoreId = IdentityCenterModel.IdentityStoreId };
+            Adapters = IdentityCenterAdapters.Create(_ssoAdmin, _identityStore, options, world.Clock);
+            var users = new IdentityStoreUserMapping(_identityStore, IdentityCenterModel.IdentityStoreId, time: world.Clock);
+            ProcessStore = new CrashableStore(world._store, Life);
+            if (world.Mappings.Count > 0)
+            {
+                Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Adapters.Entitlements, Adapters.Policies, Adapters.Directory, users),
+                    world.Mappings, world.Settings.Fences, world.Settings.Enforcer, world.Clock, instanceId: Name, pim: world);
+            }
+        }
+
+        private T Configure<T>(T options, IdentityCenterWire wire) where T : Aws.AwsClientOptions
+        {
+            options.Region = "eu-west-1";
+            options.Endpoint = new Uri("http://identity-center.model.invalid/");
+            options.Credentials = new BasicAWSCredentials("AKIDMODEL", "model-secret");
+            options.TimeProvider = world.Clock;
+            options.HttpHandler = wire;
+            options.Retry.Jitter = () => world.Random.NextDouble();
+            return options;
+        }
+
+        /// <summary>Runs one engine call; a crash leaves the process dead (restarted at the next step).</summary>
+        public async Task RunAsync(Func<Enforcer, Task> call)
+        {
+            if (Life.Dead) return;
+            try
+            {
+                await call(Enforcer).ConfigureAwait(false);
+            }
+            catch (SimulatedCrash)
+            {
+                Life.Dead = true;
+            }
+        }
+
+        public void Dispose()
+        {
+            _ssoAdmin?.Dispose();
+            _identityStore?.Dispose();
+        }
+    }
+}
+
+/// <summary>A PIM activation and, if PIM ended it early, when.</summary>
+public sealed record PimRecord(Activation Activation, DateTimeOffset? DeactivatedAt)
+{
+    /// <summary>Whether PIM lists the activation at <paramref name="at"/>.</summary>
+    public bool IsListed(DateTimeOffset at) => DeactivatedAt is null && Activation.Start <= at && (Activation.End is null || Activation.End > at);
+}
+
+/// <summary>A role session: who, which permission set in which account, when its token was issued and when it expires.</summary>
+public sealed record MintedSession(string UserId, string PermissionSet, string Account, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt);

@@ -1,0 +1,166 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace PimBridge.Testing.Adversarial;
+
+/// <summary>Where in one API call a hook runs: before the model sees it, or after its effect and before the answer.</summary>
+public enum CallStage { Before, AfterEffect }
+
+/// <summary>
+/// The model behind the awsJson1_1 wire, as one process's HTTP handler: PimBridge's real sso-admin and Identity Store
+/// clients (signing, retries, paging, operation polling) and its real adapters talk to it exactly as to AWS. Each
+/// process gets its own wire, so a crashed process stops reaching AWS; the <see cref="Hook"/> lets a schedule crash
+/// the process or run another actor (a second engine, another writer) in the middle of any call.
+/// </summary>
+public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageHandler
+{
+    /// <summary>Runs at each stage of every call; may throw <see cref="SimulatedCrash"/> or act on the model.</summary>
+    public Func<string, CallStage, Task>? Hook { get; set; }
+
+    /// <summary>When false, the model's <see cref="Adversity"/> faults are not drawn for this process's calls.</summary>
+    public bool Faults { get; set; } = true;
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var target = request.Headers.GetValues("X-Amz-Target").Single();
+        var identityStore = target.StartsWith("AWSIdentityStore.", StringComparison.Ordinal);
+        var operation = target[(target.IndexOf('.') + 1)..];
+        var body = JsonNode.Parse(await request.Content!.ReadAsStringAsync(cancellationToken).ConfigureAwait(false))!.AsObject();
+        if (Hook is { } before) await before(operation, CallStage.Before).ConfigureAwait(false);
+        model.Count(operation);
+        try
+        {
+            if (Faults && model.DrawFaultBefore(identityStore) is { } fault) throw fault;
+            var answer = Serve(operation, body);
+            if (Hook is { } after) await after(operation, CallStage.AfterEffect).ConfigureAwait(false);
+            if (Faults && IsWrite(operation) && model.DrawLostResponse())
+                throw new ModelError(500, "InternalServerException", "Internal failure (the write was applied).");
+            return Json(HttpStatusCode.OK, answer);
+        }
+        catch (ModelError error)
+        {
+            var json = new JsonObject { ["__type"] = error.Code, ["Message"] = error.Message };
+            if (error.Reason is { } reason) json["Reason"] = reason;
+            if (error.ResourceType is { } type) json["ResourceType"] = type;
+            return Json((HttpStatusCode)error.Status, json);
+        }
+    }
+
+    private static bool IsWrite(string operation) => operation is "CreateAccountAssignment" or "DeleteAccountAssignment" or "PutInlinePolicyToPermissionSet"
+        or "DeleteInlinePolicyFromPermissionSet" or "ProvisionPermissionSet" or "CreateGroupMembership" or "DeleteGroupMembership";
+
+    private JsonObject Serve(string operation, JsonObject body)
+    {
+        string S(string name) => body[name]?.GetValue<string>() ?? throw new ModelError(400, "ValidationException", $"{name} is required.");
+        string? Optional(string name) => body[name]?.GetValue<string>();
+        AssignmentKey Key() => new(S("PermissionSetArn"), S("TargetId"), S("PrincipalType"), S("PrincipalId"));
+        string MemberUser() => body["MemberId"]?["UserId"]?.GetValue<string>() ?? throw new ModelError(400, "ValidationException", "MemberId.UserId is required.");
+
+        switch (operation)
+        {
+            case "CreateAccountAssignment":
+                return new JsonObject { ["AccountAssignmentCreationStatus"] = Status(model.CreateAccountAssignment(Key())) };
+            case "DeleteAccountAssignment":
+                return new JsonObject { ["AccountAssignmentDeletionStatus"] = Status(model.DeleteAccountAssignment(Key())) };
+            case "DescribeAccountAssignmentCreationStatus":
+                return new JsonObject { ["AccountAssignmentCreationStatus"] = Status(model.DescribeOperation(S("AccountAssignmentCreationRequestId"), IdentityCenterModel.OperationKind.Create)) };
+            case "DescribeAccountAssignmentDeletionStatus":
+                return new JsonObject { ["AccountAssignmentDeletionStatus"] = Status(model.DescribeOperation(S("AccountAssignmentDeletionRequestId"), IdentityCenterModel.OperationKind.Delete)) };
+            case "ListAccountAssignments":
+                return new JsonObject { ["AccountAssignments"] = Array(model.ListAccountAssignments(S("PermissionSetArn"), S("AccountId")).Select(Assignment)) };
+            case "ListAccountAssignmentsForPrincipal":
+                return new JsonObject
+                {
+                    ["AccountAssignments"] = Array(model.ListAccountAssignmentsForPrincipal(S("PrincipalType"), S("PrincipalId"), body["Filter"]?["AccountId"]?.GetValue<string>()).Select(Assignment)),
+                };
+            case "ListPermissionSets":
+                return new JsonObject { ["PermissionSets"] = Array(model.PermissionSets.Keys.Select(k => (JsonNode)k)) };
+            case "DescribePermissionSet":
+                var set = model.DescribePermissionSet(S("PermissionSetArn"));
+                return new JsonObject
+                {
+                    ["PermissionSet"] = new JsonObject
+                    {
+                        ["Name"] = set.Name, ["PermissionSetArn"] = set.Arn, ["SessionDuration"] = set.SessionDurationIso, ["CreatedDate"] = 1_767_225_600,
+                    },
+                };
+            case "GetInlinePolicyForPermissionSet":
+                return new JsonObject { ["InlinePolicy"] = model.GetInlinePolicy(S("PermissionSetArn")) ?? "" };
+            case "PutInlinePolicyToPermissionSet":
+                model.PutInlinePolicy(S("PermissionSetArn"), S("InlinePolicy"));
+                return [];
+            case "DeleteInlinePolicyFromPermissionSet":
+                model.DeleteInlinePolicy(S("PermissionSetArn"));
+                return [];
+            case "ProvisionPermissionSet":
+                return new JsonObject { ["PermissionSetProvisioningStatus"] = ProvisioningStatus(model.ProvisionPermissionSet(S("PermissionSetArn"), S("TargetType"), Optional("TargetId"))) };
+            case "DescribePermissionSetProvisioningStatus":
+                return new JsonObject { ["PermissionSetProvisioningStatus"] = ProvisioningStatus(model.DescribeOperation(S("ProvisionPermissionSetRequestId"), IdentityCenterModel.OperationKind.Provision)) };
+            case "ListAccountsForProvisionedPermissionSet":
+                return new JsonObject { ["AccountIds"] = Array(model.ListAccountsForProvisionedPermissionSet(S("PermissionSetArn"), Optional("ProvisioningStatus")).Select(a => (JsonNode)a)) };
+            case "GetUserId":
+                var unique = body["AlternateIdentifier"]?["UniqueAttribute"] ?? throw new ModelError(400, "ValidationException", "UniqueAttribute is required.");
+                return new JsonObject { ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["UserId"] = model.GetUserByName(unique["AttributeValue"]!.GetValue<string>()).Id };
+            case "DescribeUser":
+                var user = model.DescribeUser(S("UserId"));
+                return new JsonObject { ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["UserId"] = user.Id, ["UserName"] = user.UserName, ["UserStatus"] = "ENABLED" };
+            case "GetGroupId":
+                var group = body["AlternateIdentifier"]?["UniqueAttribute"]?["AttributeValue"]?.GetValue<string>() ?? throw new ModelError(400, "ValidationException", "UniqueAttribute is required.");
+                return new JsonObject { ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["GroupId"] = model.GetGroupByName(group) };
+            case "ListGroupMembershipsForMember":
+                return new JsonObject
+                {
+                    ["GroupMemberships"] = Array(model.ListGroupMembershipsForMember(MemberUser()).Select(m => (JsonNode)new JsonObject
+                    {
+                        ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["MembershipId"] = m.MembershipId, ["GroupId"] = m.GroupId,
+                        ["MemberId"] = new JsonObject { ["UserId"] = m.UserId },
+                    })),
+                };
+            case "CreateGroupMembership":
+                return new JsonObject { ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["MembershipId"] = model.CreateGroupMembership(S("GroupId"), MemberUser()) };
+            case "DeleteGroupMembership":
+                model.DeleteGroupMembership(S("MembershipId"));
+                return [];
+            default:
+                throw new ModelError(400, "UnknownOperationException", $"The model does not serve {operation}.");
+        }
+    }
+
+    private static JsonObject Status(IdentityCenterModel.OperationStatus status)
+    {
+        var json = new JsonObject
+        {
+            ["Status"] = status.Status, ["RequestId"] = status.RequestId, ["TargetType"] = "AWS_ACCOUNT",
+            ["TargetId"] = status.Assignment?.AccountId, ["PermissionSetArn"] = status.PermissionSetArn,
+            ["PrincipalType"] = status.Assignment?.PrincipalType, ["PrincipalId"] = status.Assignment?.PrincipalId,
+            ["CreatedDate"] = status.CreatedAt.ToUnixTimeSeconds(),
+        };
+        if (status.FailureReason is { } reason) json["FailureReason"] = reason;
+        return json;
+    }
+
+    private static JsonObject ProvisioningStatus(IdentityCenterModel.OperationStatus status)
+    {
+        var json = new JsonObject
+        {
+            ["Status"] = status.Status, ["RequestId"] = status.RequestId, ["PermissionSetArn"] = status.PermissionSetArn,
+            ["CreatedDate"] = status.CreatedAt.ToUnixTimeSeconds(),
+        };
+        if (status.FailureReason is { } reason) json["FailureReason"] = reason;
+        return json;
+    }
+
+    private static JsonNode Assignment(AssignmentKey key) => new JsonObject
+    {
+        ["AccountId"] = key.AccountId, ["PermissionSetArn"] = key.PermissionSetArn, ["PrincipalType"] = key.PrincipalType, ["PrincipalId"] = key.PrincipalId,
+    };
+
+    private static JsonArray Array(IEnumerable<JsonNode> items) => new(items.ToArray());
+
+    private static HttpResponseMessage Json(HttpStatusCode status, JsonObject body) => new(status)
+    {
+        Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/x-amz-json-1.1"),
+        Headers = { { "x-amzn-RequestId", Guid.Empty.ToString() } },
+    };
+}

@@ -1,0 +1,195 @@
+using System.Text.Json.Nodes;
+
+namespace PimBridge.Testing.Adversarial;
+
+public enum StepKind { Activate, Extend, Deactivate, Tick, Reconcile, Advance, CustomerEdit, SessionDurationChange }
+
+/// <summary>One thing that happens in a schedule; what it acts on is drawn as numbers and resolved when it runs.</summary>
+public sealed record ScheduleStep(StepKind Kind, int Engine, int A, int B, int Minutes)
+{
+    public override string ToString() => $"{Kind}(engine {"ab"[Engine]}, {A}, {B}, {Minutes}m)";
+}
+
+/// <summary>What a schedule did and what the oracle found.</summary>
+public sealed record ScheduleResult(int Seed, int Steps, IReadOnlyList<Violation> Violations, int Restarts, IReadOnlyDictionary<string, int> Calls)
+{
+    public bool Passed => Violations.Count == 0;
+}
+
+/// <summary>
+/// Seeded random schedules over an <see cref="AdversarialWorld"/>: PIM activations, extensions and early
+/// deactivations, engine ticks and PIM polls by either engine, time passing with the worker's loop, customers editing
+/// their policy, administrators changing session durations; all of it under faults, crashes and interleavings drawn
+/// from the same seed. The oracle runs after every step. A schedule is data, so a failure replays exactly and shrinks.
+/// </summary>
+public static class Schedules
+{
+    public const int DefaultSteps = 30;
+
+    /// <summary>The steps a seed draws (independent of what the world then draws, so a shrunk schedule keeps its seed).</summary>
+    public static IReadOnlyList<ScheduleStep> Generate(int seed, int steps = DefaultSteps)
+    {
+        var random = new Random(unchecked(seed * 7919 + 17));
+        var list = new List<ScheduleStep>(steps);
+        for (var i = 0; i < steps; i++)
+        {
+            var engine = random.Next(2);
+            list.Add(random.Next(20) switch
+            {
+                < 5 => new ScheduleStep(StepKind.Activate, engine, random.Next(2), random.Next(3), random.Next(10, 240)),
+                < 7 => new ScheduleStep(StepKind.Extend, engine, random.Next(100), 0, random.Next(5, 90)),
+                < 9 => new ScheduleStep(StepKind.Deactivate, engine, random.Next(100), 0, 0),
+                < 11 => new ScheduleStep(StepKind.Tick, engine, 0, 0, 0),
+                < 12 => new ScheduleStep(StepKind.Reconcile, engine, 0, 0, 0),
+                < 13 => new ScheduleStep(StepKind.CustomerEdit, engine, random.Next(2), random.Next(1000), 0),
+                < 14 => new ScheduleStep(StepKind.SessionDurationChange, engine, random.Next(2), 0, 60 * random.Next(1, 5)),
+                _ => new ScheduleStep(StepKind.Advance, engine, 0, 0, random.Next(1, 75)),
+            });
+        }
+
+        return list;
+    }
+
+    public static async Task<ScheduleResult> RunAsync(int seed, IReadOnlyList<ScheduleStep>? steps = null, bool standingAccess = true)
+    {
+        steps ??= Generate(seed);
+        await using var world = await AdversarialWorld.StartAsync(seed);
+        var oracle = new SafetyOracle(world);
+        world.Model.Adversity = Adversity.Draw(world.Random);
+        if (standingAccess && world.Random.Next(2) == 0) world.AddStandingAccess();
+        var violations = new List<Violation>();
+
+        world.Chaos = true;
+        foreach (var step in steps)
+        {
+            RestartDead(world);
+            await RunStepAsync(world, step);
+            world.MintSessions();
+            violations.AddRange(await oracle.CheckStepAsync());
+            if (violations.Count > 0) return Result(world, seed, steps.Count, violations);
+        }
+
+        // Calm: no more faults or crashes, operations finish; the loops run until every fence has lifted.
+        world.Chaos = false;
+        world.Model.Adversity = world.Model.Adversity with
+        {
+            Throttling = 0, Conflicts = 0, InternalErrors = 0, LostResponses = 0, OperationFailures = 0, ProvisioningFailures = 0,
+        };
+        RestartDead(world);
+        var horizon = world.Now + TimeSpan.FromHours(16);
+        while (world.Now < horizon)
+        {
+            await LoopAsync(world, TimeSpan.FromMinutes(5), oracle, violations);
+            if (violations.Count > 0) return Result(world, seed, steps.Count, violations);
+        }
+
+        violations.AddRange(await oracle.CheckConvergedAsync());
+        return Result(world, seed, steps.Count, violations);
+    }
+
+    /// <summary>
+    /// The shortest schedule that still breaks the same invariant: the prefix up to the first violation, then each
+    /// step dropped in turn while the failure remains.
+    /// </summary>
+    public static async Task<IReadOnlyList<ScheduleStep>> ShrinkAsync(int seed, IReadOnlyList<ScheduleStep> steps, string invariant)
+    {
+        async Task<bool> Fails(IReadOnlyList<ScheduleStep> candidate) =>
+            (await RunAsync(seed, candidate)).Violations.Any(v => v.Invariant == invariant);
+
+        var current = steps.ToList();
+        for (var length = 1; length < current.Count; length++)
+        {
+            if (await Fails(current.Take(length).ToList())) { current = current.Take(length).ToList(); break; }
+        }
+
+        for (var i = current.Count - 1; i >= 0; i--)
+        {
+            var candidate = current.Where((_, index) => index != i).ToList();
+            if (await Fails(candidate)) current = candidate;
+        }
+
+        return current;
+    }
+
+    private static ScheduleResult Result(AdversarialWorld world, int seed, int steps, List<Violation> violations) =>
+        new(seed, steps, violations, world.Engines.Sum(e => e.Restarts), new Dictionary<string, int>(world.Model.Calls));
+
+    private static void RestartDead(AdversarialWorld world)
+    {
+        foreach (var engine in world.Engines.Where(e => e.Life.Dead)) engine.Start();
+    }
+
+    private static async Task RunStepAsync(AdversarialWorld world, ScheduleStep step)
+    {
+        var engine = world.Engines[step.Engine];
+        var live = world.LiveActivations;
+        switch (step.Kind)
+        {
+            case StepKind.Activate:
+                world.Activate(AdversarialWorld.People[step.A].Principal, AdversarialWorld.MappedGroups[step.B], TimeSpan.FromMinutes(step.Minutes));
+                await engine.RunAsync(e => e.ReconcileAsync(world.Snapshot()));
+                break;
+            case StepKind.Extend when live.Count > 0:
+                world.Extend(live[step.A % live.Count], TimeSpan.FromMinutes(step.Minutes));
+                await engine.RunAsync(e => e.ReconcileAsync(world.Snapshot()));
+                break;
+            case StepKind.Deactivate when live.Count > 0:
+                world.Deactivate(live[step.A % live.Count]);
+                await engine.RunAsync(e => e.ReconcileAsync(world.Snapshot()));
+                break;
+            case StepKind.Reconcile:
+                await engine.RunAsync(e => e.ReconcileAsync(world.Snapshot()));
+                break;
+            case StepKind.CustomerEdit:
+                EditCustomerStatements(world, step.A == 0 ? AdversarialWorld.Admin : AdversarialWorld.ReadOnly, step.B);
+                break;
+            case StepKind.SessionDurationChange:
+                world.Model.ForeignSetSessionDuration(step.A == 0 ? AdversarialWorld.Admin : AdversarialWorld.ReadOnly, TimeSpan.FromMinutes(step.Minutes));
+                break;
+            case StepKind.Advance:
+                await LoopAsync(world, TimeSpan.FromMinutes(step.Minutes), oracle: null, violations: null);
+                break;
+            default:
+                await engine.RunAsync(e => e.TickAsync());
+                break;
+        }
+    }
+
+    /// <summary>Time passes with the worker's loop running: every minute one engine polls PIM and ticks, and crashed processes come back.</summary>
+    private static async Task LoopAsync(AdversarialWorld world, TimeSpan span, SafetyOracle? oracle, List<Violation>? violations)
+    {
+        var until = world.Now + span;
+        var turn = 0;
+        while (world.Now < until)
+        {
+            world.Clock.Advance(TimeSpan.FromMinutes(1));
+            RestartDead(world);
+            var engine = world.Engines[turn++ % 2];
+            await engine.RunAsync(e => e.ReconcileAsync(world.Snapshot()));
+            await engine.RunAsync(e => e.TickAsync());
+            if (oracle is not null) violations!.AddRange(await oracle.CheckStepAsync());
+        }
+    }
+
+    /// <summary>A person edits the customer's statements (keeping PimBridge's, as a careful person would) and provisions.</summary>
+    private static void EditCustomerStatements(AdversarialWorld world, string permissionSet, int variant)
+    {
+        var current = world.Model.PermissionSets[permissionSet].Policy;
+        var statements = new JsonArray();
+        if (current is not null)
+        {
+            foreach (var s in (JsonNode.Parse(current)!["Statement"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                if (s["Sid"]?.GetValue<string>().StartsWith(SessionPolicyEvaluation.PimBridgeSidPrefix, StringComparison.Ordinal) == true)
+                    statements.Add(s.DeepClone());
+            }
+        }
+
+        // What a person writes, escapes included (IAM accepts \u escapes; the document itself must stay Latin-1).
+        var customer = "{\"Sid\":\"Edit" + variant + "\",\"Effect\":\"Deny\",\"Action\":\"ec2:TerminateInstances\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:PrincipalTag/team\":\"\\u00e9quipe-" + variant + "\"}}}";
+        var text = $$"""{"Version":"2012-10-17","Statement":[{{customer}}{{string.Concat(statements.Select(s => "," + s!.ToJsonString()))}}]}""";
+        world.Model.ForeignPutPolicy(permissionSet, text);
+        world.Model.ForeignProvision(permissionSet);
+        world.CustomerPolicies[permissionSet] = text;
+    }
+}
