@@ -163,6 +163,35 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
         }
     }
 
+    // ------------------------------------------------------------------ time
+
+    /// <summary>
+    /// Time passes with the worker's loop running: every minute a live engine (the two take turns) polls PIM and
+    /// ticks, crashed processes come back, sessions are minted, and <paramref name="afterEachMinute"/> runs (the oracle).
+    /// A calm world may loop coarser (<paramref name="every"/>).
+    /// </summary>
+    public async Task LoopAsync(TimeSpan span, Func<Task>? afterEachMinute = null, bool poll = true, TimeSpan? every = null)
+    {
+        var until = Now + span;
+        var turn = 0;
+        while (Now < until)
+        {
+            Clock.Advance(every ?? TimeSpan.FromMinutes(1));
+            RestartDead();
+            var engine = Engines[turn++ % Engines.Length];
+            if (poll) await engine.RunAsync(e => e.ReconcileAsync(Snapshot()));
+            await engine.RunAsync(e => e.TickAsync());
+            MintSessions();
+            if (afterEachMinute is not null) await afterEachMinute();
+        }
+    }
+
+    /// <summary>Crashed processes start again (as a host restarts them).</summary>
+    public void RestartDead()
+    {
+        foreach (var engine in Engines.Where(e => e.Life.Dead)) engine.Start();
+    }
+
     // ------------------------------------------------------------------ the engines' hooks
 
     /// <summary>
@@ -172,22 +201,31 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     internal async Task OnCallAsync(EngineProcess caller, string operation, CallStage stage)
     {
         if (caller.Life.Dead) throw new SimulatedCrash("(process already dead)");
-        if (!Chaos || _nested) return;
+        if (_nested) return;
+        if (stage == CallStage.Before && BeforeEachCall is { } scripted)
+            await NestedAsync(scripted).ConfigureAwait(false);
+        if (!Chaos) return;
         if (stage == CallStage.Before && Random.NextDouble() < InterleaveChance)
-        {
-            _nested = true;
-            try
-            {
-                await InterludeAsync(caller).ConfigureAwait(false);
-            }
-            finally
-            {
-                _nested = false;
-            }
-        }
+            await NestedAsync(() => InterludeAsync(caller)).ConfigureAwait(false);
 
         if (Random.NextDouble() < CrashChance)
             throw caller.Life.Die($"{(stage == CallStage.Before ? "before" : "after")} {operation}");
+    }
+
+    /// <summary>A test's own interleaving: runs before each AWS call of an engine (not inside itself).</summary>
+    public Func<Task>? BeforeEachCall { get; set; }
+
+    private async Task NestedAsync(Func<Task> action)
+    {
+        _nested = true;
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        finally
+        {
+            _nested = false;
+        }
     }
 
     /// <summary>Something else happens while a call is in flight: the other engine works, or time passes.</summary>

@@ -311,6 +311,24 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
         return null;
     }
 
+    private readonly List<(string Operation, ModelError Error)> _scripted = [];
+
+    /// <summary>The next <paramref name="times"/> calls of <paramref name="operation"/> fail with <paramref name="error"/>, before any effect.</summary>
+    public void FailNext(string operation, int times, ModelError error)
+    {
+        for (var i = 0; i < times; i++) _scripted.Add((operation, error));
+    }
+
+    /// <summary>A scripted fault for this call, if one is queued for its operation.</summary>
+    public ModelError? TakeScriptedFault(string operation)
+    {
+        var index = _scripted.FindIndex(f => f.Operation == operation);
+        if (index < 0) return null;
+        var fault = _scripted[index].Error;
+        _scripted.RemoveAt(index);
+        return fault;
+    }
+
     /// <summary>Whether this call's response, after its effect, is lost.</summary>
     public bool DrawLostResponse() => Chance(Adversity.LostResponses);
 

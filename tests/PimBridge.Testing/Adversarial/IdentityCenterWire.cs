@@ -31,6 +31,7 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
         model.Count(operation);
         try
         {
+            if (model.TakeScriptedFault(operation) is { } scripted) throw scripted;
             if (Faults && model.DrawFaultBefore(identityStore) is { } fault) throw fault;
             var answer = Serve(operation, body);
             if (Hook is { } after) await after(operation, CallStage.AfterEffect).ConfigureAwait(false);

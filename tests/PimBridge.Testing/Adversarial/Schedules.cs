@@ -62,7 +62,7 @@ public static class Schedules
         world.Chaos = true;
         foreach (var step in steps)
         {
-            RestartDead(world);
+            world.RestartDead();
             await RunStepAsync(world, step);
             world.MintSessions();
             violations.AddRange(await oracle.CheckStepAsync());
@@ -75,11 +75,11 @@ public static class Schedules
         {
             Throttling = 0, Conflicts = 0, InternalErrors = 0, LostResponses = 0, OperationFailures = 0, ProvisioningFailures = 0,
         };
-        RestartDead(world);
+        world.RestartDead();
         var horizon = world.Now + TimeSpan.FromHours(16);
         while (world.Now < horizon)
         {
-            await LoopAsync(world, TimeSpan.FromMinutes(5), oracle, violations);
+            await world.LoopAsync(TimeSpan.FromMinutes(30), async () => violations.AddRange(await oracle.CheckStepAsync()), every: TimeSpan.FromMinutes(5));
             if (violations.Count > 0) return Result(world, seed, steps.Count, violations);
         }
 
@@ -114,11 +114,6 @@ public static class Schedules
     private static ScheduleResult Result(AdversarialWorld world, int seed, int steps, List<Violation> violations) =>
         new(seed, steps, violations, world.Engines.Sum(e => e.Restarts), new Dictionary<string, int>(world.Model.Calls));
 
-    private static void RestartDead(AdversarialWorld world)
-    {
-        foreach (var engine in world.Engines.Where(e => e.Life.Dead)) engine.Start();
-    }
-
     private static async Task RunStepAsync(AdversarialWorld world, ScheduleStep step)
     {
         var engine = world.Engines[step.Engine];
@@ -147,27 +142,11 @@ public static class Schedules
                 world.Model.ForeignSetSessionDuration(step.A == 0 ? AdversarialWorld.Admin : AdversarialWorld.ReadOnly, TimeSpan.FromMinutes(step.Minutes));
                 break;
             case StepKind.Advance:
-                await LoopAsync(world, TimeSpan.FromMinutes(step.Minutes), oracle: null, violations: null);
+                await world.LoopAsync(TimeSpan.FromMinutes(step.Minutes));
                 break;
             default:
                 await engine.RunAsync(e => e.TickAsync());
                 break;
-        }
-    }
-
-    /// <summary>Time passes with the worker's loop running: every minute one engine polls PIM and ticks, and crashed processes come back.</summary>
-    private static async Task LoopAsync(AdversarialWorld world, TimeSpan span, SafetyOracle? oracle, List<Violation>? violations)
-    {
-        var until = world.Now + span;
-        var turn = 0;
-        while (world.Now < until)
-        {
-            world.Clock.Advance(TimeSpan.FromMinutes(1));
-            RestartDead(world);
-            var engine = world.Engines[turn++ % 2];
-            await engine.RunAsync(e => e.ReconcileAsync(world.Snapshot()));
-            await engine.RunAsync(e => e.TickAsync());
-            if (oracle is not null) violations!.AddRange(await oracle.CheckStepAsync());
         }
     }
 
