@@ -61,8 +61,64 @@ public sealed class FencePolicyTests
         Assert.Equal(3, statements.Count);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(current)!["Statement"]![0], statements[0]));
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(current)!["Statement"]![2], statements[1]));
-        Assert.Contains("café", result.Policy); // Latin-1 kept as is, not escaped
+        Assert.Contains("""arn:aws:s3:::caf\u00e9/*""", result.Policy); // the customer's escape stays an escape
         Assert.DoesNotContain("PimBridgeFence0000000000000000", result.Policy);
+    }
+
+    private static string CustomerPolicy(string value) =>
+        "{\"Version\":\"2012-10-17\",\"Statement\":[" + CustomerStatement(value) + "]}";
+
+    private static string CustomerStatement(string value) =>
+        "{\"Sid\":\"TeamOnly\",\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Condition\":{\"StringNotEquals\":{\"aws:PrincipalTag/team\":" + value + "}}}";
+
+    private static void AssertAwsAccepts(string policy) =>
+        Assert.All(policy, c => Assert.True(c is '\t' or '\n' or '\r' or (>= ' ' and <= '\u00FF'), $"U+{(int)c:X4} is outside what AWS accepts"));
+
+    // AWS accepts only Latin-1 text in an inline policy, so a customer writes other characters as \uXXXX escapes. Decoding
+    // them on the rewrite produced text AWS refuses, and every fence was then reported as "capacity exhausted".
+    [Theory]
+    [InlineData("\"\\u6f22\\u5b57\"", null)] // escaped, outside Latin-1
+    [InlineData("\"caf\\u00e9\"", null)] // escaped Latin-1
+    [InlineData("\"caf\u00e9\"", null)] // literal Latin-1
+    [InlineData("\"a\u00A0b\"", null)] // literal no-break space, which an encoder would escape to six characters
+    [InlineData("\"<>&'+\"", null)] // literal, which the default encoder escapes
+    [InlineData("\"\\u003C\\u003E\\u0026\\u0027\\u002B\"", null)] // escaped, which a relaxed encoder decodes
+    [InlineData("""[ "a\/b", "say \"hi\" \\" ,"two  spaces" ]""", """["a\/b","say \"hi\" \\","two  spaces"]""")] // only whitespace between tokens goes
+    public void Customer_statements_are_kept_exactly_as_written_and_fences_still_fit(string value, string? expected)
+    {
+        var result = FencePolicy.Merge(Ps, CustomerPolicy(value), [Fence("f1", "u-1", Cutoff, "111111111111")]);
+
+        Assert.Equal(["f1"], result.Written);
+        Assert.Empty(result.Overflow);
+        Assert.Contains(CustomerStatement(expected ?? value), result.Policy);
+        AssertAwsAccepts(result.Policy!);
+    }
+
+    [Fact]
+    public void Latin1_text_counts_toward_capacity_as_written_not_as_re_encoded()
+    {
+        // 2,000 literal no-break spaces: about 2,300 characters as written, but 12,000 if re-encoded as \u00A0.
+        var value = "\"" + new string('\u00A0', 2_000) + "\"";
+
+        var result = FencePolicy.Merge(Ps, CustomerPolicy(value), [Fence("f1", "u-1", Cutoff, "111111111111")]);
+
+        Assert.Empty(result.Overflow);
+        Assert.Contains(CustomerStatement(value), result.Policy);
+    }
+
+    [Fact]
+    public void Characters_AWS_would_refuse_are_escaped_not_reported_as_capacity_exhausted()
+    {
+        // AWS stores only Latin-1, so literal characters beyond it should never come back; if they do, writing them as
+        // the JSON escape AWS accepts keeps the policy's meaning, and the fences are still written.
+        const string value = "\"\u6f22\u5b57\"";
+
+        var result = FencePolicy.Merge(Ps, CustomerPolicy(value), [Fence("f1", "u-1", Cutoff, "111111111111")]);
+
+        Assert.Equal(["f1"], result.Written);
+        Assert.Contains(CustomerStatement("\"\\u6f22\\u5b57\""), result.Policy);
+        AssertAwsAccepts(result.Policy!);
+        Assert.True(FencePolicy.AreEquivalent(CustomerPolicy(value), FencePolicy.Merge(Ps, CustomerPolicy(value), []).Policy));
     }
 
     [Fact]
@@ -110,6 +166,7 @@ public sealed class FencePolicyTests
     [InlineData("{not json")]
     [InlineData("[1,2]")]
     [InlineData("""{"Statement":"nope"}""")]
+    [InlineData("""{"Statement":[],"Statement":[]}""")] // which one would we rewrite?
     public void An_unreadable_policy_is_refused_rather_than_overwritten(string policy)
     {
         var error = Assert.Throws<UnreadablePolicyException>(() => FencePolicy.Merge(Ps, policy, [Fence("f1", "u-1", Cutoff, "111111111111")]));
@@ -122,5 +179,6 @@ public sealed class FencePolicyTests
     [InlineData("""{"a":1,"b":[1,2]}""", """{ "b" : [1,2], "a": 1 }""", true)]
     [InlineData("""{"a":1}""", """{"a":2}""", false)]
     [InlineData("""{"a":1}""", null, false)]
+    [InlineData("""{"a":"caf\u00e9 \u6f22"}""", "{\"a\":\"caf\u00e9 \u6f22\"}", true)] // an escape and its character mean the same
     public void Equivalence_is_semantic(string? a, string? b, bool expected) => Assert.Equal(expected, FencePolicy.AreEquivalent(a, b));
 }

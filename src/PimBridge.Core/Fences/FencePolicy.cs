@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -18,7 +17,8 @@ public sealed class UnreadablePolicyException(string permissionSetArn, string re
 /// Writes session fences into a permission set's inline policy. Statements PimBridge owns carry a Sid starting with
 /// <see cref="SidPrefix"/>; every other statement and top-level member is kept as the customer wrote it. Fences with
 /// the same cutoff and accounts share one statement, and the document stays within IAM Identity Center's limits:
-/// fences that do not fit are reported, never silently dropped.
+/// fences that do not fit are reported, never silently dropped. Customer JSON is carried as text, never re-encoded: see
+/// <see cref="AsWritten"/>.
 /// </summary>
 public static class FencePolicy
 {
@@ -26,20 +26,23 @@ public static class FencePolicy
     public const int MaxNonWhitespace = 10_240;
     public const int MaxLength = 32_768;
 
-    private static readonly JsonSerializerOptions Minified = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // A policy with a repeated key is ambiguous (which Statement would we rewrite?), so it is refused, not guessed at.
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+
+    /// <summary>A policy taken apart as written: its top-level members before and after Statement, and the customer's statements.</summary>
+    private sealed record Parts(IReadOnlyList<string> Before, IReadOnlyList<string> After, IReadOnlyList<string> Customer);
 
     /// <param name="permissionSetArn">For error messages.</param>
     /// <param name="current">The inline policy now, or null.</param>
     /// <param name="fences">The fences that should be in force, in priority order (earlier ones win capacity).</param>
     public static FencePolicyResult Merge(string permissionSetArn, string? current, IReadOnlyList<SessionFence> fences, int maxNonWhitespace = MaxNonWhitespace)
     {
-        var document = Parse(permissionSetArn, current);
-        var customer = ((JsonArray)document["Statement"]!).Where(s => !IsOurs(s)).Select(s => s!.DeepClone()).ToList();
+        var parts = Parse(permissionSetArn, current);
 
         var groups = new List<(string Key, DateTimeOffset Cutoff, IReadOnlyList<string> Accounts, SortedSet<string> Users)>();
         var written = new List<string>();
         var overflow = new List<string>();
-        string? text = Render(document, customer, groups);
+        string? text = Render(parts, groups);
         foreach (var fence in fences)
         {
             var accounts = fence.Accounts.Distinct().Order(StringComparer.Ordinal).ToList();
@@ -50,7 +53,7 @@ public static class FencePolicy
             var users = groups[index < 0 ? groups.Count - 1 : index].Users;
             var newUser = users.Add(fence.UserId);
 
-            var candidate = Render(document, customer, groups);
+            var candidate = Render(parts, groups);
             if (candidate is not null && Fits(candidate, maxNonWhitespace))
             {
                 text = candidate;
@@ -67,14 +70,19 @@ public static class FencePolicy
         return new FencePolicyResult(text, written, overflow);
     }
 
-    /// <summary>True when both are absent, or both are JSON documents with equal content.</summary>
+    /// <summary>
+    /// True when both are absent, or both are JSON documents with equal content. Equal content, not equal text: an escape
+    /// and its character mean the same to IAM, so a policy is never rewritten only to change how it is written.
+    /// </summary>
     public static bool AreEquivalent(string? a, string? b)
     {
         if (string.IsNullOrWhiteSpace(a) || string.IsNullOrWhiteSpace(b))
             return string.IsNullOrWhiteSpace(a) && string.IsNullOrWhiteSpace(b);
         try
         {
-            return JsonNode.DeepEquals(JsonNode.Parse(a), JsonNode.Parse(b));
+            using var left = JsonDocument.Parse(a, Strict);
+            using var right = JsonDocument.Parse(b, Strict);
+            return JsonElement.DeepEquals(left.RootElement, right.RootElement);
         }
         catch (JsonException)
         {
@@ -84,7 +92,7 @@ public static class FencePolicy
 
     /// <summary>The statements of a policy that are not PimBridge's, as written (for checks that customer content survived).</summary>
     public static IReadOnlyList<JsonNode?> CustomerStatements(string? policy) =>
-        string.IsNullOrWhiteSpace(policy) ? [] : ((JsonArray)Parse("policy", policy)["Statement"]!).Where(s => !IsOurs(s)).ToList();
+        Parse("policy", policy).Customer.Select(s => JsonNode.Parse(s)).ToList();
 
     /// <summary>The Sid of the statement for fences with this cutoff and these accounts: alphanumeric, deterministic.</summary>
     public static string Sid(DateTimeOffset cutoff, IEnumerable<string> accounts)
@@ -95,55 +103,99 @@ public static class FencePolicy
 
     public static string Iso(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static bool IsOurs(JsonNode? statement) =>
-        statement is JsonObject o && o["Sid"] is JsonValue sid && sid.TryGetValue<string>(out var s) && s.StartsWith(SidPrefix, StringComparison.Ordinal);
+    private static bool IsOurs(JsonElement statement) =>
+        statement.ValueKind == JsonValueKind.Object && statement.TryGetProperty("Sid", out var sid) && sid.ValueKind == JsonValueKind.String
+        && sid.GetString()!.StartsWith(SidPrefix, StringComparison.Ordinal);
 
-    private static JsonObject Parse(string permissionSetArn, string? policy)
+    private static Parts Parse(string permissionSetArn, string? policy)
     {
         if (string.IsNullOrWhiteSpace(policy))
-            return new JsonObject { ["Version"] = "2012-10-17", ["Statement"] = new JsonArray() };
-        JsonNode? node;
+            return new Parts(["\"Version\":\"2012-10-17\""], [], []);
+        JsonDocument parsed;
         try
         {
-            node = JsonNode.Parse(policy);
+            parsed = JsonDocument.Parse(policy, Strict);
         }
         catch (JsonException ex)
         {
             throw new UnreadablePolicyException(permissionSetArn, $"not JSON: {ex.Message}");
         }
 
-        if (node is not JsonObject document)
+        using var document = parsed;
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
             throw new UnreadablePolicyException(permissionSetArn, "not a JSON object");
-        document = (JsonObject)document.DeepClone();
-        switch (document["Statement"])
+        List<string> before = [], after = [];
+        List<string>? customer = null;
+        foreach (var member in document.RootElement.EnumerateObject())
         {
-            case JsonArray:
-                break;
-            case JsonObject single: // IAM allows a lone statement object; normalise to an array
-                document["Statement"] = new JsonArray(single.DeepClone());
-                break;
-            case null:
-                document["Statement"] = new JsonArray();
-                break;
-            default:
-                throw new UnreadablePolicyException(permissionSetArn, "its Statement is neither an object nor an array");
+            if (!member.NameEquals("Statement"))
+            {
+                // JsonProperty.ToString is the member's un-interpreted text, from the name's open quote to the value's end.
+                (customer is null ? before : after).Add(AsWritten(member.ToString()));
+                continue;
+            }
+
+            var statement = member.Value;
+            customer = statement.ValueKind switch
+            {
+                JsonValueKind.Array => statement.EnumerateArray().Where(s => !IsOurs(s)).Select(s => AsWritten(s.GetRawText())).ToList(),
+                JsonValueKind.Object => IsOurs(statement) ? [] : [AsWritten(statement.GetRawText())], // IAM allows a lone statement object; normalise to an array
+                JsonValueKind.Null => [],
+                _ => throw new UnreadablePolicyException(permissionSetArn, "its Statement is neither an object nor an array"),
+            };
         }
 
-        return document;
+        return new Parts(before, after, customer ?? []);
     }
 
-    /// <summary>The minified document with these fence groups, or null when it would hold no statement at all (delete the policy).</summary>
-    private static string? Render(JsonObject document, List<JsonNode> customer, List<(string Key, DateTimeOffset Cutoff, IReadOnlyList<string> Accounts, SortedSet<string> Users)> groups)
+    /// <summary>
+    /// JSON text exactly as the customer wrote it, less the whitespace between tokens. It is never decoded and re-encoded:
+    /// an encoder changes what was written and its length (a relaxed one turns <c>\u6f22</c> into a character AWS
+    /// refuses, so every fence looked like it did not fit; the default one turns <c>&lt;</c> into six characters). The one
+    /// change: a literal character beyond Latin-1, which AWS refuses and so should never return, becomes the
+    /// <c>\uXXXX</c> escape AWS accepts; it means the same, and the fences can still be written.
+    /// </summary>
+    private static string AsWritten(string json)
     {
-        var statements = new JsonArray();
-        foreach (var statement in customer) statements.Add(statement.DeepClone());
-        foreach (var group in groups.Where(g => g.Users.Count > 0))
-            statements.Add(Statement(group.Cutoff, group.Accounts, group.Users));
+        var text = new StringBuilder(json.Length);
+        bool inString = false, escaped = false;
+        foreach (var c in json)
+        {
+            if (inString)
+            {
+                if (escaped) escaped = false;
+                else if (c == '\\') escaped = true;
+                else if (c == '"') inString = false;
+            }
+            else if (c is ' ' or '\t' or '\n' or '\r')
+            {
+                continue; // the only whitespace JSON allows between tokens
+            }
+            else if (c == '"')
+            {
+                inString = true;
+            }
+
+            if (c > '\u00FF') text.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"); // JSON allows it only inside a string
+            else text.Append(c);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The minified document with these fence groups, or null when it would hold no statement at all (delete the policy).
+    /// Our statements use the default encoder, whose output is ASCII; the customer's text is used as it is.
+    /// </summary>
+    private static string? Render(Parts parts, List<(string Key, DateTimeOffset Cutoff, IReadOnlyList<string> Accounts, SortedSet<string> Users)> groups)
+    {
+        var statements = parts.Customer
+            .Concat(groups.Where(g => g.Users.Count > 0).Select(g => Statement(g.Cutoff, g.Accounts, g.Users).ToJsonString()))
+            .ToList();
         if (statements.Count == 0)
             return null;
-        var output = (JsonObject)document.DeepClone();
-        output["Statement"] = statements;
-        return output.ToJsonString(Minified);
+        var members = parts.Before.Append($"\"Statement\":[{string.Join(',', statements)}]").Concat(parts.After);
+        return "{" + string.Join(',', members) + "}";
     }
 
     private static JsonObject Statement(DateTimeOffset cutoff, IReadOnlyList<string> accounts, IReadOnlyCollection<string> users) => new()
@@ -171,11 +223,12 @@ public static class FencePolicy
 
     private static bool Fits(string policy, int maxNonWhitespace)
     {
+        // Only size: the text is Latin-1 by construction (AsWritten), and a character check here would report a bad
+        // character as "capacity exhausted". InlinePolicyRules.Validate checks the characters again before sending.
         if (policy.Length > MaxLength) return false;
         var count = 0;
         foreach (var c in policy)
         {
-            if (c > '\u00FF') return false;
             if (!char.IsWhiteSpace(c) && ++count > maxNonWhitespace) return false;
         }
 
