@@ -84,6 +84,10 @@ public static class DynamoDbSchema
     public const string DueIntent = "intent";
     public const string DueFence = "fence";
 
-    /// <summary>The most items one DynamoDB transaction may hold.</summary>
+    /// <summary>
+    /// The most items one DynamoDB transaction may hold (TransactWriteItems). <see cref="DynamoDbStateStore.CommitAsync"/>
+    /// refuses a larger change before sending it; configuration keeps every mapping's grant within it through
+    /// <see cref="PimBridge.Core.CommitBudget.MaxItems"/>, which must not exceed it.
+    /// </summary>
     public const int MaxTransactionItems = 100;
 }

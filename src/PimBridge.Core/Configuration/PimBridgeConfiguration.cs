@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using PimBridge.Core.Notifications;
 
 namespace PimBridge.Core.Configuration;
 
@@ -131,11 +132,15 @@ public static partial class PimBridgeConfiguration
             problems.Add($"IdentityCenter.MatchUsersBy: '{ic.MatchUsersBy}' must be 'userPrincipalName' (matched to the Identity Center userName) or 'mail' (matched to emails.value).");
         if (options.Mappings.Count == 0)
             problems.Add("Mappings: none configured; add at least one mapping from an Entra PIM group to Identity Center access.");
+        var expiresSoonSinks = ExpiresSoonSinks(options.Notifications);
+        var maxAccounts = CommitBudget.MaxAccountsPerMapping(expiresSoonSinks);
+        if (maxAccounts < 1)
+            problems.Add($"Notifications.Sinks: {expiresSoonSinks} sinks carry expires-soon, and a grant commits one warning per sink in one state-store transaction of at most {CommitBudget.MaxItems} items, which leaves no room for the grant itself; send expires-soon to fewer sinks.");
         var rules = new List<MappingRule>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Mappings.Count; i++)
         {
-            var rule = ValidateMapping(options.Mappings[i], $"Mappings[{i}]", problems);
+            var rule = ValidateMapping(options.Mappings[i], $"Mappings[{i}]", problems, maxAccounts, expiresSoonSinks);
             if (rule is null) continue;
             if (!names.Add(rule.Name))
                 problems.Add($"Mappings[{i}].Name: '{rule.Name}' is used by another mapping; names must be unique.");
@@ -168,7 +173,30 @@ public static partial class PimBridgeConfiguration
         };
     }
 
-    private static MappingRule? ValidateMapping(MappingOptions m, string at, List<string> problems)
+    /// <summary>
+    /// The sinks that carry expires-soon (their Kinds read as the notification adapter reads them: any case, surrounding
+    /// space ignored): each adds a warning to every grant's start commit.
+    /// </summary>
+    private static int ExpiresSoonSinks(NotificationOptions notifications) =>
+        (notifications.Sinks ?? []).Count(s => s?.Kinds is { } kinds
+            && kinds.Any(k => k is not null && NotificationOutbox.ParseKind(k.Trim().ToLowerInvariant()) == NotificationKind.ExpiresSoon));
+
+    /// <summary>Why a mapping may list only so many accounts, and what to do about it.</summary>
+    private static string TooManyAccounts(string at, string name, int accounts, int maxAccounts, int expiresSoonSinks)
+    {
+        var sinks = expiresSoonSinks switch
+        {
+            0 => "",
+            1 => ", and an expires-soon warning for the 1 notification sink that carries expires-soon",
+            _ => $", and an expires-soon warning for each sink that carries one: {expiresSoonSinks} notification sinks carry expires-soon",
+        };
+        return $"{at}.AccountAssignments.Accounts: mapping '{name}' lists {accounts} accounts, but each of its grants is committed in one state-store transaction " +
+               $"of at most {CommitBudget.MaxItems} items (DynamoDB's limit), which holds at most {maxAccounts} accounts ({CommitBudget.ItemsPerAccount} items per account, " +
+               $"plus {CommitBudget.ItemsPerGrant} for the grant, its audit entry and the audit head, room for {CommitBudget.ReservedFencePullBacks} session fences to re-cut{sinks}); " +
+               $"split the mapping into several mappings of at most {maxAccounts} accounts each, with the same EntraGroupId and PermissionSet and a Name of their own.";
+    }
+
+    private static MappingRule? ValidateMapping(MappingOptions m, string at, List<string> problems, int maxAccounts, int expiresSoonSinks)
     {
         var before = problems.Count;
         if (!MappingName().IsMatch(m.Name))
@@ -207,6 +235,8 @@ public static partial class PimBridgeConfiguration
 
                 if (a.Accounts.Distinct().Count() != a.Accounts.Count)
                     problems.Add($"{at}.AccountAssignments.Accounts: lists an account twice; remove the duplicate.");
+                if (a.Accounts.Count > maxAccounts && maxAccounts > 0)
+                    problems.Add(TooManyAccounts(at, m.Name, a.Accounts.Count, maxAccounts, expiresSoonSinks));
                 permissionSet = a.PermissionSet;
                 accounts = a.Accounts.ToList();
                 break;

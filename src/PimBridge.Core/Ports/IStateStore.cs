@@ -77,7 +77,7 @@ public interface IStateStore
     Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken = default);
 }
 
-/// <summary>One atomic unit of state change. Keep it small: DynamoDB allows 100 items per transaction.</summary>
+/// <summary>One atomic unit of state change. Keep it small: DynamoDB allows 100 items per transaction (see <see cref="CommitBudget"/>).</summary>
 public sealed class StateChange
 {
     public List<Grant> Grants { get; } = [];
