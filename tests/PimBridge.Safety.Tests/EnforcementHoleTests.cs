@@ -154,6 +154,7 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
 
         var bob = Assert.Single(await _world.Store.ListGrantsAsync(activeOnly: false, user: "u-bob"));
         Assert.Equal(GrantState.Ended, bob.State);
+        Assert.Contains(A.Errors, e => e.Message.Contains("GetUserId", StringComparison.Ordinal)); // and the failure is still reported
     }
 
     [Fact]

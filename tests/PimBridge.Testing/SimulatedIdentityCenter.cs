@@ -71,11 +71,19 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
 
     public Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default) => Task.FromResult(IsActive(entitlement));
 
-    public Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
-        Act("Grant", () => { _active.Add(entitlement.Key); Writes.Add($"grant {entitlement.Key}"); });
+    public async Task<EntitlementChange> GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
+    {
+        var made = false;
+        await Act("Grant", () => { made = _active.Add(entitlement.Key); Writes.Add($"grant {entitlement.Key}"); }).ConfigureAwait(false);
+        return made ? EntitlementChange.Made : EntitlementChange.Found;
+    }
 
-    public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
-        Act("Revoke", () => { _active.Remove(entitlement.Key); Writes.Add($"revoke {entitlement.Key}"); });
+    public async Task<EntitlementChange> RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
+    {
+        var made = false;
+        await Act("Revoke", () => { made = _active.Remove(entitlement.Key); Writes.Add($"revoke {entitlement.Key}"); }).ConfigureAwait(false);
+        return made ? EntitlementChange.Made : EntitlementChange.Found;
+    }
 
     public async Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default)
     {
@@ -91,6 +99,19 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
             ProvisionCount++;
             Writes.Add($"policy {permissionSetArn}");
         });
+
+    public async Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default)
+    {
+        var stale = false;
+        await Act("Provision", () =>
+        {
+            stale = _policies.GetValueOrDefault(permissionSetArn) != _provisioned.GetValueOrDefault(permissionSetArn);
+            if (!stale) return;
+            if (_policies.TryGetValue(permissionSetArn, out var policy)) _provisioned[permissionSetArn] = policy; else _provisioned.Remove(permissionSetArn);
+            ProvisionCount++;
+        }).ConfigureAwait(false);
+        return stale;
+    }
 
     public Task<IReadOnlyList<PermissionSetAccount>> GetGroupAssignmentsAsync(string groupId, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<PermissionSetAccount>>(GroupAssignments.GetValueOrDefault(groupId) ?? []);

@@ -34,12 +34,12 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
             ? (await FindMembershipIdsAsync(entitlement, cancellationToken).ConfigureAwait(false)).Count > 0
             : await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false);
 
-    public Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
+    public Task<EntitlementChange> GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
         Check(entitlement).Kind == EntitlementKind.GroupMembership
             ? AddMembershipAsync(entitlement, cancellationToken)
             : CreateAssignmentAsync(entitlement, cancellationToken);
 
-    public Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
+    public Task<EntitlementChange> RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
         Check(entitlement).Kind == EntitlementKind.GroupMembership
             ? RemoveMembershipAsync(entitlement, cancellationToken)
             : DeleteAssignmentAsync(entitlement, cancellationToken);
@@ -73,10 +73,10 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         return ids;
     }
 
-    private async Task AddMembershipAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    private async Task<EntitlementChange> AddMembershipAsync(Entitlement entitlement, CancellationToken cancellationToken)
     {
         if ((await FindMembershipIdsAsync(entitlement, cancellationToken).ConfigureAwait(false)).Count > 0)
-            return;
+            return EntitlementChange.Found;
         try
         {
             await _identityStore.CreateGroupMembershipAsync(new GroupMembershipRequest
@@ -85,14 +85,16 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
                 GroupId = entitlement.GroupId!,
                 MemberId = MemberId.User(entitlement.UserId),
             }, cancellationToken).ConfigureAwait(false);
+            return EntitlementChange.Made;
         }
         catch (AwsServiceException e) when (e.ErrorCode == ConflictException && e.Reason == UniquenessConstraintViolation)
         {
             // The membership appeared between our read and our write: it exists, which is what Grant promises.
+            return EntitlementChange.Found;
         }
     }
 
-    private async Task RemoveMembershipAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    private async Task<EntitlementChange> RemoveMembershipAsync(Entitlement entitlement, CancellationToken cancellationToken)
     {
         List<string> ids;
         try
@@ -103,9 +105,10 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         {
             // The user (or group) is gone, and with it every membership. Any other missing resource (the identity
             // store itself) is a misconfiguration and must fail: reporting it as revoked could leave access behind.
-            return;
+            return EntitlementChange.Found;
         }
 
+        var change = EntitlementChange.Found;
         foreach (var membershipId in ids)
         {
             try
@@ -115,12 +118,15 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
                     IdentityStoreId = _options.IdentityStoreId,
                     MembershipId = membershipId,
                 }, cancellationToken).ConfigureAwait(false);
+                change = EntitlementChange.Made;
             }
             catch (AwsServiceException e) when (e.IsNotFound)
             {
                 // Already gone.
             }
         }
+
+        return change;
     }
 
     // ---- account assignments (sso-admin) ----
@@ -142,41 +148,54 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         return false;
     }
 
-    private async Task CreateAssignmentAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    private async Task<EntitlementChange> CreateAssignmentAsync(Entitlement entitlement, CancellationToken cancellationToken)
     {
         if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
-            return;
+            return EntitlementChange.Found;
         try
         {
             await _ssoAdmin.CreateAccountAssignmentAndWaitAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);
+            return EntitlementChange.Made;
         }
         catch (AwsServiceException e) when (e.ErrorCode == ConflictException)
         {
-            // sso-admin answers ConflictException while another operation on the same assignment is settling; the
-            // transport has already retried it. If that other operation created the assignment, the grant holds.
+            // sso-admin answers ConflictException while another operation on the same assignment is settling (and,
+            // in one reading, when it already exists); the transport has already retried it. If that other operation
+            // created the assignment, the grant holds.
             if (!await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
                 throw;
+            return EntitlementChange.Found;
         }
     }
 
-    private async Task DeleteAssignmentAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    /// <remarks>
+    /// An assignment whose creation is still IN_PROGRESS is not listed, so "not listed" is not "gone": the deletion is
+    /// sent anyway. AWS answers ConflictException while another operation on the assignment runs (which propagates:
+    /// the engine retries until the creation has settled) and ResourceNotFoundException when there is nothing to delete.
+    /// </remarks>
+    private async Task<EntitlementChange> DeleteAssignmentAsync(Entitlement entitlement, CancellationToken cancellationToken)
     {
         try
         {
-            if (!await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
-                return;
             await _ssoAdmin.DeleteAccountAssignmentAndWaitAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);
         }
         catch (AwsServiceException e) when (e.IsNotFound)
         {
-            // Already gone (or its permission set is, which takes the assignment with it).
+            // Nothing to delete (or its permission set is gone, which takes the assignment with it).
+            return EntitlementChange.Found;
         }
-        catch (AwsServiceException e) when (e.ErrorCode == ConflictException)
+        catch (AwsOperationException e) when (!e.TimedOut)
         {
-            // As for creation: a concurrent operation on the same assignment; gone is what Revoke promises.
+            // A deletion that FAILED may have had nothing to delete; only a listing tells. Still listed: retry.
             if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
                 throw;
+            return EntitlementChange.Found;
         }
+
+        // A deletion that succeeded leaves nothing listed; one that raced a creation may not have.
+        if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
+            throw new InvalidOperationException($"The assignment {entitlement.Key} is still listed after its deletion succeeded; another operation re-created it.");
+        return EntitlementChange.Made;
     }
 
     private AccountAssignmentRequest AssignmentRequest(Entitlement entitlement) => new()

@@ -48,6 +48,26 @@ public sealed class PermissionSetPolicies : IPermissionSetPolicies
         await ProvisionAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <remarks>
+    /// Asks which accounts lack the latest version (<c>LATEST_PERMISSION_SET_NOT_PROVISIONED</c>). moto ignores that
+    /// filter and lists every account, so against it this always provisions: more work, never less safety.
+    /// </remarks>
+    public async Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
+        var request = new ListAccountsForProvisionedPermissionSetRequest
+        {
+            InstanceArn = _options.InstanceArn, PermissionSetArn = permissionSetArn, ProvisioningStatus = ProvisioningStatuses.LatestNotProvisioned,
+        };
+        await foreach (var _ in _ssoAdmin.ListAccountsForProvisionedPermissionSetAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            await ProvisionAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        return false;
+    }
+
     private async Task DeleteAsync(string permissionSetArn, CancellationToken cancellationToken)
     {
         try

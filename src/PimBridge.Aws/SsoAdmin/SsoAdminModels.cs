@@ -22,6 +22,13 @@ public static class ProvisionTargetTypes
     public const string AllProvisionedAccounts = "ALL_PROVISIONED_ACCOUNTS";
 }
 
+/// <summary><c>ListAccountsForProvisionedPermissionSet</c>'s filter: accounts whose role carries the latest version, or not.</summary>
+public static class ProvisioningStatuses
+{
+    public const string LatestProvisioned = "LATEST_PERMISSION_SET_PROVISIONED";
+    public const string LatestNotProvisioned = "LATEST_PERMISSION_SET_NOT_PROVISIONED";
+}
+
 public sealed record ListInstancesRequest
 {
     public int? MaxResults { get; init; }

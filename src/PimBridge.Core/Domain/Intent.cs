@@ -45,5 +45,8 @@ public sealed record Intent
 
     public DateTimeOffset? CompletedAt { get; init; }
     public string? LastError { get; init; }
+
+    /// <summary>When a run of this intent first went on to change AWS (written before the change is sent).</summary>
+    public DateTimeOffset? ActedAt { get; init; }
     public long Version { get; init; }
 }

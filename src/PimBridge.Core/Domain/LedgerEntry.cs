@@ -25,6 +25,30 @@ public sealed record LedgerEntry
     /// <summary>Whether live sessions are fenced when it is removed (any holder's mapping asked for it).</summary>
     public bool FenceOnRemoval { get; init; }
 
+    /// <summary>
+    /// Access another hand made (a person, Terraform, SCIM): PimBridge found it already there before it had ever tried
+    /// to create it, so it never revokes or fences it; it only records and reports it.
+    /// </summary>
+    public bool Standing { get; init; }
+
+    /// <summary>
+    /// Written before PimBridge first tries to create the access since it was last confirmed absent. From then on,
+    /// access found already there may be PimBridge's own earlier try (a lost response, a crash, a client timeout).
+    /// </summary>
+    public DateTimeOffset? CreateAttemptedAt { get; init; }
+
+    /// <summary>
+    /// Written before PimBridge first tries to delete the access, cleared when an outcome is confirmed: access found
+    /// while a deletion of it may still be running is not trusted until that operation must have settled.
+    /// </summary>
+    public DateTimeOffset? DeleteAttemptedAt { get; init; }
+
+    /// <summary>
+    /// Per permission set it reaches, the longest session duration seen while it was applied, so a fence outlives
+    /// sessions minted before an administrator lowered the duration.
+    /// </summary>
+    public IReadOnlyDictionary<string, TimeSpan>? SessionDurations { get; init; }
+
     public DateTimeOffset? AppliedAt { get; init; }
     public DateTimeOffset? RemovedAt { get; init; }
     public long Version { get; init; }

@@ -94,29 +94,64 @@ public sealed class Enforcer(
         var now = time.GetUtcNow();
         var active = await store.GetActiveGrantsForGroupsAsync(snapshot.GroupIds, cancellationToken).ConfigureAwait(false);
         var windows = Reconciler.Windows(snapshot, mappings, now);
+        var unread = new List<GrantSlot>();
         var identities = new Dictionary<GrantSlot, GrantIdentity>();
         var users = new Dictionary<string, IdentityCenterUser?>(StringComparer.Ordinal);
+        var failures = new ReconcileFailures();
         foreach (var window in windows.WithoutGrants(active))
         {
-            var identity = await IdentityForAsync(window, cancellationToken).ConfigureAwait(false);
-            if (identity is not null) identities[window.Slot] = identity;
-            if (identity is { GrantId: null } || users.ContainsKey(window.Principal.Id)) continue;
-            users[window.Principal.Id] = await aws.Users.FindAsync(window.Principal, cancellationToken).ConfigureAwait(false);
+            // One principal whose lookup fails waits for the next reconcile; the others, and every stop, go ahead.
+            // Only windows without a grant are looked up, so leaving one out never reads as a deactivation.
+            if (!await failures.TryAsync(async () =>
+                {
+                    var identity = await IdentityForAsync(window, cancellationToken).ConfigureAwait(false);
+                    if (identity is not null) identities[window.Slot] = identity;
+                    if (identity is { GrantId: null } || users.ContainsKey(window.Principal.Id)) return;
+                    users[window.Principal.Id] = await aws.Users.FindAsync(window.Principal, cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false))
+                unread.Add(window.Slot);
         }
 
-        var plan = Reconciler.Plan(windows, mappings, active, users, now, identities);
+        var plan = Reconciler.Plan(windows.Except(unread), mappings, active, users, now, identities);
         if (dryRun || plan.IsEmpty)
+        {
+            failures.ThrowFirst();
             return new ReconcileResult(plan, Applied: !dryRun);
+        }
 
-        foreach (var grant in plan.NewGrants)
-            await RetryOnConflict(ct => StartGrantAsync(grant with { FirstSeenAt = seenAt ?? now }, now, ct), cancellationToken).ConfigureAwait(false);
-        foreach (var change in plan.EndChanges)
-            await RetryOnConflict(ct => MoveGrantEndAsync(change, now, ct), cancellationToken).ConfigureAwait(false);
+        // Taking access away first; each step on its own, so one that fails holds up none of the others.
         foreach (var stop in plan.Stops)
-            await RetryOnConflict(ct => EndGrantAsync(stop.Grant.Id, now, stop.Reason, ct), cancellationToken).ConfigureAwait(false);
+            await failures.TryAsync(() => RetryOnConflict(ct => EndGrantAsync(stop.Grant.Id, now, stop.Reason, ct), cancellationToken)).ConfigureAwait(false);
+        foreach (var change in plan.EndChanges)
+            await failures.TryAsync(() => RetryOnConflict(ct => MoveGrantEndAsync(change, now, ct), cancellationToken)).ConfigureAwait(false);
+        foreach (var grant in plan.NewGrants)
+            await failures.TryAsync(() => RetryOnConflict(ct => StartGrantAsync(grant with { FirstSeenAt = seenAt ?? now }, now, ct), cancellationToken)).ConfigureAwait(false);
         foreach (var missing in plan.Unmapped)
-            await RaiseUnmappedAsync(missing, now, cancellationToken).ConfigureAwait(false);
+            await failures.TryAsync(() => RaiseUnmappedAsync(missing, now, cancellationToken)).ConfigureAwait(false);
+        failures.ThrowFirst();
         return new ReconcileResult(plan, Applied: true);
+    }
+
+    /// <summary>Runs steps that must not hold each other up, keeping the first failure to report once all have run.</summary>
+    private sealed class ReconcileFailures
+    {
+        private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _first;
+
+        public async Task<bool> TryAsync(Func<Task> step)
+        {
+            try
+            {
+                await step().ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _first ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+                return false;
+            }
+        }
+
+        public void ThrowFirst() => _first?.Throw();
     }
 
     /// <summary>
@@ -201,29 +236,64 @@ public sealed class Enforcer(
         }
     }
 
-    /// <summary>A re-grant is never blocked: fences on the same user and permission set are cut off at the new grant's start.</summary>
+    /// <summary>
+    /// A re-grant is never blocked: the user's fences on the permission sets it reaches are cut off at the new grant's
+    /// start, in the accounts it reaches only. A fence that also covers accounts the new grant does not reach is split,
+    /// so sessions there stay blocked from the old cutoff.
+    /// </summary>
     private async Task PullBackFencesAsync(StateChange change, Grant grant, ResolvedMapping mapping, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var permissionSets = mapping.PermissionSetArn is { } arn
-            ? [arn]
-            : (await aws.Directory.GetGroupAssignmentsAsync(mapping.IdentityCenterGroupId!, cancellationToken).ConfigureAwait(false))
-                .Select(a => a.PermissionSetArn).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var permissionSet in permissionSets)
+        var reach = new List<PermissionSetAccount>();
+        foreach (var entitlement in mapping.EntitlementsFor(grant.User.UserId))
+            reach.AddRange(await ReachAsync(entitlement, cancellationToken).ConfigureAwait(false));
+        foreach (var byPermissionSet in reach.GroupBy(r => r.PermissionSetArn, StringComparer.Ordinal))
         {
+            var permissionSet = byPermissionSet.Key;
+            var reached = byPermissionSet.Select(r => r.AccountId).ToHashSet(StringComparer.Ordinal);
             var open = await store.GetOpenFencesForPermissionSetAsync(permissionSet, cancellationToken).ConfigureAwait(false);
-            var moved = open.Where(f => f.UserId == grant.User.UserId && f.State is FenceState.Pending or FenceState.Active && f.Cutoff > grant.Start).ToList();
-            if (moved.Count == 0) continue;
-            foreach (var fence in moved)
+            var moved = false;
+            foreach (var fence in open.Where(f => f.UserId == grant.User.UserId && f.State is FenceState.Pending or FenceState.Active && f.Cutoff > grant.Start))
             {
-                change.Fences.Add(fence with { Cutoff = grant.Start });
+                var covered = fence.Accounts.Where(reached.Contains).ToList();
+                if (covered.Count == 0) continue;
+                moved = true;
+                if (covered.Count == fence.Accounts.Count)
+                {
+                    change.Fences.Add(fence with { Cutoff = grant.Start });
+                }
+                else
+                {
+                    change.Fences.Add(fence with { Accounts = fence.Accounts.Except(covered).ToList() });
+                    change.Fences.Add(await SplitPieceAsync(change, fence, covered, grant.Start, now, cancellationToken).ConfigureAwait(false));
+                }
+
                 change.Audit.Add(Audit(now, "fence.cutoff-moved", fence.Id, new JsonObject
                 {
                     ["grant"] = grant.Id, ["from"] = Iso(fence.Cutoff), ["to"] = Iso(grant.Start), ["reason"] = "re-granted",
+                    ["accounts"] = new JsonArray(covered.Select(a => (JsonNode)JsonValue.Create(a)).ToArray()),
                 }));
             }
 
-            await EnsureIntentAsync(change, IntentKind.SyncFences, permissionSet, now, cancellationToken).ConfigureAwait(false);
+            if (moved)
+                await EnsureIntentAsync(change, IntentKind.SyncFences, permissionSet, now, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The piece of a fence that a re-grant cuts off earlier: the accounts it reaches, the grant's start as cutoff. Its
+    /// id is derived, so concurrent reconciles agree; a piece split off before (the same grant start) takes the accounts.
+    /// </summary>
+    private async Task<SessionFence> SplitPieceAsync(StateChange change, SessionFence fence, IReadOnlyList<string> accounts, DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var id = FenceId(fence.UserId, fence.PermissionSetArn, cutoff) + "-" + fence.Id[2..10];
+        var earlier = change.Fences.FirstOrDefault(f => f.Id == id) ?? await store.GetFenceAsync(id, cancellationToken).ConfigureAwait(false);
+        if (earlier is { State: FenceState.Pending or FenceState.Active })
+        {
+            change.Fences.RemoveAll(f => f.Id == id);
+            return earlier with { Accounts = earlier.Accounts.Union(accounts).Order(StringComparer.Ordinal).ToList() };
+        }
+
+        return fence with { Id = earlier is null ? id : $"{id}-{now.ToUnixTimeMilliseconds()}", Accounts = accounts, Cutoff = cutoff, Version = 0 };
     }
 
     private async Task MoveGrantEndAsync(GrantEndChange change, DateTimeOffset now, CancellationToken cancellationToken)
@@ -319,7 +389,8 @@ public sealed class Enforcer(
         // Without a PIM source (the AWS-side watcher) group hints are left unclaimed for the host that reads PIM, and
         // read past, so a backlog of hints never starves removals and fences.
         var runnable = await store.GetDueIntentsAsync(now, settings.BatchSize, except: pim is null ? IntentKind.ReconcileGroup : null, cancellationToken).ConfigureAwait(false);
-        foreach (var intent in runnable)
+        // Taking access away comes first: removals and fences never wait behind grants, PIM reads or notifications.
+        foreach (var intent in runnable.OrderBy(i => Priority(i.Kind)))
         {
             switch (await RunIntentAsync(intent, cancellationToken).ConfigureAwait(false))
             {
@@ -362,12 +433,13 @@ public sealed class Enforcer(
         }
 
         claimed = claimed with { Version = claimed.Version + 1 };
+        var run = new IntentRun(claimed);
         try
         {
             var change = intent.Kind switch
             {
-                IntentKind.ApplyEntitlement => await ApplyAsync(claimed, cancellationToken).ConfigureAwait(false),
-                IntentKind.RemoveEntitlement => await RemoveAsync(claimed, cancellationToken).ConfigureAwait(false),
+                IntentKind.ApplyEntitlement => await ApplyAsync(run, cancellationToken).ConfigureAwait(false),
+                IntentKind.RemoveEntitlement => await RemoveAsync(run, cancellationToken).ConfigureAwait(false),
                 IntentKind.SyncFences => await SyncFencesAsync(claimed, cancellationToken).ConfigureAwait(false),
                 IntentKind.ReconcileGroup => await ReconcileHintedGroupAsync(claimed, cancellationToken).ConfigureAwait(false),
                 IntentKind.Notify => await NotifyAsync(claimed, cancellationToken).ConfigureAwait(false),
@@ -397,7 +469,7 @@ public sealed class Enforcer(
         catch (Exception ex)
         {
             // Includes a conflict on confirming: state moved after the AWS call, and the idempotent intent simply runs again.
-            await RecordFailureAsync(claimed, ex, cancellationToken).ConfigureAwait(false);
+            await RecordFailureAsync(run.Intent, ex, cancellationToken).ConfigureAwait(false);
             return IntentOutcome.Failed;
         }
     }
@@ -433,30 +505,111 @@ public sealed class Enforcer(
                 _outbox.EnqueueAlert(change, change.Alerts[^1], now, intent.Kind == IntentKind.Notify ? NotificationOutbox.SinkOf(intent) : null);
         }
 
-        await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            return; // another instance moved the intent on (it claimed, finished or recorded it): it runs again from there
+        }
+
         if (attempts == settings.AlertAfterAttempts)
             CountAlerts(change.Alerts); // raised now; later failures only update it
     }
 
-    private async Task<StateChange?> ApplyAsync(Intent intent, CancellationToken cancellationToken)
+    private async Task<StateChange?> ApplyAsync(IntentRun run, CancellationToken cancellationToken)
     {
+        var intent = run.Intent;
         var change = new StateChange();
         var entry = await store.GetLedgerEntryAsync(intent.Subject, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         if (entry is not { IsHeld: true })
         {
             change.Intents.Add(intent with { State = IntentState.Superseded, CompletedAt = now });
+            // A run of this intent may have created the access after its last holder left (a second engine, a
+            // creation that outlived the client's wait): make sure a removal looks.
+            if (entry is { Standing: false } && intent.ActedAt is not null)
+                await EnsureIntentAsync(change, IntentKind.RemoveEntitlement, entry.Key, now, cancellationToken).ConfigureAwait(false);
             return change;
         }
 
-        await aws.Entitlements.GrantAsync(entry.Entitlement, cancellationToken).ConfigureAwait(false);
+        var firstRun = intent.ActedAt is null;
+        // A create try at the very instant of a confirmed removal came after it (the removal confirmed first).
+        var ourTryBefore = entry.CreateAttemptedAt is { } tried && tried >= (entry.RemovedAt ?? DateTimeOffset.MinValue);
+        (intent, entry) = await MarkActingAsync(run, entry with { CreateAttemptedAt = now }, now, cancellationToken).ConfigureAwait(false);
+
+        var outcome = await aws.Entitlements.GrantAsync(entry.Entitlement, cancellationToken).ConfigureAwait(false);
         now = time.GetUtcNow();
+        if (outcome == EntitlementChange.Found && entry.DeleteAttemptedAt is { } deleting && deleting > (entry.RemovedAt ?? DateTimeOffset.MinValue)
+            && now < deleting + settings.OperationSettleTime)
+        {
+            // A deletion PimBridge started may still be running and take this access away: look again once it must have settled.
+            change.Intents.Add(intent with { NextAttemptAt = deleting + settings.OperationSettleTime });
+            return change;
+        }
+
+        // Found before PimBridge ever tried to create it: another hand's standing access, never PimBridge's to take.
+        var standing = outcome == EntitlementChange.Found && (entry.Standing || (firstRun && !ourTryBefore));
+        var durations = await SessionDurationsAsync(entry, cancellationToken).ConfigureAwait(false);
         change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = now });
-        change.Ledger.Add(entry with { Status = EntitlementStatus.Applied, AppliedAt = now });
-        change.Audit.Add(Audit(now, "entitlement.applied", entry.Key, new JsonObject { ["holders"] = entry.Holders.Count }));
+        change.Ledger.Add(entry with { Status = EntitlementStatus.Applied, AppliedAt = now, Standing = standing, SessionDurations = durations });
+        change.Audit.Add(Audit(now, standing ? "entitlement.standing" : "entitlement.applied", entry.Key, new JsonObject { ["holders"] = entry.Holders.Count }));
+        if (standing && !entry.Standing)
+        {
+            change.Alerts.Add(new Alert
+            {
+                Id = $"standing-access|{entry.Key}",
+                At = now,
+                Severity = AlertSeverity.Info,
+                Kind = "standing-access",
+                Subject = entry.UserName ?? entry.Entitlement.UserId,
+                Message = $"{entry.UserName ?? entry.Entitlement.UserId} already had {Describe(entry.Entitlement)} before PimBridge granted it: access another hand made (a person, Terraform or SCIM). PimBridge will never remove or fence it; remove it where it is managed if it should not stand.",
+                Facts = new Dictionary<string, string> { ["entitlement"] = entry.Key, ["user"] = entry.Entitlement.UserId },
+            });
+        }
+
         await ConfirmAccessAsync(change, entry, now, cancellationToken).ConfigureAwait(false);
         return change;
     }
+
+    /// <summary>
+    /// Writes, before an intent first changes AWS, that it is about to: the ledger entry's mark and the intent's
+    /// <see cref="Intent.ActedAt"/>. A crash after this leaves the truth ("PimBridge may have done it") on record.
+    /// </summary>
+    private async Task<(Intent, LedgerEntry)> MarkActingAsync(IntentRun run, LedgerEntry marked, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var acting = run.Intent with { ActedAt = run.Intent.ActedAt ?? now };
+        var mark = new StateChange();
+        mark.Intents.Add(acting);
+        mark.Ledger.Add(marked);
+        await store.CommitAsync(mark, cancellationToken).ConfigureAwait(false);
+        run.Intent = acting with { Version = acting.Version + 1 };
+        return (run.Intent, marked with { Version = marked.Version + 1 });
+    }
+
+    /// <summary>The intent a run holds, at the version it last wrote: a failure is recorded on top of it.</summary>
+    private sealed class IntentRun(Intent intent)
+    {
+        public Intent Intent { get; set; } = intent;
+    }
+
+    /// <summary>Per permission set the entitlement reaches, the longer of its session duration now and as recorded before.</summary>
+    private async Task<Dictionary<string, TimeSpan>> SessionDurationsAsync(LedgerEntry entry, CancellationToken cancellationToken)
+    {
+        var durations = new Dictionary<string, TimeSpan>(entry.SessionDurations ?? new Dictionary<string, TimeSpan>(), StringComparer.Ordinal);
+        foreach (var permissionSet in (await ReachAsync(entry.Entitlement, cancellationToken).ConfigureAwait(false)).Select(r => r.PermissionSetArn).Distinct(StringComparer.Ordinal))
+        {
+            var duration = await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            if (!durations.TryGetValue(permissionSet, out var seen) || duration > seen) durations[permissionSet] = duration;
+        }
+
+        return durations;
+    }
+
+    private static string Describe(Entitlement entitlement) => entitlement.Kind == EntitlementKind.GroupMembership
+        ? $"membership of Identity Center group {entitlement.GroupId}"
+        : $"permission set {entitlement.PermissionSetArn} in account {entitlement.AccountId}";
 
     /// <summary>Stamps holder grants whose every entitlement is now applied: their access is live.</summary>
     private async Task ConfirmAccessAsync(StateChange change, LedgerEntry applied, DateTimeOffset now, CancellationToken cancellationToken)
@@ -494,21 +647,44 @@ public sealed class Enforcer(
         return change;
     }
 
-    private async Task<StateChange?> RemoveAsync(Intent intent, CancellationToken cancellationToken)
+    private async Task<StateChange?> RemoveAsync(IntentRun run, CancellationToken cancellationToken)
     {
+        var intent = run.Intent;
         var change = new StateChange();
         var entry = await store.GetLedgerEntryAsync(intent.Subject, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
         if (entry is null || entry.IsHeld)
         {
-            change.Intents.Add(intent with { State = IntentState.Superseded, CompletedAt = time.GetUtcNow() });
+            change.Intents.Add(intent with { State = IntentState.Superseded, CompletedAt = now });
             return change;
         }
 
-        await aws.Entitlements.RevokeAsync(entry.Entitlement, cancellationToken).ConfigureAwait(false);
+        if (entry.Standing)
+        {
+            // Another hand's access: the grant that found it lets go, the access stays, and nothing is fenced.
+            change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = now });
+            change.Ledger.Add(entry with { Status = EntitlementStatus.Removed, RemovedAt = now });
+            change.Audit.Add(Audit(now, "entitlement.released", entry.Key, new JsonObject { ["reason"] = "standing access another hand made is left in place" }));
+            return change;
+        }
+
+        var wasRemoved = entry.Status == EntitlementStatus.Removed;
+        (intent, entry) = await MarkActingAsync(run, entry with { DeleteAttemptedAt = now }, now, cancellationToken).ConfigureAwait(false);
+        var outcome = await aws.Entitlements.RevokeAsync(entry.Entitlement, cancellationToken).ConfigureAwait(false);
         var confirmed = time.GetUtcNow();
+        if (outcome == EntitlementChange.Found && entry.CreateAttemptedAt is { } creating && creating >= (entry.RemovedAt ?? DateTimeOffset.MinValue)
+            && confirmed < creating + settings.OperationSettleTime)
+        {
+            // Not listed so soon after PimBridge's own create may be a listing that lags: look again once it must have settled.
+            change.Intents.Add(intent with { NextAttemptAt = creating + settings.OperationSettleTime });
+            return change;
+        }
+
         change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = confirmed });
         change.Ledger.Add(entry with { Status = EntitlementStatus.Removed, RemovedAt = confirmed });
         change.Audit.Add(Audit(confirmed, "entitlement.removed", entry.Key, new JsonObject()));
+        if (wasRemoved && outcome == EntitlementChange.Found)
+            return change; // a second look at access already removed and fenced: nothing was there
         _outbox.EnqueueAccessRemoved(change, entry, confirmed);
         if (entry.FenceOnRemoval)
             await PlanFencesAsync(change, entry, confirmed, cancellationToken).ConfigureAwait(false);
@@ -526,7 +702,8 @@ public sealed class Enforcer(
         var stillHeld = new HashSet<PermissionSetAccount>();
         foreach (var other in await store.GetLedgerEntriesForUserAsync(user, cancellationToken).ConfigureAwait(false))
         {
-            if (other.Key != removed.Key && other.IsHeld)
+            // Another live grant's access, or another hand's standing access, is still the user's: never fenced.
+            if (other.Key != removed.Key && (other.IsHeld || other.Standing))
                 stillHeld.UnionWith(await ReachAsync(other.Entitlement, cancellationToken).ConfigureAwait(false));
         }
 
@@ -535,7 +712,10 @@ public sealed class Enforcer(
         {
             var permissionSet = byPermissionSet.Key;
             var accounts = byPermissionSet.Select(r => r.AccountId).Distinct().Order(StringComparer.Ordinal).ToList();
-            var until = cutoff + await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false) + fences.UntilMargin;
+            // Sessions minted before an administrator lowered the duration live as long as they were issued for.
+            var duration = await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            if (removed.SessionDurations?.GetValueOrDefault(permissionSet) is { } longest && longest > duration) duration = longest;
+            var until = cutoff + duration + fences.UntilMargin;
             var id = FenceId(user, permissionSet, cutoff);
             var existing = change.Fences.FirstOrDefault(f => f.Id == id) ?? await store.GetFenceAsync(id, cancellationToken).ConfigureAwait(false);
             SessionFence fence;
@@ -609,8 +789,15 @@ public sealed class Enforcer(
 
             var current = await aws.Policies.GetInlinePolicyAsync(permissionSet, cancellationToken).ConfigureAwait(false);
             var result = FencePolicy.Merge(permissionSet, current, wanted);
-            if (!FencePolicy.AreEquivalent(current, result.Policy))
+            var changed = !FencePolicy.AreEquivalent(current, result.Policy);
+            if (changed)
                 await aws.Policies.WriteInlinePolicyAsync(permissionSet, result.Policy, cancellationToken).ConfigureAwait(false);
+            else
+                await aws.Policies.ProvisionWhereStaleAsync(permissionSet, cancellationToken).ConfigureAwait(false); // an earlier write's provisioning may have failed
+
+            // Confirm after acting: what the roles now carry is this document only if nobody wrote in between.
+            if (!FencePolicy.AreEquivalent(await aws.Policies.GetInlinePolicyAsync(permissionSet, cancellationToken).ConfigureAwait(false), result.Policy))
+                throw new InvalidOperationException($"The inline policy of {permissionSet} changed while PimBridge was writing its fences (another writer); they are written again.");
             var confirmed = time.GetUtcNow();
 
             var change = new StateChange();
@@ -641,7 +828,7 @@ public sealed class Enforcer(
             change.Audit.Add(Audit(confirmed, "fences.synced", permissionSet, new JsonObject
             {
                 ["written"] = Ids(result.Written), ["lifted"] = Ids(lifting.Select(f => f.Id)), ["overflow"] = Ids(result.Overflow),
-                ["changed"] = !FencePolicy.AreEquivalent(current, result.Policy),
+                ["changed"] = changed,
             }));
             return change;
         }
@@ -746,6 +933,15 @@ public sealed class Enforcer(
     private static JsonArray Ids(IEnumerable<string> ids) => new(ids.Select(i => (JsonNode)JsonValue.Create(i)).ToArray());
 
     private static string Iso(DateTimeOffset value) => FencePolicy.Iso(value);
+
+    private static int Priority(IntentKind kind) => kind switch
+    {
+        IntentKind.RemoveEntitlement => 0,
+        IntentKind.SyncFences => 1,
+        IntentKind.ApplyEntitlement => 2,
+        IntentKind.ReconcileGroup => 3,
+        _ => 4,
+    };
 
     private static string Describe(IntentKind kind) => kind switch
     {

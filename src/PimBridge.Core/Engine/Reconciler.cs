@@ -20,6 +20,10 @@ public sealed class GrantWindows(IReadOnlyCollection<string> groupIds, Dictionar
 
     public IReadOnlyDictionary<GrantSlot, GrantWindow> BySlot => windows;
 
+    /// <summary>These windows without some slots (ones that could not be looked up this time).</summary>
+    public GrantWindows Except(IReadOnlyCollection<GrantSlot> slots) =>
+        slots.Count == 0 ? this : new(GroupIds, windows.Where(w => !slots.Contains(w.Key)).ToDictionary());
+
     /// <summary>The windows no active grant covers yet: the candidates for new grants.</summary>
     public IReadOnlyList<GrantWindow> WithoutGrants(IReadOnlyList<ActiveGrant> active)
     {

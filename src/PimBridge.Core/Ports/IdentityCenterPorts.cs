@@ -9,12 +9,23 @@ public interface IEntitlementTarget
 {
     Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
 
-    /// <summary>Creates the membership or assignment and returns once AWS confirms it.</summary>
-    Task GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Creates the membership or assignment and returns once AWS confirms it: <see cref="EntitlementChange.Made"/> when
+    /// this call created it, <see cref="EntitlementChange.Found"/> when it was already there (made by someone: the
+    /// engine decides whom).
+    /// </summary>
+    Task<EntitlementChange> GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes the membership or assignment and returns once AWS confirms it is gone.</summary>
-    Task RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Deletes the membership or assignment and returns once AWS confirms it is gone: <see cref="EntitlementChange.Made"/>
+    /// when this call deleted it, <see cref="EntitlementChange.Found"/> when it was already gone. An assignment whose
+    /// creation is still in progress is not "gone": AWS answers a deletion with a conflict, which propagates.
+    /// </summary>
+    Task<EntitlementChange> RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What a grant or revoke found: whether this call made the change, or found AWS already so.</summary>
+public enum EntitlementChange { Made, Found }
 
 /// <summary>A permission set's inline policy, where session fences live.</summary>
 public interface IPermissionSetPolicies
@@ -27,6 +38,13 @@ public interface IPermissionSetPolicies
     /// in and waits for provisioning to finish, so the change reaches the roles before this returns.
     /// </summary>
     Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes every account's role carry the permission set's current policy: provisions (and waits) when any account
+    /// is not on the latest version, for example after a write whose provisioning failed. Returns whether it
+    /// provisioned. Throws when provisioning fails in any account.
+    /// </summary>
+    Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Read-only facts about the Identity Center instance, cached by the adapter.</summary>

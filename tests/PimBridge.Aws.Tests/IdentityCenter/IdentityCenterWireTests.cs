@@ -226,27 +226,41 @@ public sealed class IdentityCenterWireTests : IDisposable
     public async Task An_assignment_already_gone_when_DeleteAccountAssignment_runs_is_success()
     {
         var sso = new RecordingHandler()
-            .Respond(AssignmentList(("USER", User)))
             .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find assignment"}""");
         var target = Entitlements(sso, new RecordingHandler());
 
-        await target.RevokeAsync(Assignment);
+        Assert.Equal(EntitlementChange.Found, await target.RevokeAsync(Assignment));
 
-        Assert.Equal(2, sso.Requests.Count);
+        Assert.Equal(["SWBExternalService.DeleteAccountAssignment"], sso.Requests.Select(r => r.Target));
+    }
+
+    [Fact]
+    public async Task A_deletion_conflicting_with_a_creation_still_in_progress_propagates_rather_than_reporting_the_assignment_gone()
+    {
+        // The creation is IN_PROGRESS, so the assignment is not listed yet; only the conflict tells.
+        var conflict = """{"__type":"ConflictException","message":"An account assignment operation is in progress"}""";
+        var sso = new RecordingHandler().RespondError(HttpStatusCode.BadRequest, conflict).RespondError(HttpStatusCode.BadRequest, conflict);
+        var target = Entitlements(sso, new RecordingHandler(), configureSso: o => o.Retry.MaxAttempts = 2);
+
+        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => target.RevokeAsync(Assignment));
+
+        Assert.Equal("ConflictException", failure.ErrorCode);
     }
 
     [Fact]
     public async Task Revoke_waits_for_an_IN_PROGRESS_deletion_to_succeed()
     {
         var sso = new RecordingHandler()
-            .Respond(AssignmentList(("USER", User)))
             .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "IN_PROGRESS"))
-            .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "SUCCEEDED"));
+            .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "SUCCEEDED"))
+            .Respond(AssignmentList());
         var target = Entitlements(sso, new RecordingHandler());
 
-        await target.RevokeAsync(Assignment);
+        Assert.Equal(EntitlementChange.Made, await target.RevokeAsync(Assignment));
 
-        Assert.Equal("SWBExternalService.DescribeAccountAssignmentDeletionStatus", sso.Requests[^1].Target);
+        // Deleted, waited for, then confirmed by a listing.
+        Assert.Equal(["SWBExternalService.DeleteAccountAssignment", "SWBExternalService.DescribeAccountAssignmentDeletionStatus", "SWBExternalService.ListAccountAssignments"],
+            sso.Requests.Select(r => r.Target));
     }
 
     [Fact]

@@ -301,7 +301,10 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
             return options;
         }
 
-        /// <summary>Runs one engine call; a crash leaves the process dead (restarted at the next step).</summary>
+        /// <summary>What engine calls threw (the host's loop logs these and carries on), crashes aside.</summary>
+        public List<Exception> Errors { get; } = [];
+
+        /// <summary>Runs one engine call as the host's loop does: a crash leaves the process dead (restarted at the next step); any other error is logged and the loop goes on.</summary>
         public async Task RunAsync(Func<Enforcer, Task> call)
         {
             if (Life.Dead) return;
@@ -312,6 +315,14 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
             catch (SimulatedCrash)
             {
                 Life.Dead = true;
+            }
+            catch (Exception e) when (!Life.Dead)
+            {
+                Errors.Add(e);
+            }
+            catch (Exception)
+            {
+                // What a dying process last threw.
             }
         }
 
