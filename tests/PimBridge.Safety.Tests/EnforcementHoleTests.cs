@@ -110,6 +110,21 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_creation_whose_response_was_lost_is_PimBridge_s_own_and_goes_at_expiry()
+    {
+        // AWS made the membership but the answer never arrived; the retry is told it already exists.
+        _world.Model.LoseNextResponse("CreateGroupMembership");
+        _world.Activate("bob-entra", PlatformGroup, TimeSpan.FromMinutes(30));
+        await ReconcileAsync();
+        await TickAsync();
+        await RunAsync(TimeSpan.FromMinutes(40));
+
+        await AssertSafeAndConvergedAsync();
+        Assert.DoesNotContain(_world.Model.Memberships, m => m.UserId == "u-bob");
+        Assert.DoesNotContain(await _world.Store.ListAlertsAsync(null), a => a.Kind == "standing-access");
+    }
+
+    [Fact]
     public async Task A_re_grant_pulls_the_cutoff_back_only_in_the_accounts_it_reaches()
     {
         // Alice holds Admin in Prod and Staging; 30 minutes before it expires she also activates Admin in Prod alone,

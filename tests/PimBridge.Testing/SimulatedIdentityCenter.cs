@@ -71,15 +71,17 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
 
     public Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default) => Task.FromResult(IsActive(entitlement));
 
-    public async Task<EntitlementChange> GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
+    public async Task<EntitlementChange> GrantAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default)
     {
-        var made = false;
-        await Act("Grant", () => { made = _active.Add(entitlement.Key); Writes.Add($"grant {entitlement.Key}"); }).ConfigureAwait(false);
-        return made ? EntitlementChange.Made : EntitlementChange.Found;
+        if (IsActive(entitlement)) return EntitlementChange.Found;
+        if (beforeChange is not null) await beforeChange(cancellationToken).ConfigureAwait(false);
+        await Act("Grant", () => { _active.Add(entitlement.Key); Writes.Add($"grant {entitlement.Key}"); }).ConfigureAwait(false);
+        return EntitlementChange.Made;
     }
 
-    public async Task<EntitlementChange> RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default)
+    public async Task<EntitlementChange> RevokeAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default)
     {
+        if (beforeChange is not null) await beforeChange(cancellationToken).ConfigureAwait(false);
         var made = false;
         await Act("Revoke", () => { made = _active.Remove(entitlement.Key); Writes.Add($"revoke {entitlement.Key}"); }).ConfigureAwait(false);
         return made ? EntitlementChange.Made : EntitlementChange.Found;

@@ -34,15 +34,17 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
             ? (await FindMembershipIdsAsync(entitlement, cancellationToken).ConfigureAwait(false)).Count > 0
             : await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false);
 
-    public Task<EntitlementChange> GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
+    public Task<EntitlementChange> GrantAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default) =>
         Check(entitlement).Kind == EntitlementKind.GroupMembership
-            ? AddMembershipAsync(entitlement, cancellationToken)
-            : CreateAssignmentAsync(entitlement, cancellationToken);
+            ? AddMembershipAsync(entitlement, beforeChange ?? NoCallback, cancellationToken)
+            : CreateAssignmentAsync(entitlement, beforeChange ?? NoCallback, cancellationToken);
 
-    public Task<EntitlementChange> RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
+    public Task<EntitlementChange> RevokeAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default) =>
         Check(entitlement).Kind == EntitlementKind.GroupMembership
-            ? RemoveMembershipAsync(entitlement, cancellationToken)
-            : DeleteAssignmentAsync(entitlement, cancellationToken);
+            ? RemoveMembershipAsync(entitlement, beforeChange ?? NoCallback, cancellationToken)
+            : DeleteAssignmentAsync(entitlement, beforeChange ?? NoCallback, cancellationToken);
+
+    private static Task NoCallback(CancellationToken cancellationToken) => Task.CompletedTask;
 
     // ---- group memberships (identitystore) ----
 
@@ -73,10 +75,11 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         return ids;
     }
 
-    private async Task<EntitlementChange> AddMembershipAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    private async Task<EntitlementChange> AddMembershipAsync(Entitlement entitlement, Func<CancellationToken, Task> beforeChange, CancellationToken cancellationToken)
     {
         if ((await FindMembershipIdsAsync(entitlement, cancellationToken).ConfigureAwait(false)).Count > 0)
             return EntitlementChange.Found;
+        await beforeChange(cancellationToken).ConfigureAwait(false);
         try
         {
             await _identityStore.CreateGroupMembershipAsync(new GroupMembershipRequest
@@ -89,12 +92,12 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         }
         catch (AwsServiceException e) when (e.ErrorCode == ConflictException && e.Reason == UniquenessConstraintViolation)
         {
-            // The membership appeared between our read and our write: it exists, which is what Grant promises.
-            return EntitlementChange.Found;
+            // It exists, which is what Grant promises; it may be this very creation whose first response was lost.
+            return EntitlementChange.Made;
         }
     }
 
-    private async Task<EntitlementChange> RemoveMembershipAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    private async Task<EntitlementChange> RemoveMembershipAsync(Entitlement entitlement, Func<CancellationToken, Task> beforeChange, CancellationToken cancellationToken)
     {
         List<string> ids;
         try
@@ -109,6 +112,7 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         }
 
         var change = EntitlementChange.Found;
+        if (ids.Count > 0) await beforeChange(cancellationToken).ConfigureAwait(false);
         foreach (var membershipId in ids)
         {
             try
@@ -122,7 +126,8 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
             }
             catch (AwsServiceException e) when (e.IsNotFound)
             {
-                // Already gone.
+                // Already gone (perhaps by this very deletion, whose first response was lost).
+                change = EntitlementChange.Made;
             }
         }
 
@@ -148,10 +153,11 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         return false;
     }
 
-    private async Task<EntitlementChange> CreateAssignmentAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    private async Task<EntitlementChange> CreateAssignmentAsync(Entitlement entitlement, Func<CancellationToken, Task> beforeChange, CancellationToken cancellationToken)
     {
         if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
             return EntitlementChange.Found;
+        await beforeChange(cancellationToken).ConfigureAwait(false);
         try
         {
             await _ssoAdmin.CreateAccountAssignmentAndWaitAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);
@@ -164,7 +170,7 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
             // created the assignment, the grant holds.
             if (!await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
                 throw;
-            return EntitlementChange.Found;
+            return EntitlementChange.Made; // a creation was sent: the assignment may be its doing
         }
     }
 
@@ -173,8 +179,9 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
     /// sent anyway. AWS answers ConflictException while another operation on the assignment runs (which propagates:
     /// the engine retries until the creation has settled) and ResourceNotFoundException when there is nothing to delete.
     /// </remarks>
-    private async Task<EntitlementChange> DeleteAssignmentAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    private async Task<EntitlementChange> DeleteAssignmentAsync(Entitlement entitlement, Func<CancellationToken, Task> beforeChange, CancellationToken cancellationToken)
     {
+        await beforeChange(cancellationToken).ConfigureAwait(false);
         try
         {
             await _ssoAdmin.DeleteAccountAssignmentAndWaitAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);

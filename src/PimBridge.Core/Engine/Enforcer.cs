@@ -534,12 +534,11 @@ public sealed class Enforcer(
             return change;
         }
 
-        var firstRun = intent.ActedAt is null;
         // A create try at the very instant of a confirmed removal came after it (the removal confirmed first).
         var ourTryBefore = entry.CreateAttemptedAt is { } tried && tried >= (entry.RemovedAt ?? DateTimeOffset.MinValue);
-        (intent, entry) = await MarkActingAsync(run, entry with { CreateAttemptedAt = now }, now, cancellationToken).ConfigureAwait(false);
-
-        var outcome = await aws.Entitlements.GrantAsync(entry.Entitlement, cancellationToken).ConfigureAwait(false);
+        var outcome = await aws.Entitlements.GrantAsync(entry.Entitlement, async ct =>
+            (intent, entry) = await MarkActingAsync(run, entry with { CreateAttemptedAt = time.GetUtcNow() }, ct).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
         now = time.GetUtcNow();
         if (outcome == EntitlementChange.Found && entry.DeleteAttemptedAt is { } deleting && deleting > (entry.RemovedAt ?? DateTimeOffset.MinValue)
             && now < deleting + settings.OperationSettleTime)
@@ -549,8 +548,9 @@ public sealed class Enforcer(
             return change;
         }
 
-        // Found before PimBridge ever tried to create it: another hand's standing access, never PimBridge's to take.
-        var standing = outcome == EntitlementChange.Found && (entry.Standing || (firstRun && !ourTryBefore));
+        // Found, with no creation of PimBridge's sent since it was last confirmed absent: another hand's standing
+        // access, never PimBridge's to take.
+        var standing = outcome == EntitlementChange.Found && (entry.Standing || !ourTryBefore);
         var durations = await SessionDurationsAsync(entry, cancellationToken).ConfigureAwait(false);
         change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = now });
         change.Ledger.Add(entry with { Status = EntitlementStatus.Applied, AppliedAt = now, Standing = standing, SessionDurations = durations });
@@ -574,12 +574,13 @@ public sealed class Enforcer(
     }
 
     /// <summary>
-    /// Writes, before an intent first changes AWS, that it is about to: the ledger entry's mark and the intent's
-    /// <see cref="Intent.ActedAt"/>. A crash after this leaves the truth ("PimBridge may have done it") on record.
+    /// Writes, after AWS was read and before it is changed, that the intent is about to change it: the ledger entry's
+    /// mark and the intent's <see cref="Intent.ActedAt"/>. A crash after this leaves the truth ("PimBridge may have
+    /// done it") on record; access found with no such mark is not PimBridge's.
     /// </summary>
-    private async Task<(Intent, LedgerEntry)> MarkActingAsync(IntentRun run, LedgerEntry marked, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<(Intent, LedgerEntry)> MarkActingAsync(IntentRun run, LedgerEntry marked, CancellationToken cancellationToken)
     {
-        var acting = run.Intent with { ActedAt = run.Intent.ActedAt ?? now };
+        var acting = run.Intent with { ActedAt = run.Intent.ActedAt ?? time.GetUtcNow() };
         var mark = new StateChange();
         mark.Intents.Add(acting);
         mark.Ledger.Add(marked);
@@ -669,8 +670,9 @@ public sealed class Enforcer(
         }
 
         var wasRemoved = entry.Status == EntitlementStatus.Removed;
-        (intent, entry) = await MarkActingAsync(run, entry with { DeleteAttemptedAt = now }, now, cancellationToken).ConfigureAwait(false);
-        var outcome = await aws.Entitlements.RevokeAsync(entry.Entitlement, cancellationToken).ConfigureAwait(false);
+        var outcome = await aws.Entitlements.RevokeAsync(entry.Entitlement, async ct =>
+            (intent, entry) = await MarkActingAsync(run, entry with { DeleteAttemptedAt = time.GetUtcNow() }, ct).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
         var confirmed = time.GetUtcNow();
         if (outcome == EntitlementChange.Found && entry.CreateAttemptedAt is { } creating && creating >= (entry.RemovedAt ?? DateTimeOffset.MinValue)
             && confirmed < creating + settings.OperationSettleTime)

@@ -10,18 +10,20 @@ public interface IEntitlementTarget
     Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Creates the membership or assignment and returns once AWS confirms it: <see cref="EntitlementChange.Made"/> when
-    /// this call created it, <see cref="EntitlementChange.Found"/> when it was already there (made by someone: the
-    /// engine decides whom).
+    /// Creates the membership or assignment and returns once AWS confirms it. <see cref="EntitlementChange.Found"/>:
+    /// it was already there and nothing was sent. <see cref="EntitlementChange.Made"/>: a creation was sent (even if
+    /// AWS then said it exists: that may be this caller's own earlier, lost, try). <paramref name="beforeChange"/> runs
+    /// after AWS was read and before anything is written, so the caller can record that it is about to act.
     /// </summary>
-    Task<EntitlementChange> GrantAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
+    Task<EntitlementChange> GrantAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Deletes the membership or assignment and returns once AWS confirms it is gone: <see cref="EntitlementChange.Made"/>
-    /// when this call deleted it, <see cref="EntitlementChange.Found"/> when it was already gone. An assignment whose
-    /// creation is still in progress is not "gone": AWS answers a deletion with a conflict, which propagates.
+    /// when a deletion removed it, <see cref="EntitlementChange.Found"/> when there was nothing to delete. An assignment
+    /// whose creation is still in progress is not "gone": AWS answers its deletion with a conflict, which propagates.
+    /// <paramref name="beforeChange"/> runs before anything is written.
     /// </summary>
-    Task<EntitlementChange> RevokeAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
+    Task<EntitlementChange> RevokeAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What a grant or revoke found: whether this call made the change, or found AWS already so.</summary>

@@ -329,8 +329,13 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
         return fault;
     }
 
-    /// <summary>Whether this call's response, after its effect, is lost.</summary>
-    public bool DrawLostResponse() => Chance(Adversity.LostResponses);
+    private readonly List<string> _lose = [];
+
+    /// <summary>The next call of <paramref name="operation"/> takes effect but its response is lost.</summary>
+    public void LoseNextResponse(string operation) => _lose.Add(operation);
+
+    /// <summary>Whether this call's response, after its effect, is lost (scripted, or drawn when <paramref name="draw"/>).</summary>
+    public bool DrawLostResponse(string operation, bool draw) => _lose.Remove(operation) || (draw && Chance(Adversity.LostResponses));
 
     // ------------------------------------------------------------------ the clock
 

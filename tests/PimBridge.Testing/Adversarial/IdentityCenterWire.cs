@@ -35,7 +35,7 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
             if (Faults && model.DrawFaultBefore(identityStore) is { } fault) throw fault;
             var answer = Serve(operation, body);
             if (Hook is { } after) await after(operation, CallStage.AfterEffect).ConfigureAwait(false);
-            if (Faults && IsWrite(operation) && model.DrawLostResponse())
+            if (IsWrite(operation) && model.DrawLostResponse(operation, Faults))
                 throw new ModelError(500, "InternalServerException", "Internal failure (the write was applied).");
             return Json(HttpStatusCode.OK, answer);
         }

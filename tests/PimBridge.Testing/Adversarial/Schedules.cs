@@ -50,6 +50,9 @@ public static class Schedules
         return list;
     }
 
+    /// <summary>When set, a failing run writes its audit log, fences and engine errors here (for replaying one seed by hand).</summary>
+    public static Action<string>? Trace { get; set; }
+
     public static async Task<ScheduleResult> RunAsync(int seed, IReadOnlyList<ScheduleStep>? steps = null, bool standingAccess = true)
     {
         steps ??= Generate(seed);
@@ -111,8 +114,19 @@ public static class Schedules
         return current;
     }
 
-    private static ScheduleResult Result(AdversarialWorld world, int seed, int steps, List<Violation> violations) =>
-        new(seed, steps, violations, world.Engines.Sum(e => e.Restarts), new Dictionary<string, int>(world.Model.Calls));
+    private static ScheduleResult Result(AdversarialWorld world, int seed, int steps, List<Violation> violations)
+    {
+        if (violations.Count > 0 && Trace is { } trace)
+        {
+            foreach (var entry in world.Store.ReadAuditAsync().ToBlockingEnumerable()) trace($"{entry.At:HH:mm:ss} {entry.Kind} {entry.Subject} {entry.Data}");
+            foreach (var fence in world.Store.ListFencesAsync(openOnly: false).GetAwaiter().GetResult())
+                trace($"fence {fence.Id} {fence.State} {fence.UserId} {fence.PermissionSetArn[^8..]} [{string.Join(",", fence.Accounts)}] cutoff {fence.Cutoff:HH:mm:ss} until {fence.Until:HH:mm:ss}");
+            foreach (var engine in world.Engines)
+                foreach (var error in engine.Errors) trace($"engine {engine.Name}: {error.GetType().Name}: {error.Message}");
+        }
+
+        return new(seed, steps, violations, world.Engines.Sum(e => e.Restarts), new Dictionary<string, int>(world.Model.Calls));
+    }
 
     private static async Task RunStepAsync(AdversarialWorld world, ScheduleStep step)
     {
