@@ -110,6 +110,21 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Standing_access_is_left_alone_when_the_grant_ends_before_PimBridge_applied_it()
+    {
+        _world.AddStandingAccess();
+        _world.MintSessions();
+        var activation = _world.Activate("bob-entra", AuditGroup, TimeSpan.FromHours(2));
+        await ReconcileAsync(); // the grant starts; its apply has not run
+        _world.Deactivate(activation);
+        await ReconcileAsync();
+        await TickAsync();
+
+        await AssertSafeAndConvergedAsync();
+        Assert.Contains(new AssignmentKey(Admin, Prod, "USER", "u-bob"), _world.Model.Assignments.Keys);
+    }
+
+    [Fact]
     public async Task A_creation_whose_response_was_lost_is_PimBridge_s_own_and_goes_at_expiry()
     {
         // AWS made the membership but the answer never arrived; the retry is told it already exists.

@@ -534,8 +534,7 @@ public sealed class Enforcer(
             return change;
         }
 
-        // A create try at the very instant of a confirmed removal came after it (the removal confirmed first).
-        var ourTryBefore = entry.CreateAttemptedAt is { } tried && tried >= (entry.RemovedAt ?? DateTimeOffset.MinValue);
+        var ourTryBefore = MayBeOurs(entry);
         var outcome = await aws.Entitlements.GrantAsync(entry.Entitlement, async ct =>
             (intent, entry) = await MarkActingAsync(run, entry with { CreateAttemptedAt = time.GetUtcNow() }, ct).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
@@ -588,6 +587,15 @@ public sealed class Enforcer(
         run.Intent = acting with { Version = acting.Version + 1 };
         return (run.Intent, marked with { Version = marked.Version + 1 });
     }
+
+    /// <summary>
+    /// Whether PimBridge may have created the access since it was last confirmed absent: a creation was about to be sent
+    /// (a try at the very instant of a confirmed removal came after it), or, for entries from before PimBridge kept that
+    /// mark, it was applied after its last removal.
+    /// </summary>
+    private static bool MayBeOurs(LedgerEntry entry) => entry.CreateAttemptedAt is { } tried
+        ? tried >= (entry.RemovedAt ?? DateTimeOffset.MinValue)
+        : entry.AppliedAt is { } applied && applied >= (entry.RemovedAt ?? DateTimeOffset.MinValue);
 
     /// <summary>The intent a run holds, at the version it last wrote: a failure is recorded on top of it.</summary>
     private sealed class IntentRun(Intent intent)
@@ -660,12 +668,16 @@ public sealed class Enforcer(
             return change;
         }
 
-        if (entry.Standing)
+        if (entry.Standing || !MayBeOurs(entry))
         {
-            // Another hand's access: the grant that found it lets go, the access stays, and nothing is fenced.
+            // Nothing of PimBridge's is there: another hand's access stays, and access PimBridge never created needs
+            // no removal (whatever is there is someone else's) and no fence (no session came from it).
             change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = now });
             change.Ledger.Add(entry with { Status = EntitlementStatus.Removed, RemovedAt = now });
-            change.Audit.Add(Audit(now, "entitlement.released", entry.Key, new JsonObject { ["reason"] = "standing access another hand made is left in place" }));
+            change.Audit.Add(Audit(now, "entitlement.released", entry.Key, new JsonObject
+            {
+                ["reason"] = entry.Standing ? "standing access another hand made is left in place" : "PimBridge never created it",
+            }));
             return change;
         }
 
