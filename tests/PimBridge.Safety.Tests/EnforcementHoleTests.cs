@@ -63,6 +63,26 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_fence_that_gains_an_account_is_not_Active_until_that_account_carries_it()
+    {
+        _world.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(30)); // Admin in Prod and Staging
+        await ReconcileAsync();
+        await TickAsync();
+        await _world.LoopAsync(TimeSpan.FromMinutes(29));
+
+        // At expiry one deletion fails for a moment; the other's fence is written and Active. Seconds later the
+        // retried deletion joins the same fence (same cutoff minute).
+        _world.Model.FailNext("DeleteAccountAssignment", 5, new ModelError(500, "InternalServerException", "Internal failure."));
+        await RunAsync(TimeSpan.FromMinutes(1));
+        await A.RunAsync(e => e.TickAsync()); // the first fence is written: Active
+        _world.Clock.Advance(TimeSpan.FromSeconds(6));
+        await A.RunAsync(e => e.TickAsync()); // the retried removal only: its fence sync is due next
+        _violations.AddRange(await _oracle.CheckStepAsync());
+
+        await AssertSafeAndConvergedAsync();
+    }
+
+    [Fact]
     public async Task A_removal_racing_a_creation_still_in_progress_leaves_no_assignment_behind()
     {
         // Creations take 12 minutes: longer than the client waits (5), so the apply gives up while AWS carries on.

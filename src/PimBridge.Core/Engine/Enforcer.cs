@@ -735,10 +735,13 @@ public sealed class Enforcer(
             SessionFence fence;
             if (existing is { State: FenceState.Pending or FenceState.Active })
             {
+                var merged = existing.Accounts.Union(accounts).Order(StringComparer.Ordinal).ToList();
                 fence = existing with
                 {
-                    Accounts = existing.Accounts.Union(accounts).Order(StringComparer.Ordinal).ToList(),
+                    Accounts = merged,
                     Until = existing.Until > until ? existing.Until : until,
+                    // New accounts are not in the policy yet: the fence is Active again only once they are.
+                    State = merged.Count > existing.Accounts.Count ? FenceState.Pending : existing.State,
                 };
                 change.Fences.RemoveAll(f => f.Id == id);
             }
