@@ -169,39 +169,39 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public void A_mapping_with_more_accounts_than_one_grant_commit_can_hold_is_refused_with_the_limit_and_the_fix()
     {
-        // docs/configuration.md: at most 40 accounts per mapping (a grant commits 2 items per account + 20 of overhead
+        // docs/configuration.md: at most 36 accounts per mapping (a grant commits 2 items per account + 28 of overhead
         // and headroom, within DynamoDB's 100 items per transaction).
-        Assert.Equal(40, PimBridgeConfiguration.Validate(WideMapping(40)).Mappings[1].Accounts.Count);
+        Assert.Equal(36, PimBridgeConfiguration.Validate(WideMapping(36)).Mappings[1].Accounts.Count);
 
-        var problem = Assert.Single(Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Validate(WideMapping(41))).Problems);
+        var problem = Assert.Single(Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Validate(WideMapping(37))).Problems);
 
         Assert.StartsWith("Mappings[1].AccountAssignments.Accounts: ", problem, StringComparison.Ordinal);
         Assert.Contains("'org-wide'", problem, StringComparison.Ordinal);
-        Assert.Contains("41 accounts", problem, StringComparison.Ordinal);
+        Assert.Contains("37 accounts", problem, StringComparison.Ordinal);
         Assert.Contains("100 items", problem, StringComparison.Ordinal);
-        Assert.Contains("split the mapping into several mappings of at most 40 accounts each", problem, StringComparison.Ordinal);
+        Assert.Contains("split the mapping into several mappings of at most 36 accounts each", problem, StringComparison.Ordinal);
 
         // The fix the message names: two mappings of the same group and permission set, each within the limit.
-        var split = WideMapping(41);
+        var split = WideMapping(37);
         var accounts = split.Mappings[1].AccountAssignments!.Accounts;
-        split.Mappings.Add(new() { Name = "org-wide-2", EntraGroupId = split.Mappings[1].EntraGroupId, AccountAssignments = new() { PermissionSet = "AdministratorAccess", Accounts = accounts[40..] } });
-        split.Mappings[1].AccountAssignments!.Accounts = accounts[..40];
-        Assert.Equal([40, 1], PimBridgeConfiguration.Validate(split).Mappings.Skip(1).Select(m => m.Accounts.Count));
+        split.Mappings.Add(new() { Name = "org-wide-2", EntraGroupId = split.Mappings[1].EntraGroupId, AccountAssignments = new() { PermissionSet = "AdministratorAccess", Accounts = accounts[36..] } });
+        split.Mappings[1].AccountAssignments!.Accounts = accounts[..36];
+        Assert.Equal([36, 1], PimBridgeConfiguration.Validate(split).Mappings.Skip(1).Select(m => m.Accounts.Count));
     }
 
     [Fact]
     public void Each_sink_carrying_expires_soon_takes_its_item_from_the_per_mapping_account_limit()
     {
         // Three sinks carrying expires-soon (any case and spacing): a grant also commits one warning per sink, so
-        // (80 - 3) / 2 = 38 accounts fit. Sinks that only carry alerts or access-removed cost a grant's start nothing.
+        // (72 - 3) / 2 = 34 accounts fit. Sinks that only carry alerts or access-removed cost a grant's start nothing.
         string[][] sinks = [["expires-soon"], [" Expires-Soon ", "alert"], ["expires-soon", "access-live"], ["alert"], ["access-removed"], []];
-        Assert.Equal(38, PimBridgeConfiguration.Validate(WideMapping(38, sinks)).Mappings[1].Accounts.Count);
+        Assert.Equal(34, PimBridgeConfiguration.Validate(WideMapping(34, sinks)).Mappings[1].Accounts.Count);
 
-        var problem = Assert.Single(Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Validate(WideMapping(39, sinks))).Problems);
+        var problem = Assert.Single(Assert.Throws<ConfigurationException>(() => PimBridgeConfiguration.Validate(WideMapping(35, sinks))).Problems);
 
-        Assert.Contains("39 accounts", problem, StringComparison.Ordinal);
+        Assert.Contains("35 accounts", problem, StringComparison.Ordinal);
         Assert.Contains("3 notification sinks carry expires-soon", problem, StringComparison.Ordinal);
-        Assert.Contains("at most 38 accounts each", problem, StringComparison.Ordinal);
+        Assert.Contains("at most 34 accounts each", problem, StringComparison.Ordinal);
     }
 
     [Fact]

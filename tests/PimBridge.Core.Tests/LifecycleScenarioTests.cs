@@ -205,6 +205,7 @@ public sealed class LifecycleScenarioTests
         h.Aws.SetPolicy(Admin, customer);
         h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
         await h.ReconcileAsync();
+        await h.SettleAsync(); // access applied: its end is fenced
         h.Advance(TimeSpan.FromHours(1));
         await h.SettleAsync();
 

@@ -145,6 +145,29 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ended_access_is_fenced_even_while_another_grant_to_the_same_role_waits_for_its_apply()
+    {
+        // Bob holds Admin in Staging through his own assignment; his Platform group membership (which also reaches
+        // Admin in Staging) is granted but cannot be applied yet.
+        var ops = _world.Activate("bob-entra", OpsGroup, TimeSpan.FromHours(3));
+        await ReconcileAsync();
+        await TickAsync();
+        _world.MintSessions();
+        _world.Model.FailNext("ListGroupMembershipsForMember", 1000, new ModelError(400, "AccessDeniedException", "User is not authorized to perform identitystore:ListGroupMembershipsForMember."));
+        var platform = _world.Activate("bob-entra", PlatformGroup, TimeSpan.FromHours(3));
+        await ReconcileAsync();
+        await TickAsync();
+
+        _world.Deactivate(ops);
+        await RunAsync(TimeSpan.FromMinutes(5));
+        _world.Deactivate(platform); // the membership never existed
+        await RunAsync(TimeSpan.FromMinutes(5));
+        _world.Model.TakeScriptedFaults("ListGroupMembershipsForMember");
+
+        await AssertSafeAndConvergedAsync();
+    }
+
+    [Fact]
     public async Task A_creation_whose_response_was_lost_is_PimBridge_s_own_and_goes_at_expiry()
     {
         // AWS made the membership but the answer never arrived; the retry is told it already exists.

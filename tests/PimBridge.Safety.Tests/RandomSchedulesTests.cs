@@ -54,6 +54,7 @@ public sealed class ReplayProbe(ITestOutputHelper output)
     public async Task Replay()
     {
         if (Environment.GetEnvironmentVariable("PIMBRIDGE_SEED") is not { } s) return;
+        Schedules.Trace = output.WriteLine;
         var result = await Schedules.RunAsync(int.Parse(s));
         foreach (var v in result.Violations.Take(3)) output.WriteLine(v.ToString());
     }

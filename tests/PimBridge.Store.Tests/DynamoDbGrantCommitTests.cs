@@ -23,6 +23,7 @@ public sealed class DynamoDbGrantCommitTests(DynamoDbMotoFixture moto)
     private const string PermissionSet = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
     private const string EntraGroup = "11111111-1111-1111-1111-111111111111";
     private const string Principal = "alice-entra";
+    private const string OutsideAccount = "999999999999";
     private const string UserId = "u-alice";
 
     /// <summary>Probing stops here: far above any mapping a single DynamoDB transaction could carry.</summary>
@@ -41,12 +42,12 @@ public sealed class DynamoDbGrantCommitTests(DynamoDbMotoFixture moto)
         Assert.InRange(budgeted, CommitBudget.MaxItems - 1, CommitBudget.MaxItems);
 
         var bridge = await Bridge.StartAsync(moto, accounts, sinks);
-        // Sessions of earlier grants on the same permission set are fenced with cutoffs after this grant's start:
-        // the re-grant pulls every one of them back, in the same commit.
+        // Sessions of earlier grants on the same permission set are fenced with cutoffs after this grant's start, each
+        // also in an account the grant does not reach: the re-grant splits every one of them, in the same commit.
         var fences = Enumerable.Range(0, CommitBudget.ReservedFencePullBacks).Select(i => new SessionFence
         {
             Id = $"f-open-{i:D2}", UserId = UserId, UserName = "alice@example.com", PermissionSetArn = PermissionSet,
-            Accounts = [Account(i)], Cutoff = Start.AddMinutes(10 + i), Until = Start.AddHours(6), State = FenceState.Active,
+            Accounts = [Account(i), OutsideAccount], Cutoff = Start.AddMinutes(10 + i), Until = Start.AddHours(6), State = FenceState.Active,
             CreatedAt = Start.AddMinutes(-30), ActiveSince = Start.AddMinutes(-29),
         }).ToList();
         var seed = new StateChange();
@@ -55,8 +56,12 @@ public sealed class DynamoDbGrantCommitTests(DynamoDbMotoFixture moto)
 
         var grant = await bridge.StartAndEndOneGrantAsync(accounts, expectedNotifications: sinks);
 
+        var open = await bridge.Store.ListFencesAsync(openOnly: true);
         foreach (var fence in fences)
-            Assert.Equal(grant.Start, (await bridge.Store.GetFenceAsync(fence.Id))!.Cutoff);
+        {
+            Assert.Equal([OutsideAccount], (await bridge.Store.GetFenceAsync(fence.Id))!.Accounts); // keeps its cutoff there
+            Assert.Contains(open, f => f.Accounts.SequenceEqual([Account(fences.IndexOf(fence))]) && f.Cutoff == grant.Start);
+        }
         // What was sent, not what was counted: the grant's start was the largest transaction, exactly as budgeted.
         Assert.Equal(budgeted, bridge.Transactions.Largest);
     }

@@ -252,24 +252,25 @@ public sealed class Enforcer(
             var reached = byPermissionSet.Select(r => r.AccountId).ToHashSet(StringComparer.Ordinal);
             var open = await store.GetOpenFencesForPermissionSetAsync(permissionSet, cancellationToken).ConfigureAwait(false);
             var moved = false;
-            foreach (var fence in open.Where(f => f.UserId == grant.User.UserId && f.State is FenceState.Pending or FenceState.Active && f.Cutoff > grant.Start))
+            var cutoff = CutoffAt(grant.Start);
+            foreach (var fence in open.Where(f => f.UserId == grant.User.UserId && f.State is FenceState.Pending or FenceState.Active && f.Cutoff > cutoff))
             {
                 var covered = fence.Accounts.Where(reached.Contains).ToList();
                 if (covered.Count == 0) continue;
                 moved = true;
                 if (covered.Count == fence.Accounts.Count)
                 {
-                    change.Fences.Add(fence with { Cutoff = grant.Start });
+                    change.Fences.Add(fence with { Cutoff = cutoff });
                 }
                 else
                 {
                     change.Fences.Add(fence with { Accounts = fence.Accounts.Except(covered).ToList() });
-                    change.Fences.Add(await SplitPieceAsync(change, fence, covered, grant.Start, now, cancellationToken).ConfigureAwait(false));
+                    change.Fences.Add(await SplitPieceAsync(change, fence, covered, cutoff, now, cancellationToken).ConfigureAwait(false));
                 }
 
                 change.Audit.Add(Audit(now, "fence.cutoff-moved", fence.Id, new JsonObject
                 {
-                    ["grant"] = grant.Id, ["from"] = Iso(fence.Cutoff), ["to"] = Iso(grant.Start), ["reason"] = "re-granted",
+                    ["grant"] = grant.Id, ["from"] = Iso(fence.Cutoff), ["to"] = Iso(cutoff), ["reason"] = "re-granted",
                     ["accounts"] = new JsonArray(covered.Select(a => (JsonNode)JsonValue.Create(a)).ToArray()),
                 }));
             }
@@ -285,7 +286,7 @@ public sealed class Enforcer(
     /// </summary>
     private async Task<SessionFence> SplitPieceAsync(StateChange change, SessionFence fence, IReadOnlyList<string> accounts, DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var id = FenceId(fence.UserId, fence.PermissionSetArn, cutoff) + "-" + fence.Id[2..10];
+        var id = FenceId(fence.UserId, fence.PermissionSetArn, cutoff) + "-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fence.Id)))[..8];
         var earlier = change.Fences.FirstOrDefault(f => f.Id == id) ?? await store.GetFenceAsync(id, cancellationToken).ConfigureAwait(false);
         if (earlier is { State: FenceState.Pending or FenceState.Active })
         {
@@ -714,17 +715,37 @@ public sealed class Enforcer(
         var user = removed.Entitlement.UserId;
         var ended = await ReachAsync(removed.Entitlement, cancellationToken).ConfigureAwait(false);
         var stillHeld = new HashSet<PermissionSetAccount>();
+        var pendingSince = new Dictionary<PermissionSetAccount, DateTimeOffset>();
         foreach (var other in await store.GetLedgerEntriesForUserAsync(user, cancellationToken).ConfigureAwait(false))
         {
-            // Another live grant's access, or another hand's standing access, is still the user's: never fenced.
-            if (other.Key != removed.Key && (other.IsHeld || other.Standing))
-                stillHeld.UnionWith(await ReachAsync(other.Entitlement, cancellationToken).ConfigureAwait(false));
+            if (other.Key == removed.Key || !(other.IsHeld || other.Standing)) continue;
+            var reach = await ReachAsync(other.Entitlement, cancellationToken).ConfigureAwait(false);
+            if (other.Standing || other.Status == EntitlementStatus.Applied)
+            {
+                // Access still in place (another live grant's, or another hand's standing access): never fenced.
+                stillHeld.UnionWith(reach);
+                continue;
+            }
+
+            // Held but not in place yet (its apply has not run, and may never, if that grant ends first): fence, cut off
+            // at that grant's start, so the sessions of the ended access stop and the new grant's are never blocked.
+            var since = DateTimeOffset.MaxValue;
+            foreach (var holder in other.Holders)
+            {
+                if (await store.GetGrantAsync(holder, cancellationToken).ConfigureAwait(false) is { } grant && CutoffAt(grant.Start) < since)
+                    since = CutoffAt(grant.Start);
+            }
+
+            foreach (var r in reach)
+                pendingSince[r] = pendingSince.TryGetValue(r, out var earlier) && earlier < since ? earlier : since;
         }
 
-        var cutoff = CeilingToMinute(confirmed + fences.CutoffMargin);
-        foreach (var byPermissionSet in ended.Where(r => !stillHeld.Contains(r)).GroupBy(r => r.PermissionSetArn, StringComparer.Ordinal))
+        var standardCutoff = CeilingToMinute(confirmed + fences.CutoffMargin);
+        DateTimeOffset CutoffOf(PermissionSetAccount r) =>
+            pendingSince.TryGetValue(r, out var since) && since < standardCutoff ? since : standardCutoff;
+        foreach (var byPermissionSet in ended.Where(r => !stillHeld.Contains(r)).GroupBy(r => (r.PermissionSetArn, Cutoff: CutoffOf(r))))
         {
-            var permissionSet = byPermissionSet.Key;
+            var (permissionSet, cutoff) = byPermissionSet.Key;
             var accounts = byPermissionSet.Select(r => r.AccountId).Distinct().Order(StringComparer.Ordinal).ToList();
             // Sessions minted before an administrator lowered the duration live as long as they were issued for.
             var duration = await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false);
@@ -937,12 +958,15 @@ public sealed class Enforcer(
     private static string FenceId(string userId, string permissionSetArn, DateTimeOffset cutoff) =>
         "f-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{userId}|{permissionSetArn}|{cutoff.ToUnixTimeSeconds()}")))[..24];
 
-    private static DateTimeOffset CeilingToMinute(DateTimeOffset value)
-    {
-        var ticks = TimeSpan.TicksPerMinute;
-        var rounded = (value.UtcTicks + ticks - 1) / ticks * ticks;
-        return new DateTimeOffset(rounded, TimeSpan.Zero);
-    }
+    private static DateTimeOffset CeilingToMinute(DateTimeOffset value) => Ceiling(value, TimeSpan.TicksPerMinute);
+
+    /// <summary>
+    /// A cutoff the policy can state: aws:TokenIssueTime is written to the second, so a cutoff is rounded up, never
+    /// down (down would let sessions minted in that second, before the cutoff, through).
+    /// </summary>
+    private static DateTimeOffset CutoffAt(DateTimeOffset value) => Ceiling(value, TimeSpan.TicksPerSecond);
+
+    private static DateTimeOffset Ceiling(DateTimeOffset value, long ticks) => new((value.UtcTicks + ticks - 1) / ticks * ticks, TimeSpan.Zero);
 
     private static AuditRecord Audit(DateTimeOffset at, string kind, string subject, JsonObject data) =>
         new(at, kind, subject, data.ToJsonString());

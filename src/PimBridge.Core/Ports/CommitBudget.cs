@@ -13,7 +13,7 @@ namespace PimBridge.Core;
 /// already applied) an <see cref="IntentKind.ApplyEntitlement"/> intent; the <c>grant.started</c> audit entry and the
 /// audit head; one <see cref="IntentKind.Notify"/> intent (the expires-soon warning) per notification sink that carries
 /// expires-soon; and, per open fence of the user on the permission set whose cutoff lies after the grant's start, the
-/// fence (its cutoff pulled back) and its <c>fence.cutoff-moved</c> audit entry, plus one
+/// fence (its cutoff pulled back, or split into the accounts the grant reaches and the rest) and its <c>fence.cutoff-moved</c> audit entry, plus one
 /// <see cref="IntentKind.SyncFences"/> intent. That is
 /// <c><see cref="ItemsPerGrant"/> + <see cref="ItemsPerAccount"/>·A + sinks + <see cref="ItemsPerFencePullBack"/>·F + 1</c>.
 /// The grant ends in one commit (<c>Enforcer.EndGrantAsync</c>) of the grant, per account its ledger entry and a
@@ -39,8 +39,11 @@ public static class CommitBudget
     /// <summary>Open fences a grant's start may pull back within its budget (see the remarks).</summary>
     public const int ReservedFencePullBacks = 8;
 
-    /// <summary>Per fence pulled back: the fence and its <c>fence.cutoff-moved</c> audit entry.</summary>
-    public const int ItemsPerFencePullBack = 2;
+    /// <summary>
+    /// Per fence pulled back: the fence, the piece split off for the accounts the grant reaches (when the fence also
+    /// covers others), and its <c>fence.cutoff-moved</c> audit entry.
+    /// </summary>
+    public const int ItemsPerFencePullBack = 3;
 
     /// <summary>What the reserved pull-backs cost: the fences, their audit entries, and the one SyncFences intent that writes them.</summary>
     public const int ReservedFenceItems = ReservedFencePullBacks * ItemsPerFencePullBack + 1;
@@ -55,7 +58,7 @@ public static class CommitBudget
 
     /// <summary>
     /// The most accounts one mapping may list so that its grant commits within <see cref="MaxItems"/>, with room for
-    /// <see cref="ReservedFencePullBacks"/> fence pull-backs: 40 without sinks carrying expires-soon, one fewer per two such sinks.
+    /// <see cref="ReservedFencePullBacks"/> fence pull-backs: 36 without sinks carrying expires-soon, one fewer per two such sinks.
     /// </summary>
     public static int MaxAccountsPerMapping(int expiresSoonSinks) =>
         Math.Max(0, (MaxItems - ItemsPerGrant - ReservedFenceItems - Math.Max(0, expiresSoonSinks)) / ItemsPerAccount);

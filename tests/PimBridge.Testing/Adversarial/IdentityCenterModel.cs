@@ -319,6 +319,9 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
         for (var i = 0; i < times; i++) _scripted.Add((operation, error));
     }
 
+    /// <summary>Drops the scripted faults still queued for <paramref name="operation"/>.</summary>
+    public void TakeScriptedFaults(string operation) => _scripted.RemoveAll(f => f.Operation == operation);
+
     /// <summary>A scripted fault for this call, if one is queued for its operation.</summary>
     public ModelError? TakeScriptedFault(string operation)
     {
