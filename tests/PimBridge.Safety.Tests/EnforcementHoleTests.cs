@@ -213,6 +213,22 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sessions_minted_under_a_duration_raised_and_lowered_again_while_access_was_applied_stay_fenced_until_they_expire()
+    {
+        var activation = _world.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(3)); // Admin sessions last 4 hours
+        await ReconcileAsync();
+        await TickAsync();
+        _world.Model.ForeignSetSessionDuration(Admin, TimeSpan.FromHours(8));
+        await RunAsync(TimeSpan.FromMinutes(2)); // sessions minted now last 8 hours
+        _world.Model.ForeignSetSessionDuration(Admin, TimeSpan.FromHours(1));
+        await RunAsync(TimeSpan.FromMinutes(2));
+        _world.Deactivate(activation);
+
+        await RunAsync(TimeSpan.FromHours(10));
+        await AssertSafeAndConvergedAsync();
+    }
+
+    [Fact]
     public async Task One_principal_whose_lookup_fails_does_not_hold_up_an_early_deactivation_in_the_same_group()
     {
         var bobs = _world.Activate("bob-entra", AuditGroup, TimeSpan.FromHours(2));

@@ -47,15 +47,3 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
         Assert.True(result.Passed, string.Join(Environment.NewLine, result.Violations));
     }
 }
-
-public sealed class ReplayProbe(ITestOutputHelper output)
-{
-    [Fact]
-    public async Task Replay()
-    {
-        if (Environment.GetEnvironmentVariable("PIMBRIDGE_SEED") is not { } s) return;
-        Schedules.Trace = output.WriteLine;
-        var result = await Schedules.RunAsync(int.Parse(s));
-        foreach (var v in result.Violations.Take(3)) output.WriteLine(v.ToString());
-    }
-}

@@ -401,7 +401,45 @@ public sealed class Enforcer(
             }
         }
 
+        await WatchSessionDurationsAsync(now, cancellationToken).ConfigureAwait(false);
         return new TickResult(ended, dueFences.Count, done, failed, superseded);
+    }
+
+    private static readonly TimeSpan SessionDurationWatchInterval = TimeSpan.FromMinutes(1);
+    private DateTimeOffset _sessionDurationsWatchedAt = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// Notes, at most once a minute and after the tick's own work, each mapped permission set's session duration (see
+    /// <see cref="SessionDurationWatch"/>). A failure waits for the next minute: watching never holds up removals.
+    /// </summary>
+    private async Task WatchSessionDurationsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (now - _sessionDurationsWatchedAt < SessionDurationWatchInterval) return;
+        _sessionDurationsWatchedAt = now;
+        try
+        {
+            var permissionSets = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var mapping in mappings)
+            {
+                if (mapping.PermissionSetArn is { } arn) permissionSets.Add(arn);
+                else permissionSets.UnionWith((await aws.Directory.GetGroupAssignmentsAsync(mapping.IdentityCenterGroupId!, cancellationToken).ConfigureAwait(false)).Select(a => a.PermissionSetArn));
+            }
+
+            foreach (var permissionSet in permissionSets)
+            {
+                var current = await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+                var name = SessionDurationWatch.CheckpointName(permissionSet);
+                var checkpoint = await store.GetCheckpointAsync(name, cancellationToken).ConfigureAwait(false);
+                if (SessionDurationWatch.Next(SessionDurationWatch.Parse(checkpoint?.Value), current, now, fences.UntilMargin) is not { } next) continue;
+                var change = new StateChange();
+                change.Checkpoints.Add(new Checkpoint { Name = name, Value = next.Format(), UpdatedAt = now, Version = checkpoint?.Version ?? 0 });
+                await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Throttled, or another instance wrote the same checkpoint: the next minute looks again.
+        }
     }
 
     private async Task StartLiftAsync(string fenceId, DateTimeOffset now, CancellationToken cancellationToken)
@@ -750,6 +788,8 @@ public sealed class Enforcer(
             // Sessions minted before an administrator lowered the duration live as long as they were issued for.
             var duration = await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false);
             if (removed.SessionDurations?.GetValueOrDefault(permissionSet) is { } longest && longest > duration) duration = longest;
+            var watch = SessionDurationWatch.Parse((await store.GetCheckpointAsync(SessionDurationWatch.CheckpointName(permissionSet), cancellationToken).ConfigureAwait(false))?.Value);
+            if (watch?.InForce(confirmed, fences.UntilMargin) is { } watched && watched > duration) duration = watched;
             var until = cutoff + duration + fences.UntilMargin;
             var id = FenceId(user, permissionSet, cutoff);
             var existing = change.Fences.FirstOrDefault(f => f.Id == id) ?? await store.GetFenceAsync(id, cancellationToken).ConfigureAwait(false);

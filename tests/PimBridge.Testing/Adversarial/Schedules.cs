@@ -153,7 +153,9 @@ public static class Schedules
                 EditCustomerStatements(world, step.A == 0 ? AdversarialWorld.Admin : AdversarialWorld.ReadOnly, step.B);
                 break;
             case StepKind.SessionDurationChange:
+                // A duration stays in force at least as long as PimBridge's watch takes to note it (docs/engine.md).
                 world.Model.ForeignSetSessionDuration(step.A == 0 ? AdversarialWorld.Admin : AdversarialWorld.ReadOnly, TimeSpan.FromMinutes(step.Minutes));
+                await world.LoopAsync(TimeSpan.FromMinutes(2));
                 break;
             case StepKind.Advance:
                 await world.LoopAsync(TimeSpan.FromMinutes(step.Minutes));
