@@ -52,6 +52,7 @@ public sealed class Enforcer(
     private const int CommitAttempts = 5;
     private readonly Dictionary<string, ResolvedMapping> _mappings = mappings.ToDictionary(m => m.Name, StringComparer.Ordinal);
     private readonly string _owner = instanceId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private long _intentsCreated;
 
     public IReadOnlyList<ResolvedMapping> Mappings => mappings;
 
@@ -971,12 +972,23 @@ public sealed class Enforcer(
 
         change.Intents.Add(new Intent
         {
-            Id = "i-" + Guid.NewGuid().ToString("N"),
+            Id = NewIntentId(now),
             Kind = kind,
             Subject = subject,
             CreatedAt = now,
             NextAttemptAt = now,
         });
+    }
+
+    /// <summary>
+    /// Unique because the owner is (one process's own id, as its leases require); derived rather than random so that a
+    /// seeded run orders the intents of a tick the same way every time and a failing schedule replays exactly.
+    /// </summary>
+    private string NewIntentId(DateTimeOffset now)
+    {
+        var sequence = Interlocked.Increment(ref _intentsCreated);
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{_owner}\n{now.UtcTicks}\n{sequence}")));
+        return "i-" + Convert.ToHexStringLower(digest.AsSpan(0, 16));
     }
 
     /// <summary>Runs a read-decide-commit step again when a concurrent writer changed what it read.</summary>

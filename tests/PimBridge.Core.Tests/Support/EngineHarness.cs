@@ -86,9 +86,11 @@ public sealed class EngineHarness : IAsyncDisposable, IPimSource
             Mappings, Settings.Fences, Settings.Enforcer, Clock, pim: this, notifications: outbox);
     }
 
+    private int _watchers;
+
     /// <summary>Another process on the same store that does not read PIM (the AWS-side watcher).</summary>
     public Enforcer EnforcerWithoutPim() =>
-        new(_sqlite, new IdentityCenterPorts(Aws, Aws, Aws, Aws), Mappings, Settings.Fences, Settings.Enforcer, Clock, instanceId: "watcher");
+        new(_sqlite, new IdentityCenterPorts(Aws, Aws, Aws, Aws), Mappings, Settings.Fences, Settings.Enforcer, Clock, instanceId: $"watcher-{++_watchers}");
 
     public void Advance(TimeSpan by) => Clock.Advance(by);
 

@@ -43,7 +43,7 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     private AdversarialWorld(int seed, SqliteStateStore store, PimBridgeSettings settings)
     {
         Seed = seed;
-        Random = new Random(seed);
+        Random = new StepRandom(seed);
         _store = store;
         Settings = settings;
         Model = new IdentityCenterModel(Clock, Random);
@@ -51,7 +51,7 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     }
 
     public int Seed { get; }
-    public Random Random { get; }
+    public StepRandom Random { get; }
     public ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero)) { AutoAdvance = true };
     public IdentityCenterModel Model { get; }
     public PimBridgeSettings Settings { get; }
@@ -286,7 +286,7 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
             if (world.Mappings.Count > 0)
             {
                 Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Adapters.Entitlements, Adapters.Policies, Adapters.Directory, users),
-                    world.Mappings, world.Settings.Fences, world.Settings.Enforcer, world.Clock, instanceId: Name, pim: world);
+                    world.Mappings, world.Settings.Fences, world.Settings.Enforcer, world.Clock, instanceId: $"{Name}.{Restarts}", pim: world);
             }
         }
 
