@@ -72,11 +72,13 @@ public sealed class SafetyOracle(AdversarialWorld world)
         var violations = new List<Violation>();
         void Fail(string invariant, string message) => violations.Add(new Violation(invariant, now, message));
 
+        var periodsOf = new Dictionary<(string, string, string), IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)>>();
         foreach (var session in world.Sessions.Where(s => s.IssuedAt <= now && now < s.ExpiresAt))
         {
             var role = world.Model.Provisioned(session.PermissionSet, session.Account);
             var blocked = SessionPolicyEvaluation.Blocks(role?.Policy, new SessionContext(session.UserId, session.Account, session.IssuedAt));
-            var periods = Periods(session.UserId, session.PermissionSet, session.Account);
+            if (!periodsOf.TryGetValue((session.UserId, session.PermissionSet, session.Account), out var periods))
+                periodsOf[(session.UserId, session.PermissionSet, session.Account)] = periods = Periods(session.UserId, session.PermissionSet, session.Account);
             var standing = IsStanding(session.UserId, session.PermissionSet, session.Account);
             var live = periods.Where(p => p.Start <= now && now < p.End).ToList();
             if (blocked && standing)
@@ -92,7 +94,9 @@ public sealed class SafetyOracle(AdversarialWorld world)
             }
         }
 
-        foreach (var fence in (await world.Store.ListFencesAsync(openOnly: true)).Where(f => f.State == FenceState.Active))
+        // A fence claims Active only until its Until: from then on it is being lifted (the store's label follows the
+        // lift's confirm), and whether Until came late enough is judged above, on the sessions themselves.
+        foreach (var fence in (await world.Store.ListFencesAsync(openOnly: true)).Where(f => f.State == FenceState.Active && f.Until > now))
         {
             foreach (var account in fence.Accounts)
             {

@@ -1,17 +1,22 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace PimBridge.Testing.Adversarial;
 
 public enum StepKind { Activate, Extend, Deactivate, Tick, Reconcile, Advance, CustomerEdit, SessionDurationChange }
 
-/// <summary>One thing that happens in a schedule; what it acts on is drawn as numbers and resolved when it runs.</summary>
-public sealed record ScheduleStep(StepKind Kind, int Engine, int A, int B, int Minutes)
+/// <summary>
+/// One thing that happens in a schedule; what it acts on is drawn as numbers and resolved when it runs. The salt
+/// (its place in the generated schedule) seeds the chance it meets, and stays with it when a shrink drops others.
+/// </summary>
+public sealed record ScheduleStep(StepKind Kind, int Engine, int A, int B, int Minutes, int Salt = 0)
 {
-    public override string ToString() => $"{Kind}(engine {"ab"[Engine]}, {A}, {B}, {Minutes}m)";
+    public override string ToString() => $"#{Salt} {Kind}(engine {"ab"[Engine]}, {A}, {B}, {Minutes}m)";
 }
 
 /// <summary>What a schedule did and what the oracle found.</summary>
-public sealed record ScheduleResult(int Seed, int Steps, IReadOnlyList<Violation> Violations, int Restarts, IReadOnlyDictionary<string, int> Calls)
+public sealed record ScheduleResult(int Seed, int Steps, IReadOnlyList<Violation> Violations, int Restarts, IReadOnlyDictionary<string, int> Calls, string Fingerprint)
 {
     public bool Passed => Violations.Count == 0;
 }
@@ -44,7 +49,7 @@ public static class Schedules
                 < 13 => new ScheduleStep(StepKind.CustomerEdit, engine, random.Next(2), random.Next(1000), 0),
                 < 14 => new ScheduleStep(StepKind.SessionDurationChange, engine, random.Next(2), 0, 60 * random.Next(1, 5)),
                 _ => new ScheduleStep(StepKind.Advance, engine, 0, 0, random.Next(1, 75)),
-            });
+            } with { Salt = i });
         }
 
         return list;
@@ -65,6 +70,7 @@ public static class Schedules
         world.Chaos = true;
         foreach (var step in steps)
         {
+            world.Random.Reseed(step.Salt);
             world.RestartDead();
             await RunStepAsync(world, step);
             world.MintSessions();
@@ -72,15 +78,16 @@ public static class Schedules
             if (violations.Count > 0) return Result(world, seed, steps.Count, violations);
         }
 
-        // Calm: no more faults or crashes, operations finish; the loops run until every fence has lifted.
+        // Calm: no more faults or crashes, operations finish; the loops run until nothing is left to happen (every fence lifted).
         world.Chaos = false;
+        world.Random.Reseed(-1);
         world.Model.Adversity = world.Model.Adversity with
         {
             Throttling = 0, Conflicts = 0, InternalErrors = 0, LostResponses = 0, OperationFailures = 0, ProvisioningFailures = 0,
         };
         world.RestartDead();
         var horizon = world.Now + TimeSpan.FromHours(16);
-        while (world.Now < horizon)
+        while (world.Now < horizon && !await QuiescentAsync(world))
         {
             await world.LoopAsync(TimeSpan.FromMinutes(30), async () => violations.AddRange(await oracle.CheckStepAsync()), every: TimeSpan.FromMinutes(5));
             if (violations.Count > 0) return Result(world, seed, steps.Count, violations);
@@ -90,9 +97,16 @@ public static class Schedules
         return Result(world, seed, steps.Count, violations);
     }
 
+    /// <summary>Nothing left to happen: PIM lists nothing, and the store holds no active grant, pending intent or open fence.</summary>
+    private static async Task<bool> QuiescentAsync(AdversarialWorld world) =>
+        world.LiveActivations.Count == 0
+        && (await world.Store.ListGrantsAsync(activeOnly: true, user: null)).Count == 0
+        && (await world.Store.GetDueIntentsAsync(world.Now + TimeSpan.FromDays(365), 1)).Count == 0
+        && (await world.Store.ListFencesAsync(openOnly: true)).Count == 0;
+
     /// <summary>
     /// The shortest schedule that still breaks the same invariant: the prefix up to the first violation, then each
-    /// step dropped in turn while the failure remains.
+    /// step dropped in turn while the failure remains. Each step keeps its salt, so the steps left meet the same chance.
     /// </summary>
     public static async Task<IReadOnlyList<ScheduleStep>> ShrinkAsync(int seed, IReadOnlyList<ScheduleStep> steps, string invariant)
     {
@@ -125,7 +139,12 @@ public static class Schedules
                 foreach (var error in engine.Errors) trace($"engine {engine.Name}: {error.GetType().Name}: {error.Message}");
         }
 
-        return new(seed, steps, violations, world.Engines.Sum(e => e.Restarts), new Dictionary<string, int>(world.Model.Calls));
+        // What happened, in order: two runs of one schedule must agree on it (replay is exact).
+        var history = new StringBuilder();
+        foreach (var entry in world.Store.ReadAuditAsync().ToBlockingEnumerable()) history.Append(entry.At.UtcTicks).Append(entry.Kind).Append(entry.Subject).Append(entry.Data).Append('\n');
+        foreach (var session in world.Sessions) history.Append(session).Append('\n');
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(history.ToString())));
+        return new(seed, steps, violations, world.Engines.Sum(e => e.Restarts), new Dictionary<string, int>(world.Model.Calls), fingerprint);
     }
 
     private static async Task RunStepAsync(AdversarialWorld world, ScheduleStep step)
