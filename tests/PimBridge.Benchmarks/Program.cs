@@ -6,7 +6,8 @@ namespace PimBridge.Benchmarks;
 /// The entry point. <c>latency [--grants N] [--rps R] [--groups G] [--warmup W]</c> measures hint-to-confirmed-access
 /// times against moto_server (not BenchmarkDotNet: a distribution of a real workflow); <c>trails [--size-mb N] ...</c>
 /// generates a realistic organisation trail and compares the CloudTrail scanner with the Python baseline
-/// (<c>trails-scan</c> is its child process); anything else goes to
+/// (<c>trails-scan</c> is its child process); <c>soak [--schedules N]</c> runs seeded safety schedules against the
+/// adversarial Identity Center (docs/verification.md); anything else goes to
 /// BenchmarkDotNet (<c>--filter '*'</c> and so on). Not top-level statements: those would declare a global
 /// <c>Program</c>, hiding the host's, which WebApplicationFactory starts.
 /// </summary>
@@ -18,6 +19,8 @@ public static class BenchmarkProgram
             return await GrantLatency.RunAsync(args[1..]);
         if (args.Length > 0 && args[0] == "trails")
             return await Trails.TrailBenchmark.RunAsync(args[1..]);
+        if (args.Length > 0 && args[0] == "soak")
+            return await Soak.SoakRun.RunAsync(args[1..]);
         if (args.Length > 0 && args[0] == "trails-scan")
             return await Trails.TrailScanner.RunAsync(args[1..]);
 

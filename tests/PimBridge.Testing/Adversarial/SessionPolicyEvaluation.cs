@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -27,12 +28,47 @@ public static class SessionPolicyEvaluation
     public static bool Blocks(string? policy, SessionContext session)
     {
         if (string.IsNullOrWhiteSpace(policy)) return false;
-        return Statements(policy).Any(s => BlocksAll(s, session));
+        return DenyAllRules.GetValue(policy, Compile).Any(rule => rule.All(c => Holds(c.Operator, Lookup(c.Key, session), c.Values)));
     }
 
-    /// <summary>The statements that are not PimBridge's, as written (for "customer statements preserved").</summary>
+    /// <summary>The statements that are not PimBridge's, as written (for "customer statements preserved"); read-only, shared per policy text.</summary>
     public static IReadOnlyList<JsonNode> CustomerStatements(string? policy) =>
-        string.IsNullOrWhiteSpace(policy) ? [] : Statements(policy).Where(s => !(Sid(s)?.StartsWith(PimBridgeSidPrefix, StringComparison.Ordinal) ?? false)).Select(s => s.DeepClone()).ToList();
+        string.IsNullOrWhiteSpace(policy) ? [] : CustomerStatementsOf.GetValue(policy, p =>
+            Statements(p).Where(s => !(Sid(s)?.StartsWith(PimBridgeSidPrefix, StringComparison.Ordinal) ?? false)).ToList<JsonNode>());
+
+    private static readonly ConditionalWeakTable<string, IReadOnlyList<JsonNode>> CustomerStatementsOf = new();
+
+    private sealed record Condition(string Operator, string Key, IReadOnlyList<string> Values);
+
+    /// <summary>
+    /// A policy's deny-everything statements, each as the conditions that must all hold, read once per policy text
+    /// (the oracle judges thousands of sessions against the same few documents).
+    /// </summary>
+    private static readonly ConditionalWeakTable<string, IReadOnlyList<IReadOnlyList<Condition>>> DenyAllRules = new();
+
+    private static IReadOnlyList<IReadOnlyList<Condition>> Compile(string policy)
+    {
+        var rules = new List<IReadOnlyList<Condition>>();
+        foreach (var statement in Statements(policy))
+        {
+            if (!string.Equals(statement["Effect"]?.GetValue<string>(), "Deny", StringComparison.Ordinal)) continue;
+            if (statement.ContainsKey("NotAction") || statement.ContainsKey("NotResource") || statement.ContainsKey("Principal")) continue;
+            if (!Values(statement["Action"]).Contains("*") || !Values(statement["Resource"]).Contains("*")) continue;
+            var conditions = new List<Condition>();
+            if (statement["Condition"] is JsonObject blocks)
+            {
+                foreach (var (op, block) in blocks)
+                {
+                    foreach (var (key, expected) in block!.AsObject())
+                        conditions.Add(new Condition(op, key, Values(expected)));
+                }
+            }
+
+            rules.Add(conditions);
+        }
+
+        return rules;
+    }
 
     private static string? Sid(JsonObject statement) => statement["Sid"] is JsonValue v && v.TryGetValue<string>(out var sid) ? sid : null;
 
@@ -45,24 +81,6 @@ public static class SessionPolicyEvaluation
             JsonObject single => [single],
             _ => [],
         };
-    }
-
-    private static bool BlocksAll(JsonObject statement, SessionContext session)
-    {
-        if (!string.Equals(statement["Effect"]?.GetValue<string>(), "Deny", StringComparison.Ordinal)) return false;
-        if (statement.ContainsKey("NotAction") || statement.ContainsKey("NotResource") || statement.ContainsKey("Principal")) return false;
-        if (!Values(statement["Action"]).Contains("*") || !Values(statement["Resource"]).Contains("*")) return false;
-        if (statement["Condition"] is not JsonObject conditions) return true;
-        foreach (var (op, block) in conditions)
-        {
-            foreach (var (key, expected) in block!.AsObject())
-            {
-                if (!Holds(op, Lookup(key, session), Values(expected)))
-                    return false;
-            }
-        }
-
-        return true;
     }
 
     private static string? Lookup(string key, SessionContext session) => key.ToLowerInvariant() switch
