@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -394,6 +395,12 @@ public sealed class Enforcer(
         // Taking access away comes first: removals and fences never wait behind grants, PIM reads or notifications.
         foreach (var intent in runnable.OrderBy(i => Priority(i.Kind)))
         {
+            if (intent.Kind == IntentKind.Notify)
+            {
+                StartDelivery(intent);
+                continue;
+            }
+
             switch (await RunIntentAsync(intent, cancellationToken).ConfigureAwait(false))
             {
                 case IntentOutcome.Done: done++; break;
@@ -453,6 +460,38 @@ public sealed class Enforcer(
         await EnsureIntentAsync(change, IntentKind.SyncFences, fence.PermissionSetArn, now, cancellationToken).ConfigureAwait(false);
         await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Notifications this process is delivering, by intent id.</summary>
+    private readonly ConcurrentDictionary<string, Task> _deliveries = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Delivers a notification without the tick waiting for it: a receiver that hangs or times out (30 s a try) must
+    /// never hold up removals and fences (I6). The intent's claim keeps other ticks and processes off it meanwhile;
+    /// if this process dies first, the claim expires and the delivery is tried again (at least once, as before).
+    /// </summary>
+    private void StartDelivery(Intent intent)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_deliveries.TryAdd(intent.Id, finished.Task))
+            return; // already under way here
+        _ = DeliverAsync();
+
+        async Task DeliverAsync()
+        {
+            try
+            {
+                await RunIntentAsync(intent, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                _deliveries.TryRemove(intent.Id, out _);
+                finished.SetResult();
+            }
+        }
+    }
+
+    /// <summary>Completes once every notification this process has started delivering has finished (a host stopping, a test).</summary>
+    public Task DeliveriesSettledAsync() => Task.WhenAll(_deliveries.Values);
 
     private enum IntentOutcome { Done, Failed, Superseded, Skipped }
 

@@ -80,6 +80,9 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     /// <summary>Per AWS call stage: chance that the calling process dies there.</summary>
     public double CrashChance { get; set; } = 0.01;
 
+    /// <summary>Where the engines send notifications (none unless a test routes some).</summary>
+    public Core.Notifications.NotificationOutbox Notifications { get; set; } = Core.Notifications.NotificationOutbox.None;
+
     /// <summary>Access that another hand made before anything else happened (standing access PimBridge must never take).</summary>
     public List<(string UserId, string PermissionSet, string Account)> StandingAccess { get; } = [];
 
@@ -286,7 +289,7 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
             if (world.Mappings.Count > 0)
             {
                 Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Adapters.Entitlements, Adapters.Policies, Adapters.Directory, users),
-                    world.Mappings, world.Settings.Fences, world.Settings.Enforcer, world.Clock, instanceId: $"{Name}.{Restarts}", pim: world);
+                    world.Mappings, world.Settings.Fences, world.Settings.Enforcer, world.Clock, instanceId: $"{Name}.{Restarts}", pim: world, notifications: world.Notifications);
             }
         }
 

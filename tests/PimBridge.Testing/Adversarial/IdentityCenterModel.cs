@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Xml;
 
 namespace PimBridge.Testing.Adversarial;
@@ -137,6 +138,9 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
     // ------------------------------------------------------------------ the API (called by the wire)
 
     public void Count(string operation) => Calls[operation] = Calls.GetValueOrDefault(operation) + 1;
+
+    /// <summary>Sees every request as it arrives: when, which operation, its body (for tests that time what was called).</summary>
+    public Action<DateTimeOffset, string, JsonObject>? OnRequest { get; set; }
 
     public OperationStatus CreateAccountAssignment(AssignmentKey key)
     {

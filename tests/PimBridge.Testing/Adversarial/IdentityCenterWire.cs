@@ -29,6 +29,7 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
         var body = JsonNode.Parse(await request.Content!.ReadAsStringAsync(cancellationToken).ConfigureAwait(false))!.AsObject();
         if (Hook is { } before) await before(operation, CallStage.Before).ConfigureAwait(false);
         model.Count(operation);
+        model.OnRequest?.Invoke(model.Now, operation, body);
         try
         {
             if (model.TakeScriptedFault(operation) is { } scripted) throw scripted;
