@@ -1000,14 +1000,21 @@ public sealed class Enforcer(
     /// <summary>
     /// Queues work unless an intent for the same subject is already due. One that is claimed or backing off is left
     /// alone (touching it would break its executor's confirm); a new one runs now and finds the work done or not.
+    /// A due one that this change gives new state to (a fence, a ledger entry) is touched: its claim may have expired
+    /// while an executor that read the state before this change is still at work, and the touch makes that
+    /// executor's confirm fail, so the intent runs again and sees the new state instead of finishing without it.
     /// </summary>
     private async Task EnsureIntentAsync(StateChange change, IntentKind kind, string subject, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (change.Intents.Any(i => i.Kind == kind && i.Subject == subject && i.State == IntentState.Pending && i.NextAttemptAt <= now))
             return;
         var pending = await store.GetPendingIntentsAsync(kind, subject, cancellationToken).ConfigureAwait(false);
-        if (pending.Any(i => i.NextAttemptAt <= now))
+        if (pending.FirstOrDefault(i => i.NextAttemptAt <= now) is { } due)
+        {
+            if (!change.IsEmpty && change.Intents.All(i => i.Id != due.Id))
+                change.Intents.Add(due); // written as it is: the version moves on
             return;
+        }
 
         change.Intents.Add(new Intent
         {

@@ -135,6 +135,8 @@ public static class Schedules
             foreach (var entry in world.Store.ReadAuditAsync().ToBlockingEnumerable()) trace($"{entry.At:HH:mm:ss} {entry.Kind} {entry.Subject} {entry.Data}");
             foreach (var fence in world.Store.ListFencesAsync(openOnly: false).GetAwaiter().GetResult())
                 trace($"fence {fence.Id} {fence.State} {fence.UserId} {fence.PermissionSetArn[^8..]} [{string.Join(",", fence.Accounts)}] cutoff {fence.Cutoff:HH:mm:ss} until {fence.Until:HH:mm:ss}");
+            foreach (var intent in world.Store.GetDueIntentsAsync(world.Now + TimeSpan.FromDays(365), 100).GetAwaiter().GetResult())
+                trace($"intent {intent.Id} {intent.Kind} {intent.State} {intent.Subject} next {intent.NextAttemptAt:HH:mm:ss} attempts {intent.Attempts} created {intent.CreatedAt:HH:mm:ss}");
             foreach (var engine in world.Engines)
                 foreach (var error in engine.Errors) trace($"engine {engine.Name}: {error.GetType().Name}: {error.Message}");
         }
