@@ -81,6 +81,10 @@ public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
             }
         }
 
+        // Ticks hand notifications off without waiting; Lambda freezes the environment once the invocation returns, so
+        // they finish here (a frozen delivery would only be sent again when its claim expires).
+        await _components.Enforcer.DeliveriesSettledAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+
         int? alerts = null, critical = null;
         bool? skipped = null;
         if (_components.Gaps is { } gaps)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PimBridge.Store.Sqlite;
 using PimBridge.Testing.Adversarial;
 using Xunit.Abstractions;
 
@@ -36,6 +37,36 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
         var shrunk = await Schedules.ShrinkAsync(first.Seed, Schedules.Generate(first.Seed), first.Violations[0].Invariant);
         output.WriteLine($"seed {first.Seed} shrinks to {shrunk.Count} steps: {string.Join(", ", shrunk)}");
         Assert.Fail($"{failures.Count} of {count} schedules broke an invariant; first: seed {first.Seed}: {first.Violations[0]}");
+    }
+
+    /// <summary>
+    /// Two engine processes, each with its own connection to one SQLite file (WAL, <c>BEGIN IMMEDIATE</c>, version
+    /// checks), as two hosts sharing a disk would be; the oracle reads through a third.
+    /// </summary>
+    [Fact]
+    public async Task Two_engines_on_their_own_connections_to_one_SQLite_file_keep_the_invariants()
+    {
+        const int count = 100;
+        var folder = Directory.CreateTempSubdirectory("pimbridge-safety-");
+        try
+        {
+            var failures = new ConcurrentBag<ScheduleResult>();
+            // Twice the cores: these schedules spend much of their time waiting for the disk (fsync per commit).
+            await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = 2 * Environment.ProcessorCount }, async (seed, _) =>
+            {
+                var path = Path.Combine(folder.FullName, $"seed-{seed}.db");
+                var result = await Schedules.RunAsync(seed, openStore: async () => await SqliteStateStore.OpenAsync(path));
+                if (!result.Passed) failures.Add(result);
+            });
+
+            output.WriteLine($"{count} schedules on one SQLite file per schedule, {failures.Count} failed");
+            var first = failures.MinBy(f => f.Seed);
+            Assert.True(first is null, $"{failures.Count} of {count} schedules broke an invariant; first: seed {first?.Seed}: {first?.Violations[0]}");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     [Fact]

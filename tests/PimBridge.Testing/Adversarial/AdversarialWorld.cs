@@ -37,10 +37,11 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     public static readonly IReadOnlyList<(string PermissionSet, string Account)> Targets = [(Admin, Prod), (Admin, Staging), (ReadOnly, Prod)];
 
     private readonly Dictionary<string, PimRecord> _pim = new(StringComparer.Ordinal);
-    private readonly SqliteStateStore _store;
+    private readonly IStateStore _store;
+    private readonly List<IStateStore> _ownStores = [];
     private bool _nested;
 
-    private AdversarialWorld(int seed, SqliteStateStore store, PimBridgeSettings settings)
+    private AdversarialWorld(int seed, IStateStore store, PimBridgeSettings settings)
     {
         Seed = seed;
         Random = new StepRandom(seed);
@@ -86,7 +87,11 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     /// <summary>Access that another hand made before anything else happened (standing access PimBridge must never take).</summary>
     public List<(string UserId, string PermissionSet, string Account)> StandingAccess { get; } = [];
 
-    public static async Task<AdversarialWorld> StartAsync(int seed, Action<PimBridgeOptions>? configure = null)
+    /// <param name="openStore">
+    /// Opens one connection (or client) to the durable state: when given, each engine process and the oracle use their
+    /// own, as separate processes on one SQLite file or one DynamoDB table would; otherwise all share one in-memory store.
+    /// </param>
+    public static async Task<AdversarialWorld> StartAsync(int seed, Action<PimBridgeOptions>? configure = null, Func<Task<IStateStore>>? openStore = null)
     {
         var options = new PimBridgeOptions
         {
@@ -100,8 +105,9 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
         };
         configure?.Invoke(options);
         var settings = PimBridgeConfiguration.Validate(options);
-        var world = new AdversarialWorld(seed, await SqliteStateStore.OpenAsync(":memory:"), settings);
-        world.Engines = [new EngineProcess(world, "a"), new EngineProcess(world, "b")];
+        var world = new AdversarialWorld(seed, openStore is null ? await SqliteStateStore.OpenAsync(":memory:") : await openStore(), settings);
+        world._ownStores.Add(world._store);
+        world.Engines = [new EngineProcess(world, "a", openStore is null ? world._store : await world.OwnAsync(openStore)), new EngineProcess(world, "b", openStore is null ? world._store : await world.OwnAsync(openStore))];
         world.Engines[0].Start(); // adapters only: the mappings are resolved through them, in a kind world
         world.Mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, world.Engines[0].Adapters.Directory);
         foreach (var engine in world.Engines) engine.Start();
@@ -249,17 +255,28 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
         }
     }
 
+    private async Task<IStateStore> OwnAsync(Func<Task<IStateStore>> openStore)
+    {
+        var store = await openStore();
+        _ownStores.Add(store);
+        return store;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var engine in Engines) engine.Dispose();
-        await _store.DisposeAsync();
+        foreach (var store in _ownStores)
+        {
+            if (store is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync();
+            else (store as IDisposable)?.Dispose();
+        }
     }
 
     /// <summary>
     /// One engine process: its own AWS clients, adapters and caches over its own wire to the shared model, and an
     /// enforcer over the shared store. <see cref="Start"/> after a crash is a new process.
     /// </summary>
-    public sealed class EngineProcess(AdversarialWorld world, string name) : IDisposable
+    public sealed class EngineProcess(AdversarialWorld world, string name, IStateStore store) : IDisposable
     {
         private SsoAdminClient? _ssoAdmin;
         private IdentityStoreClient? _identityStore;
@@ -285,7 +302,7 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
             var options = new IdentityCenterAdapterOptions { InstanceArn = IdentityCenterModel.InstanceArn, IdentityStoreId = IdentityCenterModel.IdentityStoreId };
             Adapters = IdentityCenterAdapters.Create(_ssoAdmin, _identityStore, options, world.Clock);
             var users = new IdentityStoreUserMapping(_identityStore, IdentityCenterModel.IdentityStoreId, time: world.Clock);
-            ProcessStore = new CrashableStore(world._store, Life);
+            ProcessStore = new CrashableStore(store, Life);
             if (world.Mappings.Count > 0)
             {
                 Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Adapters.Entitlements, Adapters.Policies, Adapters.Directory, users),

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using PimBridge.Core;
 
 namespace PimBridge.Testing.Adversarial;
 
@@ -58,10 +59,11 @@ public static class Schedules
     /// <summary>When set, a failing run writes its audit log, fences and engine errors here (for replaying one seed by hand).</summary>
     public static Action<string>? Trace { get; set; }
 
-    public static async Task<ScheduleResult> RunAsync(int seed, IReadOnlyList<ScheduleStep>? steps = null, bool standingAccess = true)
+    /// <param name="openStore">Separate store connections per engine (see <see cref="AdversarialWorld.StartAsync"/>); one shared in-memory store when null.</param>
+    public static async Task<ScheduleResult> RunAsync(int seed, IReadOnlyList<ScheduleStep>? steps = null, bool standingAccess = true, Func<Task<IStateStore>>? openStore = null)
     {
         steps ??= Generate(seed);
-        await using var world = await AdversarialWorld.StartAsync(seed);
+        await using var world = await AdversarialWorld.StartAsync(seed, openStore: openStore);
         var oracle = new SafetyOracle(world);
         world.Model.Adversity = Adversity.Draw(world.Random);
         if (standingAccess && world.Random.Next(2) == 0) world.AddStandingAccess();

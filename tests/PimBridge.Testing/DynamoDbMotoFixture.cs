@@ -1,9 +1,10 @@
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
+using PimBridge.Sandbox;
 using PimBridge.Store.DynamoDb;
-using PimBridge.Testing;
+using Xunit;
 
-namespace PimBridge.Store.Tests;
+namespace PimBridge.Testing;
 
 /// <summary>
 /// One real moto_server for every DynamoDB store test, and a client signed as AWS would require. Each test gets its
@@ -84,10 +85,4 @@ public sealed class SerializingHttpClientFactory(SemaphoreSlim gate) : HttpClien
             }
         }
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class DynamoDbMotoCollection : ICollectionFixture<DynamoDbMotoFixture>
-{
-    public const string Name = "dynamodb-moto";
 }
