@@ -2,6 +2,7 @@ using System.Text.Json;
 using PimBridge.Core;
 using PimBridge.Store.Sqlite;
 using static PimBridge.Cli.Tests.PreparedStore;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Cli.Tests;
 
@@ -53,7 +54,7 @@ public sealed class FencesCommandTests : PreparedStoreTests
         Assert.Equal(Alice, lifted.GetProperty("user").GetString());
         Assert.Equal("u-alice", lifted.GetProperty("userId").GetString());
         Assert.Equal("Admin", lifted.GetProperty("permissionSet").GetString());
-        Assert.Equal(PreparedStore.Admin, lifted.GetProperty("permissionSetArn").GetString());
+        Assert.Equal(Admin, lifted.GetProperty("permissionSetArn").GetString());
         Assert.Equal([Prod, Staging], lifted.GetProperty("accounts").EnumerateArray().Select(a => a.GetString()));
         Assert.Equal("2026-11-21T22:00:00Z", lifted.GetProperty("cutoff").GetString());
         Assert.Equal("2026-11-22T02:15:00Z", lifted.GetProperty("until").GetString());

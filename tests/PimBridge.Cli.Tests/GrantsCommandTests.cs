@@ -1,5 +1,6 @@
 using System.Text.Json;
 using static PimBridge.Cli.Tests.PreparedStore;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Cli.Tests;
 

@@ -5,6 +5,7 @@ using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Cli.Tests;
 
@@ -23,14 +24,6 @@ namespace PimBridge.Cli.Tests;
 /// </summary>
 public sealed class PreparedStore : IDisposable
 {
-    public const string Admin = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
-    public const string ReadOnly = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-readonly00000000";
-    public const string Prod = "111111111111";
-    public const string Staging = "222222222222";
-    public const string OpsGroup = "11111111-1111-1111-1111-111111111111";
-    public const string AuditGroup = "22222222-2222-2222-2222-222222222222";
-    public const string PlatformGroup = "33333333-3333-3333-3333-333333333333";
-    public const string IdcPlatformGroup = "9067aaaa-0000-4000-8000-000000000001";
     public const string Alice = "alice@example.com";
     public const string Bob = "bob@example.com";
     public const string RevokeReason = "INC-4711, laptop lost";

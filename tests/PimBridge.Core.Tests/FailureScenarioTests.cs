@@ -1,5 +1,6 @@
 using PimBridge.Testing;
 using static PimBridge.Core.Tests.EngineHarness;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Core.Tests;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using PimBridge.Testing;
 using static PimBridge.Core.Tests.EngineHarness;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Core.Tests;
 

@@ -1,4 +1,5 @@
 using static PimBridge.Core.Tests.EngineHarness;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Core.Tests;
 

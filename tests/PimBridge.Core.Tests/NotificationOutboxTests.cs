@@ -1,6 +1,7 @@
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Notifications;
 using static PimBridge.Core.Tests.EngineHarness;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Core.Tests;
 

@@ -2,6 +2,7 @@ using PimBridge.Testing;
 using System.Text.Json.Nodes;
 using Xunit.Abstractions;
 using static PimBridge.Core.Tests.EngineHarness;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Core.Tests;
 

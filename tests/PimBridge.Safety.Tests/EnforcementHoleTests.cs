@@ -1,6 +1,7 @@
 using PimBridge.Core;
 using PimBridge.Testing.Adversarial;
 using static PimBridge.Testing.Adversarial.AdversarialWorld;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Safety.Tests;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Notifications;
 using static PimBridge.Core.Tests.EngineHarness;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Core.Tests.Gaps;
 

@@ -1,6 +1,7 @@
 using PimBridge.Core.Configuration;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Core.Tests;
 
@@ -10,15 +11,6 @@ namespace PimBridge.Core.Tests;
 /// </summary>
 public sealed class EngineHarness : IAsyncDisposable, IPimSource
 {
-    public const string Admin = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
-    public const string ReadOnly = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-readonly00000000";
-    public const string Prod = "111111111111";
-    public const string Staging = "222222222222";
-    public const string OpsGroup = "11111111-1111-1111-1111-111111111111";
-    public const string AuditGroup = "22222222-2222-2222-2222-222222222222";
-    public const string PlatformGroup = "33333333-3333-3333-3333-333333333333";
-    public const string IdcPlatformGroup = "9067aaaa-0000-4000-8000-000000000001";
-
     private readonly Dictionary<string, Activation> _activations = new(StringComparer.Ordinal);
     private readonly SqliteStateStore _sqlite;
 
@@ -41,23 +33,10 @@ public sealed class EngineHarness : IAsyncDisposable, IPimSource
     public CrashableStore ProcessStore { get; private set; } = null!;
     public DateTimeOffset Now => Clock.GetUtcNow();
 
-    /// <summary>
-    /// Mappings: "ops-admin" (Ops group → Admin in Prod and Staging, 8h cap), "audit-admin" (Audit group → Admin in
-    /// Prod, so it overlaps ops-admin there), and "platform" (Platform group → an Identity Center group assigned
-    /// ReadOnly in Prod and Admin in Staging).
-    /// </summary>
+    /// <summary>The <see cref="ExampleDeployment"/>, its platform group named by id.</summary>
     public static async Task<EngineHarness> StartAsync(Action<PimBridgeOptions>? configure = null)
     {
-        var options = new PimBridgeOptions
-        {
-            IdentityCenter = new() { InstanceArn = "arn:aws:sso:::instance/ssoins-0123456789abcdef", IdentityStoreId = "d-1234567890", Region = "eu-west-1" },
-            Mappings =
-            [
-                new() { Name = "ops-admin", EntraGroupId = OpsGroup, MaxDuration = "8h", AccountAssignments = new() { PermissionSet = "Admin", Accounts = [Prod, Staging] } },
-                new() { Name = "audit-admin", EntraGroupId = AuditGroup, AccountAssignments = new() { PermissionSet = Admin, Accounts = [Prod] } },
-                new() { Name = "platform", EntraGroupId = PlatformGroup, IdentityCenterGroup = new() { Id = IdcPlatformGroup } },
-            ],
-        };
+        var options = ExampleDeployment.Options(new() { Id = IdcPlatformGroup });
         configure?.Invoke(options);
         var settings = PimBridgeConfiguration.Validate(options);
         var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, NewIdentityCenter());

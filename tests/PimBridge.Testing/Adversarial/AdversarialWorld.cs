@@ -5,6 +5,7 @@ using PimBridge.Aws.SsoAdmin;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Store.Sqlite;
+using static PimBridge.Testing.ExampleDeployment;
 
 namespace PimBridge.Testing.Adversarial;
 
@@ -16,14 +17,6 @@ namespace PimBridge.Testing.Adversarial;
 /// </summary>
 public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
 {
-    public const string Admin = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
-    public const string ReadOnly = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-readonly00000000";
-    public const string Prod = "111111111111";
-    public const string Staging = "222222222222";
-    public const string OpsGroup = "11111111-1111-1111-1111-111111111111";
-    public const string AuditGroup = "22222222-2222-2222-2222-222222222222";
-    public const string PlatformGroup = "33333333-3333-3333-3333-333333333333";
-    public const string IdcPlatformGroup = "9067aaaa-0000-4000-8000-000000000001";
     public const string CustomerPolicy = """{"Version":"2012-10-17","Statement":[{"Sid":"KeepMe","Effect":"Deny","Action":"organizations:*","Resource":"*"},{"Effect":"Allow","Action":"s3:List*","Resource":"*"}]}""";
 
     /// <summary>Entra principal → Identity Center user id and user name (the UPN, as the default user mapping matches).</summary>
@@ -93,16 +86,7 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     /// </param>
     public static async Task<AdversarialWorld> StartAsync(int seed, Action<PimBridgeOptions>? configure = null, Func<Task<IStateStore>>? openStore = null)
     {
-        var options = new PimBridgeOptions
-        {
-            IdentityCenter = new() { InstanceArn = IdentityCenterModel.InstanceArn, IdentityStoreId = IdentityCenterModel.IdentityStoreId, Region = "eu-west-1" },
-            Mappings =
-            [
-                new() { Name = "ops-admin", EntraGroupId = OpsGroup, MaxDuration = "8h", AccountAssignments = new() { PermissionSet = "Admin", Accounts = [Prod, Staging] } },
-                new() { Name = "audit-admin", EntraGroupId = AuditGroup, AccountAssignments = new() { PermissionSet = Admin, Accounts = [Prod] } },
-                new() { Name = "platform", EntraGroupId = PlatformGroup, IdentityCenterGroup = new() { DisplayName = "Platform" } },
-            ],
-        };
+        var options = ExampleDeployment.Options(new() { DisplayName = "Platform" });
         configure?.Invoke(options);
         var settings = PimBridgeConfiguration.Validate(options);
         var world = new AdversarialWorld(seed, openStore is null ? await SqliteStateStore.OpenAsync(":memory:") : await openStore(), settings);

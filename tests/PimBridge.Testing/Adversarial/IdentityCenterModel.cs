@@ -41,8 +41,8 @@ public sealed record ProvisionedPolicy(string? Policy, int Version);
 /// </summary>
 public sealed class IdentityCenterModel(TimeProvider time, Random random)
 {
-    public const string InstanceArn = "arn:aws:sso:::instance/ssoins-0123456789abcdef";
-    public const string IdentityStoreId = "d-1234567890";
+    public const string InstanceArn = ExampleDeployment.InstanceArn;
+    public const string IdentityStoreId = ExampleDeployment.IdentityStoreId;
 
     private readonly Dictionary<AssignmentKey, Origin> _assignments = [];
     private readonly Dictionary<string, Operation> _operations = new(StringComparer.Ordinal);

@@ -37,9 +37,9 @@ public sealed class SafetyOracle(AdversarialWorld world)
     private static readonly IReadOnlyDictionary<string, (IReadOnlyList<(string, string)>? Reach, TimeSpan? Cap)> MappingReach =
         new Dictionary<string, (IReadOnlyList<(string, string)>?, TimeSpan?)>(StringComparer.OrdinalIgnoreCase)
         {
-            [AdversarialWorld.OpsGroup] = ([(AdversarialWorld.Admin, AdversarialWorld.Prod), (AdversarialWorld.Admin, AdversarialWorld.Staging)], TimeSpan.FromHours(8)),
-            [AdversarialWorld.AuditGroup] = ([(AdversarialWorld.Admin, AdversarialWorld.Prod)], null),
-            [AdversarialWorld.PlatformGroup] = (null, null), // the Identity Center group's own assignments
+            [ExampleDeployment.OpsGroup] = ([(ExampleDeployment.Admin, ExampleDeployment.Prod), (ExampleDeployment.Admin, ExampleDeployment.Staging)], TimeSpan.FromHours(8)),
+            [ExampleDeployment.AuditGroup] = ([(ExampleDeployment.Admin, ExampleDeployment.Prod)], null),
+            [ExampleDeployment.PlatformGroup] = (null, null), // the Identity Center group's own assignments
         };
 
     /// <summary>The periods PIM entitles the user to the permission set in the account: [start, effective end).</summary>
@@ -52,7 +52,7 @@ public sealed class SafetyOracle(AdversarialWorld world)
             if (AdversarialWorld.People.First(p => p.Principal == activation.Principal.Id).UserId != userId) continue;
             var (reach, cap) = MappingReach[activation.GroupId];
             var reaches = reach?.Contains((permissionSet, account))
-                ?? world.Model.GroupReach(AdversarialWorld.IdcPlatformGroup).Contains((permissionSet, account));
+                ?? world.Model.GroupReach(ExampleDeployment.IdcPlatformGroup).Contains((permissionSet, account));
             if (!reaches) continue;
             var end = activation.End!.Value;
             if (cap is { } c && activation.Start + c < end) end = activation.Start + c;
@@ -136,7 +136,7 @@ public sealed class SafetyOracle(AdversarialWorld world)
         }
 
         var platformLive = AdversarialWorld.People.Where(p => world.PimRecords.Any(r => r.IsListed(now) && r.Activation.Principal.Id == p.Principal
-            && string.Equals(r.Activation.GroupId, AdversarialWorld.PlatformGroup, StringComparison.OrdinalIgnoreCase))).Select(p => p.UserId).ToHashSet();
+            && string.Equals(r.Activation.GroupId, ExampleDeployment.PlatformGroup, StringComparison.OrdinalIgnoreCase))).Select(p => p.UserId).ToHashSet();
         foreach (var membership in world.Model.Memberships.Where(m => m.Origin == Origin.PimBridge && !platformLive.Contains(m.UserId)))
             Fail("I1", $"membership of {membership.UserId} in {membership.GroupId} that PimBridge made remains without a live activation");
 

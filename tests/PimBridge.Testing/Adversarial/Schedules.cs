@@ -173,11 +173,11 @@ public static class Schedules
                 await engine.RunAsync(e => e.ReconcileAsync(world.Snapshot()));
                 break;
             case StepKind.CustomerEdit:
-                EditCustomerStatements(world, step.A == 0 ? AdversarialWorld.Admin : AdversarialWorld.ReadOnly, step.B);
+                EditCustomerStatements(world, step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly, step.B);
                 break;
             case StepKind.SessionDurationChange:
                 // A duration stays in force at least as long as PimBridge's watch takes to note it (docs/engine.md).
-                world.Model.ForeignSetSessionDuration(step.A == 0 ? AdversarialWorld.Admin : AdversarialWorld.ReadOnly, TimeSpan.FromMinutes(step.Minutes));
+                world.Model.ForeignSetSessionDuration(step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly, TimeSpan.FromMinutes(step.Minutes));
                 await world.LoopAsync(TimeSpan.FromMinutes(2));
                 break;
             case StepKind.Advance:
