@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using PimBridge.Core;
+using PimBridge.Core.Configuration;
 
 namespace PimBridge.Testing.Adversarial;
 
@@ -60,10 +61,12 @@ public static class Schedules
     public static Action<string>? Trace { get; set; }
 
     /// <param name="openStore">Separate store connections per engine (see <see cref="AdversarialWorld.StartAsync"/>); one shared in-memory store when null.</param>
-    public static async Task<ScheduleResult> RunAsync(int seed, IReadOnlyList<ScheduleStep>? steps = null, bool standingAccess = true, Func<Task<IStateStore>>? openStore = null)
+    /// <param name="configure">Changes the deployment's configuration (for example a margin too short for AWS's propagation).</param>
+    public static async Task<ScheduleResult> RunAsync(
+        int seed, IReadOnlyList<ScheduleStep>? steps = null, bool standingAccess = true, Func<Task<IStateStore>>? openStore = null, Action<PimBridgeOptions>? configure = null)
     {
         steps ??= Generate(seed);
-        await using var world = await AdversarialWorld.StartAsync(seed, openStore: openStore);
+        await using var world = await AdversarialWorld.StartAsync(seed, configure, openStore);
         var oracle = new SafetyOracle(world);
         world.Model.Adversity = Adversity.Draw(world.Random);
         if (standingAccess && world.Random.Next(2) == 0) world.AddStandingAccess();
@@ -110,10 +113,10 @@ public static class Schedules
     /// The shortest schedule that still breaks the same invariant: the prefix up to the first violation, then each
     /// step dropped in turn while the failure remains. Each step keeps its salt, so the steps left meet the same chance.
     /// </summary>
-    public static async Task<IReadOnlyList<ScheduleStep>> ShrinkAsync(int seed, IReadOnlyList<ScheduleStep> steps, string invariant)
+    public static async Task<IReadOnlyList<ScheduleStep>> ShrinkAsync(int seed, IReadOnlyList<ScheduleStep> steps, string invariant, Action<PimBridgeOptions>? configure = null)
     {
         async Task<bool> Fails(IReadOnlyList<ScheduleStep> candidate) =>
-            (await RunAsync(seed, candidate)).Violations.Any(v => v.Invariant == invariant);
+            (await RunAsync(seed, candidate, configure: configure)).Violations.Any(v => v.Invariant == invariant);
 
         var current = steps.ToList();
         for (var length = 1; length < current.Count; length++)
