@@ -131,6 +131,24 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_group_membership_SCIM_made_is_neither_removed_nor_fenced()
+    {
+        // SCIM (or a person) put bob in the Identity Center group the platform mapping uses, before PimBridge ran.
+        _world.Model.ForeignAddMembership(IdcPlatformGroup, "u-bob");
+        foreach (var (permissionSet, account) in _world.Model.GroupReach(IdcPlatformGroup))
+            _world.StandingAccess.Add(("u-bob", permissionSet, account));
+        _world.MintSessions();
+        _world.Activate("bob-entra", PlatformGroup, TimeSpan.FromMinutes(30));
+        await ReconcileAsync();
+        await TickAsync();
+        await RunAsync(TimeSpan.FromMinutes(45));
+
+        await AssertSafeAndConvergedAsync();
+        Assert.Contains(_world.Model.Memberships, m => m.GroupId == IdcPlatformGroup && m.UserId == "u-bob");
+        Assert.Contains(await _world.Store.ReadAuditAsync().ToListAsync(), e => e.Kind == "entitlement.standing" && e.Subject == $"gm|u-bob|{IdcPlatformGroup}");
+    }
+
+    [Fact]
     public async Task Standing_access_is_left_alone_when_the_grant_ends_before_PimBridge_applied_it()
     {
         _world.AddStandingAccess();
