@@ -93,23 +93,35 @@ public sealed class GraphPimSource : IPimSource
     {
         var builder = _graph.IdentityGovernance.PrivilegedAccess.Group.AssignmentScheduleInstances;
         // groupId is the one filter Graph requires; filtering assignmentType as well is unverified, so it is done here.
-        var page = await builder.GetAsync(rc =>
+        var first = await builder.GetAsync(rc =>
         {
             rc.QueryParameters.Filter = $"groupId eq '{Quote(group)}'";
             rc.QueryParameters.Select = InstanceFields;
         }, cancellationToken).ConfigureAwait(false);
-        var all = new List<PrivilegedAccessGroupAssignmentScheduleInstance>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        while (page is not null)
-        {
-            all.AddRange(page.Value?.Where(i => i is not null) ?? []);
-            var next = page.OdataNextLink;
-            if (string.IsNullOrEmpty(next)) break;
-            if (!seen.Add(next)) throw new InvalidOperationException($"Graph returned the same @odata.nextLink twice ({next}); paging stopped.");
-            page = await builder.WithUrl(next).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
+        return await ReadAllPagesAsync(first, page => page.Value, next => builder.WithUrl(next).GetAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
 
-        return all;
+    /// <summary>
+    /// Every item of a paged Graph collection. A page that is not the documented collection (no <c>value</c> array,
+    /// for example a single object or an empty body) is a malformed answer, never an empty one: read as "nothing",
+    /// it would end every grant of the group.
+    /// </summary>
+    private static async Task<List<T>> ReadAllPagesAsync<TPage, T>(TPage? first, Func<TPage, List<T>?> value, Func<string, Task<TPage?>> fetch)
+        where TPage : BaseCollectionPaginationCountResponse
+    {
+        var all = new List<T>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var page = first;
+        while (true)
+        {
+            if (page is null || value(page) is not { } items)
+                throw new InvalidDataException("Graph answered with something other than the documented collection (no 'value' array); nothing was read.");
+            all.AddRange(items.Where(i => i is not null));
+            var next = page.OdataNextLink;
+            if (string.IsNullOrEmpty(next)) return all;
+            if (!seen.Add(next)) throw new InvalidOperationException($"Graph returned the same @odata.nextLink twice ({next}); paging stopped.");
+            page = await fetch(next).ConfigureAwait(false);
+        }
     }
 
     private async Task<Activation?> MapAsync(string group, PrivilegedAccessGroupAssignmentScheduleInstance instance, CancellationToken cancellationToken)
@@ -234,8 +246,12 @@ public sealed class GraphPimSource : IPimSource
         }
 
         var access = activation.Access == PimAccess.Owner ? PrivilegedAccessGroupRelationships.Owner : PrivilegedAccessGroupRelationships.Member;
+        // The filter asked Graph for this principal's requests in this group; the answer is checked, not trusted, so
+        // another person's justification never lands in this grant's audit record.
         var candidates = requests
             .Where(r => !string.IsNullOrWhiteSpace(r.Id))
+            .Where(r => string.Equals(r.PrincipalId?.Trim(), principal, StringComparison.OrdinalIgnoreCase))
+            .Where(r => string.Equals(r.GroupId?.Trim(), group, StringComparison.OrdinalIgnoreCase))
             .Where(r => r.AccessId is null || r.AccessId == access)
             .ToList();
 
@@ -272,19 +288,8 @@ public sealed class GraphPimSource : IPimSource
     private async Task<List<PrivilegedAccessGroupAssignmentScheduleRequest>> ListRequestsAsync(string group, string principal, CancellationToken cancellationToken)
     {
         var builder = _graph.IdentityGovernance.PrivilegedAccess.Group.AssignmentScheduleRequests;
-        var page = await builder.GetAsync(rc => rc.QueryParameters.Filter = $"groupId eq '{Quote(group)}' and principalId eq '{Quote(principal)}'", cancellationToken).ConfigureAwait(false);
-        var all = new List<PrivilegedAccessGroupAssignmentScheduleRequest>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        while (page is not null)
-        {
-            all.AddRange(page.Value?.Where(r => r is not null) ?? []);
-            var next = page.OdataNextLink;
-            if (string.IsNullOrEmpty(next)) break;
-            if (!seen.Add(next)) throw new InvalidOperationException($"Graph returned the same @odata.nextLink twice ({next}); paging stopped.");
-            page = await builder.WithUrl(next).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        return all;
+        var first = await builder.GetAsync(rc => rc.QueryParameters.Filter = $"groupId eq '{Quote(group)}' and principalId eq '{Quote(principal)}'", cancellationToken).ConfigureAwait(false);
+        return await ReadAllPagesAsync(first, page => page.Value, next => builder.WithUrl(next).GetAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>An OData string literal's content: single quotes doubled.</summary>

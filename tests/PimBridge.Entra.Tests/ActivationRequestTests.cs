@@ -46,6 +46,30 @@ public sealed class ActivationRequestTests : IClassFixture<GraphStubFixture>
         Assert.Equal($"groupId eq '{Group}' and principalId eq '{User}'", call.Query["$filter"]);
     }
 
+    /// <summary>
+    /// The server-side filter is not trusted: an answer that includes another principal's or another group's requests
+    /// (even with this schedule's id, or a self-activation that would fit) never lends its justification or ticket to
+    /// this grant's audit record.
+    /// </summary>
+    [Fact]
+    public async Task A_request_for_another_principal_or_group_is_never_taken()
+    {
+        const string ScheduleId = $"{Group}_member_req-2";
+        const string OtherUser = "0e4e0000-0000-4000-8000-000000000009";
+        const string OtherGroup = "99999999-9999-4999-8999-999999999999";
+        _tenant.AddInstance(GraphJson.Instance("instance-2", User, Group, start: "2026-07-01T08:00:00.123Z", scheduleId: ScheduleId));
+        var source = Source();
+        var activation = Assert.Single((await source.GetSnapshotAsync([Group])).Activations);
+        _stub.On("GET", RequestsPath, _ => StubResponse.Ok(GraphJson.Page(GraphJson.RequestsContext,
+        [
+            GraphJson.Request("someone-else", OtherUser, Group, justification: "Not this user's", ticketNumber: "INC-9", targetScheduleId: ScheduleId),
+            GraphJson.Request("other-group", User, OtherGroup, justification: "Another group's", targetScheduleId: ScheduleId),
+            GraphJson.Request("other-group-fits", User, OtherGroup, justification: "Another group's self-activation"),
+        ])));
+
+        Assert.Null(await source.GetActivationRequestAsync(activation));
+    }
+
     [Fact]
     public async Task Justification_and_ticket_come_back_from_the_matching_request()
     {

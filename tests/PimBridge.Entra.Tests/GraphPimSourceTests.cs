@@ -221,6 +221,38 @@ public sealed class GraphPimSourceTests : IClassFixture<GraphStubFixture>
         Assert.Equal(2, _stub.Received("GET", $"/users/{Alice}").Count);
     }
 
+    /// <summary>
+    /// A 200 that is not the documented collection (no <c>value</c> array, or a single object) is not "no activations":
+    /// read that way it would stop every active grant of the group as deactivated. The group's read fails, naming it.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#identityGovernance/privilegedAccess/group/assignmentScheduleInstances"}""")]
+    [InlineData("""{"id":"x_member_y","principalId":"a11ce000-0000-4000-8000-000000000001","groupId":"11111111-aaaa-4aaa-8aaa-111111111111","accessId":"member","assignmentType":"activated","memberType":"direct","startDateTime":"2026-07-01T09:00:00Z"}""")]
+    [InlineData("""{"value":null}""")]
+    public async Task A_response_that_is_not_the_documented_collection_fails_the_groups_read(string body)
+    {
+        _stub.On("GET", InstancesPath, _ => StubResponse.Ok(body));
+
+        var error = await Assert.ThrowsAsync<GraphPimException>(() => Source().GetSnapshotAsync([GroupA]));
+
+        Assert.Equal(GroupA, error.GroupId);
+        Assert.Contains("value", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_later_page_that_is_not_the_documented_collection_fails_the_groups_read()
+    {
+        _tenant.AddUser(Alice, "alice@contoso.example");
+        var next = $"{_stub.BaseUrl}{InstancesPath}?$filter={Uri.EscapeDataString($"groupId eq '{GroupA}'")}&$skiptoken=1";
+        _stub.On("GET", InstancesPath, request => request.Query.ContainsKey("$skiptoken")
+            ? StubResponse.Ok("{}")
+            : StubResponse.Ok(GraphJson.Page(GraphJson.InstancesContext, [GraphJson.Instance($"{GroupA}_member_1", Alice, GroupA)], next)));
+
+        var error = await Assert.ThrowsAsync<GraphPimException>(() => Source().GetSnapshotAsync([GroupA]));
+
+        Assert.Equal(GroupA, error.GroupId);
+    }
+
     [Fact]
     public async Task A_group_without_instances_is_listed_with_no_activations()
     {
