@@ -1,5 +1,5 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
 using PimBridge.Core;
@@ -39,19 +39,21 @@ public sealed class GraphPimSource : IPimSource
     // Instance id → its assignment schedule id, from each group's latest snapshot: the Activation record has no room
     // for it, and it is what ties an activation to the request that created it.
 
-    public GraphPimSource(GraphServiceClient graph, TimeProvider? time = null, TimeSpan? principalCacheTtl = null, ILogger<GraphPimSource>? logger = null)
+    /// <param name="logger">Required: instances PIMBridge skips (unknown access or assignment types, foreign groups, no start) are reported only here and in a metric.</param>
+    public GraphPimSource(GraphServiceClient graph, ILogger<GraphPimSource> logger, TimeProvider? time = null, TimeSpan? principalCacheTtl = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(logger);
         var ttl = principalCacheTtl ?? EntraOptions.DefaultPrincipalCacheTtl;
         ArgumentOutOfRangeException.ThrowIfLessThan(ttl, TimeSpan.Zero, nameof(principalCacheTtl));
         _graph = graph;
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _logger = logger;
         _principals = new PrincipalCache<EntraPrincipal?>(ttl, time ?? TimeProvider.System);
     }
 
     /// <summary>A source with <see cref="EntraOptions.PrincipalCacheTtl"/> as the principal cache lifetime.</summary>
-    public GraphPimSource(GraphServiceClient graph, EntraOptions options, TimeProvider? time = null, ILogger<GraphPimSource>? logger = null)
-        : this(graph, time, (options ?? throw new ArgumentNullException(nameof(options))).PrincipalCacheTtlValue, logger)
+    public GraphPimSource(GraphServiceClient graph, EntraOptions options, ILogger<GraphPimSource> logger, TimeProvider? time = null)
+        : this(graph, logger, time, (options ?? throw new ArgumentNullException(nameof(options))).PrincipalCacheTtlValue)
     {
     }
 
@@ -127,9 +129,9 @@ public sealed class GraphPimSource : IPimSource
     private async Task<Activation?> MapAsync(string group, PrivilegedAccessGroupAssignmentScheduleInstance instance, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(instance.Id) || string.IsNullOrWhiteSpace(instance.PrincipalId))
-            return Skip(group, instance, "it has no id or principalId");
+            return Skip(group, instance, "no-id", "it has no id or principalId");
         if (instance.GroupId is { } groupId && !string.Equals(groupId.Trim(), group, StringComparison.OrdinalIgnoreCase))
-            return Skip(group, instance, $"it belongs to group {groupId}");
+            return Skip(group, instance, "other-group", $"it belongs to group {groupId}");
 
         // Kiota matches enum strings exactly, then case-insensitively ("Member", "member", "MEMBER" all parse); any
         // other string arrives as null, and "unknownFutureValue" as UnknownFutureValue. The raw string is gone either
@@ -139,7 +141,7 @@ public sealed class GraphPimSource : IPimSource
         {
             case PrivilegedAccessGroupRelationships.Member: access = PimAccess.Member; break;
             case PrivilegedAccessGroupRelationships.Owner: access = PimAccess.Owner; break;
-            default: return Skip(group, instance, $"its accessId is {Describe(instance.AccessId)}, neither member nor owner");
+            default: return Skip(group, instance, "unknown-access", $"its accessId is {Describe(instance.AccessId)}, neither member nor owner");
         }
 
         // Only a clear "assigned" is permanent and only a clear "activated" is an activation. An unknown assignment
@@ -151,29 +153,33 @@ public sealed class GraphPimSource : IPimSource
         {
             case PrivilegedAccessGroupAssignmentType.Assigned: permanent = true; break;
             case PrivilegedAccessGroupAssignmentType.Activated: permanent = false; break;
-            default: return Skip(group, instance, $"its assignmentType is {Describe(instance.AssignmentType)}, neither assigned nor activated");
+            default: return Skip(group, instance, "unknown-assignment-type", $"its assignmentType is {Describe(instance.AssignmentType)}, neither assigned nor activated");
         }
 
         // Membership inherited through another group: the principal is not a user holding the assignment directly.
         if (instance.MemberType == PrivilegedAccessGroupMemberType.Group)
-            return Skip(group, instance, "its memberType is group (inherited through a group)", unexpected: false);
+            return Skip(group, instance, "inherited", "its memberType is group (inherited through a group)", unexpected: false);
 
         DateTimeOffset start;
         if (instance.StartDateTime is { } s) start = s;
         else if (permanent) start = UnknownStart;
-        else return Skip(group, instance, "it is an activation without a startDateTime");
+        else return Skip(group, instance, "no-start", "it is an activation without a startDateTime");
 
         var principal = await ResolveAsync(group, instance.PrincipalId.Trim().ToLowerInvariant(), cancellationToken).ConfigureAwait(false);
         if (principal is null)
-            return Skip(group, instance, "its principal is not a user", unexpected: false);
+            return Skip(group, instance, "not-a-user", "its principal is not a user", unexpected: false);
 
         return new Activation(instance.Id, principal, group, access, start, instance.EndDateTime, permanent,
             string.IsNullOrWhiteSpace(instance.AssignmentScheduleId) ? null : instance.AssignmentScheduleId);
     }
 
     /// <summary>Logs why an instance is left out: at Warning when Graph sent something this code does not understand, else Debug.</summary>
-    private Activation? Skip(string group, PrivilegedAccessGroupAssignmentScheduleInstance instance, string why, bool unexpected = true)
+    private static readonly Counter<long> Skipped = GraphMetricsHandler.Meter.CreateCounter<long>(
+        "pimbridge.pim.instances_skipped", "{instance}", "PIM assignment schedule instances read but not turned into activations, by reason");
+
+    private Activation? Skip(string group, PrivilegedAccessGroupAssignmentScheduleInstance instance, string reason, string why, bool unexpected = true)
     {
+        Skipped.Add(1, new KeyValuePair<string, object?>("reason", reason));
         _logger.Log(unexpected ? LogLevel.Warning : LogLevel.Debug,
             "PIM for Groups: skipped assignment schedule instance {Instance} of group {Group} (principal {Principal}): {Reason}.",
             instance.Id, group, instance.PrincipalId, why);

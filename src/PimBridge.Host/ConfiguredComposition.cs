@@ -100,7 +100,7 @@ public static class ConfiguredComposition
             var entra = LoadEntra(configFile, out _);
             entra.Validate();
             var graph = GraphClients.Create(entra);
-            pim ??= new GraphPimSource(graph, entra, time);
+            pim ??= new GraphPimSource(graph, entra, loggerFactory.CreateLogger<GraphPimSource>(), time);
             subscriptions ??= new GraphSubscriptions(graph, entra.Subscriptions,
                 settings.Mappings.Select(m => m.EntraGroupId), settings.Mappings.Where(m => m.Access == PimAccess.Owner).Select(m => m.EntraGroupId), time);
         }

@@ -132,6 +132,18 @@ public sealed class DoctorCommandTests(EngineCommandWorld world) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Instances_PimBridge_cannot_read_are_reported_by_the_PIM_read()
+    {
+        world.Tenant.AddInstance(GraphJson.Instance($"{_scenario.Group}_approver_x", _scenario.EntraUserId, _scenario.Group, accessId: "approver"));
+
+        var run = await _scenario.RunAsync("doctor");
+
+        var pim = Assert.Single(Lines(run, "PASS"), l => l.Contains($"PIM read of group {_scenario.Group}", StringComparison.Ordinal));
+        Assert.Contains("1 instance skipped, first:", pim);
+        Assert.Contains($"{_scenario.Group}_approver_x", pim);
+    }
+
+    [Fact]
     public async Task A_wrong_instance_arn_fails_the_Identity_Center_lines_with_fixes()
     {
         _scenario.WriteConfig(instanceArn: "arn:aws:sso:::instance/ssoins-0000000000000000");

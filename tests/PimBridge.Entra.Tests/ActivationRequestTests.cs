@@ -22,7 +22,7 @@ public sealed class ActivationRequestTests : IClassFixture<GraphStubFixture>
         _tenant.AddUser(User, "user@contoso.example");
     }
 
-    private GraphPimSource Source() => new(StubCredential.ClientFor(_stub), new ManualTimeProvider());
+    private GraphPimSource Source() => new(StubCredential.ClientFor(_stub), new ListLogger(), new ManualTimeProvider());
 
     private static Activation ActivationAt(string start, string id = "instance-1", PimAccess access = PimAccess.Member) =>
         new(id, new EntraPrincipal(User, "user@contoso.example"), Group, access, DateTimeOffset.Parse(start), DateTimeOffset.Parse(start).AddHours(2));

@@ -25,7 +25,7 @@ public sealed class GraphClientRetryTests : IClassFixture<GraphStubFixture>
         _tenant.AddInstance(GraphJson.Instance("i1", Alice, Group));
     }
 
-    private GraphPimSource Source(StubCredential? credential = null) => new(StubCredential.ClientFor(_stub, credential), new ManualTimeProvider());
+    private GraphPimSource Source(StubCredential? credential = null) => new(StubCredential.ClientFor(_stub, credential), new ListLogger(), new ManualTimeProvider());
 
     [Fact]
     public async Task A_429_with_Retry_After_is_retried_after_the_delay_and_succeeds()

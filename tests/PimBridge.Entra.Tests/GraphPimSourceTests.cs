@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using PimBridge.Core;
 using PimBridge.Testing.Graph;
@@ -26,7 +27,7 @@ public sealed class GraphPimSourceTests : IClassFixture<GraphStubFixture>
     }
 
     private GraphPimSource Source(TimeProvider? time = null, TimeSpan? ttl = null) =>
-        new(StubCredential.ClientFor(_stub), time ?? new ManualTimeProvider(), ttl);
+        new(StubCredential.ClientFor(_stub), new ListLogger(), time ?? new ManualTimeProvider(), ttl);
 
     [Fact]
     public async Task The_documented_response_maps_to_a_permanent_member_assignment()
@@ -106,9 +107,24 @@ public sealed class GraphPimSourceTests : IClassFixture<GraphStubFixture>
         _tenant.AddInstance(GraphJson.Instance("type-missing", Alice, GroupA, assignmentType: null));
 
         var logger = new ListLogger();
-        var snapshot = await new GraphPimSource(StubCredential.ClientFor(_stub), new ManualTimeProvider(), logger: logger).GetSnapshotAsync([GroupA]);
+        var skipped = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "pimbridge.pim.instances_skipped") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "reason") lock (skipped) skipped.AddRange(Enumerable.Repeat((string)tag.Value!, (int)value));
+        });
+        listener.Start();
+        var snapshot = await new GraphPimSource(StubCredential.ClientFor(_stub), logger, new ManualTimeProvider()).GetSnapshotAsync([GroupA]);
+        listener.Dispose();
 
         Assert.Equal(["known"], snapshot.Activations.Select(a => a.Id));
+        // Counted by reason too, for a dashboard (other tests in parallel may add their own skips: at least these).
+        Assert.True(skipped.Count(r => r == "unknown-access") >= 3 && skipped.Count(r => r == "unknown-assignment-type") >= 3, string.Join(", ", skipped));
         // Each skip is a warning naming the instance, so an SDK too old for a new value is noticed.
         Assert.Equal(6, logger.Entries.Count(e => e.Level == LogLevel.Warning));
         Assert.Contains(logger.Entries, e => e.Message.Contains("type-new", StringComparison.Ordinal) && e.Message.Contains("assignmentType is missing or unknown", StringComparison.Ordinal));
@@ -208,7 +224,7 @@ public sealed class GraphPimSourceTests : IClassFixture<GraphStubFixture>
     public async Task The_cache_ttl_comes_from_the_options()
     {
         var clock = new ManualTimeProvider();
-        var source = new GraphPimSource(StubCredential.ClientFor(_stub), new EntraOptions { PrincipalCacheTtl = "2m" }, clock);
+        var source = new GraphPimSource(StubCredential.ClientFor(_stub), new EntraOptions { PrincipalCacheTtl = "2m" }, new ListLogger(), clock);
         _tenant.AddUser(Alice, "alice@contoso.example");
         _tenant.AddInstance(GraphJson.Instance("a1", Alice, GroupA));
 

@@ -416,8 +416,19 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
         config.Load(parseResult);
         var path = config.PathOf(parseResult);
         var store = storeOptions.HostSettings(parseResult);
-        var (pim, graph) = CreatePimSource(path, environment, console.Clock, pimRequired);
-        var loggers = NotificationLoggers();
+        var loggers = StandardErrorLoggers();
+        IPimSource pim;
+        IDisposable? graph;
+        try
+        {
+            (pim, graph) = CreatePimSource(path, environment, console.Clock, pimRequired, loggers);
+        }
+        catch
+        {
+            loggers.Dispose();
+            throw;
+        }
+
         try
         {
             // The composition would create a missing file: a command that steers PimBridge never starts an empty state.
@@ -448,7 +459,7 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
     public static GraphServiceClient CreateGraph(EntraOptions entra, EngineEnvironment environment) =>
         environment.GraphCredential is { } credential ? GraphClients.Create(credential, entra.GraphBaseUrl) : GraphClients.Create(entra);
 
-    private static (IPimSource Pim, IDisposable? Graph) CreatePimSource(string configFile, EngineEnvironment environment, TimeProvider time, bool required)
+    private static (IPimSource Pim, IDisposable? Graph) CreatePimSource(string configFile, EngineEnvironment environment, TimeProvider time, bool required, ILoggerFactory loggers)
     {
         IReadOnlyList<string> problems;
         EntraOptions? entra = null;
@@ -468,7 +479,7 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
             try
             {
                 var graph = CreateGraph(entra!, environment);
-                return (new GraphPimSource(graph, entra!, time), graph);
+                return (new GraphPimSource(graph, entra!, loggers.CreateLogger<GraphPimSource>(), time), graph);
             }
             catch (ConfigurationException e)
             {
@@ -482,10 +493,10 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Loggers for the <c>log</c> notification sink: the CLI has no log pipeline, so they write one line each to
-    /// standard error, which never carries results.
+    /// Loggers for the <c>log</c> notification sink and for warnings (PIM instances skipped, for one): the CLI has no
+    /// log pipeline, so they write one line each to standard error, which never carries results.
     /// </summary>
-    private static ILoggerFactory NotificationLoggers() => LoggerFactory.Create(builder => builder
+    public static ILoggerFactory StandardErrorLoggers() => LoggerFactory.Create(builder => builder
         .SetMinimumLevel(LogLevel.Warning)
         .AddFilter("PimBridge.Notifications", LogLevel.Information)
         .AddSimpleConsole(o => o.SingleLine = true)

@@ -66,7 +66,8 @@ internal static class GraphChecks
         var graph = ConfiguredEngine.CreateGraph(entra, context.Environment);
         try
         {
-            var pim = new GraphPimSource(graph, entra);
+            var skipped = new SkippedInstances();
+            var pim = new GraphPimSource(graph, entra, skipped);
             foreach (var group in settings.Mappings.GroupBy(m => m.EntraGroupId, StringComparer.OrdinalIgnoreCase))
             {
                 var mappings = string.Join(", ", group.Select(m => m.Name));
@@ -74,9 +75,12 @@ internal static class GraphChecks
                 {
                     try
                     {
+                        skipped.Take();
                         var snapshot = await pim.GetSnapshotAsync([group.Key], ct).ConfigureAwait(false);
                         var permanent = snapshot.Activations.Count(a => a.IsPermanent);
-                        return CheckOutcome.Pass($"mapping {mappings}: {Formats.Count(snapshot.Activations.Count - permanent, "active activation")} and {Formats.Count(permanent, "permanent assignment")} now.");
+                        var unread = skipped.Take();
+                        return CheckOutcome.Pass($"mapping {mappings}: {Formats.Count(snapshot.Activations.Count - permanent, "active activation")} and {Formats.Count(permanent, "permanent assignment")} now"
+                            + (unread.Count == 0 ? "." : $"; {Formats.Count(unread.Count, "instance")} skipped, first: {unread[0]}"));
                     }
                     catch (GraphPimException e)
                     {
