@@ -88,6 +88,23 @@ public sealed class HintAndLatencyTests
     }
 
     [Fact]
+    public async Task A_permanent_assignment_has_no_activation_latency()
+    {
+        // Graph gives a permanent assignment the time it was assigned as its start, 1970-01-01 in published payloads.
+        await using var h = await StartAsync(o => o.Mappings[1].IncludePermanent = true);
+        h.Activate("alice-entra", AuditGroup, TimeSpan.Zero, permanent: true, start: DateTimeOffset.UnixEpoch);
+
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+
+        var grant = Assert.Single(await h.Store.ListGrantsAsync(true, "u-alice"));
+        Assert.True(grant.Permanent);
+        Assert.NotNull(grant.AccessConfirmedAt);
+        Assert.Null(grant.NotificationDelay);
+        Assert.Null(grant.ProcessingTime);
+    }
+
+    [Fact]
     public async Task Access_is_confirmed_only_when_every_entitlement_of_the_grant_is_applied()
     {
         await using var h = await StartAsync();

@@ -42,11 +42,17 @@ public sealed record Grant
     /// <summary>When AWS confirmed the last of the grant's entitlements: access is live from here.</summary>
     public DateTimeOffset? AccessConfirmedAt { get; init; }
 
-    /// <summary>How long PIM's news took to reach PimBridge (activation start to first seen).</summary>
-    public TimeSpan? NotificationDelay => FirstSeenAt - Start;
+    /// <summary>
+    /// Whether a permanent PIM assignment (not an activation) is behind the grant. Its start is when it was assigned,
+    /// years ago or 1970-01-01, so it has no activation latency to measure.
+    /// </summary>
+    public bool Permanent { get; init; }
 
-    /// <summary>How long PimBridge took from first seeing the activation to confirmed AWS access.</summary>
-    public TimeSpan? ProcessingTime => AccessConfirmedAt - FirstSeenAt;
+    /// <summary>How long PIM's news took to reach PimBridge (activation start to first seen); activations only.</summary>
+    public TimeSpan? NotificationDelay => Permanent ? null : FirstSeenAt - Start;
+
+    /// <summary>How long PimBridge took from first seeing the activation to confirmed AWS access; activations only.</summary>
+    public TimeSpan? ProcessingTime => Permanent ? null : AccessConfirmedAt - FirstSeenAt;
     public GrantState State { get; init; } = GrantState.Active;
     public DateTimeOffset? EndedAt { get; init; }
     public string? EndReason { get; init; }

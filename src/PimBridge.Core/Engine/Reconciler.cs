@@ -7,6 +7,9 @@ namespace PimBridge.Core;
 /// <summary>The window PIM justifies for one slot right now.</summary>
 public sealed record GrantWindow(ResolvedMapping Mapping, EntraPrincipal Principal, string GroupId, PimAccess Access, DateTimeOffset Start, DateTimeOffset? End, Activation Latest)
 {
+    /// <summary>Whether a permanent (eligible-free, standing) PIM assignment is part of the window, not only activations.</summary>
+    public bool IncludesPermanent { get; init; } = Latest.IsPermanent;
+
     /// <summary>The instance whose end the window ends with (the latest-ending one).</summary>
     public string ActivationId => Latest.Id;
 
@@ -166,6 +169,7 @@ public static class Reconciler
                 ActivationId = window.ActivationId,
                 ActivationScheduleId = window.Latest.ScheduleId,
                 ActivationStart = window.Latest.Start,
+                Permanent = window.IncludesPermanent,
                 Start = window.Start,
                 End = window.End,
                 EntitlementKeys = window.Mapping.EntitlementsFor(user.UserId).Select(e => e.Key).ToList(),
@@ -188,7 +192,7 @@ public static class Reconciler
     {
         var end = a.End is null || b.End is null ? null : (a.End > b.End ? a.End : b.End);
         var latest = a.End is null || (b.End is not null && a.End >= b.End) ? a : b;
-        return a with { Start = a.Start < b.Start ? a.Start : b.Start, End = end, Latest = latest.Latest };
+        return a with { Start = a.Start < b.Start ? a.Start : b.Start, End = end, Latest = latest.Latest, IncludesPermanent = a.IncludesPermanent || b.IncludesPermanent };
     }
 
     /// <summary>The first id of a grant for a slot's window starting at <paramref name="start"/>: the same for every reconcile, so concurrent ones agree.</summary>

@@ -73,10 +73,11 @@ public sealed class EngineHarness : IAsyncDisposable, IPimSource
 
     public void Advance(TimeSpan by) => Clock.Advance(by);
 
-    public string Activate(string principal, string group, TimeSpan duration, PimAccess access = PimAccess.Member, bool permanent = false)
+    /// <param name="start">When PIM says it started (now unless given: a permanent assignment's is when it was assigned).</param>
+    public string Activate(string principal, string group, TimeSpan duration, PimAccess access = PimAccess.Member, bool permanent = false, DateTimeOffset? start = null)
     {
         var id = $"act-{_activations.Count + 1}";
-        _activations[id] = new Activation(id, new EntraPrincipal(principal, $"{principal}@contoso.com"), group, access, Now, permanent ? null : Now + duration, permanent);
+        _activations[id] = new Activation(id, new EntraPrincipal(principal, $"{principal}@contoso.com"), group, access, start ?? Now, permanent ? null : Now + duration, permanent);
         return id;
     }
 
