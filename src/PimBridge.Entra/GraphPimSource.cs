@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
 using PimBridge.Core;
+using PimBridge.Core.Configuration;
 
 namespace PimBridge.Entra;
 
@@ -168,6 +169,9 @@ public sealed class GraphPimSource : IPimSource
         var principal = await ResolveAsync(group, instance.PrincipalId.Trim().ToLowerInvariant(), cancellationToken).ConfigureAwait(false);
         if (principal is null)
             return Skip(group, instance, "not-a-user", "its principal is not a user", unexpected: false);
+        if (!permanent && instance.EndDateTime is null)
+            _logger.LogWarning("PIM for Groups: activation {Instance} of group {Group} (principal {Principal}) has no endDateTime; its access is held to PIM's longest activation ({Hours} hours) unless the mapping caps it sooner.",
+                instance.Id, group, instance.PrincipalId, MappingRule.LongestActivation.TotalHours);
 
         return new Activation(instance.Id, principal, group, access, start, instance.EndDateTime, permanent,
             string.IsNullOrWhiteSpace(instance.AssignmentScheduleId) ? null : instance.AssignmentScheduleId);

@@ -34,6 +34,25 @@ public sealed class ReconcilerTests
         Assert.Equal(["aa|u-alice|arn:ps|111111111111"], grant.EntitlementKeys);
     }
 
+    /// <summary>
+    /// PIM time-bounds every activation; one Graph lists without an end is malformed, and under a mapping without a
+    /// MaxDuration it would become access with no end. It is held to PIM's longest activation (24 hours) instead.
+    /// </summary>
+    [Fact]
+    public void An_activation_without_an_end_is_held_to_PIMs_longest_activation_when_the_mapping_has_no_cap()
+    {
+        var uncapped = new ResolvedMapping(new MappingRule("m", Group, PimAccess.Member, null, "ps", ["111111111111"], null, false, true), null, "arn:ps");
+
+        var grant = Assert.Single(Plan(Snapshot(Act("a1", Now.AddHours(-1), null)), [uncapped], [], Users, Now).NewGrants);
+
+        Assert.Equal(Now.AddHours(-1) + MappingRule.LongestActivation, grant.End);
+        Assert.Equal(TimeSpan.FromHours(24), MappingRule.LongestActivation);
+        // A permanent assignment has no end by nature: only the mapping's cap bounds it.
+        var permanent = new Activation("p1", Alice, Group, PimAccess.Member, Now.AddHours(-1), null, IsPermanent: true);
+        var counted = new ResolvedMapping(new MappingRule("m", Group, PimAccess.Member, null, "ps", ["111111111111"], null, true, true), null, "arn:ps");
+        Assert.Null(Assert.Single(Plan(Snapshot(permanent), [counted], [], Users, Now).NewGrants).End);
+    }
+
     [Fact]
     public void Ended_and_future_activations_and_other_groups_are_ignored()
     {

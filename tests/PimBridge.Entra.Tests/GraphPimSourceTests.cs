@@ -270,6 +270,20 @@ public sealed class GraphPimSourceTests : IClassFixture<GraphStubFixture>
     }
 
     [Fact]
+    public async Task An_activation_without_an_end_is_read_and_reported()
+    {
+        _tenant.AddUser(Alice, "alice@contoso.example");
+        _tenant.AddInstance(GraphJson.Instance("no-end", Alice, GroupA, end: null));
+        var logger = new ListLogger();
+
+        var activation = Assert.Single((await new GraphPimSource(StubCredential.ClientFor(_stub), logger, new ManualTimeProvider()).GetSnapshotAsync([GroupA])).Activations);
+
+        Assert.Null(activation.End);
+        Assert.False(activation.IsPermanent);
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("no-end", StringComparison.Ordinal) && e.Message.Contains("no endDateTime", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_group_without_instances_is_listed_with_no_activations()
     {
         _tenant.AddGroup(GroupB);

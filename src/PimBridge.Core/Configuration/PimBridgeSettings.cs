@@ -52,11 +52,22 @@ public sealed record MappingRule(
     bool IncludePermanent,
     bool FenceSessions)
 {
-    /// <summary>The activation's effective end: its end capped at start + maxDuration; null when neither bounds it.</summary>
+    /// <summary>
+    /// PIM's longest activation (its documentation says activations are always time-bound: up to 8 hours on Graph's
+    /// overview, 30 minutes to 24 hours in AWS's guide; the longer reading never cuts a real activation short).
+    /// </summary>
+    public static readonly TimeSpan LongestActivation = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// The activation's effective end: its end capped at start + maxDuration; null only for a permanent assignment
+    /// neither bounds. An activation without an end (a malformed answer) is held to <see cref="LongestActivation"/>:
+    /// a missing end must never mean access without one.
+    /// </summary>
     public DateTimeOffset? EffectiveEnd(Activation activation)
     {
         var cap = MaxDuration is { } max ? activation.Start + max : (DateTimeOffset?)null;
-        if (activation.End is not { } end) return cap;
+        var end = activation.End ?? (activation.IsPermanent ? null : activation.Start + LongestActivation);
+        if (end is null) return cap;
         return cap is { } c && c < end ? c : end;
     }
 
