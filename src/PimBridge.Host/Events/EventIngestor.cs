@@ -70,11 +70,11 @@ public sealed class EventIngestor(
         {
             foreach (var incoming in events)
             {
-                var (outcome, detail) = !seen.Add(incoming.Id) || dedupe.Contains(incoming.Id)
-                    ? (EventOutcome.Duplicate, "already handled")
+                var (outcome, detail) = incoming.Error is { } error ? (EventOutcome.Rejected, error)
+                    : !seen.Add(incoming.Key) || dedupe.Contains(incoming.Key) ? (EventOutcome.Duplicate, "already handled")
                     : await ActAsync(incoming, parts, cancellationToken).ConfigureAwait(false);
                 hinted |= outcome is EventOutcome.Hinted or EventOutcome.Lifecycle;
-                if (outcome != EventOutcome.Rejected && outcome != EventOutcome.Duplicate) dedupe.Remember(incoming.Id);
+                if (outcome != EventOutcome.Rejected && outcome != EventOutcome.Duplicate) dedupe.Remember(incoming.Key);
                 counters.Count(outcome);
                 result.Events.Add((incoming.Id, outcome, detail));
                 if (outcome == EventOutcome.Rejected)

@@ -7,51 +7,84 @@ namespace PimBridge.Host.Events;
 /// <summary>A request body that is not a valid delivery: refused with 400 and nothing changed.</summary>
 public sealed class EventFormatException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>One delivered event, whichever schema carried it.</summary>
-public sealed record IncomingEvent(string Id, string Type, string? Subject, BinaryData? Data);
+/// <summary>
+/// One delivered event, whichever schema carried it, or (with <see cref="Error"/>) an element of a batch that is not
+/// one. Its identity is <see cref="Key"/>: CloudEvents identify an event by source and id together.
+/// </summary>
+public sealed record IncomingEvent(string Id, string Type, string? Subject, BinaryData? Data, string? Source = null, string? Error = null)
+{
+    public string Key => $"{Source}\n{Id}";
+}
 
 /// <summary>
 /// Parses a delivery: CloudEvents 1.0 (one structured event, or a batch) or the Event Grid schema (an array, or one
 /// event), with Azure.Core's and Azure.Messaging.EventGrid's parsers, which check each schema's required members.
 /// The content type is not relied on: Event Grid documents a single CloudEvent as <c>application/cloudevents+json</c>
 /// but the batch type is unverified, so a JSON object or array is accepted under any JSON content type.
+/// A batch is read element by element: Event Grid does not retry a 400, so one bad element must not lose the others;
+/// it comes back with its <see cref="IncomingEvent.Error"/>. Only a body with nothing valid in it is refused.
 /// </summary>
 public static class IncomingEvents
 {
     public static IReadOnlyList<IncomingEvent> Parse(BinaryData body)
     {
-        JsonElement first;
+        JsonDocument document;
         try
         {
-            using var document = JsonDocument.Parse(body.ToMemory());
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Array)
-            {
-                if (root.GetArrayLength() == 0) return [];
-                if (root.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Object))
-                    throw new EventFormatException("Every element of the event array must be a JSON object.");
-                first = root[0].Clone();
-            }
-            else if (root.ValueKind == JsonValueKind.Object)
-            {
-                first = root.Clone();
-            }
-            else
-            {
-                throw new EventFormatException($"Expected a JSON object (one event) or an array of events, got a JSON {root.ValueKind.ToString().ToLowerInvariant()}.");
-            }
+            document = JsonDocument.Parse(body.ToMemory());
         }
         catch (JsonException ex)
         {
             throw new EventFormatException($"Malformed JSON: {ex.Message}", ex);
         }
 
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+                return [ParseOne(root)];
+            if (root.ValueKind != JsonValueKind.Array)
+                throw new EventFormatException($"Expected a JSON object (one event) or an array of events, got a JSON {root.ValueKind.ToString().ToLowerInvariant()}.");
+
+            var events = new List<IncomingEvent>();
+            var index = 0;
+            foreach (var element in root.EnumerateArray())
+            {
+                index++;
+                try
+                {
+                    events.Add(element.ValueKind == JsonValueKind.Object ? ParseOne(element) : throw new EventFormatException("Not a valid event: not a JSON object."));
+                }
+                catch (EventFormatException ex)
+                {
+                    var id = element.ValueKind == JsonValueKind.Object && element.TryGetProperty("id", out var given) && given.ValueKind == JsonValueKind.String
+                        && given.GetString() is { Length: > 0 } text ? text : $"element {index}";
+                    events.Add(new IncomingEvent(id, "", null, null, Error: char.ToLowerInvariant(ex.Message[0]) + ex.Message[1..]));
+                }
+            }
+
+            if (events.Count > 0 && events.All(e => e.Error is not null))
+                throw new EventFormatException($"No element of the batch is a valid event (element 1: {events[0].Error}).");
+            return events;
+        }
+    }
+
+    private static IncomingEvent ParseOne(JsonElement element)
+    {
+        var json = BinaryData.FromString(element.GetRawText());
         try
         {
-            if (first.TryGetProperty("specversion", out _))
-                return CloudEvent.ParseMany(body).Select(e => new IncomingEvent(e.Id, e.Type, e.Subject, e.Data)).ToList();
-            if (first.TryGetProperty("eventType", out _))
-                return EventGridEvent.ParseMany(body).Select(e => new IncomingEvent(e.Id, e.EventType, e.Subject, e.Data)).ToList();
+            if (element.TryGetProperty("specversion", out _))
+            {
+                var cloudEvent = CloudEvent.Parse(json) ?? throw new EventFormatException("Not a valid event: an empty CloudEvent.");
+                return new IncomingEvent(cloudEvent.Id, cloudEvent.Type, cloudEvent.Subject, cloudEvent.Data, cloudEvent.Source);
+            }
+
+            if (element.TryGetProperty("eventType", out _))
+            {
+                var gridEvent = EventGridEvent.Parse(json);
+                return new IncomingEvent(gridEvent.Id, gridEvent.EventType, gridEvent.Subject, gridEvent.Data, gridEvent.Topic);
+            }
         }
         catch (Exception ex) when (ex is ArgumentException or JsonException or FormatException or InvalidOperationException or NotSupportedException)
         {
