@@ -15,6 +15,9 @@ namespace PimBridge.Entra;
 /// <remarks>Graph permission (application): Group.Read.All.</remarks>
 public sealed class GraphSubscriptions : IGraphSubscriptions
 {
+    /// <inheritdoc />
+    public string? ClientState => _options.ClientState;
+
     /// <summary>Group changes (membership included) arrive as <c>updated</c>; creation and soft deletion do too.</summary>
     public const string ChangeType = "updated";
 

@@ -11,6 +11,9 @@ public interface IGraphSubscriptions
 
     /// <summary>Answers a <c>subscriptionReauthorizationRequired</c> lifecycle event: reauthorize, or renew if that fails.</summary>
     Task<SubscriptionAction> ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default);
+
+    /// <summary>The clientState the subscriptions are created with, which the webhook must expect; null when none are managed here.</summary>
+    string? ClientState => null;
 }
 
 public sealed record SubscriptionReport(IReadOnlyList<SubscriptionAction> Actions);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PimBridge.Entra;
 using PimBridge.Host.Events;
 using PimBridge.Host.Functions;
 using PimBridge.Host.Metrics;
@@ -83,12 +84,17 @@ public static class PimBridgeHost
     public static WebApplication Build(WebApplicationBuilder builder, PimBridgeComponents components) =>
         Build(builder, (_, _) => Task.FromResult(components));
 
-    /// <summary>Ready when the components are composed and the store answers a read.</summary>
-    private static async Task<IResult> ReadyAsync(ComponentsProvider components, HttpContext context)
+    /// <summary>
+    /// Ready when the components are composed, deliveries can be accepted and acted on (see <see cref="DeliveryProblem"/>),
+    /// and the store answers a read.
+    /// </summary>
+    private static async Task<IResult> ReadyAsync(ComponentsProvider components, IOptions<PimBridgeHostOptions> options, HttpContext context)
     {
         try
         {
             var parts = await components.GetAsync(context.RequestAborted).ConfigureAwait(false);
+            if (DeliveryProblem(options.Value, parts.Subscriptions) is { } problem)
+                return Results.Json(new JsonObject { ["status"] = "not ready", ["reason"] = problem }, statusCode: StatusCodes.Status503ServiceUnavailable);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             await parts.Store.GetAuditHeadAsync(timeout.Token).ConfigureAwait(false);
@@ -99,5 +105,19 @@ public static class PimBridgeHost
             var reason = ex is ComponentsUnavailableException ? ex.Message : $"the state store is not reachable: {ex.Message}";
             return Results.Json(new JsonObject { ["status"] = "not ready", ["reason"] = reason }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
+    }
+
+    /// <summary>Settings under which the webhook would refuse or drop every delivery, named with the fix; null when none.</summary>
+    internal static string? DeliveryProblem(PimBridgeHostOptions options, IGraphSubscriptions? subscriptions)
+    {
+        if (!options.Bearer.Enabled && !options.SharedSecret.Enabled)
+            return "no delivery authentication is configured, so every Event Grid delivery is refused (401): set PimBridge:Host:Bearer:ValidAudiences (Entra-secured delivery) or PimBridge:Host:SharedSecret:Secret.";
+        if (subscriptions?.ClientState is not { Length: > 0 } subscribed)
+            return null; // this host creates no subscriptions: whoever does must give it their clientState
+        if (string.IsNullOrEmpty(options.ClientState))
+            return "PimBridge:Host:ClientState is not set while the Graph subscriptions are created with Entra.Subscriptions.ClientState, so every group notification is dropped: set it to the same value.";
+        return EventIngestor.FixedTimeEquals(subscribed, options.ClientState)
+            ? null
+            : "PimBridge:Host:ClientState differs from Entra.Subscriptions.ClientState, so every group notification is dropped as \"clientState does not match\": set both to the same value.";
     }
 }

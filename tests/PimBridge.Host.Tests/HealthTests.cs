@@ -30,6 +30,43 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Readyz_fails_naming_the_setting_when_no_delivery_authentication_is_configured()
+    {
+        await using var h = await StartAsync(new Dictionary<string, string?> { ["SharedSecret:Secret"] = "", ["Bearer:ValidAudiences:0"] = null, ["Bearer:ValidIssuers:0"] = null });
+
+        var ready = await h.Client.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var reason = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["reason"]!.GetValue<string>();
+        Assert.StartsWith("no delivery authentication is configured", reason);
+        Assert.Contains("PimBridge:Host:SharedSecret:Secret", reason);
+        Assert.Contains("PimBridge:Host:Bearer:ValidAudiences", reason);
+    }
+
+    [Theory]
+    [InlineData("", "PimBridge:Host:ClientState is not set")]
+    [InlineData("another-secret", "PimBridge:Host:ClientState differs from Entra.Subscriptions.ClientState")]
+    public async Task Readyz_fails_when_the_webhook_would_drop_what_the_subscriptions_send(string hostClientState, string reason)
+    {
+        await using var h = await StartAsync(new Dictionary<string, string?> { ["ClientState"] = hostClientState });
+        h.Subscriptions.ClientState = ClientState; // what the subscriptions were created with
+
+        var ready = await h.Client.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.StartsWith(reason, JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Readyz_passes_when_the_webhook_expects_the_subscriptions_clientState()
+    {
+        await using var h = await StartAsync();
+        h.Subscriptions.ClientState = ClientState;
+
+        Assert.Equal(HttpStatusCode.OK, (await h.Client.GetAsync("/readyz")).StatusCode);
+    }
+
+    [Fact]
     public async Task Readyz_fails_when_the_store_does_not_answer()
     {
         await using var h = await StartAsync();

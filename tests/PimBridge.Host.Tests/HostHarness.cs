@@ -262,6 +262,9 @@ public sealed class FakeSubscriptions : IGraphSubscriptions
 
     public int Ensured { get { lock (_gate) return _ensured; } }
 
+    /// <summary>The clientState the subscriptions were created with (none: as a host that does not manage them).</summary>
+    public string? ClientState { get; set; }
+
     /// <summary>What EnsureAsync reports.</summary>
     public List<SubscriptionAction> EnsureActions { get; } =
     [
