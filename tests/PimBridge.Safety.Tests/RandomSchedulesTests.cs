@@ -101,6 +101,7 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
     [InlineData(986)]
     [InlineData(1499)]
     [InlineData(15468)]
+    [InlineData(19352)]
     public async Task A_seed_that_once_failed_keeps_the_invariants(int seed)
     {
         var result = await Schedules.RunAsync(seed);

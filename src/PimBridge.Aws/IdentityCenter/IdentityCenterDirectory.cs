@@ -50,7 +50,9 @@ public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
     public async Task<TimeSpan> GetSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
-        var permissionSet = await _permissionSets.GetOrLoadAsync(permissionSetArn, LoadPermissionSetAsync, cancellationToken).ConfigureAwait(false);
+        // Read fresh, never from the cache: a duration raised within the cache's lifetime would be missed by the
+        // once-a-minute watch and understated at fence planning, and sessions minted under it would outlive the fence.
+        var permissionSet = await LoadPermissionSetAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
         return SessionDurationOf(permissionSetArn, permissionSet.SessionDuration);
     }
 

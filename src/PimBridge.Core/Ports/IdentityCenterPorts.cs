@@ -55,7 +55,7 @@ public interface IIdentityCenterDirectory
     /// <summary>The permission sets and accounts an Identity Center group is assigned (its account assignments).</summary>
     Task<IReadOnlyList<PermissionSetAccount>> GetGroupAssignmentsAsync(string groupId, CancellationToken cancellationToken = default);
 
-    /// <summary>The permission set's session duration: how long a role session it issues can live.</summary>
+    /// <summary>The permission set's session duration now (read fresh, not cached): how long a role session it issues can live.</summary>
     Task<TimeSpan> GetSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken = default);
 
     /// <summary>A permission set's name: CloudTrail knows sessions by the role <c>AWSReservedSSO_&lt;name&gt;_&lt;hash&gt;</c>.</summary>

@@ -179,10 +179,17 @@ public static class Schedules
                 EditCustomerStatements(world, step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly, step.B);
                 break;
             case StepKind.SessionDurationChange:
-                // A duration stays in force at least as long as PimBridge's watch takes to note it (docs/engine.md).
-                world.Model.ForeignSetSessionDuration(step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly, TimeSpan.FromMinutes(step.Minutes));
-                await world.LoopAsync(TimeSpan.FromMinutes(2));
+            {
+                // A duration stays in force until PimBridge's watch has noted it (docs/verification.md, assumptions):
+                // AWS keeps no history, so a change undone before any engine looked cannot be known. Under crashes and
+                // throttling that can take several minutes of the loop.
+                var permissionSet = step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly;
+                var duration = TimeSpan.FromMinutes(step.Minutes);
+                world.Model.ForeignSetSessionDuration(permissionSet, duration);
+                for (var minute = 0; minute < 30 && !await NotedAsync(world, permissionSet, duration); minute++)
+                    await world.LoopAsync(TimeSpan.FromMinutes(1));
                 break;
+            }
             case StepKind.Advance:
                 await world.LoopAsync(TimeSpan.FromMinutes(step.Minutes));
                 break;
@@ -191,6 +198,11 @@ public static class Schedules
                 break;
         }
     }
+
+    /// <summary>Whether the engines' session-duration watch records <paramref name="duration"/> as the permission set's current one.</summary>
+    private static async Task<bool> NotedAsync(AdversarialWorld world, string permissionSet, TimeSpan duration) =>
+        SessionDurationWatch.Parse((await world.Store.GetCheckpointAsync(SessionDurationWatch.CheckpointName(permissionSet)))?.Value) is { } watch
+        && watch.Durations.Any(d => d.Duration == duration && d.ReplacedAt is null);
 
     /// <summary>A person edits the customer's statements (keeping PimBridge's, as a careful person would) and provisions.</summary>
     private static void EditCustomerStatements(AdversarialWorld world, string permissionSet, int variant)
