@@ -95,6 +95,19 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
         Assert.True(result.Passed, string.Join(Environment.NewLine, result.Violations.Take(3)));
     }
 
+    /// <summary>
+    /// Seed 289 (CI, I2), shrunk: a re-grant pulled a fence's cutoff back; when the re-grant ended seconds later, its
+    /// removal's fence had the same id (the same standard cutoff minute) and was merged into the pulled-back one, keeping
+    /// the earlier cutoff, so sessions minted under the re-grant were never fenced.
+    /// </summary>
+    [Fact]
+    public async Task A_removal_never_merges_into_a_fence_whose_cutoff_was_pulled_back()
+    {
+        var steps = Schedules.Generate(289);
+        var result = await Schedules.RunAsync(289, new[] { 1, 2, 5, 6, 8, 10, 15, 20, 22, 23, 24, 25, 26, 27, 28 }.Select(i => steps[i]).ToList());
+        Assert.True(result.Passed, string.Join(Environment.NewLine, result.Violations.Take(3)));
+    }
+
     /// <summary>Every seed that ever broke an invariant, replayed exactly (1 and 986 failed under the draws before per-step salts).</summary>
     [Theory]
     [InlineData(1)]
@@ -102,6 +115,7 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
     [InlineData(1499)]
     [InlineData(15468)]
     [InlineData(19352)]
+    [InlineData(289)]
     public async Task A_seed_that_once_failed_keeps_the_invariants(int seed)
     {
         var result = await Schedules.RunAsync(seed);

@@ -834,7 +834,9 @@ public sealed class Enforcer(
             var id = FenceId(user, permissionSet, cutoff);
             var existing = change.Fences.FirstOrDefault(f => f.Id == id) ?? await store.GetFenceAsync(id, cancellationToken).ConfigureAwait(false);
             SessionFence fence;
-            if (existing is { State: FenceState.Pending or FenceState.Active })
+            // Merge only into a fence with this very cutoff: one a re-grant pulled back (it keeps its id) would cut this
+            // removal's sessions off too early.
+            if (existing is { State: FenceState.Pending or FenceState.Active } && existing.Cutoff == cutoff)
             {
                 var merged = existing.Accounts.Union(accounts).Order(StringComparer.Ordinal).ToList();
                 fence = existing with
@@ -850,7 +852,8 @@ public sealed class Enforcer(
             {
                 fence = new SessionFence
                 {
-                    Id = existing is null ? id : $"{id}-{confirmed.ToUnixTimeMilliseconds()}", // a lifted fence with the same cutoff is history
+                    // A lifted or pulled-back fence with this id is another fence: this one gets its own.
+                    Id = existing is null ? id : $"{id}-{confirmed.ToUnixTimeMilliseconds()}",
                     UserId = user, UserName = removed.UserName ?? user, PermissionSetArn = permissionSet, Accounts = accounts,
                     PermissionSetName = await PermissionSetNameAsync(permissionSet, cancellationToken).ConfigureAwait(false),
                     Cutoff = cutoff, Until = until, CreatedAt = confirmed,
