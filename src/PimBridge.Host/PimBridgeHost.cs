@@ -110,8 +110,8 @@ public static class PimBridgeHost
     /// <summary>Settings under which the webhook would refuse or drop every delivery, named with the fix; null when none.</summary>
     internal static string? DeliveryProblem(PimBridgeHostOptions options, IGraphSubscriptions? subscriptions)
     {
-        if (!options.Bearer.Enabled && !options.SharedSecret.Enabled)
-            return "no delivery authentication is configured, so every Event Grid delivery is refused (401): set PimBridge:Host:Bearer:ValidAudiences (Entra-secured delivery) or PimBridge:Host:SharedSecret:Secret.";
+        if (options.MissingDeliveryAuthentication is { } missing)
+            return $"{missing} (every Event Grid delivery is refused with 401 until one is).";
         if (subscriptions?.ClientState is not { Length: > 0 } subscribed)
             return null; // this host creates no subscriptions: whoever does must give it their clientState
         if (string.IsNullOrEmpty(options.ClientState))

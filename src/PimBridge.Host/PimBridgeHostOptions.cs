@@ -43,6 +43,11 @@ public sealed class PimBridgeHostOptions
 
     public MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>Why no delivery can be accepted, naming the settings, when neither bearer tokens nor a shared secret are configured; else null.</summary>
+    public string? MissingDeliveryAuthentication => Bearer.Enabled || SharedSecret.Enabled
+        ? null
+        : $"no delivery authentication is configured: set {Section}:Bearer:ValidAudiences or {Section}:SharedSecret:Secret";
+
     /// <summary>Microsoft Entra bearer tokens (Event Grid's secure webhook delivery). On when an audience is set.</summary>
     public sealed class BearerOptions
     {

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Microsoft.Extensions.Logging.Abstractions;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
@@ -217,7 +218,7 @@ public sealed class SandboxRun : IAsyncDisposable
         var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory, cancellationToken).ConfigureAwait(false);
         _store = await SqliteStateStore.OpenAsync(Path.Combine(_folder, "state.db"), cancellationToken).ConfigureAwait(false);
         var users = new IdentityStoreUserMapping(_identityStore!, _seeded.IdentityStoreId, time: _clock);
-        var pim = new GraphPimSource(StubCredential.ClientFor(_graph!), Microsoft.Extensions.Logging.Abstractions.NullLogger<GraphPimSource>.Instance, _clock);
+        var pim = new GraphPimSource(StubCredential.ClientFor(_graph!), NullLogger<GraphPimSource>.Instance, _clock);
         _enforcer = new Enforcer(_store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
             mappings, settings.Fences, settings.Enforcer, _clock, instanceId: "sandbox", pim: pim);
 

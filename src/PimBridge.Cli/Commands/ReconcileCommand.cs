@@ -417,20 +417,10 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
         var path = config.PathOf(parseResult);
         var store = storeOptions.HostSettings(parseResult);
         var loggers = StandardErrorLoggers();
-        IPimSource pim;
-        IDisposable? graph;
+        IDisposable? graph = null;
         try
         {
-            (pim, graph) = CreatePimSource(path, environment, console.Clock, pimRequired, loggers);
-        }
-        catch
-        {
-            loggers.Dispose();
-            throw;
-        }
-
-        try
-        {
+            (var pim, graph) = CreatePimSource(path, environment, console.Clock, pimRequired, loggers);
             // The composition would create a missing file: a command that steers PimBridge never starts an empty state.
             if (store.SqlitePath is { } sqlitePath && !File.Exists(sqlitePath))
                 throw new CliInputException(StateStoreOptions.MissingSqliteFile(sqlitePath));

@@ -40,8 +40,8 @@ public sealed class DeliveryAuthenticator
     {
         var bearer = _options.Bearer;
         var secret = _options.SharedSecret;
-        if (!bearer.Enabled && !secret.Enabled)
-            return new(false, $"no delivery authentication is configured: set {PimBridgeHostOptions.Section}:Bearer:ValidAudiences or {PimBridgeHostOptions.Section}:SharedSecret:Secret");
+        if (_options.MissingDeliveryAuthentication is { } missing)
+            return new(false, missing);
 
         var failures = new List<string>();
         var authorization = request.Headers.Authorization.ToString();
