@@ -112,7 +112,7 @@ public static class ConfiguredComposition
             var awsCredentials = given.AwsCredentials ?? WebIdentityCredentials(configuration, region, awsEndpoint, time, given.AwsWebIdentityToken, resources);
             var ssoAdmin = resources.Own(new SsoAdminClient(new SsoAdminClientOptions { Region = region, TimeProvider = time, Endpoint = awsEndpoint, Credentials = awsCredentials }));
             var identityStore = resources.Own(new IdentityStoreClient(new IdentityStoreClientOptions { Region = region, TimeProvider = time, Endpoint = awsEndpoint, Credentials = awsCredentials }));
-            var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter), time);
+            var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter, waitForOperations: given.WaitForOperations), time);
             var users = new IdentityStoreUserMapping(identityStore, settings.IdentityCenter.IdentityStoreId, settings.IdentityCenter.MatchUsersBy, time);
             var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory, cancellationToken).ConfigureAwait(false);
             var store = await OpenStoreAsync(configuration, region, awsEndpoint, awsCredentials, resources, time, cancellationToken).ConfigureAwait(false);
@@ -299,6 +299,12 @@ public sealed record CompositionInputs
     /// hints to the host that reads PIM. Default true.
     /// </summary>
     public bool ReadsPim { get; init; } = true;
+
+    /// <summary>
+    /// True for a one-shot command (the CLI): wait for each asynchronous AWS operation to finish. False (a host that
+    /// ticks): hand a slow one back to the engine, which looks again shortly, so no removal waits behind it (I6).
+    /// </summary>
+    public bool WaitForOperations { get; init; }
 
     /// <summary>Null: the AWS SDK's default credential chain, or the web identity role when one is configured.</summary>
     public AWSCredentials? AwsCredentials { get; init; }

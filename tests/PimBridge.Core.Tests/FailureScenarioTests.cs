@@ -119,6 +119,30 @@ public sealed class FailureScenarioTests
     }
 
     [Fact]
+    public async Task An_operation_AWS_is_still_carrying_out_is_looked_at_again_without_counting_a_failure()
+    {
+        await using var h = await StartAsync(o => o.Enforcer.AlertAfterAttempts = 2);
+        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1)); // one account: one intent
+        await h.ReconcileAsync();
+        for (var i = 0; i < 3; i++) h.Aws.FailNext("Grant", () => new OperationInProgressException("CreateAccountAssignment is still in progress", TimeSpan.FromSeconds(4)));
+
+        for (var i = 0; i < 3; i++)
+        {
+            var tick = await h.TickAsync();
+            Assert.Equal((0, 0, 1), (tick.IntentsDone, tick.IntentsFailed, tick.IntentsWaiting));
+            var intent = Assert.Single(await h.Store.GetPendingIntentsAsync(IntentKind.ApplyEntitlement, AliceProd.Key));
+            Assert.Equal(0, intent.Attempts);
+            Assert.Equal(h.Now + TimeSpan.FromSeconds(4), intent.NextAttemptAt);
+            Assert.True((await h.TickAsync()).DidNothing); // not due again before then
+            h.Advance(TimeSpan.FromSeconds(4));
+        }
+
+        await h.SettleAsync();
+        Assert.True(h.Aws.IsActive(AliceProd));
+        Assert.DoesNotContain(await h.Store.ListAlertsAsync(null), a => a.Kind == "intent-stuck");
+    }
+
+    [Fact]
     public async Task A_full_inline_policy_still_removes_access_and_raises_a_critical_alert()
     {
         await using var h = await StartAsync();

@@ -65,6 +65,66 @@ public sealed class ExpiryOnTimeTests : IAsyncLifetime
         Assert.True(started is { } at && at <= due + OnTime, $"alice's removal was due at {due:O} and started at {started:O}");
     }
 
+    [Fact]
+    public async Task A_removal_starts_on_time_while_another_users_fence_is_still_provisioning()
+    {
+        A.Start();
+        var start = _world.Now;
+        _world.Activate("bob-entra", AuditGroup, TimeSpan.FromMinutes(30));
+        _world.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(31));
+        await A.Enforcer.ReconcileAsync(_world.Snapshot()).WaitAsync(Stuck);
+        // From bob's fence on, every AWS operation takes two minutes: the fence is provisioned while alice's removal falls due.
+        var observe = _world.Model.OnRequest!;
+        _world.Model.OnRequest = (at, operation, body) =>
+        {
+            observe(at, operation, body);
+            if (operation == "PutInlinePolicyToPermissionSet")
+                _world.Model.Adversity = Adversity.None with { MinOperationTime = TimeSpan.FromMinutes(2), MaxOperationTime = TimeSpan.FromMinutes(2) };
+        };
+        var due = start + TimeSpan.FromMinutes(31);
+        await HostLoopAsync(until: due + OnTime);
+
+        Assert.Contains(_requests, r => r.Operation == "ProvisionPermissionSet" && r.At < due);
+        var started = FirstDeleteOf("u-alice");
+        Assert.True(started is { } at && at <= due + OnTime, $"alice's removal was due at {due:O} and started at {started:O}");
+    }
+
+    [Fact]
+    public async Task A_removal_starts_on_time_while_a_burst_of_grants_is_being_made()
+    {
+        A.Start();
+        var start = _world.Now;
+        _world.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(10));
+        await A.Enforcer.ReconcileAsync(_world.Snapshot()).WaitAsync(Stuck);
+        var due = start + TimeSpan.FromMinutes(10);
+        await HostLoopAsync(until: due - TimeSpan.FromSeconds(30));
+
+        // Twenty engineers activate half a minute before alice's grant ends; each assignment takes 4 s to create.
+        _world.Model.Adversity = Adversity.None with { MinOperationTime = TimeSpan.FromSeconds(4), MaxOperationTime = TimeSpan.FromSeconds(4) };
+        for (var i = 1; i <= 20; i++)
+        {
+            _world.Model.AddUser($"u-engineer-{i}", $"engineer-{i}@contoso.com");
+            _world.Activate(new EntraPrincipal($"engineer-{i}-entra", $"engineer-{i}@contoso.com"), OpsGroup, TimeSpan.FromHours(1));
+        }
+
+        await A.Enforcer.ReconcileAsync(_world.Snapshot()).WaitAsync(Stuck);
+        await HostLoopAsync(until: due + OnTime);
+
+        Assert.Contains(_requests, r => r.Operation == "CreateAccountAssignment" && r.At < due);
+        var started = FirstDeleteOf("u-alice");
+        Assert.True(started is { } at && at <= due + OnTime, $"alice's removal was due at {due:O} and started at {started:O}");
+    }
+
+    /// <summary>The host's loop: a tick, then a second's pause (time spent inside the tick counts too), until <paramref name="until"/>.</summary>
+    private async Task HostLoopAsync(DateTimeOffset until)
+    {
+        while (_world.Now < until)
+        {
+            await TickAsync();
+            _world.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+    }
+
     /// <summary>A notification receiver that never answers.</summary>
     private sealed class HungSink(string name) : INotificationSink
     {

@@ -23,10 +23,10 @@ public sealed class IdentityCenterAdapters
 
     public IIdentityCenterDirectory Directory { get; }
 
-    /// <param name="time">The clock the directory's cache runs on; the system clock when null.</param>
+    /// <param name="time">The clock the directory's cache and the timing of operations run on; the system clock when null.</param>
     public static IdentityCenterAdapters Create(
         SsoAdminClient ssoAdmin, IdentityStoreClient identityStore, IdentityCenterAdapterOptions options, TimeProvider? time = null) =>
-        new(new IdentityCenterEntitlements(ssoAdmin, identityStore, options),
-            new PermissionSetPolicies(ssoAdmin, options),
+        new(new IdentityCenterEntitlements(ssoAdmin, identityStore, options, time),
+            new PermissionSetPolicies(ssoAdmin, options, time),
             new IdentityCenterDirectory(ssoAdmin, identityStore, options, time));
 }

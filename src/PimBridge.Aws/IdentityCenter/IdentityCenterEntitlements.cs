@@ -17,8 +17,10 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
     private readonly SsoAdminClient _ssoAdmin;
     private readonly IdentityStoreClient _identityStore;
     private readonly IdentityCenterAdapterOptions _options;
+    private readonly OperationsInProgress _inProgress;
 
-    public IdentityCenterEntitlements(SsoAdminClient ssoAdmin, IdentityStoreClient identityStore, IdentityCenterAdapterOptions options)
+    /// <param name="time">The clock that times operations left running; the system clock when null.</param>
+    public IdentityCenterEntitlements(SsoAdminClient ssoAdmin, IdentityStoreClient identityStore, IdentityCenterAdapterOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(ssoAdmin);
         ArgumentNullException.ThrowIfNull(identityStore);
@@ -27,6 +29,7 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         _ssoAdmin = ssoAdmin;
         _identityStore = identityStore;
         _options = options;
+        _inProgress = new OperationsInProgress(options, time ?? TimeProvider.System);
     }
 
     public async Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default) =>
@@ -155,12 +158,26 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
 
     private async Task<EntitlementChange> CreateAssignmentAsync(Entitlement entitlement, Func<CancellationToken, Task> beforeChange, CancellationToken cancellationToken)
     {
+        const string Operation = "CreateAccountAssignment";
+        var change = "create|" + entitlement.Key;
+        if (_inProgress.Take(change) is { } running)
+        {
+            var ended = await _inProgress.ResumeAsync(change, Operation, running, id => _ssoAdmin.DescribeAccountAssignmentCreationStatusAsync(
+                new() { InstanceArn = _options.InstanceArn, AccountAssignmentCreationRequestId = id }, cancellationToken)).ConfigureAwait(false);
+            if (ended?.Status == OperationStatuses.Succeeded)
+                return EntitlementChange.Made;
+            // It failed (or AWS forgot it): read and start again.
+        }
+
         if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
             return EntitlementChange.Found;
         await beforeChange(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _ssoAdmin.CreateAccountAssignmentAndWaitAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);
+            var since = _inProgress.Now;
+            var started = await _ssoAdmin.CreateAccountAssignmentAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);
+            var status = await _ssoAdmin.PollAccountAssignmentCreationAsync(_options.InstanceArn, started.AccountAssignmentCreationStatus!, _inProgress.Wait, cancellationToken).ConfigureAwait(false);
+            _inProgress.RequireSucceeded(change, Operation, status, since);
             return EntitlementChange.Made;
         }
         catch (AwsServiceException e) when (e.ErrorCode == ConflictException)
@@ -181,10 +198,24 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
     /// </remarks>
     private async Task<EntitlementChange> DeleteAssignmentAsync(Entitlement entitlement, Func<CancellationToken, Task> beforeChange, CancellationToken cancellationToken)
     {
+        const string Operation = "DeleteAccountAssignment";
+        var change = "delete|" + entitlement.Key;
+        if (_inProgress.Take(change) is { } running)
+        {
+            var ended = await _inProgress.ResumeAsync(change, Operation, running, id => _ssoAdmin.DescribeAccountAssignmentDeletionStatusAsync(
+                new() { InstanceArn = _options.InstanceArn, AccountAssignmentDeletionRequestId = id }, cancellationToken)).ConfigureAwait(false);
+            if (ended?.Status == OperationStatuses.Succeeded)
+                return await ConfirmGoneAsync(entitlement, cancellationToken).ConfigureAwait(false);
+            // It failed (or AWS forgot it): delete again; "not found" then says it is gone.
+        }
+
         await beforeChange(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _ssoAdmin.DeleteAccountAssignmentAndWaitAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);
+            var since = _inProgress.Now;
+            var started = await _ssoAdmin.DeleteAccountAssignmentAsync(AssignmentRequest(entitlement), cancellationToken).ConfigureAwait(false);
+            var status = await _ssoAdmin.PollAccountAssignmentDeletionAsync(_options.InstanceArn, started.AccountAssignmentDeletionStatus!, _inProgress.Wait, cancellationToken).ConfigureAwait(false);
+            _inProgress.RequireSucceeded(change, Operation, status, since);
         }
         catch (AwsServiceException e) when (e.IsNotFound)
         {
@@ -199,7 +230,12 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
             return EntitlementChange.Found;
         }
 
-        // A deletion that succeeded leaves nothing listed; one that raced a creation may not have.
+        return await ConfirmGoneAsync(entitlement, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A deletion that succeeded leaves nothing listed; one that raced a creation may not have.</summary>
+    private async Task<EntitlementChange> ConfirmGoneAsync(Entitlement entitlement, CancellationToken cancellationToken)
+    {
         if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
             throw new InvalidOperationException($"The assignment {entitlement.Key} is still listed after its deletion succeeded; another operation re-created it.");
         return EntitlementChange.Made;

@@ -10,15 +10,20 @@ namespace PimBridge.Aws.IdentityCenter;
 public sealed class PermissionSetPolicies : IPermissionSetPolicies
 {
     private readonly SsoAdminClient _ssoAdmin;
-    private readonly IdentityCenterAdapterOptions _options;
+    private const string Provision = "ProvisionPermissionSet";
 
-    public PermissionSetPolicies(SsoAdminClient ssoAdmin, IdentityCenterAdapterOptions options)
+    private readonly IdentityCenterAdapterOptions _options;
+    private readonly OperationsInProgress _inProgress;
+
+    /// <param name="time">The clock that times provisioning left running; the system clock when null.</param>
+    public PermissionSetPolicies(SsoAdminClient ssoAdmin, IdentityCenterAdapterOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(ssoAdmin);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _ssoAdmin = ssoAdmin;
         _options = options;
+        _inProgress = new OperationsInProgress(options, time ?? TimeProvider.System);
     }
 
     public async Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default)
@@ -32,6 +37,7 @@ public sealed class PermissionSetPolicies : IPermissionSetPolicies
     public async Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
+        await ResumeProvisioningAsync(permissionSetArn, cancellationToken).ConfigureAwait(false); // a write now would conflict with it
         if (policy is null)
             await DeleteAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
         else
@@ -55,6 +61,7 @@ public sealed class PermissionSetPolicies : IPermissionSetPolicies
     public async Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
+        await ResumeProvisioningAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
         var request = new ListAccountsForProvisionedPermissionSetRequest
         {
             InstanceArn = _options.InstanceArn, PermissionSetArn = permissionSetArn, ProvisioningStatus = ProvisioningStatuses.LatestNotProvisioned,
@@ -83,7 +90,10 @@ public sealed class PermissionSetPolicies : IPermissionSetPolicies
         }
     }
 
-    /// <summary>Pushes the permission set to every account it is provisioned in, and waits until that has finished.</summary>
+    /// <summary>
+    /// Pushes the permission set to every account it is provisioned in and waits until that has finished, or hands
+    /// back <see cref="OperationInProgressException"/> after the adapter's wait (the next call resumes it).
+    /// </summary>
     private async Task ProvisionAsync(string permissionSetArn, CancellationToken cancellationToken)
     {
         // A permission set provisioned nowhere has no roles for the change to reach, and AWS may reject
@@ -91,12 +101,30 @@ public sealed class PermissionSetPolicies : IPermissionSetPolicies
         // permission set to its account with the policy as it is then, this write included.
         if (!await IsProvisionedAnywhereAsync(permissionSetArn, cancellationToken).ConfigureAwait(false))
             return;
-        await _ssoAdmin.ProvisionPermissionSetAndWaitAsync(new ProvisionPermissionSetRequest
+        var since = _inProgress.Now;
+        var started = await _ssoAdmin.ProvisionPermissionSetAsync(new ProvisionPermissionSetRequest
         {
             InstanceArn = _options.InstanceArn,
             PermissionSetArn = permissionSetArn,
             TargetType = ProvisionTargetTypes.AllProvisionedAccounts,
         }, cancellationToken).ConfigureAwait(false);
+        var status = started.PermissionSetProvisioningStatus
+            ?? throw new AwsServiceException(AwsService.SsoAdminName, Provision, 200, AwsServiceException.MalformedResponse, "the response lacks PermissionSetProvisioningStatus");
+        status = await _ssoAdmin.PollPermissionSetProvisioningAsync(_options.InstanceArn, status, _inProgress.Wait, cancellationToken).ConfigureAwait(false);
+        _inProgress.RequireSucceeded(permissionSetArn, Provision, status, since);
+    }
+
+    /// <summary>
+    /// Looks at a provisioning of this permission set left running: still running, the caller waits its turn again;
+    /// ended (either way), the caller goes on, reading what the accounts carry.
+    /// </summary>
+    private async Task ResumeProvisioningAsync(string permissionSetArn, CancellationToken cancellationToken)
+    {
+        if (_inProgress.Take(permissionSetArn) is { } running)
+        {
+            await _inProgress.ResumeAsync(permissionSetArn, Provision, running, id => _ssoAdmin.DescribePermissionSetProvisioningStatusAsync(
+                new() { InstanceArn = _options.InstanceArn, ProvisionPermissionSetRequestId = id }, cancellationToken)).ConfigureAwait(false);
+        }
     }
 
     private async Task<bool> IsProvisionedAnywhereAsync(string permissionSetArn, CancellationToken cancellationToken)

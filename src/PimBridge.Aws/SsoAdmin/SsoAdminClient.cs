@@ -193,8 +193,41 @@ public sealed class SsoAdminClient : IDisposable
         return status;
     }
 
-    /// <summary>Polls with doubling pauses until the status leaves IN_PROGRESS or the deadline passes.</summary>
+    /// <summary>Polls an account-assignment creation until it leaves IN_PROGRESS or <paramref name="wait"/> has passed; returns its last status.</summary>
+    public Task<AccountAssignmentOperationStatus> PollAccountAssignmentCreationAsync(
+        string instanceArn, AccountAssignmentOperationStatus status, TimeSpan wait, CancellationToken cancellationToken = default) =>
+        PollAsync("CreateAccountAssignment", status,
+            (id, ct) => DescribeAccountAssignmentCreationStatusAsync(new() { InstanceArn = instanceArn, AccountAssignmentCreationRequestId = id }, ct),
+            wait, cancellationToken);
+
+    /// <summary>Polls an account-assignment deletion until it leaves IN_PROGRESS or <paramref name="wait"/> has passed; returns its last status.</summary>
+    public Task<AccountAssignmentOperationStatus> PollAccountAssignmentDeletionAsync(
+        string instanceArn, AccountAssignmentOperationStatus status, TimeSpan wait, CancellationToken cancellationToken = default) =>
+        PollAsync("DeleteAccountAssignment", status,
+            (id, ct) => DescribeAccountAssignmentDeletionStatusAsync(new() { InstanceArn = instanceArn, AccountAssignmentDeletionRequestId = id }, ct),
+            wait, cancellationToken);
+
+    /// <summary>Polls a permission-set provisioning until it leaves IN_PROGRESS or <paramref name="wait"/> has passed; returns its last status.</summary>
+    public Task<PermissionSetProvisioningStatus> PollPermissionSetProvisioningAsync(
+        string instanceArn, PermissionSetProvisioningStatus status, TimeSpan wait, CancellationToken cancellationToken = default) =>
+        PollAsync("ProvisionPermissionSet", status,
+            (id, ct) => DescribePermissionSetProvisioningStatusAsync(new() { InstanceArn = instanceArn, ProvisionPermissionSetRequestId = id }, ct),
+            wait, cancellationToken);
+
+    /// <summary>Polls until the status leaves IN_PROGRESS or the deadline passes; throws <see cref="AwsOperationException"/> unless it succeeded.</summary>
     private async Task<T> WaitAsync<T>(string operation, T status, Func<string, CancellationToken, Task<T>> describe, CancellationToken cancellationToken)
+        where T : IOperationStatus
+    {
+        var started = _options.TimeProvider.GetUtcNow();
+        status = await PollAsync(operation, status, describe, _options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+        var waited = _options.TimeProvider.GetUtcNow() - started;
+        if (status.Status != OperationStatuses.Succeeded)
+            throw new AwsOperationException(operation, status.RequestId, status.Status, status.FailureReason, timedOut: status.Status == OperationStatuses.InProgress, waited);
+        return status;
+    }
+
+    /// <summary>Polls with doubling pauses until the status leaves IN_PROGRESS or <paramref name="wait"/> has passed.</summary>
+    private async Task<T> PollAsync<T>(string operation, T status, Func<string, CancellationToken, Task<T>> describe, TimeSpan wait, CancellationToken cancellationToken)
         where T : IOperationStatus
     {
         var time = _options.TimeProvider;
@@ -206,9 +239,8 @@ public sealed class SsoAdminClient : IDisposable
             {
                 if (status.RequestId is null)
                     throw Malformed(operation, "a RequestId for the IN_PROGRESS operation");
-                var waited = time.GetUtcNow() - started;
-                if (waited >= _options.OperationTimeout)
-                    throw new AwsOperationException(operation, status.RequestId, status.Status, null, timedOut: true, waited);
+                if (time.GetUtcNow() - started >= wait)
+                    break;
                 await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, _options.OperationPollMaxDelay.Ticks));
                 status = await describe(status.RequestId, cancellationToken).ConfigureAwait(false);
@@ -220,8 +252,6 @@ public sealed class SsoAdminClient : IDisposable
                 _slots.Abandon(status.RequestId); // we stop watching it; do not let it hold a slot forever
         }
 
-        if (status.Status != OperationStatuses.Succeeded)
-            throw new AwsOperationException(operation, status.RequestId, status.Status, status.FailureReason, timedOut: false, time.GetUtcNow() - started);
         return status;
     }
 

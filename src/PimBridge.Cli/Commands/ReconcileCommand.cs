@@ -429,6 +429,7 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
                 Pim = pim,
                 Subscriptions = UnmanagedSubscriptions.Instance,
                 AwsCredentials = environment.AwsCredentials,
+                WaitForOperations = true,
             }, cancellationToken).ConfigureAwait(false);
             return new ConfiguredEngine(components, graph, loggers);
         }

@@ -13,9 +13,9 @@ namespace PimBridge.Core;
 public sealed record ReconcileResult(ReconcilePlan Plan, bool Applied);
 
 /// <summary>What one tick did.</summary>
-public sealed record TickResult(int GrantsEnded, int FencesDue, int IntentsDone, int IntentsFailed, int IntentsSuperseded)
+public sealed record TickResult(int GrantsEnded, int FencesDue, int IntentsDone, int IntentsFailed, int IntentsSuperseded, int IntentsWaiting)
 {
-    public bool DidNothing => GrantsEnded + FencesDue + IntentsDone + IntentsFailed + IntentsSuperseded == 0;
+    public bool DidNothing => GrantsEnded + FencesDue + IntentsDone + IntentsFailed + IntentsSuperseded + IntentsWaiting == 0;
 }
 
 /// <summary>The AWS-side collaborators the enforcer acts through.</summary>
@@ -373,28 +373,25 @@ public sealed class Enforcer(
 
     // ---------------------------------------------------------------- tick
 
-    /// <summary>One round of enforcement: due grants end, due fences lift, due intents run. Costs O(due items).</summary>
+    /// <summary>How far the clock may move inside a tick (AWS work takes time) before the tick looks again for due removals.</summary>
+    private static readonly TimeSpan LookAgainAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// One round of enforcement: due grants end, due fences lift, due intents run, removals and fences first. Costs
+    /// O(due items). Whenever AWS work has taken the clock a second on, the tick looks again, so a removal that falls
+    /// due meanwhile goes before the rest of the batch (I6: a burst of grants never holds up an expiry).
+    /// </summary>
     public async Task<TickResult> TickAsync(CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow();
-        var ended = 0;
-        foreach (var grant in await store.GetDueGrantsAsync(now, settings.BatchSize, cancellationToken).ConfigureAwait(false))
+        int ended = 0, fencesDue = 0, done = 0, failed = 0, superseded = 0, waiting = 0;
+        var ran = new HashSet<string>(StringComparer.Ordinal);
+        var lookedAt = time.GetUtcNow();
+        var queue = await DueWorkAsync(lookedAt).ConfigureAwait(false);
+        while (queue.Count > 0)
         {
-            await RetryOnConflict(ct => EndGrantAsync(grant.Id, grant.End!.Value, EndReasons.Expired, ct), cancellationToken).ConfigureAwait(false);
-            ended++;
-        }
-
-        var dueFences = await store.GetDueFencesAsync(now, settings.BatchSize, cancellationToken).ConfigureAwait(false);
-        foreach (var fence in dueFences)
-            await RetryOnConflict(ct => StartLiftAsync(fence.Id, now, ct), cancellationToken).ConfigureAwait(false);
-
-        int done = 0, failed = 0, superseded = 0;
-        // Without a PIM source (the AWS-side watcher) group hints are left unclaimed for the host that reads PIM, and
-        // read past, so a backlog of hints never starves removals and fences.
-        var runnable = await store.GetDueIntentsAsync(now, settings.BatchSize, except: pim is null ? IntentKind.ReconcileGroup : null, cancellationToken).ConfigureAwait(false);
-        // Taking access away comes first: removals and fences never wait behind grants, PIM reads or notifications.
-        foreach (var intent in runnable.OrderBy(i => Priority(i.Kind)))
-        {
+            var intent = queue.Dequeue();
+            if (!ran.Add(intent.Id))
+                continue;
             if (intent.Kind == IntentKind.Notify)
             {
                 StartDelivery(intent);
@@ -406,11 +403,46 @@ public sealed class Enforcer(
                 case IntentOutcome.Done: done++; break;
                 case IntentOutcome.Failed: failed++; break;
                 case IntentOutcome.Superseded: superseded++; break;
+                case IntentOutcome.Waiting: waiting++; break;
+            }
+
+            if (time.GetUtcNow() - lookedAt >= LookAgainAfter)
+            {
+                lookedAt = time.GetUtcNow();
+                queue = await DueWorkAsync(lookedAt).ConfigureAwait(false);
             }
         }
 
-        await WatchSessionDurationsAsync(now, cancellationToken).ConfigureAwait(false);
-        return new TickResult(ended, dueFences.Count, done, failed, superseded);
+        await WatchSessionDurationsAsync(time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return new TickResult(ended, fencesDue, done, failed, superseded, waiting);
+
+        // Ends the grants and starts the lifts that are due, and returns the due intents, taking access away first.
+        async Task<PriorityQueue<Intent, (int, int)>> DueWorkAsync(DateTimeOffset now)
+        {
+            foreach (var grant in await store.GetDueGrantsAsync(now, settings.BatchSize, cancellationToken).ConfigureAwait(false))
+            {
+                await RetryOnConflict(ct => EndGrantAsync(grant.Id, grant.End!.Value, EndReasons.Expired, ct), cancellationToken).ConfigureAwait(false);
+                ended++;
+            }
+
+            var dueFences = await store.GetDueFencesAsync(now, settings.BatchSize, cancellationToken).ConfigureAwait(false);
+            foreach (var fence in dueFences)
+                await RetryOnConflict(ct => StartLiftAsync(fence.Id, now, ct), cancellationToken).ConfigureAwait(false);
+            fencesDue += dueFences.Count;
+
+            // Without a PIM source (the AWS-side watcher) group hints are left unclaimed for the host that reads PIM, and
+            // read past, so a backlog of hints never starves removals and fences.
+            var runnable = await store.GetDueIntentsAsync(now, settings.BatchSize, except: pim is null ? IntentKind.ReconcileGroup : null, cancellationToken).ConfigureAwait(false);
+            // Taking access away comes first: removals and fences never wait behind grants, PIM reads or notifications.
+            var due = new PriorityQueue<Intent, (int, int)>();
+            for (var i = 0; i < runnable.Count; i++)
+            {
+                if (!ran.Contains(runnable[i].Id))
+                    due.Enqueue(runnable[i], (Priority(runnable[i].Kind), i));
+            }
+
+            return due;
+        }
     }
 
     private static readonly TimeSpan SessionDurationWatchInterval = TimeSpan.FromMinutes(1);
@@ -493,7 +525,7 @@ public sealed class Enforcer(
     /// <summary>Completes once every notification this process has started delivering has finished (a host stopping, a test).</summary>
     public Task DeliveriesSettledAsync() => Task.WhenAll(_deliveries.Values);
 
-    private enum IntentOutcome { Done, Failed, Superseded, Skipped }
+    private enum IntentOutcome { Done, Failed, Superseded, Waiting, Skipped }
 
     /// <summary>Claim, execute idempotently, confirm; on failure record it and back off.</summary>
     private async Task<IntentOutcome> RunIntentAsync(Intent intent, CancellationToken cancellationToken)
@@ -545,11 +577,31 @@ public sealed class Enforcer(
         {
             throw; // shutting down: the claim expires and the intent runs again
         }
+        catch (OperationInProgressException waiting)
+        {
+            // AWS is still at it: look again soon, no failure counted, and meanwhile the tick moves on (I6).
+            await WaitForAwsAsync(run.Intent, waiting, cancellationToken).ConfigureAwait(false);
+            return IntentOutcome.Waiting;
+        }
         catch (Exception ex)
         {
             // Includes a conflict on confirming: state moved after the AWS call, and the idempotent intent simply runs again.
             await RecordFailureAsync(run.Intent, ex, cancellationToken).ConfigureAwait(false);
             return IntentOutcome.Failed;
+        }
+    }
+
+    private async Task WaitForAwsAsync(Intent intent, OperationInProgressException waiting, CancellationToken cancellationToken)
+    {
+        var change = new StateChange();
+        change.Intents.Add(intent with { NextAttemptAt = time.GetUtcNow() + waiting.RetryAfter, LastError = waiting.Message });
+        try
+        {
+            await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // another instance moved the intent on: it runs again from there
         }
     }
 

@@ -10,7 +10,9 @@ public interface IEntitlementTarget
     Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Creates the membership or assignment and returns once AWS confirms it. <see cref="EntitlementChange.Found"/>:
+    /// Creates the membership or assignment and returns once AWS confirms it, or throws
+    /// <see cref="OperationInProgressException"/> when AWS is still carrying it out after the adapter's wait (calling
+    /// again resumes that operation). <see cref="EntitlementChange.Found"/>:
     /// it was already there and nothing was sent. <see cref="EntitlementChange.Made"/>: a creation was sent (even if
     /// AWS then said it exists: that may be this caller's own earlier, lost, try). <paramref name="beforeChange"/> runs
     /// after AWS was read and before anything is written, so the caller can record that it is about to act.
@@ -18,12 +20,25 @@ public interface IEntitlementTarget
     Task<EntitlementChange> GrantAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Deletes the membership or assignment and returns once AWS confirms it is gone: <see cref="EntitlementChange.Made"/>
+    /// Deletes the membership or assignment and returns once AWS confirms it is gone (or throws
+    /// <see cref="OperationInProgressException"/> as <see cref="GrantAsync"/> does): <see cref="EntitlementChange.Made"/>
     /// when a deletion removed it, <see cref="EntitlementChange.Found"/> when there was nothing to delete. An assignment
     /// whose creation is still in progress is not "gone": AWS answers its deletion with a conflict, which propagates.
     /// <paramref name="beforeChange"/> runs before anything is written.
     /// </summary>
     Task<EntitlementChange> RevokeAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// AWS accepted a change and was still carrying it out when the adapter stopped waiting: not a failure. Asking again
+/// after <see cref="RetryAfter"/> resumes the same operation. Adapters wait only seconds, so no tick spends minutes on one
+/// operation while removals fall due (I6); an operation that stays in progress too long fails as any other.
+/// </summary>
+public sealed class OperationInProgressException(string message, TimeSpan retryAfter) : Exception(message), IRetryAfterHint
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+
+    TimeSpan? IRetryAfterHint.RetryAfter => RetryAfter;
 }
 
 /// <summary>What a grant or revoke found: whether this call made the change, or found AWS already so.</summary>
@@ -37,14 +52,16 @@ public interface IPermissionSetPolicies
 
     /// <summary>
     /// Replaces the inline policy (null deletes it), then provisions the permission set to all accounts it is provisioned
-    /// in and waits for provisioning to finish, so the change reaches the roles before this returns.
+    /// in and waits for provisioning to finish, so the change reaches the roles before this returns; or throws
+    /// <see cref="OperationInProgressException"/> while provisioning still runs (the next call resumes it).
     /// </summary>
     Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Makes every account's role carry the permission set's current policy: provisions (and waits) when any account
     /// is not on the latest version, for example after a write whose provisioning failed. Returns whether it
-    /// provisioned. Throws when provisioning fails in any account.
+    /// provisioned. Throws when provisioning fails in any account, and <see cref="OperationInProgressException"/> while
+    /// a provisioning this adapter started still runs.
     /// </summary>
     Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default);
 }

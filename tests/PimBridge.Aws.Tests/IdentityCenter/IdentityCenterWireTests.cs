@@ -163,6 +163,72 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
+    public async Task A_creation_still_in_progress_after_the_wait_is_handed_back_and_the_next_grant_resumes_it()
+    {
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var sso = new RecordingHandler()
+            .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "SUCCEEDED"));
+        var target = Entitlements(sso, new RecordingHandler(), time);
+        var started = time.GetUtcNow();
+
+        var waiting = await Assert.ThrowsAsync<OperationInProgressException>(() => target.GrantAsync(Assignment));
+        Assert.InRange(time.GetUtcNow() - started, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4)); // polled at 1 s and 3 s (plus request pacing), then handed back
+        Assert.Contains(OperationId, waiting.Message);
+        Assert.InRange(waiting.RetryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+
+        Assert.Equal(EntitlementChange.Made, await target.GrantAsync(Assignment));
+
+        Assert.Equal(
+            ["ListAccountAssignments", "CreateAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus"],
+            sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
+        Assert.Contains(OperationId, sso.Requests[^1].Body); // the same operation, not a second creation
+    }
+
+    [Fact]
+    public async Task A_deletion_still_in_progress_is_resumed_and_confirmed_gone_by_a_listing()
+    {
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var sso = new RecordingHandler()
+            .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "SUCCEEDED"))
+            .Respond("""{"AccountAssignments":[]}""");
+        var target = Entitlements(sso, new RecordingHandler(), time);
+
+        await Assert.ThrowsAsync<OperationInProgressException>(() => target.RevokeAsync(Assignment));
+        Assert.Equal(EntitlementChange.Made, await target.RevokeAsync(Assignment));
+
+        Assert.Equal(
+            ["DeleteAccountAssignment", "DescribeAccountAssignmentDeletionStatus", "DescribeAccountAssignmentDeletionStatus", "DescribeAccountAssignmentDeletionStatus", "ListAccountAssignments"],
+            sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
+    }
+
+    [Fact]
+    public async Task An_operation_in_progress_longer_than_allowed_fails_as_timed_out()
+    {
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var sso = new RecordingHandler()
+            .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"));
+        var target = new IdentityCenterEntitlements(Sso(sso, time), StoreClient(new RecordingHandler(), time), Options with { OperationGiveUpAfter = TimeSpan.FromMinutes(1) }, time);
+
+        await Assert.ThrowsAsync<OperationInProgressException>(() => target.GrantAsync(Assignment));
+        time.Advance(TimeSpan.FromMinutes(1));
+        var failure = await Assert.ThrowsAsync<AwsOperationException>(() => target.GrantAsync(Assignment));
+
+        Assert.True(failure.TimedOut);
+        Assert.Equal(OperationId, failure.RequestId);
+    }
+
+    [Fact]
     public async Task A_settling_conflict_on_CreateAccountAssignment_is_success_when_a_reread_finds_the_assignment()
     {
         var sso = new RecordingHandler()
@@ -310,6 +376,32 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
+    public async Task A_provisioning_still_in_progress_is_handed_back_and_resumed_not_started_again()
+    {
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        string Provisioning(string status) =>
+            $$$"""{"PermissionSetProvisioningStatus":{"Status":"{{{status}}}","RequestId":"{{{OperationId}}}","PermissionSetArn":"{{{PermissionSet}}}"}}""";
+        var sso = new RecordingHandler()
+            .Respond("{}")
+            .Respond("""{"AccountIds":["111111111111"]}""")
+            .Respond(Provisioning("IN_PROGRESS"))
+            .Respond(Provisioning("IN_PROGRESS"))
+            .Respond(Provisioning("IN_PROGRESS"))
+            .Respond(Provisioning("SUCCEEDED"))
+            .Respond("""{"AccountIds":[]}""");
+        var policies = new PermissionSetPolicies(Sso(sso, time), Options, time);
+
+        await Assert.ThrowsAsync<OperationInProgressException>(() => policies.WriteInlinePolicyAsync(PermissionSet, """{"Version":"2012-10-17","Statement":[]}"""));
+        Assert.False(await policies.ProvisionWhereStaleAsync(PermissionSet));
+
+        Assert.Equal(
+            ["PutInlinePolicyToPermissionSet", "ListAccountsForProvisionedPermissionSet", "ProvisionPermissionSet", "DescribePermissionSetProvisioningStatus",
+             "DescribePermissionSetProvisioningStatus", "DescribePermissionSetProvisioningStatus", "ListAccountsForProvisionedPermissionSet"],
+            sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
+        Assert.Contains("LATEST_PERMISSION_SET_NOT_PROVISIONED", sso.Requests[^1].Body);
+    }
+
+    [Fact]
     public async Task A_write_waits_for_IN_PROGRESS_provisioning_to_succeed()
     {
         var sso = new RecordingHandler()
@@ -399,7 +491,7 @@ public sealed class IdentityCenterWireTests : IDisposable
 
     private IdentityCenterEntitlements Entitlements(
         RecordingHandler sso, RecordingHandler store, ManualTimeProvider? time = null, Action<SsoAdminClientOptions>? configureSso = null) =>
-        new(Sso(sso, time, configureSso), StoreClient(store, time), Options);
+        new(Sso(sso, time, configureSso), StoreClient(store, time), Options, time);
 
     private static string MembershipPage((string MembershipId, string GroupId) membership, string? nextToken)
     {

@@ -117,11 +117,14 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
 
     // ------------------------------------------------------------------ PIM
 
-    public string Activate(string principal, string group, TimeSpan duration)
+    public string Activate(string principal, string group, TimeSpan duration) =>
+        Activate(new EntraPrincipal(principal, People.First(p => p.Principal == principal).UserName), group, duration);
+
+    /// <summary>An activation by anyone (a test's extra engineers; the schedules use <see cref="People"/>).</summary>
+    public string Activate(EntraPrincipal principal, string group, TimeSpan duration)
     {
         var id = $"act-{_pim.Count + 1}";
-        var person = People.First(p => p.Principal == principal);
-        _pim[id] = new PimRecord(new Activation(id, new EntraPrincipal(principal, person.UserName), group, PimAccess.Member, Now, Now + duration), null);
+        _pim[id] = new PimRecord(new Activation(id, principal, group, PimAccess.Member, Now, Now + duration), null);
         return id;
     }
 
