@@ -116,6 +116,8 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
     [InlineData(15468)]
     [InlineData(19352)]
     [InlineData(289)]
+    [InlineData(100570)]
+    [InlineData(101861)]
     public async Task A_seed_that_once_failed_keeps_the_invariants(int seed)
     {
         var result = await Schedules.RunAsync(seed);

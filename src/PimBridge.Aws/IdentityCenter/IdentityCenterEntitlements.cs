@@ -162,11 +162,8 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         var change = "create|" + entitlement.Key;
         if (_inProgress.Take(change) is { } running)
         {
-            var ended = await _inProgress.ResumeAsync(change, Operation, running, id => _ssoAdmin.DescribeAccountAssignmentCreationStatusAsync(
+            await _inProgress.ResumeAsync(change, Operation, running, id => _ssoAdmin.DescribeAccountAssignmentCreationStatusAsync(
                 new() { InstanceArn = _options.InstanceArn, AccountAssignmentCreationRequestId = id }, cancellationToken)).ConfigureAwait(false);
-            if (ended?.Status == OperationStatuses.Succeeded)
-                return EntitlementChange.Made;
-            // It failed (or AWS forgot it): read and start again.
         }
 
         if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
@@ -202,11 +199,8 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         var change = "delete|" + entitlement.Key;
         if (_inProgress.Take(change) is { } running)
         {
-            var ended = await _inProgress.ResumeAsync(change, Operation, running, id => _ssoAdmin.DescribeAccountAssignmentDeletionStatusAsync(
+            await _inProgress.ResumeAsync(change, Operation, running, id => _ssoAdmin.DescribeAccountAssignmentDeletionStatusAsync(
                 new() { InstanceArn = _options.InstanceArn, AccountAssignmentDeletionRequestId = id }, cancellationToken)).ConfigureAwait(false);
-            if (ended?.Status == OperationStatuses.Succeeded)
-                return await ConfirmGoneAsync(entitlement, cancellationToken).ConfigureAwait(false);
-            // It failed (or AWS forgot it): delete again; "not found" then says it is gone.
         }
 
         await beforeChange(cancellationToken).ConfigureAwait(false);
@@ -230,12 +224,7 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
             return EntitlementChange.Found;
         }
 
-        return await ConfirmGoneAsync(entitlement, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>A deletion that succeeded leaves nothing listed; one that raced a creation may not have.</summary>
-    private async Task<EntitlementChange> ConfirmGoneAsync(Entitlement entitlement, CancellationToken cancellationToken)
-    {
+        // A deletion that succeeded leaves nothing listed; one that raced a creation may not have.
         if (await AssignmentExistsAsync(entitlement, cancellationToken).ConfigureAwait(false))
             throw new InvalidOperationException($"The assignment {entitlement.Key} is still listed after its deletion succeeded; another operation re-created it.");
         return EntitlementChange.Made;

@@ -50,10 +50,12 @@ internal sealed class OperationsInProgress(IdentityCenterAdapterOptions options,
     }
 
     /// <summary>
-    /// Looks once at an operation left running: its status when it has ended (null when AWS no longer knows it), or
-    /// <see cref="StillRunning"/>'s exception while it runs. No further waiting: the caller has already waited its turn.
+    /// Looks once at an operation left running: while it runs, throws as <see cref="StillRunning"/>; once it has ended,
+    /// returns, and the caller goes on as if nothing were remembered (reads AWS, then acts). An ended operation is never
+    /// taken as the call's answer: it may be an old one, from an earlier grant or removal of the same access that
+    /// another instance has since finished and moved past (seed 100570).
     /// </summary>
-    public async Task<T?> ResumeAsync<T>(string change, string operation, Running running, Func<string, Task<T>> describe)
+    public async Task ResumeAsync<T>(string change, string operation, Running running, Func<string, Task<T>> describe)
         where T : class, IOperationStatus
     {
         T status;
@@ -63,12 +65,11 @@ internal sealed class OperationsInProgress(IdentityCenterAdapterOptions options,
         }
         catch (AwsServiceException e) when (e.IsNotFound)
         {
-            return null;
+            return;
         }
 
         if (status.Status == OperationStatuses.InProgress)
             throw StillRunning(change, operation, running.RequestId, running.Since);
-        return status;
     }
 
     public sealed record Running(string RequestId, DateTimeOffset Since);
