@@ -40,6 +40,34 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Another hand deletes alice or bob at some point of half the schedules (their assignments going with them, or
+    /// staying listed, both drawn): sessions they already hold must still be fenced when PIM's grant ends.
+    /// </summary>
+    [Fact]
+    public async Task Schedules_in_which_another_hand_deletes_a_user_keep_the_invariants()
+    {
+        const int count = 300;
+        var failures = new ConcurrentBag<ScheduleResult>();
+        var withDeletion = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, async (seed, _) =>
+        {
+            var steps = Schedules.Generate(seed, userDeletions: true);
+            if (steps.Any(s => s.Kind == StepKind.DeleteUser)) Interlocked.Increment(ref withDeletion);
+            var result = await Schedules.RunAsync(seed, steps);
+            if (!result.Passed) failures.Add(result);
+        });
+
+        output.WriteLine($"{count} schedules, {withDeletion} with a user deleted, {failures.Count} failed");
+        foreach (var failure in failures.OrderBy(f => f.Seed)) output.WriteLine($"  seed {failure.Seed}: {failure.Violations[0]}");
+        Assert.InRange(withDeletion, count / 3, count);
+        var first = failures.MinBy(f => f.Seed);
+        if (first is null) return;
+        var shrunk = await Schedules.ShrinkAsync(first.Seed, Schedules.Generate(first.Seed, userDeletions: true), first.Violations[0].Invariant);
+        output.WriteLine($"seed {first.Seed} shrinks to {shrunk.Count} steps: {string.Join(", ", shrunk)}");
+        Assert.Fail($"{failures.Count} of {count} schedules broke an invariant; first: seed {first.Seed}: {first.Violations[0]}");
+    }
+
+    /// <summary>
     /// Two engine processes, each with its own connection to one SQLite file (WAL, <c>BEGIN IMMEDIATE</c>, version
     /// checks), as two hosts sharing a disk would be; the oracle reads through a third.
     /// </summary>

@@ -102,6 +102,28 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
             set.Provisioned[account] = new ProvisionedPolicy(set.Policy, set.Version);
     }
 
+    /// <summary>
+    /// An administrator (or SCIM) deletes a user: gone from the identity store with its group memberships. Its account
+    /// assignments go with it, or, in the other reading (AWS does not document which), stay listed for a principal
+    /// that no longer exists. Role sessions already issued stay valid until they expire: STS does not look back.
+    /// </summary>
+    public void ForeignDeleteUser(string userId, bool assignmentsRemain)
+    {
+        Settle();
+        if (!Users.Remove(userId)) return;
+        DeletedUsers.Add(userId);
+        foreach (var membership in _memberships.Values.Where(m => m.UserId == userId).ToList())
+            _memberships.Remove(membership.MembershipId);
+        if (!assignmentsRemain)
+        {
+            foreach (var key in _assignments.Keys.Where(k => k.PrincipalType == "USER" && k.PrincipalId == userId).ToList())
+                _assignments.Remove(key);
+        }
+    }
+
+    /// <summary>Users another hand deleted.</summary>
+    public HashSet<string> DeletedUsers { get; } = new(StringComparer.Ordinal);
+
     /// <summary>An administrator shortens (or lengthens) a permission set's session duration.</summary>
     public void ForeignSetSessionDuration(string permissionSetArn, TimeSpan duration) => PermissionSets[permissionSetArn].SessionDuration = duration;
 

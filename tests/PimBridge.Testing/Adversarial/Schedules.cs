@@ -6,7 +6,7 @@ using PimBridge.Core.Configuration;
 
 namespace PimBridge.Testing.Adversarial;
 
-public enum StepKind { Activate, Extend, Deactivate, Tick, Reconcile, Advance, CustomerEdit, SessionDurationChange }
+public enum StepKind { Activate, Extend, Deactivate, Tick, Reconcile, Advance, CustomerEdit, SessionDurationChange, DeleteUser }
 
 /// <summary>
 /// One thing that happens in a schedule; what it acts on is drawn as numbers and resolved when it runs. The salt
@@ -34,7 +34,24 @@ public static class Schedules
     public const int DefaultSteps = 30;
 
     /// <summary>The steps a seed draws (independent of what the world then draws, so a shrunk schedule keeps its seed).</summary>
-    public static IReadOnlyList<ScheduleStep> Generate(int seed, int steps = DefaultSteps)
+    /// <param name="userDeletions">
+    /// Also let another hand delete a user, in half the schedules, at a point drawn apart from the rest: the other steps
+    /// (and so every seed kept as a regression) stay exactly as they are.
+    /// </param>
+    public static IReadOnlyList<ScheduleStep> Generate(int seed, int steps = DefaultSteps, bool userDeletions = false)
+    {
+        var list = GenerateBase(seed, steps);
+        var other = new Random(unchecked(seed * 104729 + 31));
+        if (userDeletions && other.Next(2) == 0)
+        {
+            var at = other.Next(steps);
+            list.Insert(at, new ScheduleStep(StepKind.DeleteUser, other.Next(2), other.Next(2), 0, 0, Salt: 1000 + at));
+        }
+
+        return list;
+    }
+
+    private static List<ScheduleStep> GenerateBase(int seed, int steps)
     {
         var random = new Random(unchecked(seed * 7919 + 17));
         var list = new List<ScheduleStep>(steps);
@@ -192,6 +209,9 @@ public static class Schedules
             }
             case StepKind.Advance:
                 await world.LoopAsync(TimeSpan.FromMinutes(step.Minutes));
+                break;
+            case StepKind.DeleteUser:
+                world.Model.ForeignDeleteUser(AdversarialWorld.People[step.A].UserId, assignmentsRemain: world.Random.Next(2) == 0);
                 break;
             default:
                 await engine.RunAsync(e => e.TickAsync());
