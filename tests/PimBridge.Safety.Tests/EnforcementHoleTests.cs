@@ -46,6 +46,38 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Fences_on_a_permission_set_another_hand_deleted_are_dropped_not_retried_forever()
+    {
+        _world.Activate("alice-entra", AuditGroup, TimeSpan.FromMinutes(30)); // Admin in Prod
+        _world.Activate("bob-entra", AuditGroup, TimeSpan.FromMinutes(20));
+        await ReconcileAsync();
+        await TickAsync();
+        await RunAsync(TimeSpan.FromMinutes(25)); // bob's grant ends: his sessions are fenced on Admin
+
+        // An administrator removes Admin from every account and deletes it: its roles and their sessions are gone.
+        _world.Model.ForeignDeletePermissionSet(Admin);
+        await RunAsync(TimeSpan.FromMinutes(10)); // alice's grant ends: nothing left to remove or fence
+
+        Assert.Contains(_world.Store.ReadAuditAsync().ToBlockingEnumerable(), e => e.Kind == "fence.not-needed" && e.Data.Contains("u-alice"));
+        await AssertSafeAndConvergedAsync(); // bob's fence falls due and is dropped, not retried forever
+        Assert.Empty(await _world.Store.ListFencesAsync(openOnly: true));
+        var alerts = await _world.Store.ListAlertsAsync(null);
+        Assert.Contains(alerts, a => a.Kind == "permission-set-deleted" && a.Severity == AlertSeverity.Warning);
+        Assert.DoesNotContain(alerts, a => a.Kind == "intent-stuck");
+    }
+
+    [Fact]
+    public async Task A_deleted_permission_set_does_not_stop_the_others_session_durations_being_watched()
+    {
+        _world.Model.ForeignDeletePermissionSet(Admin); // watched first (its ARN sorts first)
+        _world.Model.ForeignSetSessionDuration(ReadOnly, TimeSpan.FromHours(5));
+        await _world.LoopAsync(TimeSpan.FromMinutes(2));
+
+        var watch = SessionDurationWatch.Parse((await _world.Store.GetCheckpointAsync(SessionDurationWatch.CheckpointName(ReadOnly)))?.Value);
+        Assert.Contains(watch!.Durations, d => d.Duration == TimeSpan.FromHours(5) && d.ReplacedAt is null);
+    }
+
+    [Fact]
     public async Task A_fence_is_not_Active_until_every_accounts_role_carries_it()
     {
         _world.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(30));

@@ -127,8 +127,19 @@ public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
     /// <summary>One describe serves both the session duration (fences) and the name (gap detection) of a permission set.</summary>
     private async Task<PermissionSet> LoadPermissionSetAsync(string permissionSetArn, CancellationToken cancellationToken)
     {
-        var described = await _ssoAdmin.DescribePermissionSetAsync(
-            new PermissionSetRequest { InstanceArn = _options.InstanceArn, PermissionSetArn = permissionSetArn }, cancellationToken).ConfigureAwait(false);
+        DescribePermissionSetResponse described;
+        try
+        {
+            described = await _ssoAdmin.DescribePermissionSetAsync(
+                new PermissionSetRequest { InstanceArn = _options.InstanceArn, PermissionSetArn = permissionSetArn }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.IsNotFound)
+        {
+            if (await DeletedPermissionSets.IsDeletedAsync(_ssoAdmin, _options.InstanceArn, permissionSetArn, cancellationToken).ConfigureAwait(false))
+                throw new PermissionSetDeletedException(permissionSetArn);
+            throw;
+        }
+
         // A missing PermissionSet is a malformed answer, not "no duration": defaulting would understate how long sessions live.
         return described.PermissionSet
             ?? throw new AwsServiceException(AwsService.SsoAdminName, "DescribePermissionSet", 200, AwsServiceException.MalformedResponse, "the response lacks PermissionSet");

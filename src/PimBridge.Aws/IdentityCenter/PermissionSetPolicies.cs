@@ -29,9 +29,18 @@ public sealed class PermissionSetPolicies : IPermissionSetPolicies
     public async Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
-        // The client already reports "", null and an absent member alike as null.
-        var response = await _ssoAdmin.GetInlinePolicyForPermissionSetAsync(Request(permissionSetArn), cancellationToken).ConfigureAwait(false);
-        return response.InlinePolicy;
+        try
+        {
+            // The client already reports "", null and an absent member alike as null.
+            var response = await _ssoAdmin.GetInlinePolicyForPermissionSetAsync(Request(permissionSetArn), cancellationToken).ConfigureAwait(false);
+            return response.InlinePolicy;
+        }
+        catch (AwsServiceException e) when (e.IsNotFound)
+        {
+            if (await DeletedPermissionSets.IsDeletedAsync(_ssoAdmin, _options.InstanceArn, permissionSetArn, cancellationToken).ConfigureAwait(false))
+                throw new PermissionSetDeletedException(permissionSetArn);
+            throw;
+        }
     }
 
     public async Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default)
@@ -84,7 +93,7 @@ public sealed class PermissionSetPolicies : IPermissionSetPolicies
         catch (AwsServiceException e) when (e.IsNotFound)
         {
             // Either the policy or the permission set is missing, and only the first is "already deleted". Ask: a
-            // missing permission set makes this read throw its own ResourceNotFoundException.
+            // missing permission set makes this read throw PermissionSetDeletedException.
             if (await GetInlinePolicyAsync(permissionSetArn, cancellationToken).ConfigureAwait(false) is not null)
                 throw;
         }

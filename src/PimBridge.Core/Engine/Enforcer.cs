@@ -456,29 +456,39 @@ public sealed class Enforcer(
     {
         if (now - _sessionDurationsWatchedAt < SessionDurationWatchInterval) return;
         _sessionDurationsWatchedAt = now;
-        try
+        var permissionSets = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var mapping in mappings)
         {
-            var permissionSets = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var mapping in mappings)
-            {
-                if (mapping.PermissionSetArn is { } arn) permissionSets.Add(arn);
-                else permissionSets.UnionWith((await aws.Directory.GetGroupAssignmentsAsync(mapping.IdentityCenterGroupId!, cancellationToken).ConfigureAwait(false)).Select(a => a.PermissionSetArn));
-            }
+            if (mapping.PermissionSetArn is { } arn) permissionSets.Add(arn);
+            else await WatchingAsync(async () => permissionSets.UnionWith(
+                (await aws.Directory.GetGroupAssignmentsAsync(mapping.IdentityCenterGroupId!, cancellationToken).ConfigureAwait(false)).Select(a => a.PermissionSetArn))).ConfigureAwait(false);
+        }
 
-            foreach (var permissionSet in permissionSets)
+        // Each on its own: one permission set that fails (throttled, deleted) never stops the others being watched.
+        foreach (var permissionSet in permissionSets)
+        {
+            await WatchingAsync(async () =>
             {
                 var current = await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false);
                 var name = SessionDurationWatch.CheckpointName(permissionSet);
                 var checkpoint = await store.GetCheckpointAsync(name, cancellationToken).ConfigureAwait(false);
-                if (SessionDurationWatch.Next(SessionDurationWatch.Parse(checkpoint?.Value), current, now, fences.UntilMargin) is not { } next) continue;
+                if (SessionDurationWatch.Next(SessionDurationWatch.Parse(checkpoint?.Value), current, now, fences.UntilMargin) is not { } next) return;
                 var change = new StateChange();
                 change.Checkpoints.Add(new Checkpoint { Name = name, Value = next.Format(), UpdatedAt = now, Version = checkpoint?.Version ?? 0 });
                 await store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
-            }
+            }).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+
+        static async Task WatchingAsync(Func<Task> step)
         {
-            // Throttled, or another instance wrote the same checkpoint: the next minute looks again.
+            try
+            {
+                await step().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Throttled, deleted, or another instance wrote the same checkpoint: the next minute looks again.
+            }
         }
     }
 
@@ -878,7 +888,22 @@ public sealed class Enforcer(
             var (permissionSet, cutoff) = byPermissionSet.Key;
             var accounts = byPermissionSet.Select(r => r.AccountId).Distinct().Order(StringComparer.Ordinal).ToList();
             // Sessions minted before an administrator lowered the duration live as long as they were issued for.
-            var duration = await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            TimeSpan duration;
+            try
+            {
+                duration = await aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PermissionSetDeletedException gone)
+            {
+                // Its roles went with it, and every session they issued: nothing is left to fence.
+                change.Audit.Add(Audit(confirmed, "fence.not-needed", permissionSet, new JsonObject
+                {
+                    ["user"] = user, ["accounts"] = new JsonArray(accounts.Select(a => (JsonNode)JsonValue.Create(a)).ToArray()),
+                    ["entitlement"] = removed.Key, ["reason"] = gone.Message,
+                }));
+                continue;
+            }
+
             if (removed.SessionDurations?.GetValueOrDefault(permissionSet) is { } longest && longest > duration) duration = longest;
             var watch = SessionDurationWatch.Parse((await store.GetCheckpointAsync(SessionDurationWatch.CheckpointName(permissionSet), cancellationToken).ConfigureAwait(false))?.Value);
             if (watch?.InForce(confirmed, fences.UntilMargin) is { } watched && watched > duration) duration = watched;
@@ -960,7 +985,16 @@ public sealed class Enforcer(
                 .OrderBy(f => f.CreatedAt).ThenBy(f => f.Id, StringComparer.Ordinal).ToList();
             var lifting = open.Where(f => f.State == FenceState.Lifting || (f.State is FenceState.Pending or FenceState.Active && f.Until <= now)).ToList();
 
-            var current = await aws.Policies.GetInlinePolicyAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            string? current;
+            try
+            {
+                current = await aws.Policies.GetInlinePolicyAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PermissionSetDeletedException gone)
+            {
+                return FencesOfDeletedPermissionSet(intent, open, gone, now);
+            }
+
             var result = FencePolicy.Merge(permissionSet, current, wanted);
             var changed = !FencePolicy.AreEquivalent(current, result.Policy);
             if (changed)
@@ -1009,6 +1043,34 @@ public sealed class Enforcer(
         {
             await store.ReleaseLeaseAsync(lease, _owner, CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A deleted permission set's roles are gone, and every session they issued with them: nothing is left to fence, so
+    /// its fences are lifted at once rather than retried forever. Nothing in AWS changes (there is nothing to change),
+    /// and a role that somehow outlived it would still carry the last policy provisioned, fences included.
+    /// </summary>
+    private static StateChange FencesOfDeletedPermissionSet(Intent intent, IReadOnlyList<SessionFence> open, PermissionSetDeletedException gone, DateTimeOffset now)
+    {
+        var change = new StateChange();
+        foreach (var fence in open)
+            change.Fences.Add(fence with { State = FenceState.Lifted, LiftedAt = now });
+        change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = now });
+        change.Audit.Add(Audit(now, "fences.dropped", gone.PermissionSetArn, new JsonObject
+        {
+            ["reason"] = "the permission set was deleted: its roles and their sessions are gone", ["fences"] = Ids(open.Select(f => f.Id)),
+        }));
+        change.Alerts.Add(new Alert
+        {
+            Id = $"permission-set-deleted|{gone.PermissionSetArn}",
+            At = now,
+            Severity = AlertSeverity.Warning,
+            Kind = "permission-set-deleted",
+            Subject = gone.PermissionSetArn,
+            Message = $"The permission set {gone.PermissionSetArn} was deleted in Identity Center. Its roles, and every session they issued, went with it, so PimBridge dropped its {open.Count} open fence(s). Mappings to it can no longer grant access: remove them from the configuration.",
+            Facts = new Dictionary<string, string> { ["permissionSet"] = gone.PermissionSetArn, ["fences"] = open.Count.ToString(CultureInfo.InvariantCulture) },
+        });
+        return change;
     }
 
     // ---------------------------------------------------------------- metrics

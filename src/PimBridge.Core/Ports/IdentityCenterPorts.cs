@@ -41,13 +41,26 @@ public sealed class OperationInProgressException(string message, TimeSpan retryA
     TimeSpan? IRetryAfterHint.RetryAfter => RetryAfter;
 }
 
+/// <summary>
+/// The permission set no longer exists in the Identity Center instance: another hand deleted it, having removed it from
+/// every account, so its roles, and every session they issued, went with it.
+/// </summary>
+public sealed class PermissionSetDeletedException(string permissionSetArn)
+    : Exception($"The permission set {permissionSetArn} no longer exists in the Identity Center instance (it was deleted).")
+{
+    public string PermissionSetArn { get; } = permissionSetArn;
+}
+
 /// <summary>What a grant or revoke found: whether this call made the change, or found AWS already so.</summary>
 public enum EntitlementChange { Made, Found }
 
 /// <summary>A permission set's inline policy, where session fences live.</summary>
 public interface IPermissionSetPolicies
 {
-    /// <summary>The inline policy JSON, or null when there is none.</summary>
+    /// <summary>
+    /// The inline policy JSON, or null when there is none. Throws <see cref="PermissionSetDeletedException"/> when the
+    /// instance answers and lists no such permission set.
+    /// </summary>
     Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -72,7 +85,10 @@ public interface IIdentityCenterDirectory
     /// <summary>The permission sets and accounts an Identity Center group is assigned (its account assignments).</summary>
     Task<IReadOnlyList<PermissionSetAccount>> GetGroupAssignmentsAsync(string groupId, CancellationToken cancellationToken = default);
 
-    /// <summary>The permission set's session duration now (read fresh, not cached): how long a role session it issues can live.</summary>
+    /// <summary>
+    /// The permission set's session duration now (read fresh, not cached): how long a role session it issues can live.
+    /// Throws <see cref="PermissionSetDeletedException"/> when the instance lists no such permission set.
+    /// </summary>
     Task<TimeSpan> GetSessionDurationAsync(string permissionSetArn, CancellationToken cancellationToken = default);
 
     /// <summary>A permission set's name: CloudTrail knows sessions by the role <c>AWSReservedSSO_&lt;name&gt;_&lt;hash&gt;</c>.</summary>

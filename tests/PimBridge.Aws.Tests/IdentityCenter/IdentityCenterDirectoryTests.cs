@@ -154,14 +154,14 @@ public sealed class IdentityCenterDirectoryTests(MotoFixture moto) : IDisposable
     }
 
     [Fact]
-    public async Task Session_duration_of_an_unknown_permission_set_fails_with_ResourceNotFound()
+    public async Task Session_duration_of_a_permission_set_the_instance_does_not_list_says_it_does_not_exist()
     {
         var directory = await NewAsync();
         var arn = await _seed.CreatePermissionSetAsync(MotoSeed.Unique("dir-sd-unknown"));
 
-        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => directory.GetSessionDurationAsync(arn[..^4] + "ffff"));
+        var failure = await Assert.ThrowsAsync<PermissionSetDeletedException>(() => directory.GetSessionDurationAsync(arn[..^4] + "ffff"));
 
-        Assert.True(failure.IsNotFound);
+        Assert.Equal(arn[..^4] + "ffff", failure.PermissionSetArn);
     }
 
     // ---- permission set names ----

@@ -370,17 +370,46 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
-    public async Task Deleting_the_policy_of_a_missing_permission_set_fails()
+    public async Task Deleting_the_policy_of_a_deleted_permission_set_says_it_was_deleted()
     {
         var sso = new RecordingHandler()
             .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find PermissionSet"}""")
-            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find PermissionSet"}""");
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find PermissionSet"}""")
+            .Respond("""{"PermissionSets":["arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-other00000000000"]}""");
         var policies = new PermissionSetPolicies(Sso(sso), Options);
 
-        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => policies.WriteInlinePolicyAsync(PermissionSet, null));
+        var failure = await Assert.ThrowsAsync<PermissionSetDeletedException>(() => policies.WriteInlinePolicyAsync(PermissionSet, null));
+
+        Assert.Equal(PermissionSet, failure.PermissionSetArn);
+        Assert.Equal(
+            ["DeleteInlinePolicyFromPermissionSet", "GetInlinePolicyForPermissionSet", "ListPermissionSets"], // no provisioning
+            sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
+    }
+
+    [Fact]
+    public async Task A_not_found_for_a_permission_set_the_instance_still_lists_is_not_taken_for_a_deletion()
+    {
+        var sso = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find PermissionSet"}""")
+            .Respond($$"""{"PermissionSets":["{{PermissionSet}}"]}""");
+        var policies = new PermissionSetPolicies(Sso(sso), Options);
+
+        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => policies.GetInlinePolicyAsync(PermissionSet));
 
         Assert.True(failure.IsNotFound);
-        Assert.Equal(2, sso.Requests.Count); // no provisioning
+    }
+
+    [Fact]
+    public async Task A_not_found_from_a_wrong_instance_is_not_taken_for_a_deletion()
+    {
+        var sso = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find PermissionSet"}""")
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"ResourceNotFoundException","message":"Could not find Instance"}""");
+        var policies = new PermissionSetPolicies(Sso(sso), Options);
+
+        var failure = await Assert.ThrowsAsync<AwsServiceException>(() => policies.GetInlinePolicyAsync(PermissionSet));
+
+        Assert.Contains("Instance", failure.Message);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Core;
 using PimBridge.Aws.Tests.Integration;
 
 namespace PimBridge.Aws.Tests.IdentityCenter;
@@ -114,16 +115,18 @@ public sealed class PermissionSetPoliciesTests(MotoFixture moto) : IDisposable
     }
 
     [Fact]
-    public async Task A_write_to_an_unknown_permission_set_fails_with_ResourceNotFound()
+    public async Task A_write_to_an_unknown_permission_set_fails_and_a_read_says_it_does_not_exist()
     {
         var (policies, arn) = await NewAsync("pol-unknown");
         var unknown = arn[..^4] + "ffff";
 
         var failure = await Assert.ThrowsAsync<AwsServiceException>(() => policies.WriteInlinePolicyAsync(unknown, Fence));
-        var deleteFailure = await Assert.ThrowsAsync<AwsServiceException>(() => policies.WriteInlinePolicyAsync(unknown, null));
+        var deleteFailure = await Assert.ThrowsAsync<PermissionSetDeletedException>(() => policies.WriteInlinePolicyAsync(unknown, null));
+        var readFailure = await Assert.ThrowsAsync<PermissionSetDeletedException>(() => policies.GetInlinePolicyAsync(unknown));
 
         Assert.True(failure.IsNotFound);
-        Assert.True(deleteFailure.IsNotFound);
+        Assert.Equal(unknown, deleteFailure.PermissionSetArn);
+        Assert.Equal(unknown, readFailure.PermissionSetArn);
         Assert.Empty(_recorder.Of("ProvisionPermissionSet"));
     }
 

@@ -121,6 +121,25 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
         }
     }
 
+    /// <summary>
+    /// An administrator deletes a permission set, having removed it from every account first, as AWS's guide asks: every
+    /// assignment of it goes (PimBridge's and others'), the roles it made in accounts go, and with them every session
+    /// they issued; operations on it stop. Later calls naming it answer ResourceNotFoundException.
+    /// </summary>
+    public void ForeignDeletePermissionSet(string permissionSetArn)
+    {
+        Settle();
+        if (!PermissionSets.Remove(permissionSetArn)) return;
+        DeletedPermissionSets.Add(permissionSetArn);
+        foreach (var key in _assignments.Keys.Where(k => k.PermissionSetArn == permissionSetArn).ToList())
+            _assignments.Remove(key);
+        foreach (var operation in _operations.Values.Where(o => o.Running && o.PermissionSet == permissionSetArn))
+            operation.Running = false;
+    }
+
+    /// <summary>Permission sets another hand deleted.</summary>
+    public HashSet<string> DeletedPermissionSets { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Users another hand deleted.</summary>
     public HashSet<string> DeletedUsers { get; } = new(StringComparer.Ordinal);
 

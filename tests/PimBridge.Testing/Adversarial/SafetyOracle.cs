@@ -81,7 +81,9 @@ public sealed class SafetyOracle(AdversarialWorld world)
         void Fail(string invariant, string message) => violations.Add(new Violation(invariant, now, message));
 
         var periodsOf = new Dictionary<(string, string, string), IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)>>();
-        foreach (var session in world.Sessions.Where(s => s.IssuedAt <= now && now < s.ExpiresAt && !EitherWay(s.UserId, s.PermissionSet, s.Account)))
+        // A session whose permission set was deleted can do nothing: its role is gone.
+        foreach (var session in world.Sessions.Where(s => s.IssuedAt <= now && now < s.ExpiresAt && !EitherWay(s.UserId, s.PermissionSet, s.Account)
+                     && !world.Model.DeletedPermissionSets.Contains(s.PermissionSet)))
         {
             var role = world.Model.Provisioned(session.PermissionSet, session.Account);
             var blocked = SessionPolicyEvaluation.Blocks(role?.Policy, new SessionContext(session.UserId, session.Account, session.IssuedAt));
@@ -117,7 +119,7 @@ public sealed class SafetyOracle(AdversarialWorld world)
         foreach (var removed in world.Model.ForeignAccessRemoved)
             Fail("I4", $"PimBridge removed access it did not create: {removed}");
 
-        foreach (var (permissionSet, customer) in world.CustomerPolicies)
+        foreach (var (permissionSet, customer) in world.CustomerPolicies.Where(p => !world.Model.DeletedPermissionSets.Contains(p.Key)))
         {
             var expected = SessionPolicyEvaluation.CustomerStatements(customer);
             var actual = SessionPolicyEvaluation.CustomerStatements(world.Model.PermissionSets[permissionSet].Policy);
@@ -152,8 +154,9 @@ public sealed class SafetyOracle(AdversarialWorld world)
         {
             foreach (var (permissionSet, account) in AdversarialWorld.Targets)
             {
-                // A user another hand deleted can be given nothing: PIM's activation outlives the Identity Center account.
-                if (Live(userId, permissionSet, account) && !world.Model.DeletedUsers.Contains(userId) && !world.Model.CanAssume(userId, permissionSet, account))
+                // A deleted user or permission set can be given nothing: PIM's activation outlives it.
+                if (Live(userId, permissionSet, account) && !world.Model.DeletedUsers.Contains(userId) && !world.Model.DeletedPermissionSets.Contains(permissionSet)
+                    && !world.Model.CanAssume(userId, permissionSet, account))
                     Fail("I1", $"{userId} has a live activation reaching {permissionSet} in {account} but cannot assume the role");
             }
         }

@@ -6,7 +6,7 @@ using PimBridge.Core.Configuration;
 
 namespace PimBridge.Testing.Adversarial;
 
-public enum StepKind { Activate, Extend, Deactivate, Tick, Reconcile, Advance, CustomerEdit, SessionDurationChange, DeleteUser }
+public enum StepKind { Activate, Extend, Deactivate, Tick, Reconcile, Advance, CustomerEdit, SessionDurationChange, DeleteUser, DeletePermissionSet }
 
 /// <summary>
 /// One thing that happens in a schedule; what it acts on is drawn as numbers and resolved when it runs. The salt
@@ -34,18 +34,19 @@ public static class Schedules
     public const int DefaultSteps = 30;
 
     /// <summary>The steps a seed draws (independent of what the world then draws, so a shrunk schedule keeps its seed).</summary>
-    /// <param name="userDeletions">
-    /// Also let another hand delete a user, in half the schedules, at a point drawn apart from the rest: the other steps
-    /// (and so every seed kept as a regression) stay exactly as they are.
+    /// <param name="deletions">
+    /// Also let another hand delete a user or a permission set, in half the schedules, at a point drawn apart from the
+    /// rest: the other steps (and so every seed kept as a regression) stay exactly as they are.
     /// </param>
-    public static IReadOnlyList<ScheduleStep> Generate(int seed, int steps = DefaultSteps, bool userDeletions = false)
+    public static IReadOnlyList<ScheduleStep> Generate(int seed, int steps = DefaultSteps, bool deletions = false)
     {
         var list = GenerateBase(seed, steps);
         var other = new Random(unchecked(seed * 104729 + 31));
-        if (userDeletions && other.Next(2) == 0)
+        if (deletions && other.Next(2) == 0)
         {
             var at = other.Next(steps);
-            list.Insert(at, new ScheduleStep(StepKind.DeleteUser, other.Next(2), other.Next(2), 0, 0, Salt: 1000 + at));
+            var kind = other.Next(2) == 0 ? StepKind.DeleteUser : StepKind.DeletePermissionSet;
+            list.Insert(at, new ScheduleStep(kind, other.Next(2), other.Next(2), 0, 0, Salt: 1000 + at));
         }
 
         return list;
@@ -177,6 +178,8 @@ public static class Schedules
         var live = world.LiveActivations;
         switch (step.Kind)
         {
+            case StepKind.CustomerEdit or StepKind.SessionDurationChange when world.Model.DeletedPermissionSets.Contains(step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly):
+                break; // nothing left to edit
             case StepKind.Activate:
                 world.Activate(AdversarialWorld.People[step.A].Principal, AdversarialWorld.MappedGroups[step.B], TimeSpan.FromMinutes(step.Minutes));
                 await engine.RunAsync(e => e.ReconcileAsync(world.Snapshot()));
@@ -212,6 +215,9 @@ public static class Schedules
                 break;
             case StepKind.DeleteUser:
                 world.Model.ForeignDeleteUser(AdversarialWorld.People[step.A].UserId, assignmentsRemain: world.Random.Next(2) == 0);
+                break;
+            case StepKind.DeletePermissionSet:
+                world.Model.ForeignDeletePermissionSet(step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly);
                 break;
             default:
                 await engine.RunAsync(e => e.TickAsync());
