@@ -29,6 +29,61 @@ public sealed class EventEndpointTests
         Assert.Equal(1, h.Counters.Hinted);
     }
 
+    /// <summary>The same event in the HTTP binding's binary mode: attributes in <c>ce-*</c> headers, the data as the body.</summary>
+    private static Task<HttpResponseMessage> DeliverBinaryAsync(HostHarness h, string groupId, string id = "binary-1", Action<HttpRequestMessage>? change = null) =>
+        h.DeliverAsync(System.Text.Json.Nodes.JsonNode.Parse(Payloads.GroupUpdatedCloudEvent(groupId))!["data"]!.ToJsonString(), "application/json", request =>
+        {
+            request.Headers.Add(HostHarness.SecretHeader, HostHarness.SharedSecret);
+            request.Headers.Add("ce-specversion", "1.0");
+            request.Headers.Add("ce-id", id);
+            request.Headers.Add("ce-type", "Microsoft.Graph.GroupUpdated");
+            request.Headers.Add("ce-source", $"/tenants/{Payloads.TenantId}/applications/4962773b-9cdb-44cf-a8bf-237846a00ab7");
+            request.Headers.Add("ce-subject", $"Groups/{groupId}");
+            change?.Invoke(request);
+        });
+
+    [Fact]
+    public async Task A_binary_mode_CloudEvent_records_a_hint_like_a_structured_one()
+    {
+        await using var h = await StartAsync();
+
+        var response = await DeliverBinaryAsync(h, OpsGroup);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, (await JsonAsync(response))["hinted"]!.GetValue<int>());
+        Assert.Single(await h.HintsAsync(OpsGroup));
+    }
+
+    [Fact]
+    public async Task A_binary_mode_CloudEvent_without_an_id_is_refused_naming_the_header_and_changes_nothing()
+    {
+        await using var h = await StartAsync();
+
+        var response = await DeliverBinaryAsync(h, OpsGroup, change: r => r.Headers.Remove("ce-id"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("ce-id", (await JsonAsync(response))["reason"]!.GetValue<string>());
+        Assert.Empty(await h.HintsAsync(OpsGroup));
+    }
+
+    [Fact]
+    public async Task A_binary_mode_CloudEvent_whose_data_is_not_JSON_is_refused_and_changes_nothing()
+    {
+        await using var h = await StartAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add(HostHarness.SecretHeader, HostHarness.SharedSecret);
+        request.Headers.Add("ce-specversion", "1.0");
+        request.Headers.Add("ce-id", "binary-2");
+        request.Headers.Add("ce-type", "Microsoft.Graph.GroupUpdated");
+        request.Headers.Add("ce-source", "/tenants/x");
+
+        var response = await h.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("binary-mode", (await JsonAsync(response))["reason"]!.GetValue<string>());
+        Assert.Empty(await h.Store.GetDueIntentsAsync(h.Now.AddDays(1), 10));
+    }
+
     [Fact]
     public async Task A_CloudEvents_batch_records_a_hint_per_mapped_group()
     {

@@ -46,9 +46,12 @@ internal static class EventsEndpoint
 
         try
         {
-            if (ContentTypeProblem(context.Request.ContentType) is { } problem)
+            var binaryMode = context.Request.Headers.ContainsKey("ce-specversion");
+            if (!binaryMode && ContentTypeProblem(context.Request.ContentType) is { } problem)
                 throw new EventFormatException(problem);
             var body = await ReadBodyAsync(context.Request, options.Value.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+            if (binaryMode)
+                body = IncomingEvents.FromBinaryMode(context.Request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString())), context.Request.ContentType, body)!;
             var result = await ingestor.IngestAsync(body, cancellationToken).ConfigureAwait(false);
             if (result.ValidationCode is { } code)
                 return Results.Json(new JsonObject { ["validationResponse"] = code });
@@ -80,7 +83,7 @@ internal static class EventsEndpoint
         if (MediaTypeHeaderValue.TryParse(contentType, out var media) && media.MediaType is { } type
             && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
             return null;
-        return $"unsupported content type '{contentType}': send application/cloudevents+json, application/cloudevents-batch+json or application/json (binary-mode CloudEvents are not supported)";
+        return $"unsupported content type '{contentType}': send application/cloudevents+json, application/cloudevents-batch+json or application/json, or a binary-mode CloudEvent (ce-* headers) with JSON data";
     }
 
     /// <summary>Reads the whole body, refusing (unread past the limit) one larger than <paramref name="limit"/> bytes.</summary>

@@ -17,8 +17,8 @@ public sealed record IncomingEvent(string Id, string Type, string? Subject, Bina
 }
 
 /// <summary>
-/// Parses a delivery: CloudEvents 1.0 (one structured event, or a batch) or the Event Grid schema (an array, or one
-/// event), with Azure.Core's and Azure.Messaging.EventGrid's parsers, which check each schema's required members.
+/// Parses a delivery: CloudEvents 1.0 (one structured event, a batch, or one binary-mode event read into a structured
+/// one by <see cref="FromBinaryMode"/>) or the Event Grid schema (an array, or one event), with Azure.Core's and Azure.Messaging.EventGrid's parsers, which check each schema's required members.
 /// The content type is not relied on: Event Grid documents a single CloudEvent as <c>application/cloudevents+json</c>
 /// but the batch type is unverified, so a JSON object or array is accepted under any JSON content type.
 /// A batch is read element by element: Event Grid does not retry a 400, so one bad element must not lose the others;
@@ -67,6 +67,46 @@ public static class IncomingEvents
                 throw new EventFormatException($"No element of the batch is a valid event (element 1: {events[0].Error}).");
             return events;
         }
+    }
+
+    /// <summary>
+    /// A binary-mode CloudEvent (the HTTP binding: attributes in <c>ce-*</c> headers, percent-encoded; the data as the
+    /// body, typed by Content-Type) as the structured event it stands for, so one parser checks both; null when the
+    /// request carries no <c>ce-specversion</c>. Graph's data is JSON: other data is refused, naming the type.
+    /// </summary>
+    public static BinaryData? FromBinaryMode(IEnumerable<KeyValuePair<string, string>> headers, string? contentType, BinaryData body)
+    {
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in headers)
+        {
+            if (name.StartsWith("ce-", StringComparison.OrdinalIgnoreCase) && name.Length > 3)
+                attributes[name[3..].ToLowerInvariant()] = Uri.UnescapeDataString(value);
+        }
+
+        if (!attributes.ContainsKey("specversion"))
+            return null;
+        foreach (var required in (string[])["id", "source", "type"])
+        {
+            if (!attributes.TryGetValue(required, out var value) || value.Length == 0)
+                throw new EventFormatException($"A binary-mode CloudEvent needs the ce-{required} header; it is missing or empty.");
+        }
+
+        var structured = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (name, value) in attributes) structured[name] = value;
+        if (!string.IsNullOrWhiteSpace(contentType)) structured["datacontenttype"] = contentType;
+        if (body.ToMemory().Length > 0)
+        {
+            try
+            {
+                structured["data"] = System.Text.Json.Nodes.JsonNode.Parse(body.ToMemory().Span);
+            }
+            catch (JsonException ex)
+            {
+                throw new EventFormatException($"The data of a binary-mode CloudEvent must be JSON ({contentType ?? "no content type"}): {ex.Message}", ex);
+            }
+        }
+
+        return BinaryData.FromString(structured.ToJsonString());
     }
 
     private static IncomingEvent ParseOne(JsonElement element)
