@@ -111,7 +111,6 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
             PimBridge__Store: "dynamodb",
             PimBridge__DynamoDbTable: args.tableName,
             PimBridge__DynamoDbRegion: args.awsRegion,
-            PimBridge__Host__ClientState: settings.graphClientState,
             // The one-minute Reconcile timer polls; every instance polling on its own would multiply PIM reads (docs/host.md).
             PimBridge__Host__Worker__PollInterval: "00:00:00",
             // The engine file, as the watcher gets it; the host writes it to a temp file itself. Keeping it out of the

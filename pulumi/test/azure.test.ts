@@ -55,8 +55,9 @@ test("the app settings run the package keylessly and point at the AWS bridge rol
     assert.equal(s.AWS_REGION, "eu-west-1");
     assert.equal(s.PimBridge__Store, "dynamodb");
     assert.equal(s.PimBridge__DynamoDbTable, "pimbridge-prod");
-    assert.equal(s.PimBridge__Host__ClientState, "client-state-secret");
+    // One clientState: the subscriptions are created with it and the webhook checks notifications against it.
     assert.equal(s.PIMBRIDGE_Entra__Subscriptions__ClientState, "client-state-secret");
+    assert.equal(s.PimBridge__Host__ClientState, undefined, "a host setting would fail the host's start (no longer a setting)");
     assert.equal(s.PIMBRIDGE_Gaps__Source__ExternalId, undefined, "the gap detector runs in the watcher only");
     const account = await promiseOf(stack.storageAccount.name);
     assert.equal(s.AzureWebJobsStorage__accountName, account);

@@ -112,12 +112,8 @@ public static class PimBridgeHost
     {
         if (options.MissingDeliveryAuthentication is { } missing)
             return $"{missing} (every Event Grid delivery is refused with 401 until one is).";
-        if (subscriptions?.ClientState is not { Length: > 0 } subscribed)
-            return null; // this host creates no subscriptions: whoever does must give it their clientState
-        if (string.IsNullOrEmpty(options.ClientState))
-            return "PimBridge:Host:ClientState is not set while the Graph subscriptions are created with Entra.Subscriptions.ClientState, so every group notification is dropped: set it to the same value.";
-        return EventIngestor.FixedTimeEquals(subscribed, options.ClientState)
+        return subscriptions?.ClientState is { Length: > 0 }
             ? null
-            : "PimBridge:Host:ClientState differs from Entra.Subscriptions.ClientState, so every group notification is dropped as \"clientState does not match\": set both to the same value.";
+            : "no clientState to check Graph notifications against, so every group notification is dropped: set Entra.Subscriptions.ClientState in the engine configuration.";
     }
 }

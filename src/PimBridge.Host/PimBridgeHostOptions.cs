@@ -17,12 +17,6 @@ public sealed class PimBridgeHostOptions
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
-    /// The secret every Graph change subscription was created with. A Graph notification whose <c>clientState</c>
-    /// differs is rejected and never acted on; without it every Graph notification is rejected.
-    /// </summary>
-    public string? ClientState { get; set; }
-
-    /// <summary>
     /// Origins the CloudEvents abuse-protection handshake (OPTIONS) is granted to: Event Grid's public and sovereign
     /// clouds by default; <c>*</c> grants any.
     /// </summary>

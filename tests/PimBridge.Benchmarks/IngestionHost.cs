@@ -65,7 +65,6 @@ public sealed class IngestionHost : IAsyncDisposable
 
         var settings = new Dictionary<string, string?>
         {
-            [$"{PimBridgeHostOptions.Section}:ClientState"] = ClientState,
             [$"{PimBridgeHostOptions.Section}:SharedSecret:Secret"] = SharedSecret,
             [$"{PimBridgeHostOptions.Section}:Worker:Enabled"] = "false",
             // A deployment logs at Information; per-request and per-event lines are Debug, so this keeps warnings (rejections) only.
@@ -194,6 +193,8 @@ public sealed class IngestionHost : IAsyncDisposable
 
     private sealed class NoSubscriptions : IGraphSubscriptions
     {
+        public string? ClientState => IngestionHost.ClientState;
+
         public Task<SubscriptionReport> EnsureAsync(CancellationToken cancellationToken = default) => Task.FromResult(new SubscriptionReport([]));
 
         public Task<SubscriptionAction> ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default) =>

@@ -104,7 +104,8 @@ public sealed class ServeCommandTests(ServeWorld world)
     [InlineData("--PimBridge:Host:Metrics:Path=metrics", "PimBridge:Host:Metrics:Path must start with '/', got 'metrics'.")]
     [InlineData("--PimBridge:Host:Wroker:Enabled=false", "contain a key PimBridge does not know")]
     [InlineData("--prot", "Unknown option or argument '--prot'.")]
-    [InlineData("--PimBridge:Host:ClientState", "The host setting '--PimBridge:Host:ClientState' has no value")]
+    [InlineData("--PimBridge:Host:EventsPath", "The host setting '--PimBridge:Host:EventsPath' has no value")]
+    [InlineData("--PimBridge:Host:ClientState=old-secret", "PimBridge:Host:ClientState is no longer a setting: the webhook checks the Entra.Subscriptions.ClientState")]
     public async Task Bad_host_settings_and_unknown_options_are_errors_with_exit_2(string argument, string expected)
     {
         var scenario = await world.ScenarioAsync("serve-bad", seedAws: false);
@@ -407,7 +408,6 @@ public sealed class ServeWorld : IAsyncLifetime
         [
             "--config", config, "--store", store,
             $"--PimBridge:AwsEndpoint={Moto.Endpoint}",
-            $"--PimBridge:Host:ClientState={Payloads.DefaultClientState}",
             $"--PimBridge:Host:SharedSecret:Secret={SharedSecret}",
             "--Logging:LogLevel:Default=Warning",
         ];

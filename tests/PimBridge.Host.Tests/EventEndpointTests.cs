@@ -237,6 +237,19 @@ public sealed class EventEndpointTests
     }
 
     [Fact]
+    public async Task Notifications_are_checked_against_the_clientState_the_subscriptions_are_created_with()
+    {
+        await using var h = await StartAsync();
+        h.Subscriptions.ClientState = "rotated-client-state-9876543210"; // Entra.Subscriptions.ClientState: the one setting
+
+        var stale = await h.DeliverAsync(Payloads.GroupUpdatedCloudEvent(OpsGroup, id: "n-1"));
+        var current = await h.DeliverAsync(Payloads.GroupUpdatedCloudEvent(OpsGroup, id: "n-2", clientState: "rotated-client-state-9876543210"));
+
+        Assert.Equal("clientState does not match", (await JsonAsync(stale))["rejected"]![0]!["reason"]!.GetValue<string>());
+        Assert.Equal(1, (await JsonAsync(current))["hinted"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task A_redelivered_event_id_is_acted_on_once()
     {
         await using var h = await StartAsync();

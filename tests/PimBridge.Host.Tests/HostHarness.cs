@@ -111,7 +111,6 @@ public sealed class HostHarness : IAsyncDisposable
 
         var values = new Dictionary<string, string?>
         {
-            ["ClientState"] = ClientState,
             ["SharedSecret:Secret"] = SharedSecret,
             ["Bearer:ValidAudiences:0"] = Audience,
             ["Bearer:ValidIssuers:0"] = Issuer,
@@ -262,8 +261,8 @@ public sealed class FakeSubscriptions : IGraphSubscriptions
 
     public int Ensured { get { lock (_gate) return _ensured; } }
 
-    /// <summary>The clientState the subscriptions were created with (none: as a host that does not manage them).</summary>
-    public string? ClientState { get; set; }
+    /// <summary>The clientState the subscriptions are created with (Entra.Subscriptions.ClientState), which the webhook checks.</summary>
+    public string? ClientState { get; set; } = HostHarness.ClientState;
 
     /// <summary>What EnsureAsync reports.</summary>
     public List<SubscriptionAction> EnsureActions { get; } =

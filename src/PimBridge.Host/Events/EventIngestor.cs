@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using PimBridge.Host.Worker;
 
 namespace PimBridge.Host.Events;
@@ -37,7 +36,7 @@ public sealed class IngestResult
 /// (<see cref="PimBridge.Core.Enforcer.HintAsync"/>) and wakes the worker; other groups are dropped without a store
 /// write. A lifecycle notification reauthorizes the subscription (<c>reauthorizationRequired</c>), or, when
 /// notifications may have been lost (<c>subscriptionRemoved</c>, <c>missed</c>), recreates subscriptions and hints every
-/// mapped group. Every Graph notification must carry the configured <c>clientState</c>. The call returns only after
+/// mapped group. Every Graph notification must carry the <c>clientState</c> the subscriptions are created with. The call returns only after
 /// everything it acted on is durable; if it throws, what was done is idempotent and a redelivery finishes the rest.
 /// </summary>
 public sealed class EventIngestor(
@@ -45,7 +44,6 @@ public sealed class EventIngestor(
     EventDeduplicator dedupe,
     WorkerSignal signal,
     IngestionCounters counters,
-    IOptions<PimBridgeHostOptions> options,
     ILogger<EventIngestor> log)
 {
     private const string ValidationEvent = "Microsoft.EventGrid.SubscriptionValidationEvent";
@@ -103,7 +101,7 @@ public sealed class EventIngestor(
             return (EventOutcome.Ignored, $"type {type} is not acted on");
         if (notification is null)
             return (EventOutcome.Rejected, "the Graph notification has no JSON object as data");
-        if (!ClientStateMatches(notification.ClientState))
+        if (!ClientStateMatches(parts.Subscriptions?.ClientState, notification.ClientState))
             return (EventOutcome.Rejected, notification.ClientState is null ? "clientState is missing" : "clientState does not match");
 
         if (lifecycle is null)
@@ -155,9 +153,9 @@ public sealed class EventIngestor(
         return null;
     }
 
-    private bool ClientStateMatches(string? clientState)
+    /// <summary>One setting: the clientState the subscriptions are created with (<c>Entra.Subscriptions.ClientState</c>).</summary>
+    private static bool ClientStateMatches(string? expected, string? clientState)
     {
-        var expected = options.Value.ClientState;
         if (string.IsNullOrEmpty(expected) || clientState is null) return false;
         return FixedTimeEquals(expected, clientState);
     }

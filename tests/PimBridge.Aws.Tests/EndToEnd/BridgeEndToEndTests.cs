@@ -70,7 +70,6 @@ public sealed class BridgeEndToEndTests(MotoFixture moto) : IAsyncLifetime
         {
             web.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["PimBridge:Host:ClientState"] = Payloads.DefaultClientState,
                 ["PimBridge:Host:SharedSecret:Secret"] = SharedSecret,
                 ["PimBridge:Host:Worker:Enabled"] = "false", // the test drives the worker's steps
             }));
@@ -158,6 +157,8 @@ public sealed class BridgeEndToEndTests(MotoFixture moto) : IAsyncLifetime
 
     private sealed class NoSubscriptions : IGraphSubscriptions
     {
+        public string? ClientState => Payloads.DefaultClientState;
+
         public Task<SubscriptionReport> EnsureAsync(CancellationToken cancellationToken = default) => Task.FromResult(new SubscriptionReport([]));
 
         public Task<SubscriptionAction> ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
