@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace PimBridge.Host;
@@ -36,6 +37,33 @@ public sealed class PimBridgeHostOptions
     public FunctionsOptions Functions { get; set; } = new();
 
     public MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>What replaced <c>PimBridge:Host:ClientState</c>, for a configuration that still sets it.</summary>
+    public const string RemovedClientState =
+        $"{Section}:ClientState is no longer a setting: the webhook checks the Entra.Subscriptions.ClientState the subscriptions are created with. Remove it.";
+
+    /// <summary>
+    /// Reads the host settings as the host does (unknown keys are errors) and validates them: the settings, and
+    /// <paramref name="problems"/> naming each one that is wrong (empty when they are usable).
+    /// </summary>
+    public static PimBridgeHostOptions Read(IConfiguration configuration, out IReadOnlyList<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new PimBridgeHostOptions();
+        try
+        {
+            configuration.GetSection(Section).Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException e)
+        {
+            problems = [e.Message.Contains("'ClientState'", StringComparison.Ordinal) ? $"{e.Message} {RemovedClientState}" : e.Message];
+            return options;
+        }
+
+        var result = new PimBridgeHostOptionsValidator().Validate(null, options);
+        problems = result.Failed ? [.. result.Failures] : [];
+        return options;
+    }
 
     /// <summary>Why no delivery can be accepted, naming the settings, when neither bearer tokens nor a shared secret are configured; else null.</summary>
     public string? MissingDeliveryAuthentication => Bearer.Enabled || SharedSecret.Enabled
@@ -154,6 +182,9 @@ internal sealed class PimBridgeHostOptionsValidator : IValidateOptions<PimBridge
             problems.Add($"{at}:SharedSecret: set HeaderName or QueryParameter (or both).");
         if (options.Metrics.Enabled && !options.Metrics.Path.StartsWith('/'))
             problems.Add($"{at}:Metrics:Path must start with '/', got '{options.Metrics.Path}'.");
+        // The handshake compares WebHook-Request-Origin, a bare host name: a URL or a blank entry would never match.
+        foreach (var origin in options.AllowedWebHookOrigins.Where(o => o != "*" && (string.IsNullOrWhiteSpace(o) || o.Contains("://", StringComparison.Ordinal) || o.Contains('/'))))
+            problems.Add($"{at}:AllowedWebHookOrigins: '{origin}' is not a host name (for example eventgrid.azure.net) or '*'.");
         if (string.IsNullOrEmpty(options.WebHookAllowedRate))
             problems.Add($"{at}:WebHookAllowedRate must be a number or '*'.");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -178,6 +178,42 @@ public sealed class DoctorCommandTests(EngineCommandWorld world) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task The_webhooks_settings_are_checked_where_they_are_set()
+    {
+        var elsewhere = await _scenario.RunAsync("doctor");
+        var unauthenticated = await _scenario.RunWithHostSettingsAsync(new Dictionary<string, string?> { ["PimBridge:Host:EventsPath"] = "/api/events" }, "doctor");
+        var leftover = await _scenario.RunWithHostSettingsAsync(new Dictionary<string, string?>
+        {
+            ["PimBridge:Host:SharedSecret:Secret"] = "shared-secret-abcdefghijklmnop", ["PimBridge:Host:ClientState"] = "an-old-secret",
+        }, "doctor");
+        var badOrigin = await _scenario.RunWithHostSettingsAsync(new Dictionary<string, string?>
+        {
+            ["PimBridge:Host:SharedSecret:Secret"] = "shared-secret-abcdefghijklmnop", ["PimBridge:Host:AllowedWebHookOrigins:0"] = "https://eventgrid.azure.net/",
+        }, "doctor");
+        var good = await _scenario.RunWithHostSettingsAsync(new Dictionary<string, string?> { ["PimBridge:Host:SharedSecret:Secret"] = "shared-secret-abcdefghijklmnop" }, "doctor");
+
+        Assert.True(elsewhere.ExitCode == ExitCodes.Success, elsewhere.ToString());
+        Assert.Single(Lines(elsewhere, "NOT CHECKED"), l => l.Contains("Webhook settings", StringComparison.Ordinal));
+
+        Assert.Equal(ExitCodes.DoctorFoundProblems, unauthenticated.ExitCode);
+        Assert.Single(Lines(unauthenticated, "FAIL"), l => l.Contains("Webhook authentication", StringComparison.Ordinal) && l.Contains("401", StringComparison.Ordinal));
+        Assert.Contains("PimBridge:Host:SharedSecret:Secret", unauthenticated.Output);
+
+        Assert.Equal(ExitCodes.DoctorFoundProblems, leftover.ExitCode);
+        Assert.Single(Lines(leftover, "FAIL"), l => l.Contains("Webhook settings", StringComparison.Ordinal));
+        Assert.Contains("Entra.Subscriptions.ClientState", leftover.Output);
+
+        Assert.Equal(ExitCodes.DoctorFoundProblems, badOrigin.ExitCode);
+        Assert.Single(Lines(badOrigin, "FAIL"), l => l.Contains("Webhook settings", StringComparison.Ordinal));
+        Assert.Contains("'https://eventgrid.azure.net/'", badOrigin.Output);
+
+        Assert.True(good.ExitCode == ExitCodes.Success, good.ToString());
+        Assert.Single(Lines(good, "PASS"), l => l.Contains("Webhook authentication", StringComparison.Ordinal) && l.Contains("shared secret", StringComparison.Ordinal));
+        Assert.Single(Lines(good, "PASS"), l => l.Contains("Webhook settings", StringComparison.Ordinal) && l.Contains("handshake granted to eventgrid.azure.net", StringComparison.Ordinal));
+        Assert.Single(Lines(good, "PASS"), l => l.Contains("Graph notification clientState", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_json_form_lists_every_check_with_its_status_and_fix()
     {
         await WriteFullConfigAsync();

@@ -375,13 +375,19 @@ public sealed class EngineScenario : IAsyncDisposable
     /// <summary>Runs <c>pimbridge</c> in-process, with the scenario's configuration and state file, against moto and the stub.</summary>
     public Task<CliRun> RunAsync(params string[] args) => RunWithoutStoreAsync([.. args, "--store", StorePath]);
 
+    /// <summary>As <see cref="RunAsync"/>, with host settings (<c>PimBridge:Host:…</c>) in the environment, as where serve runs.</summary>
+    public Task<CliRun> RunWithHostSettingsAsync(IReadOnlyDictionary<string, string?> hostSettings, params string[] args) =>
+        RunInAsync(_world.Environment with { Settings = _world.Environment.Settings.Concat(hostSettings).ToDictionary() }, [.. args, "--store", StorePath]);
+
     /// <summary>As <see cref="RunAsync"/>, naming the configuration file but no state store.</summary>
-    public async Task<CliRun> RunWithoutStoreAsync(params string[] args)
+    public Task<CliRun> RunWithoutStoreAsync(params string[] args) => RunInAsync(_world.Environment, args);
+
+    private async Task<CliRun> RunInAsync(EngineEnvironment environment, string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
         int exit;
-        using (EngineEnvironment.Use(_world.Environment))
+        using (EngineEnvironment.Use(environment))
             exit = await PimBridgeCommandLine.RunAsync([.. args, "--config", ConfigPath], CliConsole.Capture(output, error, TimeProvider.System));
         return new CliRun(exit, output.ToString(), error.ToString());
     }

@@ -105,6 +105,7 @@ public sealed class ServeCommandTests(ServeWorld world)
     [InlineData("--PimBridge:Host:Wroker:Enabled=false", "contain a key PimBridge does not know")]
     [InlineData("--prot", "Unknown option or argument '--prot'.")]
     [InlineData("--PimBridge:Host:EventsPath", "The host setting '--PimBridge:Host:EventsPath' has no value")]
+    [InlineData("--PimBridge:Host:AllowedWebHookOrigins:0=https://eventgrid.azure.net/", "'https://eventgrid.azure.net/' is not a host name")]
     [InlineData("--PimBridge:Host:ClientState=old-secret", "PimBridge:Host:ClientState is no longer a setting: the webhook checks the Entra.Subscriptions.ClientState")]
     public async Task Bad_host_settings_and_unknown_options_are_errors_with_exit_2(string argument, string expected)
     {

@@ -81,6 +81,7 @@ public static class DoctorCommand
         await AwsChecks.RunAsync(run, context, cancellationToken).ConfigureAwait(false);
         await GraphChecks.RunAsync(run, context, cancellationToken).ConfigureAwait(false);
         await NotificationChecks.RunAsync(run, context, cancellationToken).ConfigureAwait(false);
+        HostChecks.Run(run, context);
     }
 
     private static void WriteLine(IAnsiConsole console, CheckResult result)

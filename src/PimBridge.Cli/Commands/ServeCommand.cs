@@ -239,9 +239,7 @@ public static class ServeCommand
             $"The host settings are not usable:{Environment.NewLine}  - {string.Join($"{Environment.NewLine}  - ", validation.Failures)}{Environment.NewLine}Fix them in appsettings.json, the environment (PimBridge__Host__…) or the --PimBridge:Host:… arguments.",
         InvalidOperationException when error.Message.Contains(nameof(BinderOptions.ErrorOnUnknownConfiguration), StringComparison.Ordinal) =>
             $"The host settings ({PimBridgeHostOptions.Section}) contain a key PimBridge does not know: {error.Message} Check its spelling against docs/host.md."
-            + (error.Message.Contains("'ClientState'", StringComparison.Ordinal)
-                ? $" {PimBridgeHostOptions.Section}:ClientState is no longer a setting: the webhook checks the Entra.Subscriptions.ClientState the subscriptions are created with. Remove it."
-                : ""),
+            + (error.Message.Contains("'ClientState'", StringComparison.Ordinal) ? " " + PimBridgeHostOptions.RemovedClientState : ""),
         _ => null,
     };
 }
