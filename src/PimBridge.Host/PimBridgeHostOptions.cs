@@ -17,11 +17,18 @@ public sealed class PimBridgeHostOptions
     /// <summary>Request bodies larger than this are refused with 400, unread past the limit.</summary>
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Event Grid's public and sovereign clouds: the handshake origins when none are configured.</summary>
+    public static readonly IReadOnlyList<string> EventGridOrigins = ["eventgrid.azure.net", "eventgrid.azure.us", "eventgrid.azure.cn"];
+
     /// <summary>
-    /// Origins the CloudEvents abuse-protection handshake (OPTIONS) is granted to: Event Grid's public and sovereign
-    /// clouds by default; <c>*</c> grants any.
+    /// Origins the CloudEvents abuse-protection handshake (OPTIONS) is granted to, replacing <see cref="EventGridOrigins"/>
+    /// when any is set; <c>*</c> grants any. Empty by default: the configuration binder appends to a list's initial
+    /// items, so defaults kept here could never be narrowed.
     /// </summary>
-    public List<string> AllowedWebHookOrigins { get; set; } = ["eventgrid.azure.net", "eventgrid.azure.us", "eventgrid.azure.cn"];
+    public List<string> AllowedWebHookOrigins { get; set; } = [];
+
+    /// <summary>The origins the handshake grants: those configured, else Event Grid's.</summary>
+    public IReadOnlyList<string> WebHookOrigins => AllowedWebHookOrigins.Count > 0 ? AllowedWebHookOrigins : EventGridOrigins;
 
     /// <summary>The <c>WebHook-Allowed-Rate</c> answered in the handshake: requests per minute, or <c>*</c>.</summary>
     public string WebHookAllowedRate { get; set; } = "*";

@@ -129,6 +129,22 @@ public sealed class EventEndpointTests
     }
 
     [Fact]
+    public async Task Configured_handshake_origins_replace_Event_Grids_defaults()
+    {
+        await using var h = await StartAsync(new Dictionary<string, string?> { ["AllowedWebHookOrigins:0"] = "eventgrid.azure.net" });
+
+        HttpRequestMessage Handshake(string origin)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Options, "/api/events");
+            request.Headers.Add("WebHook-Request-Origin", origin);
+            return request;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await h.Client.SendAsync(Handshake("eventgrid.azure.net"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await h.Client.SendAsync(Handshake("eventgrid.azure.us"))).StatusCode); // narrowed, not added to
+    }
+
+    [Fact]
     public async Task A_SubscriptionValidationEvent_is_answered_with_its_validation_code_and_records_nothing()
     {
         await using var h = await StartAsync();

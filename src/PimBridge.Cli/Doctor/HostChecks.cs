@@ -29,7 +29,7 @@ internal static class HostChecks
             return;
         }
 
-        var origins = options.AllowedWebHookOrigins.Contains("*") ? "any origin (*)" : string.Join(", ", options.AllowedWebHookOrigins);
+        var origins = options.WebHookOrigins.Contains("*") ? "any origin (*)" : string.Join(", ", options.WebHookOrigins);
         run.Record("host", "Webhook settings", CheckOutcome.Pass($"valid: deliveries at {options.EventsPath}, handshake granted to {origins}."));
         run.Record("webhook-auth", "Webhook authentication", options.MissingDeliveryAuthentication is { } missing
             ? CheckOutcome.Fail($"{missing}: every Event Grid delivery would be refused with 401.",

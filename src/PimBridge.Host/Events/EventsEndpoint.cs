@@ -23,7 +23,7 @@ internal static class EventsEndpoint
         var origin = context.Request.Headers["WebHook-Request-Origin"].ToString();
         if (string.IsNullOrWhiteSpace(origin))
             return Error(StatusCodes.Status400BadRequest, "bad request", "an OPTIONS request must carry WebHook-Request-Origin (the CloudEvents webhook handshake)");
-        if (!settings.AllowedWebHookOrigins.Any(o => o == "*" || o.Equals(origin, StringComparison.OrdinalIgnoreCase)))
+        if (!settings.WebHookOrigins.Any(o => o == "*" || o.Equals(origin, StringComparison.OrdinalIgnoreCase)))
             return Error(StatusCodes.Status403Forbidden, "forbidden", $"origin {origin} is not in {PimBridgeHostOptions.Section}:AllowedWebHookOrigins");
         var headers = context.Response.Headers;
         headers["WebHook-Allowed-Origin"] = origin;
