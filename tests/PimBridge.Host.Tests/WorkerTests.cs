@@ -93,8 +93,8 @@ public sealed class WorkerTests
 
         Assert.Equal(TimeSpan.FromSeconds(120), step.Throttled!.RetryAfter);
         Assert.Equal(start.AddSeconds(120), h.Worker.PollPausedUntil);
-        Assert.Equal(start.AddSeconds(5), step.NextDueAt); // ticks go on meanwhile
-        await h.StepUntilAsync(() => h.Pim.Reads.Count == 2);
+        Assert.Equal(start.AddSeconds(1), step.NextDueAt); // ticks go on meanwhile
+        await h.StepUntilAsync(() => h.Pim.Reads.Count == 2, maxSteps: 200); // a tick a second meanwhile
         Assert.Equal(start.AddSeconds(120), h.Pim.Reads[1].At);
         Assert.Equal(h.Pim.Reads[0].Groups, h.Pim.Reads[1].Groups);
     }
@@ -107,7 +107,7 @@ public sealed class WorkerTests
         h.Pim.FailNext(new HttpRequestException("429", null, HttpStatusCode.TooManyRequests));
         h.Pim.FailNext(new InvalidOperationException("wrapped", new HttpRequestException("503", null, HttpStatusCode.ServiceUnavailable)));
 
-        await h.StepUntilAsync(() => h.Pim.Reads.Count == 4);
+        await h.StepUntilAsync(() => h.Pim.Reads.Count == 4, maxSteps: 200); // a tick a second meanwhile
 
         var at = h.Pim.Reads.Select(r => r.At).ToList();
         Assert.Equal([TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(40)], [at[1] - at[0], at[2] - at[1], at[3] - at[2]]);
