@@ -45,9 +45,13 @@ public sealed class PimBridgeHostOptions
 
     public MetricsOptions Metrics { get; set; } = new();
 
-    /// <summary>What replaced <c>PimBridge:Host:ClientState</c>, for a configuration that still sets it.</summary>
-    public const string RemovedClientState =
-        $"{Section}:ClientState is no longer a setting: the webhook checks the Entra.Subscriptions.ClientState the subscriptions are created with. Remove it.";
+    /// <summary>
+    /// A binder error for an unknown key, with what replaced the key when it is <c>PimBridge:Host:ClientState</c>
+    /// (no longer a setting): what serve and doctor say.
+    /// </summary>
+    public static string UnknownKeyProblem(string binderMessage) => binderMessage.Contains("'ClientState'", StringComparison.Ordinal)
+        ? $"{binderMessage} {Section}:ClientState is no longer a setting: the webhook checks the Entra.Subscriptions.ClientState the subscriptions are created with. Remove it."
+        : binderMessage;
 
     /// <summary>
     /// Reads the host settings as the host does (unknown keys are errors) and validates them: the settings, and
@@ -63,7 +67,7 @@ public sealed class PimBridgeHostOptions
         }
         catch (InvalidOperationException e)
         {
-            problems = [e.Message.Contains("'ClientState'", StringComparison.Ordinal) ? $"{e.Message} {RemovedClientState}" : e.Message];
+            problems = [UnknownKeyProblem(e.Message)];
             return options;
         }
 

@@ -117,9 +117,7 @@ public sealed class PermissionSetPolicies : IPermissionSetPolicies
             PermissionSetArn = permissionSetArn,
             TargetType = ProvisionTargetTypes.AllProvisionedAccounts,
         }, cancellationToken).ConfigureAwait(false);
-        var status = started.PermissionSetProvisioningStatus
-            ?? throw new AwsServiceException(AwsService.SsoAdminName, Provision, 200, AwsServiceException.MalformedResponse, "the response lacks PermissionSetProvisioningStatus");
-        status = await _ssoAdmin.PollPermissionSetProvisioningAsync(_options.InstanceArn, status, _inProgress.Wait, cancellationToken).ConfigureAwait(false);
+        var status = await _ssoAdmin.PollPermissionSetProvisioningAsync(_options.InstanceArn, started.PermissionSetProvisioningStatus!, _inProgress.Wait, cancellationToken).ConfigureAwait(false);
         _inProgress.RequireSucceeded(permissionSetArn, Provision, status, since);
     }
 

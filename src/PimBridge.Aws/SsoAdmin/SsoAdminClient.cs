@@ -126,11 +126,13 @@ public sealed class SsoAdminClient : IDisposable
     public Task<EmptyResponse> DeleteInlinePolicyFromPermissionSetAsync(PermissionSetRequest request, CancellationToken cancellationToken = default) =>
         _transport.SendAsync("DeleteInlinePolicyFromPermissionSet", request, Json.PermissionSetRequest, Json.EmptyResponse, cancellationToken);
 
-    public Task<ProvisionPermissionSetResponse> ProvisionPermissionSetAsync(ProvisionPermissionSetRequest request, CancellationToken cancellationToken = default)
+    /// <summary>Starts a provisioning; the response always carries its status (an answer without one is malformed).</summary>
+    public async Task<ProvisionPermissionSetResponse> ProvisionPermissionSetAsync(ProvisionPermissionSetRequest request, CancellationToken cancellationToken = default)
     {
         if (request.TargetType == ProvisionTargetTypes.AwsAccount && string.IsNullOrEmpty(request.TargetId))
             throw new ArgumentException("ProvisionPermissionSet with TargetType AWS_ACCOUNT needs TargetId (the 12-digit account id).", nameof(request));
-        return _transport.SendAsync("ProvisionPermissionSet", request, Json.ProvisionPermissionSetRequest, Json.ProvisionPermissionSetResponse, cancellationToken);
+        var response = await _transport.SendAsync("ProvisionPermissionSet", request, Json.ProvisionPermissionSetRequest, Json.ProvisionPermissionSetResponse, cancellationToken).ConfigureAwait(false);
+        return response.PermissionSetProvisioningStatus is null ? throw Malformed("ProvisionPermissionSet", "PermissionSetProvisioningStatus") : response;
     }
 
     public async Task<PermissionSetProvisioningStatus> DescribePermissionSetProvisioningStatusAsync(
@@ -146,8 +148,7 @@ public sealed class SsoAdminClient : IDisposable
     public async Task<PermissionSetProvisioningStatus> ProvisionPermissionSetAndWaitAsync(ProvisionPermissionSetRequest request, CancellationToken cancellationToken = default)
     {
         var started = await ProvisionPermissionSetAsync(request, cancellationToken).ConfigureAwait(false);
-        var status = started.PermissionSetProvisioningStatus ?? throw Malformed("ProvisionPermissionSet", "PermissionSetProvisioningStatus");
-        return await WaitAsync("ProvisionPermissionSet", status,
+        return await WaitAsync("ProvisionPermissionSet", started.PermissionSetProvisioningStatus!,
             (id, ct) => DescribePermissionSetProvisioningStatusAsync(
                 new() { InstanceArn = request.InstanceArn, ProvisionPermissionSetRequestId = id }, ct),
             cancellationToken).ConfigureAwait(false);

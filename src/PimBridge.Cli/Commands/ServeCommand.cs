@@ -238,8 +238,7 @@ public static class ServeCommand
         OptionsValidationException validation =>
             $"The host settings are not usable:{Environment.NewLine}  - {string.Join($"{Environment.NewLine}  - ", validation.Failures)}{Environment.NewLine}Fix them in appsettings.json, the environment (PimBridge__Host__…) or the --PimBridge:Host:… arguments.",
         InvalidOperationException when error.Message.Contains(nameof(BinderOptions.ErrorOnUnknownConfiguration), StringComparison.Ordinal) =>
-            $"The host settings ({PimBridgeHostOptions.Section}) contain a key PimBridge does not know: {error.Message} Check its spelling against docs/host.md."
-            + (error.Message.Contains("'ClientState'", StringComparison.Ordinal) ? " " + PimBridgeHostOptions.RemovedClientState : ""),
+            $"The host settings ({PimBridgeHostOptions.Section}) contain a key PimBridge does not know: {PimBridgeHostOptions.UnknownKeyProblem(error.Message)} Check its spelling against docs/host.md.",
         _ => null,
     };
 }
