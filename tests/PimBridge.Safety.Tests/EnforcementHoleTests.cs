@@ -218,6 +218,33 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
         await AssertSafeAndConvergedAsync();
     }
 
+    /// <summary>
+    /// Soak seeds 409733, 411604 and 417338 (I2), as a story: the fence of the ended access was cut off at the start of
+    /// the grant still waiting for its apply, so that grant's sessions would never be blocked; that grant then ended
+    /// without ever being applied, and the sessions the ended access issued after its start were never fenced.
+    /// </summary>
+    [Fact]
+    public async Task Ended_access_stays_fenced_when_the_grant_it_was_cut_back_for_ends_before_it_was_applied()
+    {
+        var ops = _world.Activate("bob-entra", OpsGroup, TimeSpan.FromHours(3));
+        await ReconcileAsync();
+        await TickAsync();
+        _world.Model.FailNext("ListGroupMembershipsForMember", 1000, new ModelError(400, "AccessDeniedException", "User is not authorized to perform identitystore:ListGroupMembershipsForMember."));
+        var platform = _world.Activate("bob-entra", PlatformGroup, TimeSpan.FromHours(3));
+        await ReconcileAsync();
+        await TickAsync();
+        await RunAsync(TimeSpan.FromMinutes(2));
+        _world.MintSessions(); // on Ops' assignment, after Platform's grant started
+
+        _world.Deactivate(ops);
+        await RunAsync(TimeSpan.FromMinutes(5));
+        _world.Deactivate(platform); // the membership never existed
+        await RunAsync(TimeSpan.FromMinutes(5));
+        _world.Model.TakeScriptedFaults("ListGroupMembershipsForMember");
+
+        await AssertSafeAndConvergedAsync();
+    }
+
     [Fact]
     public async Task A_creation_whose_response_was_lost_is_PimBridge_s_own_and_goes_at_expiry()
     {

@@ -154,4 +154,28 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
         var result = await Schedules.RunAsync(seed);
         Assert.True(result.Passed, string.Join(Environment.NewLine, result.Violations));
     }
+
+    /// <summary>Every seed of the deletion schedules (<c>soak --deletions</c>) that ever broke an invariant, replayed exactly.</summary>
+    [Theory]
+    [InlineData(409733)]
+    [InlineData(411604)]
+    [InlineData(417338)]
+    public async Task A_deletion_seed_that_once_failed_keeps_the_invariants(int seed)
+    {
+        var result = await Schedules.RunAsync(seed, Schedules.Generate(seed, deletions: true));
+        Assert.True(result.Passed, string.Join(Environment.NewLine, result.Violations));
+    }
+
+    /// <summary>
+    /// Seed 417338 (soak with deletions, I2), shrunk: Ops' assignment ended while Platform's membership to the same role
+    /// waited for its apply, so its fence was cut off at Platform's start; Platform then ended unapplied, and the
+    /// sessions Ops' assignment issued after that start stayed usable.
+    /// </summary>
+    [Fact]
+    public async Task Ended_access_stays_fenced_when_the_grant_it_was_cut_back_for_is_never_applied()
+    {
+        var steps = Schedules.Generate(417338, deletions: true);
+        var result = await Schedules.RunAsync(417338, new[] { 0, 1, 7, 8, 13, 14, 15 }.Select(i => steps[i]).ToList());
+        Assert.True(result.Passed, string.Join(Environment.NewLine, result.Violations.Take(3)));
+    }
 }

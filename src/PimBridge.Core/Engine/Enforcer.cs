@@ -812,13 +812,15 @@ public sealed class Enforcer(
         if (entry.Standing || !MayBeOurs(entry))
         {
             // Nothing of PimBridge's is there: another hand's access stays, and access PimBridge never created needs
-            // no removal (whatever is there is someone else's) and no fence (no session came from it).
+            // no removal (whatever is there is someone else's) and no fence of its own (no session came from it).
             change.Intents.Add(intent with { State = IntentState.Done, CompletedAt = now });
             change.Ledger.Add(entry with { Status = EntitlementStatus.Removed, RemovedAt = now });
             change.Audit.Add(Audit(now, "entitlement.released", entry.Key, new JsonObject
             {
                 ["reason"] = entry.Standing ? "standing access another hand made is left in place" : "PimBridge never created it",
             }));
+            if (!entry.Standing)
+                await RefenceWhatWasCutBackAsync(change, entry, now, cancellationToken).ConfigureAwait(false);
             return change;
         }
 
@@ -847,13 +849,44 @@ public sealed class Enforcer(
     }
 
     /// <summary>
-    /// Fences the sessions the removed entitlement could have issued: per permission set, the accounts where access
-    /// ended, minus those the user still holds through another live entitlement.
+    /// A fence of ended access is cut off at the start of a grant still waiting for its apply, so that grant's sessions
+    /// are never blocked (see <see cref="PlanFencesAsync"/>), and a re-grant pulls a cutoff back the same way. When
+    /// such a grant's entitlement is released without ever having been applied, no session came from it: the sessions
+    /// the ended access issued after that start must be fenced again, with the standard cutoff, in the accounts it
+    /// reached where a fence had been cut back (never elsewhere: a fence there would fall on access no one ended).
     /// </summary>
-    private async Task PlanFencesAsync(StateChange change, LedgerEntry removed, DateTimeOffset confirmed, CancellationToken cancellationToken)
+    private async Task RefenceWhatWasCutBackAsync(StateChange change, LedgerEntry released, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var reach = (await ReachAsync(released.Entitlement, cancellationToken).ConfigureAwait(false)).ToHashSet();
+        var cutBack = new HashSet<PermissionSetAccount>();
+        var longest = new Dictionary<string, TimeSpan>(released.SessionDurations ?? new Dictionary<string, TimeSpan>(), StringComparer.Ordinal);
+        foreach (var permissionSet in reach.Select(r => r.PermissionSetArn).Distinct(StringComparer.Ordinal))
+        {
+            var open = await store.GetOpenFencesForPermissionSetAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+            foreach (var fence in open.Where(f => f.UserId == released.Entitlement.UserId && f.State is FenceState.Pending or FenceState.Active
+                         && f.Cutoff < CeilingToMinute(f.CreatedAt + fences.CutoffMargin)))
+            {
+                var accounts = fence.Accounts.Select(a => new PermissionSetAccount(permissionSet, a)).Where(reach.Contains).ToList();
+                if (accounts.Count == 0) continue;
+                cutBack.UnionWith(accounts);
+                // The sessions to fence are the ended access's: as long-lived as that fence allowed for.
+                var lived = fence.Until - fence.Cutoff - fences.UntilMargin;
+                if (!longest.TryGetValue(permissionSet, out var seen) || lived > seen) longest[permissionSet] = lived;
+            }
+        }
+
+        if (cutBack.Count > 0)
+            await PlanFencesAsync(change, released with { SessionDurations = longest }, now, cancellationToken, cutBack).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Fences the sessions the removed entitlement could have issued: per permission set, the accounts where access
+    /// ended (or only those of <paramref name="only"/>), minus those the user still holds through another live entitlement.
+    /// </summary>
+    private async Task PlanFencesAsync(StateChange change, LedgerEntry removed, DateTimeOffset confirmed, CancellationToken cancellationToken, IReadOnlySet<PermissionSetAccount>? only = null)
     {
         var user = removed.Entitlement.UserId;
-        var ended = await ReachAsync(removed.Entitlement, cancellationToken).ConfigureAwait(false);
+        var ended = (await ReachAsync(removed.Entitlement, cancellationToken).ConfigureAwait(false)).Where(r => only is null || only.Contains(r)).ToList();
         var stillHeld = new HashSet<PermissionSetAccount>();
         var pendingSince = new Dictionary<PermissionSetAccount, DateTimeOffset>();
         foreach (var other in await store.GetLedgerEntriesForUserAsync(user, cancellationToken).ConfigureAwait(false))
