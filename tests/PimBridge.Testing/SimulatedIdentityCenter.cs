@@ -22,6 +22,7 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
 {
     private readonly Lock _gate = new();
     private readonly HashSet<string> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entitlement> _made = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _policies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _provisioned = new(StringComparer.Ordinal);
     private readonly Queue<(string Operation, Func<Exception> Fault, bool AfterEffect)> _faults = new();
@@ -75,7 +76,7 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
     {
         if (IsActive(entitlement)) return EntitlementChange.Found;
         if (beforeChange is not null) await beforeChange(cancellationToken).ConfigureAwait(false);
-        await Act("Grant", () => { _active.Add(entitlement.Key); Writes.Add($"grant {entitlement.Key}"); }).ConfigureAwait(false);
+        await Act("Grant", () => { _active.Add(entitlement.Key); _made[entitlement.Key] = entitlement; Writes.Add($"grant {entitlement.Key}"); }).ConfigureAwait(false);
         return EntitlementChange.Made;
     }
 
@@ -85,6 +86,29 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
         var made = false;
         await Act("Revoke", () => { made = _active.Remove(entitlement.Key); Writes.Add($"revoke {entitlement.Key}"); }).ConfigureAwait(false);
         return made ? EntitlementChange.Made : EntitlementChange.Found;
+    }
+
+    public async Task<IReadOnlyList<string>> ListUsersAsync(AccessTarget target, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<string> users = [];
+        await Act("ListUsers", () => users = _made.Values.Where(e => e.Target == target && _active.Contains(e.Key)).Select(e => e.UserId).ToList()).ConfigureAwait(false);
+        return users;
+    }
+
+    /// <summary>Another hand grants access: it is listed as any other.</summary>
+    public void AddForeign(Entitlement entitlement)
+    {
+        lock (_gate)
+        {
+            _active.Add(entitlement.Key);
+            _made[entitlement.Key] = entitlement;
+        }
+    }
+
+    /// <summary>Another hand removes access.</summary>
+    public void RemoveForeign(Entitlement entitlement)
+    {
+        lock (_gate) _active.Remove(entitlement.Key);
     }
 
     public async Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default)
@@ -112,6 +136,14 @@ public sealed class SimulatedIdentityCenter : IEntitlementTarget, IPermissionSet
             if (_policies.TryGetValue(permissionSetArn, out var policy)) _provisioned[permissionSetArn] = policy; else _provisioned.Remove(permissionSetArn);
             ProvisionCount++;
         }).ConfigureAwait(false);
+        return stale;
+    }
+
+    public async Task<IReadOnlyList<string>?> ListStaleAccountsAsync(string permissionSetArn, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<string> stale = [];
+        await Act("ListStale", () => stale = _policies.GetValueOrDefault(permissionSetArn) == _provisioned.GetValueOrDefault(permissionSetArn) ? []
+            : GroupAssignments.Values.SelectMany(a => a).Where(a => a.PermissionSetArn == permissionSetArn).Select(a => a.AccountId).Distinct().ToList()).ConfigureAwait(false);
         return stale;
     }
 

@@ -47,6 +47,34 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
             ? RemoveMembershipAsync(entitlement, beforeChange ?? NoCallback, cancellationToken)
             : DeleteAssignmentAsync(entitlement, beforeChange ?? NoCallback, cancellationToken);
 
+    public async Task<IReadOnlyList<string>> ListUsersAsync(AccessTarget target, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var users = new List<string>();
+        if (target.Kind == EntitlementKind.GroupMembership)
+        {
+            var request = new ListGroupMembershipsRequest { IdentityStoreId = _options.IdentityStoreId, GroupId = target.GroupId! };
+            await foreach (var membership in _identityStore.ListGroupMembershipsAsync(request, cancellationToken).ConfigureAwait(false))
+            {
+                // Only users are members of Identity Center groups; a member without one is not the documented shape.
+                users.Add(membership.MemberId?.UserId is { Length: > 0 } user ? user
+                    : throw new AwsServiceException(AwsService.IdentityStoreName, "ListGroupMemberships", 200, AwsServiceException.MalformedResponse, "a membership lacks MemberId.UserId"));
+            }
+
+            return users;
+        }
+
+        var assignments = new ListAccountAssignmentsRequest { InstanceArn = _options.InstanceArn, AccountId = target.AccountId!, PermissionSetArn = target.PermissionSetArn! };
+        await foreach (var assignment in _ssoAdmin.ListAccountAssignmentsAsync(assignments, cancellationToken).ConfigureAwait(false))
+        {
+            if (assignment.PrincipalType == PrincipalTypes.User)
+                users.Add(assignment.PrincipalId is { Length: > 0 } user ? user
+                    : throw new AwsServiceException(AwsService.SsoAdminName, "ListAccountAssignments", 200, AwsServiceException.MalformedResponse, "an assignment lacks PrincipalId"));
+        }
+
+        return users;
+    }
+
     private static Task NoCallback(CancellationToken cancellationToken) => Task.CompletedTask;
 
     // ---- group memberships (identitystore) ----

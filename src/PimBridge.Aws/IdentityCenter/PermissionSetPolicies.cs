@@ -84,6 +84,28 @@ public sealed class PermissionSetPolicies : IPermissionSetPolicies
         return false;
     }
 
+    /// <remarks>
+    /// AWS puts each account under one status. moto ignores the filter and lists every account under both, so the
+    /// other status is asked too when any account is listed: an account under both means the filter was not applied.
+    /// </remarks>
+    public async Task<IReadOnlyList<string>?> ListStaleAccountsAsync(string permissionSetArn, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
+        var stale = await AccountsAsync(ProvisioningStatuses.LatestNotProvisioned).ConfigureAwait(false);
+        if (stale.Count == 0) return stale;
+        var current = await AccountsAsync(ProvisioningStatuses.LatestProvisioned).ConfigureAwait(false);
+        return stale.Any(current.Contains) ? null : stale;
+
+        async Task<List<string>> AccountsAsync(string status)
+        {
+            var request = new ListAccountsForProvisionedPermissionSetRequest { InstanceArn = _options.InstanceArn, PermissionSetArn = permissionSetArn, ProvisioningStatus = status };
+            var accounts = new List<string>();
+            await foreach (var account in _ssoAdmin.ListAccountsForProvisionedPermissionSetAsync(request, cancellationToken).ConfigureAwait(false))
+                accounts.Add(account);
+            return accounts;
+        }
+    }
+
     private async Task DeleteAsync(string permissionSetArn, CancellationToken cancellationToken)
     {
         try

@@ -44,6 +44,13 @@ public sealed class IdentityStoreClient : IDisposable
             page => page.GroupMemberships, page => page.NextToken, cancellationToken);
     }
 
+    /// <summary>The group's memberships (its members), page by page.</summary>
+    public IAsyncEnumerable<GroupMembership> ListGroupMembershipsAsync(ListGroupMembershipsRequest request, CancellationToken cancellationToken = default) =>
+        Paging.Stream(request.NextToken,
+            (token, ct) => _transport.SendAsync("ListGroupMemberships", request with { NextToken = token },
+                Json.ListGroupMembershipsRequest, Json.ListGroupMembershipsResponse, ct),
+            page => page.GroupMemberships, page => page.NextToken, cancellationToken);
+
     /// <summary>Asks which of 1 to 100 groups the member belongs to.</summary>
     public Task<IsMemberInGroupsResponse> IsMemberInGroupsAsync(IsMemberInGroupsRequest request, CancellationToken cancellationToken = default)
     {

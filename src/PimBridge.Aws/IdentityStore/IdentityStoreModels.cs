@@ -143,6 +143,20 @@ public sealed record ListGroupMembershipsForMemberResponse
     public string? NextToken { get; init; }
 }
 
+public sealed record ListGroupMembershipsRequest
+{
+    public required string IdentityStoreId { get; init; }
+    public required string GroupId { get; init; }
+    public int? MaxResults { get; init; }
+    public string? NextToken { get; init; }
+}
+
+public sealed record ListGroupMembershipsResponse
+{
+    public IReadOnlyList<GroupMembership>? GroupMemberships { get; init; }
+    public string? NextToken { get; init; }
+}
+
 public sealed record GroupMembership
 {
     public string? IdentityStoreId { get; init; }

@@ -44,6 +44,8 @@ namespace PimBridge.Aws;
 [JsonSerializable(typeof(GroupMembershipRequest))]
 [JsonSerializable(typeof(GroupMembershipIdResponse))]
 [JsonSerializable(typeof(DeleteGroupMembershipRequest))]
+[JsonSerializable(typeof(ListGroupMembershipsRequest))]
+[JsonSerializable(typeof(ListGroupMembershipsResponse))]
 [JsonSerializable(typeof(ListGroupMembershipsForMemberRequest))]
 [JsonSerializable(typeof(ListGroupMembershipsForMemberResponse))]
 [JsonSerializable(typeof(IsMemberInGroupsRequest))]

@@ -165,11 +165,14 @@ public static partial class PimBridgeConfiguration
         if (options.Gaps.Source is { } source && !GapSourceTypes.Contains(source.Type))
             problems.Add($"Gaps.Source.Type: '{source.Type}' is not a source; use one of {string.Join(", ", GapSourceTypes)} (or remove Gaps.Source to turn the gap detector off).");
         var expiryWarning = Span(options.Notifications.ExpiryWarning, "Notifications.ExpiryWarning", problems, allowZero: true);
+        var verifier = new VerifierSettings(Span(options.Verifier.Interval, "Verifier.Interval", problems), options.Verifier.RequestsPerSecond);
+        if (options.Verifier.RequestsPerSecond is not (> 0 and < VerifierSettings.IdentityCenterQuota))
+            problems.Add($"Verifier.RequestsPerSecond: {options.Verifier.RequestsPerSecond} must be above 0 and below Identity Center's quota of {VerifierSettings.IdentityCenterQuota} requests a second, which grants and removals share; 5 leaves them three quarters.");
 
         if (problems.Count > 0) throw new ConfigurationException(problems);
         return new PimBridgeSettings(ic, rules, fences, enforcer)
         {
-            Gaps = gaps, GapSource = options.Gaps.Source, Notifications = options.Notifications, ExpiryWarning = expiryWarning,
+            Gaps = gaps, GapSource = options.Gaps.Source, Notifications = options.Notifications, ExpiryWarning = expiryWarning, Verifier = verifier,
         };
     }
 

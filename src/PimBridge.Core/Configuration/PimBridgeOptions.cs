@@ -12,6 +12,7 @@ public sealed class PimBridgeOptions
     public FenceOptions Fences { get; set; } = new();
     public EnforcerOptions Enforcer { get; set; } = new();
     public GapOptions Gaps { get; set; } = new();
+    public VerifierOptions Verifier { get; set; } = new();
     public NotificationOptions Notifications { get; set; } = new();
 }
 
@@ -102,6 +103,18 @@ public sealed class EnforcerOptions
 
     /// <summary>Most items of each kind one tick takes on.</summary>
     public int BatchSize { get; set; } = 200;
+}
+
+/// <summary>The drift sweep: how often Identity Center is compared with the ledger, and how gently.</summary>
+public sealed class VerifierOptions
+{
+    /// <summary>How often the sweep runs (<c>serve</c>); a drift is repaired within one interval.</summary>
+    public string Interval { get; set; } = "5m";
+    /// <summary>
+    /// The sweep's share of Identity Center's request quota (20 requests a second across its APIs): it never sends
+    /// faster, so grants and removals keep the rest.
+    /// </summary>
+    public double RequestsPerSecond { get; set; } = 5;
 }
 
 public sealed class GapOptions

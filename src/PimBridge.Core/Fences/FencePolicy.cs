@@ -94,6 +94,49 @@ public static class FencePolicy
     public static IReadOnlyList<JsonNode?> CustomerStatements(string? policy) =>
         Parse("policy", policy).Customer.Select(s => JsonNode.Parse(s)).ToList();
 
+    /// <summary>
+    /// Whether the policy carries the fence: a statement with its Sid that is exactly what PimBridge writes for its
+    /// cutoff and accounts, and names its user. False for a policy that cannot be read.
+    /// </summary>
+    public static bool Carries(string? policy, SessionFence fence)
+    {
+        if (string.IsNullOrWhiteSpace(policy)) return false;
+        var accounts = fence.Accounts.Distinct().Order(StringComparer.Ordinal).ToList();
+        var sid = Sid(fence.Cutoff, accounts);
+        try
+        {
+            using var document = JsonDocument.Parse(policy, Strict);
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("Statement", out var statements)
+                || statements.ValueKind != JsonValueKind.Array)
+                return false;
+            foreach (var statement in statements.EnumerateArray())
+            {
+                if (!IsOurs(statement) || statement.GetProperty("Sid").GetString() != sid) continue;
+                var users = Users(statement);
+                if (users is null || !users.Contains(fence.UserId)) return false;
+                using var expected = JsonDocument.Parse(Statement(fence.Cutoff, accounts, users).ToJsonString());
+                return JsonElement.DeepEquals(statement, expected.RootElement);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return false;
+
+        static List<string>? Users(JsonElement statement) =>
+            statement.TryGetProperty("Condition", out var condition) && condition.ValueKind == JsonValueKind.Object
+            && condition.TryGetProperty("StringEquals", out var equals) && equals.ValueKind == JsonValueKind.Object
+            && equals.TryGetProperty("identitystore:userId", out var users)
+                ? users.ValueKind switch
+                {
+                    JsonValueKind.String => [users.GetString()!],
+                    JsonValueKind.Array when users.EnumerateArray().All(u => u.ValueKind == JsonValueKind.String) => users.EnumerateArray().Select(u => u.GetString()!).ToList(),
+                    _ => null,
+                }
+                : null;
+    }
+
     /// <summary>The Sid of the statement for fences with this cutoff and these accounts: alphanumeric, deterministic.</summary>
     public static string Sid(DateTimeOffset cutoff, IEnumerable<string> accounts)
     {

@@ -27,6 +27,13 @@ public interface IEntitlementTarget
     /// <paramref name="beforeChange"/> runs before anything is written.
     /// </summary>
     Task<EntitlementChange> RevokeAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The Identity Center users who hold the target directly, as AWS lists them now: the group's user members, or the
+    /// users (not groups) assigned the permission set in the account. A listing lags a change (an assignment is not
+    /// listed while its creation runs), so compare it with what was confirmed a while ago, never with what was just done.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListUsersAsync(AccessTarget target, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -77,6 +84,12 @@ public interface IPermissionSetPolicies
     /// a provisioning this adapter started still runs.
     /// </summary>
     Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The accounts whose role does not carry the permission set's latest version (read only), or null when the answer
+    /// cannot be trusted: a service that ignores the status filter (moto does) lists an account under both statuses.
+    /// </summary>
+    Task<IReadOnlyList<string>?> ListStaleAccountsAsync(string permissionSetArn, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Read-only facts about the Identity Center instance, cached by the adapter.</summary>

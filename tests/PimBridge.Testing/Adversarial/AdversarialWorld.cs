@@ -272,6 +272,9 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
         public ProcessLife Life { get; private set; } = new();
         public IdentityCenterAdapters Adapters { get; private set; } = null!;
         public Enforcer Enforcer { get; private set; } = null!;
+
+        /// <summary>This process's drift sweep, unpaced (the model's clock moves only between steps).</summary>
+        public DriftSweep Sweep { get; private set; } = null!;
         public CrashableStore ProcessStore { get; private set; } = null!;
         public int Restarts { get; private set; }
 
@@ -292,8 +295,10 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
             ProcessStore = new CrashableStore(store, Life);
             if (world.Mappings.Count > 0)
             {
-                Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Adapters.Entitlements, Adapters.Policies, Adapters.Directory, users),
+                var ports = new IdentityCenterPorts(Adapters.Entitlements, Adapters.Policies, Adapters.Directory, users);
+                Enforcer = new Enforcer(ProcessStore, ports,
                     world.Mappings, world.Settings.Fences, world.Settings.Enforcer, world.Clock, instanceId: $"{Name}.{Restarts}", pim: world, notifications: world.Notifications);
+                Sweep = new DriftSweep(ProcessStore, ports, Enforcer, world.Settings.Verifier with { RequestsPerSecond = double.PositiveInfinity }, world.Clock);
             }
         }
 

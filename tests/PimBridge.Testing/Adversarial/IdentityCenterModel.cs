@@ -91,6 +91,24 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
         _memberships[id] = new Membership(id, groupId, userId, Origin.Foreign, Now);
     }
 
+    /// <summary>
+    /// An administrator deletes an assignment (whoever made it), at once, as the console does once its operation ends.
+    /// The role sessions it issued stay valid: STS does not look back.
+    /// </summary>
+    public void ForeignDeleteAssignment(AssignmentKey key)
+    {
+        Settle();
+        _assignments.Remove(key);
+    }
+
+    /// <summary>A person or SCIM removes a user from a group.</summary>
+    public void ForeignRemoveMembership(string groupId, string userId)
+    {
+        Settle();
+        foreach (var membership in _memberships.Values.Where(m => m.GroupId == groupId && m.UserId == userId).ToList())
+            _memberships.Remove(membership.MembershipId);
+    }
+
     /// <summary>A person or Terraform replaces the inline policy (not provisioned until someone provisions).</summary>
     public void ForeignPutPolicy(string permissionSetArn, string? policy) => PermissionSets[permissionSetArn].Write(policy);
 
@@ -316,6 +334,13 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
         Settle();
         if (!Users.ContainsKey(userId)) throw NotFound("USER", "USER not found.");
         return _memberships.Values.Where(m => m.UserId == userId && Now - m.CreatedAt >= Adversity.MembershipListLag).ToList();
+    }
+
+    public IReadOnlyList<Membership> ListGroupMemberships(string groupId)
+    {
+        Settle();
+        if (!Groups.ContainsKey(groupId)) throw NotFound("GROUP", "GROUP not found.");
+        return _memberships.Values.Where(m => m.GroupId == groupId && Now - m.CreatedAt >= Adversity.MembershipListLag).ToList();
     }
 
     public string CreateGroupMembership(string groupId, string userId)

@@ -119,6 +119,15 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
                         ["MemberId"] = new JsonObject { ["UserId"] = m.UserId },
                     })),
                 };
+            case "ListGroupMemberships":
+                return new JsonObject
+                {
+                    ["GroupMemberships"] = Array(model.ListGroupMemberships(S("GroupId")).Select(m => (JsonNode)new JsonObject
+                    {
+                        ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["MembershipId"] = m.MembershipId, ["GroupId"] = m.GroupId,
+                        ["MemberId"] = new JsonObject { ["UserId"] = m.UserId },
+                    })),
+                };
             case "CreateGroupMembership":
                 return new JsonObject { ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["MembershipId"] = model.CreateGroupMembership(S("GroupId"), MemberUser()) };
             case "DeleteGroupMembership":
