@@ -26,6 +26,9 @@ public static class ExitCodes
     /// <summary><c>doctor</c>: at least one check failed; each failed line says what to do.</summary>
     public const int DoctorFoundProblems = 6;
 
+    /// <summary><c>verify</c>: Identity Center differs from what PimBridge confirmed (an orphan, missing access or a missing fence); with <c>--repair</c>, the repairs were recorded.</summary>
+    public const int DriftFound = 7;
+
     /// <summary>Interrupted (Ctrl+C), as shells report SIGINT.</summary>
     public const int Cancelled = 130;
 }

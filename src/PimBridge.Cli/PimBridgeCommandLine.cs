@@ -64,6 +64,7 @@ public static partial class PimBridgeCommandLine
             ConfigCommand.Create(console),
             ServeCommand.Create(console),
             ReconcileCommand.Create(console),
+            VerifyCommand.Create(console),
             RevokeCommand.Create(console),
             DoctorCommand.Create(console),
         };

@@ -117,8 +117,8 @@ public static class ConfiguredComposition
             var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory, cancellationToken).ConfigureAwait(false);
             var store = await OpenStoreAsync(configuration, region, awsEndpoint, awsCredentials, resources, time, cancellationToken).ConfigureAwait(false);
             var outbox = CreateOutbox(settings, loggerFactory, resources);
-            var enforcer = new Enforcer(store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
-                mappings, settings.Fences, settings.Enforcer, time, pim: pim, notifications: outbox);
+            var ports = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users);
+            var enforcer = new Enforcer(store, ports, mappings, settings.Fences, settings.Enforcer, time, pim: pim, notifications: outbox);
             GapDetector? gaps = null;
             if (settings.GapSource is { } gapSource)
             {
@@ -130,7 +130,10 @@ public static class ConfiguredComposition
                 gaps = new GapDetector(store, source, adapters.Directory, settings.Gaps, time, outbox);
             }
 
-            return new PimBridgeComponents(enforcer, store, subscriptions, resources) { Gaps = gaps, GapInterval = settings.Gaps.Interval };
+            return new PimBridgeComponents(enforcer, store, subscriptions, resources)
+            {
+                Gaps = gaps, GapInterval = settings.Gaps.Interval, Sweep = new DriftSweep(store, ports, enforcer, settings.Verifier, time),
+            };
         }
         catch
         {

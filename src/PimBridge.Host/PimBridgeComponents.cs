@@ -18,6 +18,9 @@ public sealed record PimBridgeComponents(Enforcer Enforcer, IStateStore Store, I
 
     /// <summary>How often the gap detector scans.</summary>
     public TimeSpan GapInterval { get; init; } = Core.Gaps.GapSettings.Default.Interval;
+
+    /// <summary>The drift sweep (null in a host composed without it).</summary>
+    public DriftSweep? Sweep { get; init; }
 }
 
 /// <summary>

@@ -60,6 +60,8 @@ public static class PimBridgeHost
         services.AddHostedService(sp => sp.GetRequiredService<EnforcementWorker>());
         services.AddSingleton<GapWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<GapWorker>());
+        services.AddSingleton<DriftSweepWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<DriftSweepWorker>());
         services.TryAddSingleton(_ => new PrometheusMetrics());
 
         var app = builder.Build();

@@ -7,7 +7,8 @@ using PimBridge.Host;
 namespace PimBridge.Lambda;
 
 /// <summary>What one watcher invocation did, returned as the invocation's response.</summary>
-public sealed record WatcherSummary(int Ticks, int GrantsEnded, int FencesDue, int IntentsDone, int IntentsFailed, bool Idle, int? GapAlerts, int? CriticalGapAlerts, bool? GapScanSkipped);
+/// <param name="Drifts">New drifts the sweep found when it was this invocation's turn (every <c>Verifier.Interval</c>); null otherwise.</param>
+public sealed record WatcherSummary(int Ticks, int GrantsEnded, int FencesDue, int IntentsDone, int IntentsFailed, bool Idle, int? GapAlerts, int? CriticalGapAlerts, bool? GapScanSkipped, int? Drifts = null);
 
 /// <summary>
 /// The AWS-side watcher: on every invocation (an EventBridge Scheduler schedule, every minute) it ticks the enforcer
@@ -98,7 +99,19 @@ public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
             foreach (var alert in scan.NewAlerts.Where(a => a.Severity == AlertSeverity.Critical))
                 _log.LogCritical("Critical gap alert: {Alert}", alert);
         }
-        return new WatcherSummary(ticks, ended, fences, done, failed, idle, alerts, critical, skipped);
+
+        // Repairs are intents: the next invocation's ticks carry them out.
+        int? drifts = null;
+        if (_components.Sweep is { } sweep && await sweep.RunIfDueAsync(cancellationToken).ConfigureAwait(false) is { } report)
+        {
+            drifts = report.Drifts.Count(d => d.New);
+            foreach (var drift in report.Drifts.Where(d => d.New))
+                _log.Log(drift.Kind == DriftKind.MissingFence ? LogLevel.Critical : LogLevel.Warning, "Drift {Kind} on {Subject}: {Finding}", drift.Kind, drift.Subject, drift.Finding);
+            foreach (var problem in report.Unchecked)
+                _log.LogWarning("Drift sweep could not read {Problem}", problem);
+        }
+
+        return new WatcherSummary(ticks, ended, fences, done, failed, idle, alerts, critical, skipped, drifts);
     }
 
     public async ValueTask DisposeAsync()

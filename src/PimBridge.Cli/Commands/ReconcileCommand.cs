@@ -382,7 +382,7 @@ internal sealed record EngineEnvironment
 /// <summary>
 /// The engine as <c>pimbridge serve</c> composes it (<see cref="ConfiguredComposition"/>), opened by a command that acts
 /// through it: the configuration file, the state store the command names, PIM through Graph, and Identity Center.
-/// Shared by <c>reconcile</c> and <c>revoke</c>.
+/// Shared by <c>reconcile</c>, <c>revoke</c> and <c>verify</c>.
 /// </summary>
 internal sealed class ConfiguredEngine : IAsyncDisposable
 {
@@ -403,6 +403,8 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
     public Enforcer Enforcer => _components.Enforcer;
 
     public IStateStore Store => _components.Store;
+
+    public DriftSweep Sweep => _components.Sweep ?? throw new InvalidOperationException("The engine was composed without its drift sweep.");
 
     /// <param name="pimRequired">
     /// Whether the command reads PIM itself (reconcile). When false (revoke, an emergency), an unusable <c>Entra</c>

@@ -35,21 +35,54 @@ public sealed class DriftSweep(IStateStore store, IdentityCenterPorts aws, Enfor
         .OrderBy(t => t.ToString(), StringComparer.Ordinal)
         .ToList();
 
-    public async Task<DriftReport> RunAsync(bool repair, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The periodic sweep, repairing: runs when the last sweep by any instance started at least one interval ago, and
+    /// claims that turn first (a version-checked write of the cursor), so instances sharing a store sweep once per
+    /// interval between them. Null when it is not this instance's turn.
+    /// </summary>
+    public async Task<DriftReport?> RunIfDueAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var cursor = await store.GetCheckpointAsync(CursorCheckpoint, cancellationToken).ConfigureAwait(false);
+        if (cursor is not null && now - cursor.UpdatedAt < settings.Interval) return null;
+        var claim = new StateChange();
+        claim.Checkpoints.Add(new Checkpoint { Name = CursorCheckpoint, Value = cursor?.Value ?? "0", UpdatedAt = now, Version = cursor?.Version ?? 0 });
+        try
+        {
+            await store.CommitAsync(claim, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            return null; // another instance took this turn
+        }
+
+        var claimed = claim.Checkpoints[0] with { Version = claim.Checkpoints[0].Version + 1 };
+        return await SweepAsync(repair: true, claimed, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One whole sweep now, every target (<c>pimbridge verify</c>): with <paramref name="repair"/>, records the repairs;
+    /// without, only reports and writes nothing. It leaves the periodic sweep's cursor alone.
+    /// </summary>
+    public Task<DriftReport> RunAsync(bool repair, CancellationToken cancellationToken = default) => SweepAsync(repair, cursor: null, cancellationToken);
+
+    /// <param name="cursor">The periodic sweep's claimed turn: where to start, and a budget; null for a whole sweep.</param>
+    private async Task<DriftReport> SweepAsync(bool repair, Checkpoint? cursor, CancellationToken cancellationToken)
     {
         var at = time.GetUtcNow();
         var pace = new RequestPace(settings.RequestsPerSecond, time);
         var drifts = new List<Drift>();
         var unreadable = new List<string>();
+        var limits = new List<string>();
 
-        var fencedSets = await CheckFencesAsync(pace, at, drifts, unreadable, cancellationToken).ConfigureAwait(false);
+        var fencedSets = await CheckFencesAsync(pace, at, drifts, unreadable, limits, cancellationToken).ConfigureAwait(false);
 
         var targets = Targets(enforcer.Mappings);
-        var cursor = await store.GetCheckpointAsync(CursorCheckpoint, cancellationToken).ConfigureAwait(false);
         var start = targets.Count == 0 ? 0 : (int.TryParse(cursor?.Value, CultureInfo.InvariantCulture, out var c) ? c : 0) % targets.Count;
+        var budget = cursor is null ? int.MaxValue : settings.CallBudget;
         var held = await HeldEntriesAsync(cancellationToken).ConfigureAwait(false);
         var looked = 0;
-        while (looked < targets.Count && pace.Calls < settings.CallBudget)
+        while (looked < targets.Count && pace.Calls < budget)
         {
             var target = targets[(start + looked) % targets.Count];
             looked++;
@@ -68,12 +101,13 @@ public sealed class DriftSweep(IStateStore store, IdentityCenterPorts aws, Enfor
             await CompareAsync(target, users, held.GetValueOrDefault(target) ?? [], at, drifts, cancellationToken).ConfigureAwait(false);
         }
 
-        if (targets.Count > 0)
+        if (cursor is not null && targets.Count > 0)
         {
             var change = new StateChange();
+            // UpdatedAt keeps when the turn was claimed: the next sweep is due one interval after this one started.
             change.Checkpoints.Add(new Checkpoint
             {
-                Name = CursorCheckpoint, Value = ((start + looked) % targets.Count).ToString(CultureInfo.InvariantCulture), UpdatedAt = at, Version = cursor?.Version ?? 0,
+                Name = CursorCheckpoint, Value = ((start + looked) % targets.Count).ToString(CultureInfo.InvariantCulture), UpdatedAt = cursor.UpdatedAt, Version = cursor.Version,
             });
             try
             {
@@ -91,14 +125,14 @@ public sealed class DriftSweep(IStateStore store, IdentityCenterPorts aws, Enfor
                 drifts[i] = drifts[i] with { Repaired = (drifts[i].Kind != DriftKind.StandingAccess || drifts[i].New) && await enforcer.RepairAsync(drifts[i], cancellationToken).ConfigureAwait(false) };
         }
 
-        return new DriftReport(at, drifts, pace.Calls, looked, targets.Count, fencedSets, unreadable, looked == targets.Count);
+        return new DriftReport(at, drifts, pace.Calls, looked, targets.Count, fencedSets, unreadable, limits, looked == targets.Count);
     }
 
     /// <summary>
     /// Each active fence must be in its permission set's policy as PimBridge writes it, and that policy provisioned to
     /// every account it names. Permission sets PimBridge is writing (a pending sync) are left to that sync.
     /// </summary>
-    private async Task<int> CheckFencesAsync(RequestPace pace, DateTimeOffset at, List<Drift> drifts, List<string> unreadable, CancellationToken cancellationToken)
+    private async Task<int> CheckFencesAsync(RequestPace pace, DateTimeOffset at, List<Drift> drifts, List<string> unreadable, List<string> limits, CancellationToken cancellationToken)
     {
         var checkedSets = 0;
         var active = (await store.ListFencesAsync(openOnly: true, cancellationToken).ConfigureAwait(false))
@@ -130,7 +164,7 @@ public sealed class DriftSweep(IStateStore store, IdentityCenterPorts aws, Enfor
 
             checkedSets++;
             if (stale is null)
-                unreadable.Add($"{fences.Key}: which accounts carry the latest policy is unknown (the service did not apply the provisioning-status filter); only the policy itself was compared");
+                limits.Add($"{fences.Key}: which accounts carry the latest policy is unknown (the service did not apply the provisioning-status filter); only the policy itself was compared");
             foreach (var fence in fences)
             {
                 var notProvisioned = stale?.Intersect(fence.Accounts, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList() ?? [];

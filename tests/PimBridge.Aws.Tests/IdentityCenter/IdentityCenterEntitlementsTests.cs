@@ -208,6 +208,35 @@ public sealed class IdentityCenterEntitlementsTests(MotoFixture moto) : IDisposa
 
     // ---- helpers ----
 
+    // ---- listings for the drift sweep ----
+
+    [Fact]
+    public async Task A_groups_listing_names_its_user_members_whoever_added_them()
+    {
+        var (target, userId, groupId) = await NewMembershipAsync("gm-list");
+        var other = await _seed.CreateUserAsync(MotoSeed.Unique("gm-list-other") + "@example.com");
+        await target.GrantAsync(Entitlement.GroupMembership(userId, groupId));
+        await _seed.AddToGroupAsync(groupId, other);
+
+        var users = await target.ListUsersAsync(AccessTarget.Group(groupId));
+
+        Assert.Equal(new[] { userId, other }.Order(), users.Order());
+        Assert.Single(_recorder.Of("ListGroupMemberships"));
+    }
+
+    [Fact]
+    public async Task An_assignment_listing_names_the_users_assigned_the_permission_set_in_the_account()
+    {
+        var (target, userId, permissionSetArn) = await NewAssignmentAsync("aa-list");
+        var empty = await target.ListUsersAsync(AccessTarget.Assignment(permissionSetArn, MotoSeed.AccountId));
+        await target.GrantAsync(Entitlement.AccountAssignment(userId, permissionSetArn, MotoSeed.AccountId));
+
+        var users = await target.ListUsersAsync(AccessTarget.Assignment(permissionSetArn, MotoSeed.AccountId));
+
+        Assert.Empty(empty);
+        Assert.Equal([userId], users);
+    }
+
     private async Task<(IdentityCenterEntitlements Target, string UserId, string GroupId)> NewMembershipAsync(string prefix)
     {
         var userId = await _seed.CreateUserAsync(MotoSeed.Unique(prefix) + "@example.com");

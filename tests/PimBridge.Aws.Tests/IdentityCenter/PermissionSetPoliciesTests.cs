@@ -130,6 +130,23 @@ public sealed class PermissionSetPoliciesTests(MotoFixture moto) : IDisposable
         Assert.Empty(_recorder.Of("ProvisionPermissionSet"));
     }
 
+    [Fact]
+    public async Task Which_accounts_lack_the_latest_policy_is_unknown_on_moto_which_ignores_the_status_filter()
+    {
+        var (policies, arn) = await NewAsync("pol-stale");
+        var none = await policies.ListStaleAccountsAsync(arn);
+        await _seed.ProvisionAsync(arn);
+
+        var stale = await policies.ListStaleAccountsAsync(arn);
+
+        Assert.Empty(none!); // provisioned nowhere: nothing listed under either status
+        // moto lists the account under both statuses: an answer PimBridge cannot trust, so it says "unknown".
+        Assert.Null(stale);
+        Assert.Equal(
+            [ProvisioningStatuses.LatestNotProvisioned, ProvisioningStatuses.LatestProvisioned],
+            _recorder.Of("ListAccountsForProvisionedPermissionSet").Skip(1).Select(e => e.Request.GetProperty("ProvisioningStatus").GetString()));
+    }
+
     private async Task<(PermissionSetPolicies Policies, string PermissionSetArn)> NewAsync(string prefix)
     {
         var arn = await _seed.CreatePermissionSetAsync(MotoSeed.Unique(prefix));

@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PimBridge.Core;
+
+namespace PimBridge.Host.Worker;
+
+/// <summary>
+/// Asks the drift sweep every minute whether its turn has come (<c>Verifier.Interval</c>, shared by every instance
+/// on the store), on its own loop, so a sweep never holds up removals. A failed sweep is logged and the next turn
+/// looks again: repairs are intents, so nothing is lost.
+/// </summary>
+public sealed class DriftSweepWorker(ComponentsProvider components, TimeProvider time, IOptions<PimBridgeHostOptions> options, ILogger<DriftSweepWorker> log) : BackgroundService
+{
+    private static readonly TimeSpan AskEvery = TimeSpan.FromMinutes(1);
+
+    /// <summary>One turn now (tests): the report, or null when it is not this instance's turn or no sweep is composed.</summary>
+    public async Task<DriftReport?> RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        var parts = await components.GetAsync(cancellationToken).ConfigureAwait(false);
+        if (parts.Sweep is not { } sweep || await sweep.RunIfDueAsync(cancellationToken).ConfigureAwait(false) is not { } report)
+            return null;
+        log.LogInformation("Drift sweep: {Checked} of {Targets} targets and {Sets} fenced permission sets in {Calls} calls; {Drifts} drifts, {Repaired} repairs recorded, {Unchecked} unread",
+            report.TargetsChecked, report.Targets, report.PermissionSetsChecked, report.Calls, report.Drifts.Count(d => d.New), report.Drifts.Count(d => d.Repaired == true), report.Unchecked.Count);
+        foreach (var drift in report.Drifts.Where(d => d.New))
+        {
+            if (drift.Kind == DriftKind.MissingFence)
+                log.LogCritical("Drift {Kind} on {Subject}: {Finding}", drift.Kind, drift.Subject, drift.Finding);
+            else
+                log.LogWarning("Drift {Kind} on {Subject}: {Finding}", drift.Kind, drift.Subject, drift.Finding);
+        }
+
+        foreach (var problem in report.Unchecked)
+            log.LogWarning("Drift sweep could not read {Problem}", problem);
+        foreach (var limit in report.Limits)
+            log.LogInformation("Drift sweep checked in part: {Limit}", limit);
+        return report;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Worker.Enabled)
+            return;
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                log.LogError(ex, "The drift sweep failed; asking again in {Delay}", AskEvery);
+            }
+
+            try
+            {
+                await Task.Delay(AskEvery, time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}
