@@ -71,6 +71,41 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Another hand undoes PimBridge's work twice in every schedule (drops its fences from a policy and provisions, or
+    /// deletes access a live grant holds), with the drift sweep in the engines' loop: sessions on the drifted
+    /// permission set are usable for at most one sweep interval (judged from the calm when faults were still going on),
+    /// and the run converges with every live grant's access back. Without the sweep the same schedules fail.
+    /// </summary>
+    [Fact]
+    public async Task Schedules_in_which_another_hand_undoes_PimBridge_s_work_are_repaired_within_one_sweep_interval()
+    {
+        const int count = 200;
+        var failures = new ConcurrentBag<ScheduleResult>();
+        var unswept = new ConcurrentBag<int>();
+        int fences = 0, access = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, async (seed, _) =>
+        {
+            var steps = Schedules.Generate(seed, drift: true);
+            if (steps.Any(s => s.Kind == StepKind.DropFences)) Interlocked.Increment(ref fences);
+            if (steps.Any(s => s.Kind == StepKind.DeleteAccess)) Interlocked.Increment(ref access);
+            var result = await Schedules.RunAsync(seed, steps, sweep: true);
+            if (!result.Passed) failures.Add(result);
+            if (seed <= count / 2 && !(await Schedules.RunAsync(seed, steps, sweep: false)).Passed) unswept.Add(seed);
+        });
+
+        output.WriteLine($"{count} schedules, {fences} with fences dropped, {access} with access deleted, {failures.Count} failed; without the sweep {unswept.Count} of {count / 2} failed");
+        foreach (var failure in failures.OrderBy(f => f.Seed)) output.WriteLine($"  seed {failure.Seed}: {failure.Violations[0]}");
+        Assert.InRange(fences, count / 4, count);
+        Assert.InRange(access, count / 4, count);
+        Assert.InRange(unswept.Count, count / 40, count / 2);
+        var first = failures.MinBy(f => f.Seed);
+        if (first is null) return;
+        var shrunk = await Schedules.ShrinkAsync(first.Seed, Schedules.Generate(first.Seed, drift: true), first.Violations[0].Invariant, sweep: true);
+        output.WriteLine($"seed {first.Seed} shrinks to {shrunk.Count} steps: {string.Join(", ", shrunk)}");
+        Assert.Fail($"{failures.Count} of {count} schedules broke an invariant; first: seed {first.Seed}: {first.Violations[0]}");
+    }
+
+    /// <summary>
     /// Two engine processes, each with its own connection to one SQLite file (WAL, <c>BEGIN IMMEDIATE</c>, version
     /// checks), as two hosts sharing a disk would be; the oracle reads through a third.
     /// </summary>

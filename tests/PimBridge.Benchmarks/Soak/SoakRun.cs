@@ -14,7 +14,7 @@ namespace PimBridge.Benchmarks.Soak;
 /// </summary>
 public static class SoakRun
 {
-    private const string Usage = "usage: soak [--schedules N (100000)] [--from SEED (1)] [--steps K (30)] [--parallel P (cores)] [--deletions] [--no-shrink]";
+    private const string Usage = "usage: soak [--schedules N (100000)] [--from SEED (1)] [--steps K (30)] [--parallel P (cores)] [--deletions] [--drift] [--no-shrink]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -24,9 +24,10 @@ public static class SoakRun
         var parallel = Environment.ProcessorCount;
         var shrink = true;
         var deletions = false;
+        var drift = false;
         for (var i = 0; i < args.Length; i++)
         {
-            if (!TryRead(args, ref i, ref count, ref from, ref steps, ref parallel, ref shrink, ref deletions))
+            if (!TryRead(args, ref i, ref count, ref from, ref steps, ref parallel, ref shrink, ref deletions, ref drift))
             {
                 Console.Error.WriteLine($"soak: cannot read '{args[i]}'; {Usage}");
                 return 2;
@@ -39,7 +40,7 @@ public static class SoakRun
             return 2;
         }
 
-        Console.WriteLine($"soak: {count} schedules from seed {from}, {steps} steps each{(deletions ? ", deletions in half" : "")}, {parallel} at once; {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"soak: {count} schedules from seed {from}, {steps} steps each{(deletions ? ", deletions in half" : "")}{(drift ? ", two foreign drifts each, the sweep on" : "")}, {parallel} at once; {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         var failures = new ConcurrentBag<ScheduleResult>();
         long done = 0, stepsRun = 0, restarts = 0;
         var clock = Stopwatch.StartNew();
@@ -65,7 +66,7 @@ public static class SoakRun
 
         async Task RunSchedulesAsync() => await Parallel.ForEachAsync(Enumerable.Range(from, count), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = stop.Token }, async (seed, _) =>
         {
-            var result = await Schedules.RunAsync(seed, Schedules.Generate(seed, steps, deletions));
+            var result = await Schedules.RunAsync(seed, Schedules.Generate(seed, steps, deletions, drift), sweep: drift);
             Interlocked.Add(ref stepsRun, result.Steps);
             Interlocked.Add(ref restarts, result.Restarts);
             Interlocked.Increment(ref done);
@@ -101,17 +102,18 @@ public static class SoakRun
         Console.WriteLine($"first failure, seed {first.Seed}: {first.Violations[0]}");
         if (shrink)
         {
-            var shrunk = await Schedules.ShrinkAsync(first.Seed, Schedules.Generate(first.Seed, steps, deletions), first.Violations[0].Invariant);
+            var shrunk = await Schedules.ShrinkAsync(first.Seed, Schedules.Generate(first.Seed, steps, deletions, drift), first.Violations[0].Invariant, sweep: drift);
             Console.WriteLine($"shrunk to {shrunk.Count} steps: {string.Join(", ", shrunk)}");
         }
 
         return 1;
     }
 
-    private static bool TryRead(string[] args, ref int i, ref int count, ref int from, ref int steps, ref int parallel, ref bool shrink, ref bool deletions)
+    private static bool TryRead(string[] args, ref int i, ref int count, ref int from, ref int steps, ref int parallel, ref bool shrink, ref bool deletions, ref bool drift)
     {
         if (args[i] == "--no-shrink") { shrink = false; return true; }
         if (args[i] == "--deletions") { deletions = true; return true; }
+        if (args[i] == "--drift") { drift = true; return true; }
         if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var value)) return false;
         switch (args[i])
         {

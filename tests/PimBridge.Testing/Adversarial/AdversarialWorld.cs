@@ -68,6 +68,26 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     /// <summary>When false, no faults, crashes or interleavings are drawn (set-up, and convergence at the end).</summary>
     public bool Chaos { get; set; }
 
+    /// <summary>Whether the engines' loop also asks the drift sweep for its turn every minute, as the host does.</summary>
+    public bool Sweeping { get; set; }
+
+    /// <summary>When the schedule's faults and crashes stopped; null while they go on.</summary>
+    public DateTimeOffset? CalmSince { get; set; }
+
+    /// <summary>Foreign changes the sweep must repair: when, and the permission set whose fences were dropped (if any).</summary>
+    public List<(DateTimeOffset At, string? FencesDroppedFrom)> ForeignDrifts { get; } = [];
+
+    /// <summary>
+    /// Until when a foreign drift may leave sessions on its permission set usable: one sweep interval from the drift (or,
+    /// if faults and crashes were still going on, from the calm), then the repair's own provisioning, which AWS may take
+    /// minutes over (the model's longest operation), and the loop's next turn.
+    /// </summary>
+    public DateTimeOffset RepairDue(DateTimeOffset driftAt)
+    {
+        var from = CalmSince is { } calm ? (calm > driftAt ? calm : driftAt) : Chaos ? DateTimeOffset.MaxValue : driftAt;
+        return from == DateTimeOffset.MaxValue ? from : from + Settings.Verifier.Interval + Model.Adversity.MaxOperationTime + TimeSpan.FromMinutes(5);
+    }
+
     /// <summary>Per AWS call: chance that another actor (the other engine, another writer) acts in the middle of it.</summary>
     public double InterleaveChance { get; set; } = 0.05;
 
@@ -177,6 +197,7 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
             var engine = Engines[turn++ % Engines.Length];
             if (poll) await engine.RunAsync(e => e.ReconcileAsync(Snapshot()));
             await engine.RunAsync(e => e.TickAsync());
+            if (Sweeping) await engine.RunAsync(_ => engine.Sweep.RunIfDueAsync());
             MintSessions();
             if (afterEachMinute is not null) await afterEachMinute();
         }

@@ -73,6 +73,13 @@ public sealed class SafetyOracle(AdversarialWorld world)
     private bool EitherWay(string userId, string permissionSet, string account) =>
         world.Model.DeletedUsers.Contains(userId) && IsStanding(userId, permissionSet, account);
 
+    /// <summary>
+    /// Another hand dropped PimBridge's fences from this session's permission set, and the sweep's interval for
+    /// repairing that has not run out (<see cref="AdversarialWorld.RepairDue"/>): I2 is judged again from then on.
+    /// </summary>
+    private bool AwaitingRepair(string permissionSet, DateTimeOffset now) =>
+        world.ForeignDrifts.Any(d => d.FencesDroppedFrom == permissionSet && d.At <= now && now < world.RepairDue(d.At));
+
     /// <summary>The invariants that must hold at every instant (I2–I5).</summary>
     public async Task<IReadOnlyList<Violation>> CheckStepAsync()
     {
@@ -96,7 +103,7 @@ public sealed class SafetyOracle(AdversarialWorld world)
             else if (blocked && live.Any(p => session.IssuedAt >= p.Start + _margin))
                 Fail("I3", $"{Describe(session)} is blocked although it was minted after a live entitlement's start ({Iso(live.Min(p => p.Start))}) + {_margin}");
 
-            if (!blocked && !standing && live.Count == 0 && periods.Count > 0)
+            if (!blocked && !standing && live.Count == 0 && periods.Count > 0 && !AwaitingRepair(session.PermissionSet, now))
             {
                 var ended = periods.Max(p => p.End);
                 if (now >= ended + _margin)
@@ -106,7 +113,8 @@ public sealed class SafetyOracle(AdversarialWorld world)
 
         // A fence claims Active only until its Until: from then on it is being lifted (the store's label follows the
         // lift's confirm), and whether Until came late enough is judged above, on the sessions themselves.
-        foreach (var fence in (await world.Store.ListFencesAsync(openOnly: true)).Where(f => f.State == FenceState.Active && f.Until > now))
+        // A fence another hand dropped is still labelled Active until the sweep finds it (within the repair interval).
+        foreach (var fence in (await world.Store.ListFencesAsync(openOnly: true)).Where(f => f.State == FenceState.Active && f.Until > now && !AwaitingRepair(f.PermissionSetArn, now)))
         {
             foreach (var account in fence.Accounts)
             {

@@ -6,7 +6,7 @@ using PimBridge.Core.Configuration;
 
 namespace PimBridge.Testing.Adversarial;
 
-public enum StepKind { Activate, Extend, Deactivate, Tick, Reconcile, Advance, CustomerEdit, SessionDurationChange, DeleteUser, DeletePermissionSet }
+public enum StepKind { Activate, Extend, Deactivate, Tick, Reconcile, Advance, CustomerEdit, SessionDurationChange, DeleteUser, DeletePermissionSet, DropFences, DeleteAccess }
 
 /// <summary>
 /// One thing that happens in a schedule; what it acts on is drawn as numbers and resolved when it runs. The salt
@@ -38,7 +38,11 @@ public static class Schedules
     /// Also let another hand delete a user or a permission set, in half the schedules, at a point drawn apart from the
     /// rest: the other steps (and so every seed kept as a regression) stay exactly as they are.
     /// </param>
-    public static IReadOnlyList<ScheduleStep> Generate(int seed, int steps = DefaultSteps, bool deletions = false)
+    /// <param name="drift">
+    /// Also let another hand undo what PimBridge did (drop its fences from a policy and provision, or delete access a
+    /// live grant holds), twice, at points drawn apart from the rest; run such schedules with the sweep on.
+    /// </param>
+    public static IReadOnlyList<ScheduleStep> Generate(int seed, int steps = DefaultSteps, bool deletions = false, bool drift = false)
     {
         var list = GenerateBase(seed, steps);
         var other = new Random(unchecked(seed * 104729 + 31));
@@ -47,6 +51,17 @@ public static class Schedules
             var at = other.Next(steps);
             var kind = other.Next(2) == 0 ? StepKind.DeleteUser : StepKind.DeletePermissionSet;
             list.Insert(at, new ScheduleStep(kind, other.Next(2), other.Next(2), 0, 0, Salt: 1000 + at));
+        }
+
+        if (drift)
+        {
+            var drifts = new Random(unchecked(seed * 15485863 + 47));
+            for (var i = 0; i < 2; i++)
+            {
+                var at = drifts.Next(steps);
+                var kind = drifts.Next(2) == 0 ? StepKind.DropFences : StepKind.DeleteAccess;
+                list.Insert(Math.Min(at + i, list.Count), new ScheduleStep(kind, drifts.Next(2), drifts.Next(2), drifts.Next(3), 0, Salt: 2000 + 100 * i + at));
+            }
         }
 
         return list;
@@ -80,11 +95,14 @@ public static class Schedules
 
     /// <param name="openStore">Separate store connections per engine (see <see cref="AdversarialWorld.StartAsync"/>); one shared in-memory store when null.</param>
     /// <param name="configure">Changes the deployment's configuration (for example a margin too short for AWS's propagation).</param>
+    /// <param name="sweep">Run the drift sweep in the engines' loop (the schedules with <c>drift</c> steps need it).</param>
     public static async Task<ScheduleResult> RunAsync(
-        int seed, IReadOnlyList<ScheduleStep>? steps = null, bool standingAccess = true, Func<Task<IStateStore>>? openStore = null, Action<PimBridgeOptions>? configure = null)
+        int seed, IReadOnlyList<ScheduleStep>? steps = null, bool standingAccess = true, Func<Task<IStateStore>>? openStore = null, Action<PimBridgeOptions>? configure = null,
+        bool sweep = false)
     {
         steps ??= Generate(seed);
         await using var world = await AdversarialWorld.StartAsync(seed, configure, openStore);
+        world.Sweeping = sweep;
         var oracle = new SafetyOracle(world);
         world.Model.Adversity = Adversity.Draw(world.Random);
         if (standingAccess && world.Random.Next(2) == 0) world.AddStandingAccess();
@@ -103,6 +121,7 @@ public static class Schedules
 
         // Calm: no more faults or crashes, operations finish; the loops run until nothing is left to happen (every fence lifted).
         world.Chaos = false;
+        world.CalmSince = world.Now;
         world.Random.Reseed(-1);
         world.Model.Adversity = world.Model.Adversity with
         {
@@ -131,10 +150,10 @@ public static class Schedules
     /// The shortest schedule that still breaks the same invariant: the prefix up to the first violation, then each
     /// step dropped in turn while the failure remains. Each step keeps its salt, so the steps left meet the same chance.
     /// </summary>
-    public static async Task<IReadOnlyList<ScheduleStep>> ShrinkAsync(int seed, IReadOnlyList<ScheduleStep> steps, string invariant, Action<PimBridgeOptions>? configure = null)
+    public static async Task<IReadOnlyList<ScheduleStep>> ShrinkAsync(int seed, IReadOnlyList<ScheduleStep> steps, string invariant, Action<PimBridgeOptions>? configure = null, bool sweep = false)
     {
         async Task<bool> Fails(IReadOnlyList<ScheduleStep> candidate) =>
-            (await RunAsync(seed, candidate, configure: configure)).Violations.Any(v => v.Invariant == invariant);
+            (await RunAsync(seed, candidate, configure: configure, sweep: sweep)).Violations.Any(v => v.Invariant == invariant);
 
         var current = steps.ToList();
         for (var length = 1; length < current.Count; length++)
@@ -219,6 +238,36 @@ public static class Schedules
             case StepKind.DeletePermissionSet:
                 world.Model.ForeignDeletePermissionSet(step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly);
                 break;
+            case StepKind.DropFences when !world.Model.DeletedPermissionSets.Contains(step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly):
+            {
+                // Terraform applies the permission set as it knows it (the customer's statements only) and provisions.
+                var permissionSet = step.A == 0 ? ExampleDeployment.Admin : ExampleDeployment.ReadOnly;
+                world.Model.ForeignPutPolicy(permissionSet, world.CustomerPolicies[permissionSet]);
+                world.Model.ForeignProvision(permissionSet);
+                world.ForeignDrifts.Add((world.Now, permissionSet));
+                break;
+            }
+            case StepKind.DropFences:
+                break; // the permission set is gone, and its fences with it
+            case StepKind.DeleteAccess:
+            {
+                // An administrator deletes access PimBridge made (never another hand's: that is its owner's business).
+                var user = AdversarialWorld.People[step.A].UserId;
+                if (step.B == 2)
+                {
+                    if (world.Model.Memberships.Any(m => m.UserId == user && m.GroupId == ExampleDeployment.IdcPlatformGroup && m.Origin == Origin.PimBridge))
+                        world.Model.ForeignRemoveMembership(ExampleDeployment.IdcPlatformGroup, user);
+                }
+                else
+                {
+                    var key = new AssignmentKey(ExampleDeployment.Admin, step.B == 0 ? ExampleDeployment.Prod : ExampleDeployment.Staging, "USER", user);
+                    if (world.Model.Assignments.TryGetValue(key, out var origin) && origin == Origin.PimBridge)
+                        world.Model.ForeignDeleteAssignment(key);
+                }
+
+                world.ForeignDrifts.Add((world.Now, null));
+                break;
+            }
             default:
                 await engine.RunAsync(e => e.TickAsync());
                 break;
