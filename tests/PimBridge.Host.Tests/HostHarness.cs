@@ -67,6 +67,8 @@ public sealed class HostHarness : IAsyncDisposable
     public IServiceProvider Services => _factory.Services;
     public EnforcementWorker Worker => Services.GetRequiredService<EnforcementWorker>();
     public GapWorker GapWorker => Services.GetRequiredService<GapWorker>();
+
+    public DriftSweepWorker DriftSweepWorker => Services.GetRequiredService<DriftSweepWorker>();
     public IngestionCounters Counters => Services.GetRequiredService<IngestionCounters>();
     public DateTimeOffset Now => Clock.GetUtcNow();
 
@@ -107,6 +109,8 @@ public sealed class HostHarness : IAsyncDisposable
         var components = new PimBridgeComponents(enforcer, store, subscriptions)
         {
             Gaps = trailFolder is null ? null : new Core.Gaps.GapDetector(store, new Core.Gaps.TrailDirectorySource(trailFolder), aws, Core.Gaps.GapSettings.Default, clock),
+            // Unpaced: the harness's clock moves only when a test moves it.
+            Sweep = new DriftSweep(store, new IdentityCenterPorts(aws, aws, aws, aws), enforcer, engine.Verifier with { RequestsPerSecond = double.PositiveInfinity }, clock),
         };
 
         var values = new Dictionary<string, string?>

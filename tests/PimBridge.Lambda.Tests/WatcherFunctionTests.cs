@@ -64,6 +64,34 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
         .Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
 
     [Fact]
+    public async Task The_sweep_runs_in_the_invocation_whose_turn_it_is_and_its_repair_in_the_next()
+    {
+        var watcher = new WatcherFunction(new PimBridgeComponents(_enforcer, _store, new NoSubscriptions())
+        {
+            Sweep = new DriftSweep(_store, new IdentityCenterPorts(_aws, _aws, _aws, _aws), _enforcer, VerifierSettings.Default with { RequestsPerSecond = double.PositiveInfinity }, _clock),
+        }, new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
+        var activation = new Activation("act-1", new EntraPrincipal("alice-entra", "alice@contoso.com"), OpsGroup, PimAccess.Member, _clock.GetUtcNow(), _clock.GetUtcNow().AddHours(2));
+        await _enforcer.ReconcileAsync(new PimSnapshot([OpsGroup], [activation]));
+        var first = JsonSerializer.Deserialize<WatcherSummary>(await watcher.HandleAsync(Scheduled("r-1"), CancellationToken.None))!;
+        var entitlement = Entitlement.AccountAssignment("u-alice", Admin, Prod);
+        _aws.RemoveForeign(entitlement); // an administrator deletes the assignment
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var notYet = JsonSerializer.Deserialize<WatcherSummary>(await watcher.HandleAsync(Scheduled("r-2"), CancellationToken.None))!;
+        _clock.Advance(TimeSpan.FromMinutes(4));
+
+        var swept = JsonSerializer.Deserialize<WatcherSummary>(await watcher.HandleAsync(Scheduled("r-3"), CancellationToken.None))!;
+        var repaired = _aws.IsActive(entitlement);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await watcher.HandleAsync(Scheduled("r-4"), CancellationToken.None);
+
+        Assert.Equal(0, first.Drifts);
+        Assert.Null(notYet.Drifts);
+        Assert.Equal(1, swept.Drifts);
+        Assert.False(repaired);
+        Assert.True(_aws.IsActive(entitlement));
+    }
+
+    [Fact]
     public async Task An_invocation_after_PIM_expiry_removes_the_access_and_answers_a_summary_with_a_zero_error_metric()
     {
         var activation = new Activation("act-1", new EntraPrincipal("alice-entra", "alice@contoso.com"), OpsGroup, PimAccess.Member, _clock.GetUtcNow(), _clock.GetUtcNow().AddHours(1));
