@@ -144,6 +144,27 @@ public sealed class DriftSweepTests
         Assert.NotNull(next);
     }
 
+    [Fact]
+    public async Task Access_found_where_a_grant_ended_before_PimBridge_sent_anything_is_standing_not_an_orphan()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        var activation = harness.Activate("alice-entra", ExampleDeployment.AuditGroup, TimeSpan.FromHours(1)); // Admin in Prod
+        await harness.ReconcileAsync(); // granted, not applied yet
+        var entitlement = Entitlement.AccountAssignment("u-alice", ExampleDeployment.Admin, ExampleDeployment.Prod);
+        harness.Aws.AddForeign(entitlement); // an administrator assigns it meanwhile
+        harness.Deactivate(activation);
+        await harness.ReconcileAsync();
+        await harness.SettleAsync(); // released: PimBridge never created it
+
+        var report = await Sweep(harness, VerifierSettings.Default with { RequestsPerSecond = double.PositiveInfinity }).RunAsync(repair: true);
+        await harness.SettleAsync();
+
+        var drift = Assert.Single(report.Drifts);
+        Assert.Equal((DriftKind.StandingAccess, entitlement.Key), (drift.Kind, drift.Subject));
+        Assert.True(harness.Aws.IsActive(entitlement));
+        Assert.Empty(await harness.Store.ListFencesAsync(openOnly: true));
+    }
+
     [Theory]
     [InlineData(0, "Verifier.RequestsPerSecond: 0 must be above 0 and below Identity Center's quota of 20")]
     [InlineData(20, "Verifier.RequestsPerSecond: 20 must be above 0 and below Identity Center's quota of 20")]

@@ -236,12 +236,17 @@ public sealed class DriftSweep(IStateStore store, IdentityCenterPorts aws, Enfor
     }
 
     /// <summary>
-    /// Whether access found with no live grant is PimBridge's: its removal was never confirmed, or PimBridge sent a
-    /// creation after it last confirmed the access and never saw that creation finish (an operation it gave up on, which
-    /// AWS completed later). Access PimBridge confirmed absent after its own last creation is another hand's.
+    /// Whether access found with no live grant is PimBridge's: confirmed as its own and never confirmed removed, or
+    /// created by a creation PimBridge sent and never saw finish (an apply that never confirmed, or an operation it gave
+    /// up on that AWS completed after the removal). Access PimBridge confirmed absent after its own confirmed creation is
+    /// another hand's, and so is access an apply found without having sent anything.
     /// </summary>
-    private static bool IsOurs(LedgerEntry entry) => entry.Status != EntitlementStatus.Removed
-        || (entry.CreateAttemptedAt is { } tried && (entry.AppliedAt is not { } applied || applied < tried));
+    private static bool IsOurs(LedgerEntry entry) => entry.Status switch
+    {
+        EntitlementStatus.Applied or EntitlementStatus.Removing => true,
+        EntitlementStatus.Applying => entry.CreateAttemptedAt is { } tried && tried >= (entry.RemovedAt ?? DateTimeOffset.MinValue),
+        _ => entry.CreateAttemptedAt is { } sent && (entry.AppliedAt is not { } applied || applied < sent),
+    };
 
     private async Task<bool> InFlightAsync(string key, CancellationToken cancellationToken) =>
         (await store.GetPendingIntentsAsync(IntentKind.ApplyEntitlement, key, cancellationToken).ConfigureAwait(false)).Count > 0
