@@ -372,6 +372,15 @@ public sealed class EngineScenario : IAsyncDisposable
         _world.Tenant.AddInstance(GraphJson.Instance(InstanceId(name), EntraUserId, Group, start: Iso(now.AddMinutes(-1)), end: Iso(now.AddHours(1))));
     }
 
+    /// <summary>Grants the scenario's user through <c>reconcile</c>, as PimBridge would have, and checks the assignment is there.</summary>
+    public async Task GrantAsync()
+    {
+        Activate("activation-1");
+        var granted = await RunAsync("reconcile");
+        Assert.True(granted.ExitCode == ExitCodes.Success, granted.ToString());
+        Assert.True(await AssignedAsync());
+    }
+
     /// <summary>Runs <c>pimbridge</c> in-process, with the scenario's configuration and state file, against moto and the stub.</summary>
     public Task<CliRun> RunAsync(params string[] args) => RunWithoutStoreAsync([.. args, "--store", StorePath]);
 

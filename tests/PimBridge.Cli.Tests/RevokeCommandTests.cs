@@ -16,13 +16,7 @@ public sealed class RevokeCommandTests(EngineCommandWorld world) : IAsyncLifetim
 
     public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
-    private async Task GrantAsync()
-    {
-        _scenario.Activate("activation-1");
-        var granted = await _scenario.RunAsync("reconcile");
-        Assert.True(granted.ExitCode == ExitCodes.Success, granted.ToString());
-        Assert.True(await _scenario.AssignedAsync());
-    }
+    private Task GrantAsync() => _scenario.GrantAsync();
 
     [Fact]
     public async Task Revoke_removes_the_assignment_ends_the_grant_and_fences_live_sessions()

@@ -17,13 +17,7 @@ public sealed class VerifyCommandTests(EngineCommandWorld world) : IAsyncLifetim
 
     public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
-    private async Task GrantAsync()
-    {
-        _scenario.Activate("activation-1");
-        var granted = await _scenario.RunAsync("reconcile");
-        Assert.True(granted.ExitCode == ExitCodes.Success, granted.ToString());
-        Assert.True(await _scenario.AssignedAsync());
-    }
+    private Task GrantAsync() => _scenario.GrantAsync();
 
     private AccountAssignmentRequest Assignment(string userId) => new()
     {

@@ -37,6 +37,14 @@ public sealed class DriftRepairTests : IAsyncLifetime
         for (var i = 0; i < 10; i++) await A.RunAsync(e => e.TickAsync());
     }
 
+    /// <summary>Alice holds Admin in Prod for three hours; ten minutes on, her sessions are live.</summary>
+    private async Task GrantAliceAdminInProdAsync()
+    {
+        _world.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(3));
+        await StartGrantsAsync();
+        await RunAsync(TimeSpan.FromMinutes(10));
+    }
+
     /// <summary>The host's sweep: asked every minute, it runs once an interval has passed since the last.</summary>
     private Task SweepIfDueAsync() => A.RunAsync(async _ =>
     {
@@ -116,9 +124,7 @@ public sealed class DriftRepairTests : IAsyncLifetime
     [Fact]
     public async Task An_assignment_another_hand_deleted_from_a_live_grant_is_restored_within_one_sweep()
     {
-        _world.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(3));
-        await StartGrantsAsync();
-        await RunAsync(TimeSpan.FromMinutes(10));
+        await GrantAliceAdminInProdAsync();
 
         _world.Model.ForeignDeleteAssignment(new AssignmentKey(Admin, Prod, "USER", "u-alice"));
         Assert.False(_world.Model.CanAssume("u-alice", Admin, Prod));
@@ -198,9 +204,7 @@ public sealed class DriftRepairTests : IAsyncLifetime
     [Fact]
     public async Task Verify_without_repair_reports_and_changes_nothing()
     {
-        _world.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(3));
-        await StartGrantsAsync();
-        await RunAsync(TimeSpan.FromMinutes(10));
+        await GrantAliceAdminInProdAsync();
         _world.Model.ForeignDeleteAssignment(new AssignmentKey(Admin, Prod, "USER", "u-alice"));
         var alertsBefore = (await _world.Store.ListAlertsAsync(null)).Count;
 
@@ -216,9 +220,7 @@ public sealed class DriftRepairTests : IAsyncLifetime
     [Fact]
     public async Task A_target_whose_listing_fails_is_reported_unchecked_and_judges_nothing()
     {
-        _world.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(3));
-        await StartGrantsAsync();
-        await RunAsync(TimeSpan.FromMinutes(10));
+        await GrantAliceAdminInProdAsync();
         _world.Model.FailNext("ListAccountAssignments", 1000, new ModelError(400, "AccessDeniedException", "User is not authorized to perform sso:ListAccountAssignments."));
 
         var report = await A.Sweep.RunAsync(repair: true);

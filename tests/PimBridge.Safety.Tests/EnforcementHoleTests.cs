@@ -204,11 +204,24 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
         await ReconcileAsync();
         await TickAsync();
         _world.MintSessions();
+        var platform = await GrantPlatformThatCannotBeAppliedAsync();
+
+        await EndBothAsync(ops, platform);
+    }
+
+    /// <summary>Bob's Platform membership (reaching Admin in Staging too) is granted, but its apply fails until <see cref="EndBothAsync"/>.</summary>
+    private async Task<string> GrantPlatformThatCannotBeAppliedAsync()
+    {
         _world.Model.FailNext("ListGroupMembershipsForMember", 1000, new ModelError(400, "AccessDeniedException", "User is not authorized to perform identitystore:ListGroupMembershipsForMember."));
         var platform = _world.Activate("bob-entra", PlatformGroup, TimeSpan.FromHours(3));
         await ReconcileAsync();
         await TickAsync();
+        return platform;
+    }
 
+    /// <summary>Ops ends, then Platform ends without ever being applied; the run must stay safe and converge.</summary>
+    private async Task EndBothAsync(string ops, string platform)
+    {
         _world.Deactivate(ops);
         await RunAsync(TimeSpan.FromMinutes(5));
         _world.Deactivate(platform); // the membership never existed
@@ -229,20 +242,11 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
         var ops = _world.Activate("bob-entra", OpsGroup, TimeSpan.FromHours(3));
         await ReconcileAsync();
         await TickAsync();
-        _world.Model.FailNext("ListGroupMembershipsForMember", 1000, new ModelError(400, "AccessDeniedException", "User is not authorized to perform identitystore:ListGroupMembershipsForMember."));
-        var platform = _world.Activate("bob-entra", PlatformGroup, TimeSpan.FromHours(3));
-        await ReconcileAsync();
-        await TickAsync();
+        var platform = await GrantPlatformThatCannotBeAppliedAsync();
         await RunAsync(TimeSpan.FromMinutes(2));
         _world.MintSessions(); // on Ops' assignment, after Platform's grant started
 
-        _world.Deactivate(ops);
-        await RunAsync(TimeSpan.FromMinutes(5));
-        _world.Deactivate(platform); // the membership never existed
-        await RunAsync(TimeSpan.FromMinutes(5));
-        _world.Model.TakeScriptedFaults("ListGroupMembershipsForMember");
-
-        await AssertSafeAndConvergedAsync();
+        await EndBothAsync(ops, platform);
     }
 
     [Fact]

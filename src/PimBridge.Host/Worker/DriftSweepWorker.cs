@@ -37,34 +37,10 @@ public sealed class DriftSweepWorker(ComponentsProvider components, TimeProvider
         return report;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.Worker.Enabled)
-            return;
-        await Task.Yield();
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => !options.Value.Worker.Enabled ? Task.CompletedTask
+        : PeriodicLoop.RunAsync(async ct =>
         {
-            try
-            {
-                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                log.LogError(ex, "The drift sweep failed; asking again in {Delay}", AskEvery);
-            }
-
-            try
-            {
-                await Task.Delay(AskEvery, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+            await RunOnceAsync(ct).ConfigureAwait(false);
+            return AskEvery;
+        }, AskEvery, time, log, "The drift sweep", stoppingToken);
 }

@@ -40,41 +40,15 @@ public sealed class GapWorker(ComponentsProvider components, TimeProvider time, 
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.Worker.Enabled)
-            return;
-        await Task.Yield();
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => !options.Value.Worker.Enabled ? Task.CompletedTask
+        : PeriodicLoop.RunAsync(async ct =>
         {
-            var interval = TimeSpan.FromMinutes(1);
-            try
-            {
-                var parts = await components.GetAsync(stoppingToken).ConfigureAwait(false);
-                if (parts.Gaps is null)
-                    return; // no source configured: nothing to watch
-                interval = parts.GapInterval;
-                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                log.LogError(ex, "The gap scan failed; trying again in {Delay}", interval);
-            }
-
-            try
-            {
-                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+            var parts = await components.GetAsync(ct).ConfigureAwait(false);
+            if (parts.Gaps is null)
+                return null; // no source configured: nothing to watch
+            await RunOnceAsync(ct).ConfigureAwait(false);
+            return parts.GapInterval;
+        }, TimeSpan.FromMinutes(1), time, log, "The gap scan", stoppingToken);
 
     public override void Dispose()
     {
