@@ -55,6 +55,9 @@ public sealed class MotoEngine : IAsyncDisposable
     public PimBridgeSettings Settings { get; }
     public IReadOnlyList<ResolvedMapping> Mappings { get; }
     public Enforcer Enforcer { get; }
+
+    /// <summary>The drift sweep over the same store and adapters.</summary>
+    public DriftSweep Sweep { get; private init; } = null!;
     public IStateStore Store => _store;
     public DateTimeOffset Now => Clock.GetUtcNow();
 
@@ -87,7 +90,11 @@ public sealed class MotoEngine : IAsyncDisposable
             var ports = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory,
                 new UserNameMapping(identityStore, instance.IdentityStoreId!));
             var enforcer = new Enforcer(store, ports, resolved, settings.Fences, settings.Enforcer, clock);
-            return new MotoEngine(moto, instance, directory, store, recorder, ssoAdmin, identityStore, clock, settings, resolved, enforcer);
+            return new MotoEngine(moto, instance, directory, store, recorder, ssoAdmin, identityStore, clock, settings, resolved, enforcer)
+            {
+                // Unpaced: the engine's clock is manual.
+                Sweep = new DriftSweep(store, ports, enforcer, settings.Verifier with { RequestsPerSecond = double.PositiveInfinity }, clock),
+            };
         }
         catch
         {
