@@ -33,6 +33,7 @@ const identityStoreActions = [
     "identitystore:GetGroupId",
     "identitystore:GetGroupMembershipId",
     "identitystore:ListGroupMembershipsForMember",
+    "identitystore:ListGroupMemberships",
     "identitystore:CreateGroupMembership",
     "identitystore:DeleteGroupMembership",
 ];

@@ -53,7 +53,8 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
         var users = new List<string>();
         if (target.Kind == EntitlementKind.GroupMembership)
         {
-            var request = new ListGroupMembershipsRequest { IdentityStoreId = _options.IdentityStoreId, GroupId = target.GroupId! };
+            // 100 a page, the most AWS allows, so a sweep's cost is one call per hundred holders.
+            var request = new ListGroupMembershipsRequest { IdentityStoreId = _options.IdentityStoreId, GroupId = target.GroupId!, MaxResults = 100 };
             await foreach (var membership in _identityStore.ListGroupMembershipsAsync(request, cancellationToken).ConfigureAwait(false))
             {
                 // Only users are members of Identity Center groups; a member without one is not the documented shape.
@@ -64,7 +65,7 @@ public sealed class IdentityCenterEntitlements : IEntitlementTarget
             return users;
         }
 
-        var assignments = new ListAccountAssignmentsRequest { InstanceArn = _options.InstanceArn, AccountId = target.AccountId!, PermissionSetArn = target.PermissionSetArn! };
+        var assignments = new ListAccountAssignmentsRequest { InstanceArn = _options.InstanceArn, AccountId = target.AccountId!, PermissionSetArn = target.PermissionSetArn!, MaxResults = 100 };
         await foreach (var assignment in _ssoAdmin.ListAccountAssignmentsAsync(assignments, cancellationToken).ConfigureAwait(false))
         {
             if (assignment.PrincipalType == PrincipalTypes.User)

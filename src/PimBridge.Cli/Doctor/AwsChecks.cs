@@ -76,8 +76,8 @@ internal static class AwsChecks
 
             await run.CheckAsync($"mapping:{rule.Name}", $"Mapping '{rule.Name}'", Guarded(ct => rule.PermissionSet is not null
                     ? PermissionSetMappingAsync(rule, index, ssoAdmin, directory, ic, ct)
-                    : GroupMappingAsync(rule, index, ssoAdmin, directory, ic, ct),
-                "sso:DescribePermissionSet, sso:GetInlinePolicyForPermissionSet, sso:ListAccountAssignmentsForPrincipal and identitystore:GetGroupId",
+                    : GroupMappingAsync(rule, index, ssoAdmin, identityStore, directory, ic, ct),
+                "sso:DescribePermissionSet, sso:GetInlinePolicyForPermissionSet, sso:ListAccountAssignments, sso:ListAccountAssignmentsForPrincipal, identitystore:GetGroupId and identitystore:ListGroupMemberships",
                 $"for {ic.InstanceArn} and {ic.IdentityStoreId}", $"Check that Mappings[{index}]'s target exists in this Identity Center instance (IdentityCenter.InstanceArn).", context),
                 cancellationToken).ConfigureAwait(false);
         }
@@ -162,12 +162,20 @@ internal static class AwsChecks
         }
 
         var policy = (await ssoAdmin.GetInlinePolicyForPermissionSetAsync(new PermissionSetRequest { InstanceArn = ic.InstanceArn, PermissionSetArn = arn }, cancellationToken).ConfigureAwait(false)).InlinePolicy;
-        return CheckOutcome.Pass($"permission set {permissionSet.Name} ({arn}), sessions up to {permissionSet.SessionDuration ?? "PT1H"}, accounts {string.Join(", ", rule.Accounts)}; " +
-            $"inline policy {PolicySize(policy)} (sso:DescribePermissionSet and sso:GetInlinePolicyForPermissionSet allowed).");
+        // The drift sweep's read of each mapped target.
+        var holders = 0;
+        foreach (var account in rule.Accounts)
+        {
+            await foreach (var _ in ssoAdmin.ListAccountAssignmentsAsync(new ListAccountAssignmentsRequest { InstanceArn = ic.InstanceArn, AccountId = account, PermissionSetArn = arn, MaxResults = 100 }, cancellationToken).ConfigureAwait(false))
+                holders++;
+        }
+
+        return CheckOutcome.Pass($"permission set {permissionSet.Name} ({arn}), sessions up to {permissionSet.SessionDuration ?? "PT1H"}, accounts {string.Join(", ", rule.Accounts)} " +
+            $"({Formats.Count(holders, "assignment")} there now); inline policy {PolicySize(policy)} (sso:DescribePermissionSet, sso:GetInlinePolicyForPermissionSet and sso:ListAccountAssignments allowed).");
     }
 
     private static async Task<CheckOutcome> GroupMappingAsync(
-        MappingRule rule, int index, SsoAdminClient ssoAdmin, IIdentityCenterDirectory directory, IdentityCenterOptions ic, CancellationToken cancellationToken)
+        MappingRule rule, int index, SsoAdminClient ssoAdmin, IdentityStoreClient identityStore, IIdentityCenterDirectory directory, IdentityCenterOptions ic, CancellationToken cancellationToken)
     {
         string groupId;
         try
@@ -179,6 +187,10 @@ internal static class AwsChecks
             return CheckOutcome.Fail(e.Message, $"Check Mappings[{index}].IdentityCenterGroup against the groups of {ic.IdentityStoreId}, or give the group's id.");
         }
 
+        // The drift sweep's read of the group's members.
+        var members = 0;
+        await foreach (var _ in identityStore.ListGroupMembershipsAsync(new ListGroupMembershipsRequest { IdentityStoreId = ic.IdentityStoreId, GroupId = groupId, MaxResults = 100 }, cancellationToken).ConfigureAwait(false))
+            members++;
         var assignments = await directory.GetGroupAssignmentsAsync(groupId, cancellationToken).ConfigureAwait(false);
         var names = new List<string>();
         foreach (var arn in assignments.Select(a => a.PermissionSetArn).Distinct(StringComparer.Ordinal))
@@ -189,9 +201,9 @@ internal static class AwsChecks
         }
 
         if (assignments.Count == 0)
-            return CheckOutcome.Pass($"Identity Center group {groupId} has no account assignments yet, so membership gives no AWS access (sso:ListAccountAssignmentsForPrincipal allowed).");
-        return CheckOutcome.Pass($"Identity Center group {groupId}: {Formats.Count(names.Count, "permission set")} ({string.Join(", ", names)}) in " +
-            $"{Formats.Count(assignments.Select(a => a.AccountId).Distinct().Count(), "account")} (sso:ListAccountAssignmentsForPrincipal, sso:DescribePermissionSet and sso:GetInlinePolicyForPermissionSet allowed).");
+            return CheckOutcome.Pass($"Identity Center group {groupId} ({Formats.Count(members, "member")}) has no account assignments yet, so membership gives no AWS access (identitystore:ListGroupMemberships and sso:ListAccountAssignmentsForPrincipal allowed).");
+        return CheckOutcome.Pass($"Identity Center group {groupId} ({Formats.Count(members, "member")}): {Formats.Count(names.Count, "permission set")} ({string.Join(", ", names)}) in " +
+            $"{Formats.Count(assignments.Select(a => a.AccountId).Distinct().Count(), "account")} (identitystore:ListGroupMemberships, sso:ListAccountAssignmentsForPrincipal, sso:DescribePermissionSet and sso:GetInlinePolicyForPermissionSet allowed).");
     }
 
     private static async Task<CheckOutcome> GapSourceAsync(GapSourceOptions source, PimBridgeSettings settings, DoctorContext context, CancellationToken cancellationToken)
