@@ -201,6 +201,15 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
         Assert.True(result.Passed, string.Join(Environment.NewLine, result.Violations));
     }
 
+    /// <summary>Every seed of the drift schedules (<c>soak --drift</c>) that ever broke an invariant, replayed exactly with the sweep on.</summary>
+    [Theory]
+    [InlineData(700443)]
+    public async Task A_drift_seed_that_once_failed_keeps_the_invariants(int seed)
+    {
+        var result = await Schedules.RunAsync(seed, Schedules.Generate(seed, drift: true), sweep: true);
+        Assert.True(result.Passed, string.Join(Environment.NewLine, result.Violations));
+    }
+
     /// <summary>
     /// Seed 417338 (soak with deletions, I2), shrunk: Ops' assignment ended while Platform's membership to the same role
     /// waited for its apply, so its fence was cut off at Platform's start; Platform then ended unapplied, and the

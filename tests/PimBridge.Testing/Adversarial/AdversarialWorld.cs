@@ -80,12 +80,14 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     /// <summary>
     /// Until when a foreign drift may leave sessions on its permission set usable: one sweep interval from the drift (or,
     /// if faults and crashes were still going on, from the calm), then the repair's own provisioning, which AWS may take
-    /// minutes over (the model's longest operation), and the loop's next turn.
+    /// minutes over (the model's longest operation), the claim a process that died mid-sync left on that permission set's
+    /// work (it runs again once the claim has run out), and the loop's next turns.
     /// </summary>
     public DateTimeOffset RepairDue(DateTimeOffset driftAt)
     {
         var from = CalmSince is { } calm ? (calm > driftAt ? calm : driftAt) : Chaos ? DateTimeOffset.MaxValue : driftAt;
-        return from == DateTimeOffset.MaxValue ? from : from + Settings.Verifier.Interval + Model.Adversity.MaxOperationTime + TimeSpan.FromMinutes(5);
+        return from == DateTimeOffset.MaxValue ? from
+            : from + Settings.Verifier.Interval + Model.Adversity.MaxOperationTime + Settings.Enforcer.ClaimTimeout + TimeSpan.FromMinutes(2);
     }
 
     /// <summary>Per AWS call: chance that another actor (the other engine, another writer) acts in the middle of it.</summary>
