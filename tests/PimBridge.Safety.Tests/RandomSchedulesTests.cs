@@ -204,6 +204,7 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
     /// <summary>Every seed of the drift schedules (<c>soak --drift</c>) that ever broke an invariant, replayed exactly with the sweep on.</summary>
     [Theory]
     [InlineData(700443)]
+    [InlineData(702902)]
     public async Task A_drift_seed_that_once_failed_keeps_the_invariants(int seed)
     {
         var result = await Schedules.RunAsync(seed, Schedules.Generate(seed, drift: true), sweep: true);

@@ -74,11 +74,15 @@ public sealed class SafetyOracle(AdversarialWorld world)
         world.Model.DeletedUsers.Contains(userId) && IsStanding(userId, permissionSet, account);
 
     /// <summary>
-    /// Another hand dropped PimBridge's fences from this session's permission set, and the sweep's interval for
-    /// repairing that has not run out (<see cref="AdversarialWorld.RepairDue"/>): I2 is judged again from then on.
+    /// Another hand dropped PimBridge's fences from this permission set, and the sweep's interval for noticing it has not
+    /// run out (<see cref="AdversarialWorld.RepairDue"/>). Past it, a fence still labelled Active that the roles do not
+    /// carry is a violation (the sweep did not notice); sessions are judged again once no write of the permission
+    /// set's fences is pending (<paramref name="syncing"/>): while AWS keeps refusing or running provisionings on it,
+    /// the rewrite waits for AWS, not for PimBridge.
     /// </summary>
-    private bool AwaitingRepair(string permissionSet, DateTimeOffset now) =>
-        world.ForeignDrifts.Any(d => d.FencesDroppedFrom == permissionSet && d.At <= now && now < world.RepairDue(d.At));
+    private bool AwaitingRepair(string permissionSet, DateTimeOffset now, IReadOnlySet<string>? syncing = null) =>
+        world.ForeignDrifts.Any(d => d.FencesDroppedFrom == permissionSet && d.At <= now
+            && (now < world.RepairDue(d.At) || syncing?.Contains(permissionSet) == true));
 
     /// <summary>The invariants that must hold at every instant (I2–I5).</summary>
     public async Task<IReadOnlyList<Violation>> CheckStepAsync()
@@ -88,6 +92,12 @@ public sealed class SafetyOracle(AdversarialWorld world)
         void Fail(string invariant, string message) => violations.Add(new Violation(invariant, now, message));
 
         var periodsOf = new Dictionary<(string, string, string), IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)>>();
+        var syncing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var permissionSet in world.ForeignDrifts.Select(d => d.FencesDroppedFrom).OfType<string>().Distinct())
+        {
+            if ((await world.Store.GetPendingIntentsAsync(IntentKind.SyncFences, permissionSet)).Count > 0) syncing.Add(permissionSet);
+        }
+
         // A session whose permission set was deleted can do nothing: its role is gone.
         foreach (var session in world.Sessions.Where(s => s.IssuedAt <= now && now < s.ExpiresAt && !EitherWay(s.UserId, s.PermissionSet, s.Account)
                      && !world.Model.DeletedPermissionSets.Contains(s.PermissionSet)))
@@ -103,7 +113,7 @@ public sealed class SafetyOracle(AdversarialWorld world)
             else if (blocked && live.Any(p => session.IssuedAt >= p.Start + _margin))
                 Fail("I3", $"{Describe(session)} is blocked although it was minted after a live entitlement's start ({Iso(live.Min(p => p.Start))}) + {_margin}");
 
-            if (!blocked && !standing && live.Count == 0 && periods.Count > 0 && !AwaitingRepair(session.PermissionSet, now))
+            if (!blocked && !standing && live.Count == 0 && periods.Count > 0 && !AwaitingRepair(session.PermissionSet, now, syncing))
             {
                 var ended = periods.Max(p => p.End);
                 if (now >= ended + _margin)
