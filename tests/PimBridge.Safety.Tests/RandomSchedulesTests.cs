@@ -205,6 +205,7 @@ public sealed class RandomSchedulesTests(ITestOutputHelper output)
     [Theory]
     [InlineData(700443)]
     [InlineData(702902)]
+    [InlineData(704252)]
     public async Task A_drift_seed_that_once_failed_keeps_the_invariants(int seed)
     {
         var result = await Schedules.RunAsync(seed, Schedules.Generate(seed, drift: true), sweep: true);

@@ -74,11 +74,11 @@ public sealed class SafetyOracle(AdversarialWorld world)
         world.Model.DeletedUsers.Contains(userId) && IsStanding(userId, permissionSet, account);
 
     /// <summary>
-    /// Another hand dropped PimBridge's fences from this permission set, and the sweep's interval for noticing it has not
-    /// run out (<see cref="AdversarialWorld.RepairDue"/>). Past it, a fence still labelled Active that the roles do not
-    /// carry is a violation (the sweep did not notice); sessions are judged again once no write of the permission
-    /// set's fences is pending (<paramref name="syncing"/>): while AWS keeps refusing or running provisionings on it,
-    /// the rewrite waits for AWS, not for PimBridge.
+    /// Another hand dropped PimBridge's fences from this permission set, and the sweep's interval for repairing it has
+    /// not run out (<see cref="AdversarialWorld.RepairDue"/>); past it, I2 (both halves) is judged again as soon as no
+    /// write of the permission set's fences is pending (<paramref name="syncing"/>): while one is, AWS is refusing or
+    /// running provisionings on it and the rewrite waits for AWS, not for PimBridge (a write that never succeeds fails
+    /// convergence).
     /// </summary>
     private bool AwaitingRepair(string permissionSet, DateTimeOffset now, IReadOnlySet<string>? syncing = null) =>
         world.ForeignDrifts.Any(d => d.FencesDroppedFrom == permissionSet && d.At <= now
@@ -124,7 +124,7 @@ public sealed class SafetyOracle(AdversarialWorld world)
         // A fence claims Active only until its Until: from then on it is being lifted (the store's label follows the
         // lift's confirm), and whether Until came late enough is judged above, on the sessions themselves.
         // A fence another hand dropped is still labelled Active until the sweep finds it (within the repair interval).
-        foreach (var fence in (await world.Store.ListFencesAsync(openOnly: true)).Where(f => f.State == FenceState.Active && f.Until > now && !AwaitingRepair(f.PermissionSetArn, now)))
+        foreach (var fence in (await world.Store.ListFencesAsync(openOnly: true)).Where(f => f.State == FenceState.Active && f.Until > now && !AwaitingRepair(f.PermissionSetArn, now, syncing)))
         {
             foreach (var account in fence.Accounts)
             {
