@@ -105,10 +105,7 @@ public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
         if (_components.Sweep is { } sweep && await sweep.RunIfDueAsync(cancellationToken).ConfigureAwait(false) is { } report)
         {
             drifts = report.Drifts.Count(d => d.New);
-            foreach (var drift in report.Drifts.Where(d => d.New))
-                _log.Log(drift.Kind == DriftKind.MissingFence ? LogLevel.Critical : LogLevel.Warning, "Drift {Kind} on {Subject}: {Finding}", drift.Kind, drift.Subject, drift.Finding);
-            foreach (var problem in report.Unchecked)
-                _log.LogWarning("Drift sweep could not read {Problem}", problem);
+            Host.Worker.DriftSweepWorker.LogReport(_log, report);
         }
 
         return new WatcherSummary(ticks, ended, fences, done, failed, idle, alerts, critical, skipped, drifts);

@@ -699,7 +699,7 @@ public sealed class Enforcer(
         {
             change.Alerts.Add(new Alert
             {
-                Id = $"standing-access|{entry.Key}",
+                Id = StandingAccessAlertId(entry.Key),
                 At = now,
                 Severity = AlertSeverity.Info,
                 Kind = "standing-access",
@@ -1163,7 +1163,7 @@ public sealed class Enforcer(
         switch (drift.Kind)
         {
             case DriftKind.StandingAccess:
-                var standingId = $"standing-access|{drift.Subject}";
+                var standingId = StandingAccessAlertId(drift.Subject);
                 if (await store.GetAlertAsync(standingId, cancellationToken).ConfigureAwait(false) is not null) return false;
                 change.Alerts.Add(new Alert
                 {
@@ -1217,6 +1217,9 @@ public sealed class Enforcer(
             AlertsRaised.Add(1, new KeyValuePair<string, object?>("kind", alert.Kind), new KeyValuePair<string, object?>("severity", alert.Severity.ToString()));
         return true;
     }
+
+    /// <summary>The one alert that records another hand's access to an entitlement: raised once, whoever finds it first.</summary>
+    internal static string StandingAccessAlertId(string entitlementKey) => $"standing-access|{entitlementKey}";
 
     private static Alert DriftAlert(Drift drift, DateTimeOffset now, AlertSeverity severity, string kind, string subject, string message) => new()
     {
