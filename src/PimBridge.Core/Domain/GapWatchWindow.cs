@@ -22,6 +22,9 @@ public sealed record GapWatchWindow(
     /// <summary>CloudTrail delivers most events within about 5 minutes but promises nothing; 15 minutes is the default slack.</summary>
     public static readonly TimeSpan DefaultDeliveryLag = TimeSpan.FromMinutes(15);
 
+    /// <summary>When the ended grant started (its activation), for timelines; null when not known.</summary>
+    public DateTimeOffset? ActivatedAt { get; init; }
+
     /// <summary>
     /// The windows of an ended grant, one per fence planned for its user after it ended (the fences say which permission
     /// sets and accounts its removal ended access to).
@@ -32,7 +35,7 @@ public sealed record GapWatchWindow(
             return [];
         return fences
             .Where(f => f.UserId == grant.User.UserId && f.CreatedAt >= ended)
-            .Select(f => new GapWatchWindow(grant.Id, grant.User.UserId, grant.User.UserName, f.PermissionSetArn, permissionSetName(f.PermissionSetArn), f.Accounts, ended, f.Until + deliveryLag, f.Id, f.ActiveSince, f.CreatedAt))
+            .Select(f => new GapWatchWindow(grant.Id, grant.User.UserId, grant.User.UserName, f.PermissionSetArn, permissionSetName(f.PermissionSetArn), f.Accounts, ended, f.Until + deliveryLag, f.Id, f.ActiveSince, f.CreatedAt) { ActivatedAt = grant.Start })
             .ToList();
     }
 
