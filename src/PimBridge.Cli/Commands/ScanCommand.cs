@@ -151,6 +151,8 @@ public static class ScanCommand
                 ? Task.FromResult(name)
                 : Task.FromException<string>(new CliInputException(
                     $"The session fence '{fence.Id}' of {fence.UserName} was recorded without its permission set's name, so its CloudTrail role is unknown; scan that grant with --grants (permission set {fence.PermissionSetArn}), or pass --since a time after {Formats.Time(fence.Until + lag)}.")),
+                // Offline, a group's assignments are unknown: its grants are taken to reach every permission set.
+                (_, _) => Task.FromResult<IReadOnlyList<PermissionSetAccount>?>(null),
                 cancellationToken).ConfigureAwait(false);
         }
     }

@@ -26,6 +26,12 @@ public sealed record GapWatchWindow(
     public DateTimeOffset? ActivatedAt { get; init; }
 
     /// <summary>
+    /// When a later grant of the user gave this permission set in these accounts again (its start), if one did: sessions
+    /// minted from then on are that grant's, not a gap.
+    /// </summary>
+    public DateTimeOffset? RegrantedAt { get; init; }
+
+    /// <summary>
     /// The windows of an ended grant, one per fence planned for its user after it ended (the fences say which permission
     /// sets and accounts its removal ended access to).
     /// </summary>

@@ -42,7 +42,7 @@ public sealed record GapAlert
     /// <summary>When the grant ended (the watch window's start).</summary>
     public required DateTimeOffset ExpiredAt { get; init; }
 
-    /// <summary>When the session's credentials were issued, when the record says.</summary>
+    /// <summary>When the session's credentials were issued, when the record says (for a credential call, the call itself).</summary>
     public DateTimeOffset? SessionCreatedAt { get; init; }
 
     public DateTimeOffset? FencedSince { get; init; }
@@ -68,30 +68,51 @@ public sealed record GapAlert
 
     /// <summary>
     /// Matches one record against one watch window and classifies it; null when the record is not this window's
-    /// user acting with this window's permission set in one of its accounts during the window.
+    /// user acting with this window's permission set in one of its accounts during the window, or when a later grant
+    /// of that permission set explains it (credentials minted, or a session issued, from the re-grant on).
     /// </summary>
     public static GapAlert? Match(TrailRecord record, GapWatchWindow window)
     {
         if (record.EventTime <= window.From || record.EventTime > window.Until)
             return null;
+        var regranted = window.RegrantedAt is { } again && record.EventTime >= again ? again : (DateTimeOffset?)null;
 
-        if (record.IsGetRoleCredentials)
+        if (record.IsGetRoleCredentials || record.IsSamlFederation)
         {
-            if (record.OnBehalfOfUserId != window.UserId
-                || !string.Equals(record.TargetRoleName, window.PermissionSetName, StringComparison.Ordinal)
-                || record.TargetAccountId is not { } target || !window.Accounts.Contains(target))
+            string? account;
+            if (record.IsGetRoleCredentials)
+            {
+                account = record.TargetAccountId;
+                if (record.OnBehalfOfUserId != window.UserId || !string.Equals(record.TargetRoleName, window.PermissionSetName, StringComparison.Ordinal))
+                    return null;
+            }
+            else
+            {
+                // A console sign-in (or the CLI's second step) in the member account: only the session name is the user.
+                account = record.AccountId;
+                if (!string.Equals(record.SessionName, window.UserName, StringComparison.OrdinalIgnoreCase)
+                    || !string.Equals(record.PermissionSetName, window.PermissionSetName, StringComparison.Ordinal))
+                    return null;
+            }
+
+            if (account is null || !window.Accounts.Contains(account) || regranted is not null)
                 return null;
             var denied = record.ErrorCode is not null;
-            return Build(record, window, target, denied ? GapClass.Blocked : GapClass.CredentialsAfterExpiry, record.EventTime, denied);
+            return Build(record, window, account, denied ? GapClass.Blocked : GapClass.CredentialsAfterExpiry, record.EventTime, denied);
         }
 
         if (record.IdentityType != "AssumedRole"
             || !string.Equals(record.PermissionSetName, window.PermissionSetName, StringComparison.Ordinal)
-            || record.AccountId is not { } account || !window.Accounts.Contains(account))
+            || record.AccountId is not { } sessionAccount || !window.Accounts.Contains(sessionAccount))
             return null;
         var sameUser = (record.OnBehalfOfUserId is { } id && id == window.UserId)
             || (record.SessionName is { } session && string.Equals(session, window.UserName, StringComparison.OrdinalIgnoreCase));
         if (!sameUser)
+            return null;
+
+        // After a re-grant, only a session known to be issued before it can be a gap: one issued since is the new
+        // grant's, and one whose issue time the record lost cannot be told from those.
+        if (regranted is { } start && (record.SessionCreatedAt is not { } issued || issued >= start))
             return null;
 
         var blocked = IsDenied(record.ErrorCode, record.ErrorMessage);
@@ -104,7 +125,7 @@ public sealed record GapAlert
             cls = GapClass.SucceededAfterFence;
         else
             cls = GapClass.SucceededBeforeFence;
-        return Build(record, window, account, cls, record.SessionCreatedAt, blocked);
+        return Build(record, window, sessionAccount, cls, record.SessionCreatedAt, blocked);
     }
 
     /// <summary>
@@ -138,7 +159,7 @@ public sealed record GapAlert
         UserAgent = record.UserAgent,
         ErrorCode = record.ErrorCode,
         ExpiredAt = window.From,
-        SessionCreatedAt = record.SessionCreatedAt,
+        SessionCreatedAt = minted,
         FencedSince = window.FencedSince,
         FenceId = window.FenceId,
         WasBlocked = blocked,

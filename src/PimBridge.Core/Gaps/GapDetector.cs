@@ -88,17 +88,58 @@ public sealed class GapDetector(
 
     /// <summary>The windows this detector reads now: those that were open at some point since the last scan began.</summary>
     public Task<IReadOnlyList<GapWatchWindow>> WatchWindowsAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
-        WatchWindowsAsync(store, settings.DeliveryLag, since, (fence, ct) => fence.PermissionSetName is { } name ? Task.FromResult(name) : directory.GetPermissionSetNameAsync(fence.PermissionSetArn, ct), cancellationToken);
+        WatchWindowsAsync(store, settings.DeliveryLag, since,
+            (fence, ct) => fence.PermissionSetName is { } name ? Task.FromResult(name) : directory.GetPermissionSetNameAsync(fence.PermissionSetArn, ct),
+            GroupAssignmentsAsync, cancellationToken);
+
+    /// <summary>A group's account assignments, or null when they cannot be read now (the window then takes the group to reach every permission set).</summary>
+    private async Task<IReadOnlyList<PermissionSetAccount>?> GroupAssignmentsAsync(string groupId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await directory.GetGroupAssignmentsAsync(groupId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// Windows still worth reading: their fence's until plus the lag is after <paramref name="since"/> (so a window gets
-    /// one full read after it closes, even if the detector was down meanwhile).
+    /// one full read after it closes, even if the detector was down meanwhile). One per fence, starting at the end of
+    /// the last grant that reached the fence's permission set in its accounts (never at a later end on another
+    /// permission set), and marking the first later grant that reached them again.
     /// </summary>
+    /// <param name="groupAssignments">What an Identity Center group is assigned, for grants of group memberships; null when unknown.</param>
     public static async Task<IReadOnlyList<GapWatchWindow>> WatchWindowsAsync(
-        IStateStore store, TimeSpan deliveryLag, DateTimeOffset since, Func<SessionFence, CancellationToken, Task<string>> permissionSetName, CancellationToken cancellationToken = default)
+        IStateStore store, TimeSpan deliveryLag, DateTimeOffset since, Func<SessionFence, CancellationToken, Task<string>> permissionSetName,
+        Func<string, CancellationToken, Task<IReadOnlyList<PermissionSetAccount>?>> groupAssignments, CancellationToken cancellationToken = default)
     {
         var windows = new List<GapWatchWindow>();
         var grantsByUser = new Dictionary<string, IReadOnlyList<Grant>>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, IReadOnlyList<PermissionSetAccount>?>(StringComparer.Ordinal);
+
+        async Task<bool> ReachesAsync(Grant grant, SessionFence fence)
+        {
+            foreach (var key in grant.EntitlementKeys)
+            {
+                switch (key.Split('|'))
+                {
+                    case ["aa", _, var permissionSet, var account] when permissionSet == fence.PermissionSetArn && fence.Accounts.Contains(account):
+                        return true;
+                    case ["gm", _, var group]:
+                        if (!groups.TryGetValue(group, out var assigned))
+                            groups[group] = assigned = await groupAssignments(group, cancellationToken).ConfigureAwait(false);
+                        if (assigned is null || assigned.Any(a => a.PermissionSetArn == fence.PermissionSetArn && fence.Accounts.Contains(a.AccountId)))
+                            return true;
+                        break;
+                }
+            }
+
+            return false;
+        }
+
         foreach (var fence in await store.ListFencesAsync(openOnly: false, cancellationToken).ConfigureAwait(false))
         {
             if (fence.Until + deliveryLag < since)
@@ -106,12 +147,35 @@ public sealed class GapDetector(
             if (!grantsByUser.TryGetValue(fence.UserId, out var grants))
                 grantsByUser[fence.UserId] = grants = await store.ListGrantsAsync(activeOnly: false, fence.UserId, cancellationToken).ConfigureAwait(false);
 
-            // The fence follows the removal of the grant that ended last before it.
-            var grant = grants.Where(g => g is { State: GrantState.Ended, EndedAt: { } e } && e <= fence.CreatedAt).MaxBy(g => g.EndedAt);
+            // The fence follows the removal of the access that ended last before it on its permission set.
+            var endedBefore = grants.Where(g => g is { State: GrantState.Ended, EndedAt: { } e } && e <= fence.CreatedAt).OrderByDescending(g => g.EndedAt).ToList();
+            Grant? grant = null;
+            foreach (var candidate in endedBefore)
+            {
+                if (await ReachesAsync(candidate, fence).ConfigureAwait(false))
+                {
+                    grant = candidate;
+                    break;
+                }
+            }
+
+            // None reached it (a group's assignments changed since): the last grant that ended before it still explains it best.
+            grant ??= endedBefore.FirstOrDefault();
             if (grant is null)
                 continue;
+
+            DateTimeOffset? regranted = null;
+            foreach (var later in grants.Where(g => g.Start > grant.EndedAt).OrderBy(g => g.Start))
+            {
+                if (await ReachesAsync(later, fence).ConfigureAwait(false))
+                {
+                    regranted = later.Start;
+                    break;
+                }
+            }
+
             var name = await permissionSetName(fence, cancellationToken).ConfigureAwait(false);
-            windows.AddRange(GapWatchWindow.For(grant, [fence], deliveryLag, _ => name));
+            windows.AddRange(GapWatchWindow.For(grant, [fence], deliveryLag, _ => name).Select(w => w with { RegrantedAt = regranted }));
         }
 
         return windows;

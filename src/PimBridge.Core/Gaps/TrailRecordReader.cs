@@ -8,11 +8,14 @@ using System.Text.Json;
 namespace PimBridge.Core.Gaps;
 
 /// <summary>
-/// Streams CloudTrail files (<c>{"Records":[...]}</c>, gzip or plain) with <see cref="Utf8JsonReader"/> through one
-/// fixed buffer, so memory stays flat whatever the file size. Each record is read once: its interesting fields are
-/// remembered as positions in the buffer, the <see cref="TrailRecordFilter"/> is asked on those raw bytes, and only
-/// the few records it accepts become <see cref="TrailRecord"/>s. Damage is counted in <see cref="TrailScanStats"/>,
-/// never thrown: a malformed record is skipped, and a truncated or invalid file keeps the records before the damage.
+/// Streams CloudTrail exports with <see cref="Utf8JsonReader"/> through one fixed buffer, so memory stays flat whatever
+/// the file size. The form is told by content, gzip or plain: a trail file (<c>{"Records":[...]}</c>), the output of
+/// <c>aws cloudtrail lookup-events</c> (<c>{"Events":[{"CloudTrailEvent":"..."}]}</c>), JSON Lines of records or of
+/// EventBridge events (whose <c>detail</c> is the record), or a JSON array of any of these. Each record is read once:
+/// its interesting fields are remembered as positions in the buffer, the <see cref="TrailRecordFilter"/> is asked on
+/// those raw bytes, and only the few records it accepts become <see cref="TrailRecord"/>s. Damage is counted in
+/// <see cref="TrailScanStats"/>, never thrown: a malformed record (or a broken line of JSON Lines) is skipped, and a
+/// truncated or invalid file keeps the records before the damage.
 /// </summary>
 public static class TrailRecordReader
 {
@@ -22,6 +25,11 @@ public static class TrailRecordReader
 
     /// <summary>A record larger than this is not CloudTrail (events are capped far below); the file is treated as damaged.</summary>
     private const int MaxRecordBytes = 16 * 1024 * 1024;
+
+    /// <summary>Named in every "this is not a trail" problem, so the reader of the summary knows what would have worked.</summary>
+    internal const string FormsRead = "expected a CloudTrail trail file ({\"Records\": [...]}), `aws cloudtrail lookup-events` output, JSON Lines of records or of EventBridge events, or a JSON array of them, gzip or plain";
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowMultipleValues = true };
 
     /// <summary>Reads one trail file. <paramref name="origin"/> names it in <see cref="TrailScanStats.Problems"/>.</summary>
     public static async Task<IReadOnlyList<TrailRecord>> ReadAsync(Stream stream, string origin, TrailRecordFilter filter, TrailScanStats stats, CancellationToken cancellationToken = default)
@@ -50,8 +58,8 @@ public static class TrailRecordReader
 
             stats.Bytes += length;
 
-            var scan = new FileScan(filter, stats, found);
-            var state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            var scan = new FileScan(filter, stats, found, origin);
+            var state = new JsonReaderState(ReaderOptions);
             var final = false;
             while (true)
             {
@@ -94,21 +102,34 @@ public static class TrailRecordReader
                 }
                 catch (JsonException e)
                 {
-                    stats.Damaged(origin, final
-                        ? "the file ends before its JSON does (truncated?); records before the end were kept."
-                        : $"invalid JSON ({e.Message}); records before it were kept.");
-                    return found;
+                    // One broken line of JSON Lines costs that line, not the rest of the export.
+                    if (scan.SkipBrokenLine(buffer.AsSpan(0, length), e) is { } skipped)
+                    {
+                        consumed = skipped;
+                        state = new JsonReaderState(ReaderOptions);
+                    }
+                    else
+                    {
+                        stats.Damaged(origin, scan.DescribeDamage(final, e));
+                        return found;
+                    }
                 }
 
-                if (final)
+                if (final && consumed >= length)
                 {
-                    if (!scan.SawRecords)
-                        stats.Damaged(origin, "no \"Records\" array: not a CloudTrail log file.");
+                    if (scan.Unrecognised is { } problem)
+                        stats.Damaged(origin, problem);
                     return found;
                 }
 
+                scan.Discard(buffer.AsSpan(0, consumed));
                 buffer.AsSpan(consumed, length - consumed).CopyTo(buffer);
                 length -= consumed;
+                if (final && consumed == 0)
+                {
+                    stats.Damaged(origin, "the file ends before its JSON does (truncated?); records before the end were kept.");
+                    return found;
+                }
             }
         }
         finally
@@ -126,19 +147,10 @@ public static class TrailRecordReader
     {
         ArgumentNullException.ThrowIfNull(cloudTrailEvent);
         var found = new List<TrailRecord>(1);
-        var scan = new FileScan(filter, stats, found);
+        var scan = new FileScan(filter, stats, found, "event");
         var bytes = Encoding.UTF8.GetBytes(cloudTrailEvent);
         stats.Bytes += bytes.Length;
-        try
-        {
-            scan.ParseSingle(bytes);
-        }
-        catch (JsonException)
-        {
-            stats.Records++;
-            stats.MalformedRecords++;
-        }
-
+        scan.ParseEmbedded(bytes);
         return found.Count == 0 ? null : found[0];
     }
 
@@ -176,6 +188,15 @@ public static class TrailRecordReader
             return scratch.AsSpan(0, n);
         }
 
+        /// <summary>The value's bytes with escapes decoded (a <c>CloudTrailEvent</c> string is a whole record).</summary>
+        public readonly byte[] Unescaped(ReadOnlySpan<byte> data)
+        {
+            if (!Escaped) return data.Slice(Start, Length).ToArray();
+            var reader = Quoted(data);
+            var bytes = new byte[Length];
+            return bytes[..reader.CopyString(bytes)];
+        }
+
         private readonly string Unescape(ReadOnlySpan<byte> data) => Quoted(data).GetString()!;
 
         /// <summary>A reader on the value with its quotes, positioned on it: the reader unescapes.</summary>
@@ -189,21 +210,35 @@ public static class TrailRecordReader
 
     private struct RawRecord
     {
-        public Slice EventId, EventTime, EventSource, EventName, Region, Recipient;
-        public Slice IdentityType, PrincipalId, Arn, IdentityAccount, RoleName, CreationDate, OnBehalfOf;
+        public Slice EventId, EventTime, EventSource, EventName, Region, Recipient, RequestId;
+        public Slice IdentityType, PrincipalId, Arn, IdentityAccount, IdentityUserName, RoleName, IssuerArn, CreationDate, OnBehalfOf;
         public Slice ErrorCode, ErrorMessage, SourceIp, UserAgent, TargetAccount, TargetRole;
+        public Slice RequestRoleArn, RequestSessionName, AssumedRoleArn, ResourceRoleArn;
+
+        /// <summary>A lookup-events item: the record is this string.</summary>
+        public Slice Embedded;
+
+        /// <summary>eventName is AssumeRoleWithSAML: only then are its request, response and resources read.</summary>
+        public bool Saml;
         public bool Malformed;
     }
 
     /// <summary>The scan of one file: the position in its structure, and what it found.</summary>
-    private sealed class FileScan(TrailRecordFilter filter, TrailScanStats stats, List<TrailRecord> found)
+    private sealed class FileScan(TrailRecordFilter filter, TrailScanStats stats, List<TrailRecord> found, string origin)
     {
-        private bool _inRecords;
-        private bool _expectRecordsArray;
+        /// <summary>The depth of the elements of the container being read (a Records or Events array: 2; a top-level array: 1); -1 outside one.</summary>
+        private int _elementDepth = -1;
+        private bool _expectContainer;
+        private bool _sawContainer;
+        private long _elements;
+        private long _usable;
+        private long _values;
+
+        /// <summary>Where the top-level value being read starts in the current data, and the lines discarded before the data.</summary>
+        private int _valueStart;
+        private long _lineBase;
         private char[] _scratch = new char[256];
         private char[] _idScratch = new char[128];
-
-        public bool SawRecords { get; private set; }
 
         /// <summary>
         /// Reads as far as the data allows and returns how many bytes are done with. A record is read whole or not at
@@ -217,13 +252,15 @@ public static class TrailRecordReader
             {
                 var before = reader.CurrentState;
                 var consumedBefore = (int)reader.BytesConsumed;
+                if (reader.CurrentDepth == 0) _valueStart = consumedBefore;
                 if (!reader.Read())
                 {
                     state = reader.CurrentState;
                     return (int)reader.BytesConsumed;
                 }
 
-                if (_inRecords && reader.CurrentDepth == 2 && reader.TokenType == JsonTokenType.StartObject)
+                var depth = reader.CurrentDepth;
+                if (depth == _elementDepth && reader.TokenType == JsonTokenType.StartObject)
                 {
                     var record = default(RawRecord);
                     if (!ReadRecord(ref reader, ref record))
@@ -232,69 +269,178 @@ public static class TrailRecordReader
                         return consumedBefore;
                     }
 
-                    Consider(data, ref record);
+                    Element(data, ref record);
                     continue;
                 }
 
-                switch (reader.CurrentDepth, reader.TokenType)
+                if (depth == 0 && reader.TokenType == JsonTokenType.StartObject)
                 {
+                    // A container when its first property is Records or Events; otherwise a record or an EventBridge event.
+                    var start = reader;
+                    if (!reader.Read())
+                    {
+                        state = before;
+                        return consumedBefore;
+                    }
+
+                    _values++;
+                    if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("Records"u8) || reader.ValueTextEquals("Events"u8)))
+                    {
+                        _expectContainer = true;
+                        continue;
+                    }
+
+                    reader = start;
+                    var record = default(RawRecord);
+                    if (!ReadRecord(ref reader, ref record))
+                    {
+                        _values--;
+                        state = before;
+                        return consumedBefore;
+                    }
+
+                    Element(data, ref record);
+                    continue;
+                }
+
+                switch (depth, reader.TokenType)
+                {
+                    case (0, JsonTokenType.StartArray):
+                        _values++;
+                        _elementDepth = 1;
+                        _sawContainer = true;
+                        break;
                     case (1, JsonTokenType.PropertyName):
-                        _expectRecordsArray = reader.ValueTextEquals("Records"u8);
+                        _expectContainer = reader.ValueTextEquals("Records"u8) || reader.ValueTextEquals("Events"u8);
                         break;
-                    case (1, JsonTokenType.StartArray) when _expectRecordsArray:
-                        _inRecords = SawRecords = true;
+                    case (1, JsonTokenType.StartArray) when _expectContainer && _elementDepth < 0:
+                        _elementDepth = 2;
+                        _sawContainer = true;
                         break;
-                    case (1, JsonTokenType.EndArray):
-                        _inRecords = false;
+                    case (_, JsonTokenType.EndArray) when depth == _elementDepth - 1:
+                        _elementDepth = -1;
                         break;
-                    case (2, _) when _inRecords && reader.TokenType is not JsonTokenType.EndArray and not JsonTokenType.EndObject:
-                        // A Records element that is not an object.
-                        stats.Records++;
-                        stats.MalformedRecords++;
+                    case (_, JsonTokenType.String) when depth == _elementDepth:
+                        // `lookup-events --query 'Events[].CloudTrailEvent'`: an array of records as strings.
+                        _elements++;
+                        ParseEmbedded(Value(ref reader, data));
+                        break;
+                    case (_, _) when depth == _elementDepth && reader.TokenType is not JsonTokenType.EndArray and not JsonTokenType.EndObject:
+                    case (0, not JsonTokenType.EndArray and not JsonTokenType.EndObject):
+                        // An element, or a top-level value, that is neither an object nor a record string.
                         if (!reader.TrySkip())
                         {
-                            stats.Records--;
-                            stats.MalformedRecords--;
                             state = before;
                             return consumedBefore;
                         }
 
+                        if (depth == 0) _values++;
+                        _elements++;
+                        stats.Records++;
+                        stats.MalformedRecords++;
                         break;
                 }
             }
         }
 
-        /// <summary>One record given alone, as LookupEvents returns it.</summary>
-        public void ParseSingle(ReadOnlySpan<byte> data)
+        /// <summary>
+        /// After invalid JSON at the top level of JSON Lines (outside any container), where the next line starts, so the
+        /// broken line counts as one malformed record; null when the damage is elsewhere or the line does not end.
+        /// </summary>
+        public int? SkipBrokenLine(ReadOnlySpan<byte> data, JsonException error)
+        {
+            // Nothing read yet: not JSON Lines with a bad line, but not JSON at all.
+            if (_elementDepth >= 0 || _sawContainer || _values == 0)
+                return null;
+            var start = _valueStart;
+            while (start < data.Length && data[start] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') start++;
+            var newline = data[start..].IndexOf((byte)'\n');
+            if (newline < 0)
+                return null; // the last line: a truncated export (or a line longer than the buffer)
+            var line = _lineBase + data[..start].Count((byte)'\n') + 1;
+            stats.Records++;
+            stats.MalformedRecords++;
+            _elements++;
+            _values++;
+            stats.Note(origin, $"line {line} is not valid JSON ({error.Message}); it was skipped.");
+            return start + newline + 1;
+        }
+
+        /// <summary>Counts the lines of data the caller is about to discard, for the line numbers of broken lines.</summary>
+        public void Discard(ReadOnlySpan<byte> done)
+        {
+            if (!_sawContainer) _lineBase += done.Count((byte)'\n');
+        }
+
+        public string DescribeDamage(bool final, JsonException e)
+        {
+            if (_values == 0 && _usable == 0)
+                return $"not JSON ({e.Message}): {FormsRead}.";
+            return final
+                ? "the file ends before its JSON does (truncated?); records before the end were kept."
+                : $"invalid JSON ({e.Message}); records before it were kept.";
+        }
+
+        /// <summary>At the end of a file: why it held nothing that could be a CloudTrail record, or null when it did.</summary>
+        public string? Unrecognised =>
+            _values == 0 ? $"the file is empty: {FormsRead}."
+            : _usable == 0 && (_elements > 0 || !_sawContainer) ? $"no CloudTrail records found: {FormsRead}."
+            : null;
+
+        /// <summary>One element: a record, an EventBridge event (read into the same record), or a lookup-events item.</summary>
+        private void Element(ReadOnlySpan<byte> data, ref RawRecord r)
+        {
+            _elements++;
+            if (r.Embedded.Has && !r.EventTime.Has)
+                ParseEmbedded(r.Embedded.Unescaped(data));
+            else
+                Consider(data, ref r);
+        }
+
+        private static byte[] Value(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
+        {
+            var slice = new Slice { Has = true, Escaped = reader.ValueIsEscaped, Start = (int)reader.TokenStartIndex + 1, Length = reader.ValueSpan.Length };
+            return slice.Unescaped(data);
+        }
+
+        /// <summary>One record given alone as JSON text, as LookupEvents returns it.</summary>
+        public void ParseEmbedded(ReadOnlySpan<byte> data)
         {
             var reader = new Utf8JsonReader(data, isFinalBlock: true, state: default);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            try
+            {
+                var record = default(RawRecord);
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject || !ReadRecord(ref reader, ref record) || reader.Read())
+                {
+                    stats.Records++;
+                    stats.MalformedRecords++;
+                    return;
+                }
+
+                Consider(data, ref record);
+            }
+            catch (JsonException)
             {
                 stats.Records++;
                 stats.MalformedRecords++;
-                return;
             }
-
-            var record = default(RawRecord);
-            if (!ReadRecord(ref reader, ref record)) throw new JsonException("The event ends early.");
-            if (reader.Read()) throw new JsonException("The event has data after its closing brace.");
-            Consider(data, ref record);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Consider(ReadOnlySpan<byte> data, ref RawRecord r)
         {
             stats.Records++;
-            if (r.Malformed || !r.EventId.Has || !r.EventTime.Has || !r.EventName.Has || !r.EventSource.Has)
+            if (r.Malformed || !r.EventTime.Has || !r.EventName.Has || !r.EventSource.Has)
             {
                 stats.MalformedRecords++;
                 return;
             }
 
+            _usable++;
             if (!filter.IsEverything && !Wanted(data, ref r))
                 return;
 
-            if (!DateTimeOffset.TryParse(r.EventTime.ToText(data), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var eventTime))
+            if (!TryParseTime(r.EventTime.ToText(data)!, out var eventTime, out var normalised))
             {
                 stats.MalformedRecords++;
                 return;
@@ -303,7 +449,7 @@ public static class TrailRecordReader
             DateTimeOffset? created = null;
             if (r.CreationDate.Has)
             {
-                if (!DateTimeOffset.TryParse(r.CreationDate.ToText(data), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var c))
+                if (!TryParseTime(r.CreationDate.ToText(data)!, out var c, out _))
                 {
                     stats.MalformedRecords++;
                     return;
@@ -312,17 +458,29 @@ public static class TrailRecordReader
                 created = c;
             }
 
+            if (normalised) stats.NormalisedTimes++;
+            var roleSession = IsRoleSession(data, ref r);
+            var role = roleSession || r.Saml ? RoleName(data, ref r) : [];
+            var roleName = role.IsEmpty ? null : role.ToString();
+            var account = r.Recipient.ToText(data) ?? r.IdentityAccount.ToText(data) ?? ArnAccount(data, ref r);
+            var eventId = r.EventId.ToText(data);
+            if (eventId is null)
+            {
+                eventId = DerivedEventId(data, ref r, eventTime);
+                stats.DerivedEventIds++;
+            }
+
             stats.Candidates++;
             found.Add(new TrailRecord
             {
-                EventId = r.EventId.ToText(data)!,
+                EventId = eventId,
                 EventTime = eventTime,
                 EventSource = r.EventSource.ToText(data)!,
                 EventName = r.EventName.ToText(data)!,
                 AwsRegion = r.Region.ToText(data),
-                AccountId = r.Recipient.ToText(data) ?? r.IdentityAccount.ToText(data),
-                IdentityType = r.IdentityType.ToText(data),
-                RoleName = r.RoleName.ToText(data),
+                AccountId = account,
+                IdentityType = r.IdentityType.ToText(data) ?? (roleSession ? "AssumedRole" : null),
+                RoleName = roleName,
                 SessionName = SessionName(data, ref r).ToString() is { Length: > 0 } s ? s : null,
                 OnBehalfOfUserId = r.OnBehalfOf.ToText(data),
                 SessionCreatedAt = created,
@@ -339,10 +497,9 @@ public static class TrailRecordReader
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private bool Wanted(ReadOnlySpan<byte> data, ref RawRecord r)
         {
-            if (r.IdentityType.Is(data, "AssumedRole"u8))
+            if (IsRoleSession(data, ref r) || (r.Saml && r.EventSource.Is(data, "sts.amazonaws.com"u8)))
             {
-                if (!r.RoleName.Has) return false;
-                var permissionSet = TrailRecord.PermissionSetNameOf(r.RoleName.Chars(data, ref _scratch));
+                var permissionSet = TrailRecord.PermissionSetNameOf(RoleName(data, ref r));
                 if (permissionSet.IsEmpty || !filter.WantsPermissionSet(permissionSet)) return false;
             }
             else if (!(r.EventName.Is(data, "GetRoleCredentials"u8) && r.EventSource.Is(data, "sso.amazonaws.com"u8)))
@@ -354,7 +511,24 @@ public static class TrailRecordReader
             return filter.WantsUser(SessionName(data, ref r), r.OnBehalfOf.Chars(data, ref _idScratch));
         }
 
-        /// <summary>The role session name: after the <c>:</c> of principalId, else the last segment of the ARN.</summary>
+        /// <summary>An <c>AssumedRole</c> identity, or one whose type a trimmed export dropped but whose ARN is an assumed role.</summary>
+        private bool IsRoleSession(ReadOnlySpan<byte> data, ref RawRecord r) =>
+            r.IdentityType.Has ? r.IdentityType.Is(data, "AssumedRole"u8) : r.Arn.Has && r.Arn.Chars(data, ref _scratch).Contains(":assumed-role/", StringComparison.Ordinal);
+
+        /// <summary>The role name (see <see cref="TrailRecord.RoleName"/> for the order of the fields tried), in scratch space.</summary>
+        private ReadOnlySpan<char> RoleName(ReadOnlySpan<byte> data, ref RawRecord r)
+        {
+            if (r.RoleName.Has) return r.RoleName.Chars(data, ref _scratch);
+            if (r.IssuerArn.Has) return LastSegment(r.IssuerArn.Chars(data, ref _scratch));
+            if (r.Arn.Has && AssumedRoleOf(r.Arn.Chars(data, ref _scratch)) is { IsEmpty: false } fromArn) return fromArn;
+            if (r.RequestRoleArn.Has) return LastSegment(r.RequestRoleArn.Chars(data, ref _scratch));
+            if (r.AssumedRoleArn.Has) return AssumedRoleOf(r.AssumedRoleArn.Chars(data, ref _scratch));
+            if (r.ResourceRoleArn.Has) return LastSegment(r.ResourceRoleArn.Chars(data, ref _scratch));
+            return [];
+        }
+
+        /// <summary>The role session name: after the <c>:</c> of principalId, else the last segment of the assumed-role ARN,
+        /// else (a SAML sign-in) the request's roleSessionName or the identity's userName.</summary>
         private ReadOnlySpan<char> SessionName(ReadOnlySpan<byte> data, ref RawRecord r)
         {
             if (r.PrincipalId.Has)
@@ -364,15 +538,96 @@ public static class TrailRecordReader
                 if (colon >= 0) return principal[(colon + 1)..];
             }
 
-            if (r.Arn.Has && r.IdentityType.Is(data, "AssumedRole"u8))
+            if (r.Arn.Has && IsRoleSession(data, ref r))
             {
                 var arn = r.Arn.Chars(data, ref _scratch);
                 var slash = arn.LastIndexOf('/');
                 if (slash >= 0) return arn[(slash + 1)..];
             }
 
+            if (r.RequestSessionName.Has) return r.RequestSessionName.Chars(data, ref _scratch);
+            if (r.IdentityUserName.Has && r.Saml) return r.IdentityUserName.Chars(data, ref _scratch);
+            if (r.AssumedRoleArn.Has)
+            {
+                var arn = r.AssumedRoleArn.Chars(data, ref _scratch);
+                var slash = arn.LastIndexOf('/');
+                if (slash >= 0) return arn[(slash + 1)..];
+            }
+
             return [];
         }
+
+        /// <summary>The account in the first ARN the record has (<c>arn:aws:sts::&lt;account&gt;:assumed-role/...</c>): a trimmed record's last resort.</summary>
+        private string? ArnAccount(ReadOnlySpan<byte> data, ref RawRecord r)
+        {
+            foreach (var slice in (ReadOnlySpan<Slice>)[r.Arn, r.IssuerArn, r.RequestRoleArn, r.AssumedRoleArn, r.ResourceRoleArn])
+            {
+                if (!slice.Has) continue;
+                var arn = slice.Chars(data, ref _scratch);
+                var parts = 0;
+                var start = 0;
+                for (var i = 0; i < arn.Length && parts < 5; i++)
+                {
+                    if (arn[i] != ':') continue;
+                    if (++parts == 4) start = i + 1;
+                    else if (parts == 5 && i > start && !arn[start..i].ContainsAnyExceptInRange('0', '9')) return arn[start..i].ToString();
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>
+        /// An id for a record without <c>eventID</c>: a hash of what identifies the call (its time as read, not as written,
+        /// so the same event in two exports gets the same id).
+        /// </summary>
+        private static string DerivedEventId(ReadOnlySpan<byte> data, ref RawRecord r, DateTimeOffset eventTime)
+        {
+            var text = new StringBuilder(512).Append(eventTime.UtcTicks);
+            foreach (var slice in (ReadOnlySpan<Slice>)[r.EventSource, r.EventName, r.Region, r.Recipient, r.RequestId, r.PrincipalId, r.Arn, r.OnBehalfOf,
+                r.SourceIp, r.UserAgent, r.ErrorCode, r.CreationDate, r.TargetAccount, r.TargetRole, r.RequestRoleArn])
+                text.Append('\n').Append(slice.ToText(data));
+            var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
+            return "derived:" + Convert.ToHexStringLower(hash.AsSpan(0, 16));
+        }
+
+        private static ReadOnlySpan<char> LastSegment(ReadOnlySpan<char> arn) => arn[(arn.LastIndexOf('/') + 1)..];
+
+        /// <summary>The role of <c>arn:aws:sts::&lt;account&gt;:assumed-role/&lt;role&gt;/&lt;session&gt;</c>; empty for any other ARN.</summary>
+        private static ReadOnlySpan<char> AssumedRoleOf(ReadOnlySpan<char> arn)
+        {
+            const string marker = ":assumed-role/";
+            var at = arn.IndexOf(marker, StringComparison.Ordinal);
+            if (at < 0) return [];
+            var role = arn[(at + marker.Length)..];
+            var slash = role.IndexOf('/');
+            return slash < 0 ? role : role[..slash];
+        }
+    }
+
+    /// <summary>
+    /// CloudTrail's own form (<c>2026-07-01T10:00:00Z</c>, a fraction allowed) or, <paramref name="normalised"/>, what
+    /// SIEMs and query engines write: a space for the <c>T</c>, no zone (UTC), up to nine fractional digits (beyond
+    /// .NET's seven, truncated), or an explicit offset.
+    /// </summary>
+    internal static bool TryParseTime(string text, out DateTimeOffset value, out bool normalised)
+    {
+        const DateTimeStyles utc = DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal;
+        normalised = false;
+        if (text.Length >= 20 && text[10] == 'T' && text[^1] == 'Z' && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, utc, out value))
+            return true;
+        normalised = true;
+        var t = text.Trim();
+        if (t.Length > 10 && t[10] == ' ') t = string.Concat(t.AsSpan(0, 10), "T", t.AsSpan(11));
+        var dot = t.Length > 19 && t[19] == '.' ? 19 : -1;
+        if (dot > 0)
+        {
+            var digits = 0;
+            while (dot + 1 + digits < t.Length && char.IsAsciiDigit(t[dot + 1 + digits])) digits++;
+            if (digits > 7) t = string.Concat(t.AsSpan(0, dot + 8), t.AsSpan(dot + 1 + digits));
+        }
+
+        return DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, utc, out value);
     }
 
     // ---------------------------------------------------------------- record structure
@@ -390,16 +645,23 @@ public static class TrailRecordReader
             if (!reader.Read()) return false;
             var ok = name.Length switch
             {
+                6 when name.SequenceEqual("detail"u8) => reader.TokenType == JsonTokenType.StartObject ? ReadRecord(ref reader, ref r) : Skip(ref reader),
                 7 when name.SequenceEqual("eventID"u8) => Capture(ref reader, ref r.EventId, ref r.Malformed),
                 9 when name.SequenceEqual("eventTime"u8) => Capture(ref reader, ref r.EventTime, ref r.Malformed),
-                9 when name.SequenceEqual("eventName"u8) => Capture(ref reader, ref r.EventName, ref r.Malformed),
+                9 when name.SequenceEqual("eventName"u8) => EventName(ref reader, ref r),
                 9 when name.SequenceEqual("errorCode"u8) => Capture(ref reader, ref r.ErrorCode, ref r.Malformed),
                 9 when name.SequenceEqual("awsRegion"u8) => Capture(ref reader, ref r.Region, ref r.Malformed),
                 9 when name.SequenceEqual("userAgent"u8) => Capture(ref reader, ref r.UserAgent, ref r.Malformed),
+                9 when name.SequenceEqual("requestID"u8) => Capture(ref reader, ref r.RequestId, ref r.Malformed),
+                9 when r.Saml && name.SequenceEqual("resources"u8) => Resources(ref reader, ref r),
                 11 when name.SequenceEqual("eventSource"u8) => Capture(ref reader, ref r.EventSource, ref r.Malformed),
                 12 when name.SequenceEqual("userIdentity"u8) => Object(ref reader, ref r, Part.UserIdentity),
                 12 when name.SequenceEqual("errorMessage"u8) => Capture(ref reader, ref r.ErrorMessage, ref r.Malformed),
                 15 when name.SequenceEqual("sourceIPAddress"u8) => Capture(ref reader, ref r.SourceIp, ref r.Malformed),
+                15 when name.SequenceEqual("CloudTrailEvent"u8) => Capture(ref reader, ref r.Embedded, ref r.Malformed),
+                // A sign-in's role is in its request and response; every other call's are skipped unread.
+                16 when r.Saml && name.SequenceEqual("responseElements"u8) => Object(ref reader, ref r, Part.ResponseElements),
+                17 when r.Saml && name.SequenceEqual("requestParameters"u8) => Object(ref reader, ref r, Part.RequestParameters),
                 18 when name.SequenceEqual("recipientAccountId"u8) => Capture(ref reader, ref r.Recipient, ref r.Malformed),
                 // Usually an object; some services write it as a JSON string, which holds nothing we need.
                 19 when name.SequenceEqual("serviceEventDetails"u8) => reader.TokenType == JsonTokenType.String || Object(ref reader, ref r, Part.ServiceEventDetails),
@@ -409,8 +671,55 @@ public static class TrailRecordReader
         }
     }
 
+    private static bool EventName(ref Utf8JsonReader reader, ref RawRecord r)
+    {
+        r.Saml = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("AssumeRoleWithSAML"u8);
+        return Capture(ref reader, ref r.EventName, ref r.Malformed);
+    }
+
+    /// <summary><c>resources</c> of a sign-in: the ARN of the element whose type is <c>AWS::IAM::Role</c>. Anything else is skipped, never malformed.</summary>
+    private static bool Resources(ref Utf8JsonReader reader, ref RawRecord r)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) return Skip(ref reader);
+        while (true)
+        {
+            if (!reader.Read()) return false;
+            if (reader.TokenType == JsonTokenType.EndArray) return true;
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                if (!Skip(ref reader)) return false;
+                continue;
+            }
+
+            var arn = default(Slice);
+            var role = false;
+            var ignored = false;
+            while (true)
+            {
+                if (!reader.Read()) return false;
+                if (reader.TokenType == JsonTokenType.EndObject) break;
+                var name = reader.ValueIsEscaped ? default : reader.ValueSpan;
+                if (!reader.Read()) return false;
+                if (name.SequenceEqual("ARN"u8))
+                {
+                    if (!Capture(ref reader, ref arn, ref ignored)) return false;
+                }
+                else if (name.SequenceEqual("type"u8) && reader.TokenType == JsonTokenType.String)
+                {
+                    role = reader.ValueTextEquals("AWS::IAM::Role"u8);
+                }
+                else if (!Skip(ref reader))
+                {
+                    return false;
+                }
+            }
+
+            if (role && arn.Has && !ignored) r.ResourceRoleArn = arn;
+        }
+    }
+
     /// <summary>The nested objects whose properties the reader looks at.</summary>
-    private enum Part { UserIdentity, OnBehalfOf, SessionContext, SessionIssuer, Attributes, ServiceEventDetails }
+    private enum Part { UserIdentity, OnBehalfOf, SessionContext, SessionIssuer, Attributes, ServiceEventDetails, RequestParameters, ResponseElements, AssumedRoleUser }
 
     /// <summary>Reads an object's properties as <paramref name="part"/>; null is allowed, any other non-object is malformed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -440,6 +749,7 @@ public static class TrailRecordReader
         {
             3 when name.SequenceEqual("arn"u8) => Capture(ref reader, ref r.Arn, ref r.Malformed),
             4 when name.SequenceEqual("type"u8) => Capture(ref reader, ref r.IdentityType, ref r.Malformed),
+            8 when name.SequenceEqual("userName"u8) => Capture(ref reader, ref r.IdentityUserName, ref r.Malformed),
             9 when name.SequenceEqual("accountId"u8) => Capture(ref reader, ref r.IdentityAccount, ref r.Malformed),
             10 when name.SequenceEqual("onBehalfOf"u8) => Object(ref reader, ref r, Part.OnBehalfOf),
             11 when name.SequenceEqual("principalId"u8) => Capture(ref reader, ref r.PrincipalId, ref r.Malformed),
@@ -453,7 +763,20 @@ public static class TrailRecordReader
             13 when name.SequenceEqual("sessionIssuer"u8) => Object(ref reader, ref r, Part.SessionIssuer),
             _ => Skip(ref reader),
         },
-        Part.SessionIssuer => name.SequenceEqual("userName"u8) ? Capture(ref reader, ref r.RoleName, ref r.Malformed) : Skip(ref reader),
+        Part.SessionIssuer => name.Length switch
+        {
+            3 when name.SequenceEqual("arn"u8) => Capture(ref reader, ref r.IssuerArn, ref r.Malformed),
+            8 when name.SequenceEqual("userName"u8) => Capture(ref reader, ref r.RoleName, ref r.Malformed),
+            _ => Skip(ref reader),
+        },
+        Part.RequestParameters => name.Length switch
+        {
+            7 when name.SequenceEqual("roleArn"u8) => Capture(ref reader, ref r.RequestRoleArn, ref r.Malformed),
+            15 when name.SequenceEqual("roleSessionName"u8) => Capture(ref reader, ref r.RequestSessionName, ref r.Malformed),
+            _ => Skip(ref reader),
+        },
+        Part.ResponseElements => name.SequenceEqual("assumedRoleUser"u8) ? Object(ref reader, ref r, Part.AssumedRoleUser) : Skip(ref reader),
+        Part.AssumedRoleUser => name.SequenceEqual("arn"u8) ? Capture(ref reader, ref r.AssumedRoleArn, ref r.Malformed) : Skip(ref reader),
         Part.Attributes => name.SequenceEqual("creationDate"u8) ? Capture(ref reader, ref r.CreationDate, ref r.Malformed) : Skip(ref reader),
         Part.ServiceEventDetails => name switch
         {

@@ -113,6 +113,19 @@ public static class TrailJson
             ["principalArn"] = $"arn:aws:iam::{account}:saml-provider/AWSSSO_9882ccf00912484e_DO_NOT_DELETE",
             ["durationSeconds"] = 43200,
         };
+        record["responseElements"] = new JsonObject
+        {
+            ["assumedRoleUser"] = new JsonObject
+            {
+                ["assumedRoleId"] = $"AROA52RQV4237EYPOIPDF:{userName}",
+                ["arn"] = $"arn:aws:sts::{account}:assumed-role/{role}/{userName}",
+            },
+            ["subject"] = userName,
+            ["issuer"] = "https://portal.sso.ap-southeast-2.amazonaws.com/saml/assertion/QUtJQUlPU0ZPRE5ON0VYQU1QTEU",
+        };
+        record["resources"] = new JsonArray(
+            new JsonObject { ["ARN"] = $"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{Region}/{role}", ["accountId"] = account, ["type"] = "AWS::IAM::Role" },
+            new JsonObject { ["ARN"] = $"arn:aws:iam::{account}:saml-provider/AWSSSO_9882ccf00912484e_DO_NOT_DELETE", ["accountId"] = account, ["type"] = "AWS::IAM::SAMLProvider" });
         return record;
     }
 
@@ -145,6 +158,39 @@ public static class TrailJson
     /// <summary>A trail file's content: <c>{"Records":[...]}</c>.</summary>
     public static string File(IEnumerable<JsonNode> records) =>
         new JsonObject { ["Records"] = new JsonArray(records.Select(r => (JsonNode?)r.DeepClone()).ToArray()) }.ToJsonString();
+
+    /// <summary>What <c>aws cloudtrail lookup-events</c> prints: <c>{"Events":[{..., "CloudTrailEvent": "&lt;the record as a JSON string&gt;"}]}</c>.</summary>
+    public static string LookupEventsOutput(IEnumerable<JsonNode> records) => new JsonObject
+    {
+        ["Events"] = new JsonArray(records.Select(r => (JsonNode?)new JsonObject
+        {
+            ["EventId"] = r["eventID"]?.DeepClone(),
+            ["EventName"] = r["eventName"]?.DeepClone(),
+            ["ReadOnly"] = "true",
+            ["EventTime"] = r["eventTime"]?.DeepClone(),
+            ["EventSource"] = r["eventSource"]?.DeepClone(),
+            ["Username"] = r["userIdentity"]?["principalId"]?.GetValue<string>().Split(':').Last(),
+            ["Resources"] = new JsonArray(),
+            ["CloudTrailEvent"] = r.ToJsonString(),
+        }).ToArray()),
+    }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>JSON Lines: one record per line (CloudWatch Logs exports, Athena and SIEM exports).</summary>
+    public static string JsonLines(IEnumerable<JsonNode> records) => string.Concat(records.Select(r => r.ToJsonString() + "\n"));
+
+    /// <summary>The EventBridge event that carries a CloudTrail record in <c>detail</c> ("AWS API Call via CloudTrail").</summary>
+    public static JsonObject EventBridgeEvent(JsonNode record) => new()
+    {
+        ["version"] = "0",
+        ["id"] = "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        ["detail-type"] = record["eventName"]?.GetValue<string>() == "ConsoleLogin" ? "AWS Console Sign In via CloudTrail" : "AWS API Call via CloudTrail",
+        ["source"] = "aws." + (record["eventSource"]?.GetValue<string>() ?? "").Replace(".amazonaws.com", "", StringComparison.Ordinal),
+        ["account"] = record["recipientAccountId"]?.DeepClone(),
+        ["time"] = record["eventTime"]?.DeepClone(),
+        ["region"] = record["awsRegion"]?.DeepClone(),
+        ["resources"] = new JsonArray(),
+        ["detail"] = record.DeepClone(),
+    };
 
     public static byte[] Gzip(string json)
     {

@@ -106,7 +106,8 @@ public sealed class GapMatchingTests
         Assert.Null(Match(TrailJson.RoleSessionCall("n6", End.AddMinutes(1), "333333333333", "Admin", User, sessionCreated: created))); // other account
         Assert.Null(Match(TrailJson.RoleSessionCall("n7", End.AddMinutes(1), Prod, "Admin", "bob@example.com", userId: "bob-id", sessionCreated: created)));
         Assert.Null(Match(TrailJson.OtherRoleCall("n8", End.AddMinutes(1), Prod, "AWSReservedSSO_Admin_7243976e43c75fc5x", User)));
-        Assert.Null(Match(TrailJson.AssumeRoleWithSaml("n9", End.AddMinutes(1), Prod, "Admin", User)));
+        Assert.Null(Match(TrailJson.AssumeRoleWithSaml("n9", End.AddMinutes(1), Prod, "Admin", "bob@example.com")));
+        Assert.NotNull(Match(TrailJson.AssumeRoleWithSaml("y0", End.AddMinutes(1), Prod, "Admin", User)));       // a console sign-in: GapPathTests
         Assert.NotNull(Match(TrailJson.RoleSessionCall("y1", End.AddMinutes(1), Prod, "Admin", "ALICE@Example.COM", sessionCreated: created)));
         Assert.NotNull(Match(TrailJson.RoleSessionCall("y2", End.AddMinutes(1), Prod, "Admin", "renamed@example.com", userId: UserId, sessionCreated: created)));
     }

@@ -82,9 +82,9 @@ public sealed class TrailRecordReaderTests
 
         var (records, stats) = await ReadAsync(file, Alice);
 
-        Assert.Equal(["keep-by-name", "keep-by-case", "keep-by-id", "grc"], records.Select(r => r.EventId));
+        Assert.Equal(["keep-by-name", "keep-by-case", "keep-by-id", "saml", "grc"], records.Select(r => r.EventId));
         Assert.Equal(10, stats.Records);
-        Assert.Equal(4, stats.Candidates);
+        Assert.Equal(5, stats.Candidates);
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class TrailRecordReaderTests
     }
 
     [Fact]
-    public async Task Malformed_records_are_counted_and_skipped()
+    public async Task Malformed_records_are_counted_and_skipped_and_a_missing_event_id_is_derived()
     {
         var good = TrailJson.RoleSessionCall("good", T, Account, "AdministratorAccess", "aidan.steele@glassechidna.com.au");
         var noId = TrailJson.RoleSessionCall("x", T, Account, "AdministratorAccess", "aidan.steele@glassechidna.com.au");
@@ -140,9 +140,11 @@ public sealed class TrailRecordReaderTests
 
         var (records, stats) = await ReadAsync(Gz(noId, badTime, identityString, numberId, JsonValue.Create("not a record")!, good), Alice);
 
-        Assert.Equal("good", Assert.Single(records).EventId);
+        Assert.StartsWith("derived:", records[0].EventId);
+        Assert.Equal(["good"], records.Skip(1).Select(r => r.EventId));
         Assert.Equal(6, stats.Records);
-        Assert.Equal(5, stats.MalformedRecords);
+        Assert.Equal(4, stats.MalformedRecords);
+        Assert.Equal(1, stats.DerivedEventIds);
         Assert.Equal(0, stats.DamagedFiles);
     }
 
@@ -174,7 +176,7 @@ public sealed class TrailRecordReaderTests
         Assert.Equal("good", Assert.Single(read).EventId);
         Assert.Equal(1, stats.DamagedFiles);
         Assert.Equal(1, notTrail.DamagedFiles);
-        Assert.Contains("no \"Records\" array", Assert.Single(notTrail.Problems));
+        Assert.Contains("no CloudTrail records found", Assert.Single(notTrail.Problems));
         Assert.Equal(1, garbage.DamagedFiles);
     }
 
