@@ -70,6 +70,27 @@ public sealed class GapDetector(
                     var alerts = batch.Records.Select(watch.Match).OfType<GapAlert>().DistinctBy(a => a.EventId).ToList();
                     raised.AddRange(await RecordAsync(alerts, batch.Cursor, cursors, cancellationToken).ConfigureAwait(false));
                 }
+
+                // A window that opened since the last scan (its removal was confirmed late) but starts before it: its
+                // first events may sit in files a source already read, with that scan's filter, and will not read again.
+                // Read them once more, from the window's start (at most LateLookback back), moving no cursor.
+                List<GapWatchWindow> late = lastScan is null ? [] : windows.Where(w => w.RemovedAt >= since && w.From < since).ToList();
+                if (late.Count > 0)
+                {
+                    var lateWatch = new GapWatchSet(late);
+                    var earliest = started - settings.LateLookback;
+                    var lateQuery = new ActivityQuery(lateWatch.Accounts, lateWatch.Range.From > earliest ? lateWatch.Range.From : earliest, since, lateWatch.Filter, NoTrailCursors.Instance)
+                    {
+                        UserNames = lateWatch.UserNames,
+                    };
+                    await foreach (var batch in source.ReadAsync(lateQuery, cancellationToken).ConfigureAwait(false))
+                    {
+                        stats.Add(batch.Stats);
+                        RecordsRead.Add(batch.Stats.Records);
+                        var alerts = batch.Records.Select(lateWatch.Match).OfType<GapAlert>().DistinctBy(a => a.EventId).ToList();
+                        raised.AddRange(await RecordAsync(alerts, cursor: null, cursors, cancellationToken).ConfigureAwait(false));
+                    }
+                }
             }
 
             var done = new StateChange();
@@ -257,5 +278,11 @@ public sealed class GapDetector(
 /// <summary>Gap detection settings, validated.</summary>
 public sealed record GapSettings(TimeSpan DeliveryLag, TimeSpan Interval)
 {
+    /// <summary>
+    /// How far back a window that opened late is read again (a removal confirmed hours after the grant's end). A day
+    /// covers any removal the engine retries; beyond it the window is read from this bound, and docs/gaps.md says so.
+    /// </summary>
+    public TimeSpan LateLookback { get; init; } = TimeSpan.FromDays(1);
+
     public static readonly GapSettings Default = new(GapWatchWindow.DefaultDeliveryLag, TimeSpan.FromMinutes(5));
 }

@@ -95,4 +95,53 @@ public sealed class GapEndToEndTests(MotoFixture moto) : IAsyncLifetime
         Assert.Equal(3, (await store.ListAlertsAsync(null)).Count(a => a.Kind.StartsWith(GapAlert.KindPrefix, StringComparison.Ordinal)));
         Assert.Null(await AuditChain.VerifyAsync(store.ReadAuditAsync()));
     }
+
+    [Fact]
+    public async Task A_window_that_opens_after_its_files_were_read_reads_them_again_once()
+    {
+        // Bob's grant ended with Alice's, but his removal is confirmed only 35 minutes later (throttled, or the engine was down).
+        var session = End.AddHours(-1);
+        await using (var setup = await SqliteStateStore.OpenAsync(_file))
+        {
+            var change = new StateChange();
+            change.Grants.Add(new Grant
+            {
+                Id = "g-bob", Mapping = "prod-admin", Principal = new EntraPrincipal("bob-entra", "bob@contoso.com"), GroupId = "11111111-1111-1111-1111-111111111111",
+                Access = PimAccess.Member, User = new IdentityCenterUser("u-bob", "bob@example.com"), ActivationId = "act-2",
+                Start = End.AddHours(-2), End = End, EntitlementKeys = ["aa|u-bob|arn:aws:sso:::permissionSet/ssoins-1/ps-admin|111122223333"], State = GrantState.Ended, EndedAt = End, EndReason = EndReasons.Expired,
+            });
+            await setup.CommitAsync(change);
+        }
+
+        await _bucket.PutTrailFileAsync(Member, Region, End.AddMinutes(10), "Mu0KsOhtH1ar15ZZ",
+            TrailJson.RoleSessionCall("bob-late", End.AddMinutes(5), Member, "Admin", "bob@example.com", sessionCreated: session),
+            TrailJson.RoleSessionCall("alice-late", End.AddMinutes(6), Member, "Admin", "alice@example.com", sessionCreated: session));
+
+        var first = await ScanAsync();
+        Assert.Equal(["alice-late"], first.NewAlerts.Select(a => a.EventId));
+
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await using (var setup = await SqliteStateStore.OpenAsync(_file))
+        {
+            var change = new StateChange();
+            change.Fences.Add(new SessionFence
+            {
+                Id = "f-bob", UserId = "u-bob", UserName = "bob@example.com", PermissionSetArn = "arn:aws:sso:::permissionSet/ssoins-1/ps-admin", PermissionSetName = "Admin",
+                Accounts = [Member], Cutoff = End.AddMinutes(36), Until = End.AddHours(6), CreatedAt = End.AddMinutes(35), State = FenceState.Active, ActiveSince = End.AddMinutes(36),
+            });
+            await setup.CommitAsync(change);
+        }
+
+        var second = await ScanAsync();
+
+        var bob = Assert.Single(second.NewAlerts);
+        Assert.Equal(("bob-late", "g-bob", GapClass.SucceededBeforeFence), (bob.EventId, bob.GrantId, bob.Class));
+        Assert.Equal(1, second.Stats.Files);
+
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        var third = await ScanAsync();
+
+        Assert.Empty(third.NewAlerts);
+        Assert.Equal(0, third.Stats.Files);
+    }
 }
