@@ -49,7 +49,7 @@ public sealed class TrailFolder : IDisposable
             TrailJson.RoleSessionCall(NameInOtherCase, End.AddMinutes(6), Account, PermissionSet, "Alice@Example.COM"));
 
         var malformed = TrailJson.RoleSessionCall("unused", End.AddMinutes(8), Account, PermissionSet, User, UserId);
-        malformed.Remove("eventID");
+        malformed["eventTime"] = "the day after";
         WriteGzip($"{member}/{Account}_CloudTrail_ap-southeast-2_20261120T1430Z_Qx7LmPz2Vb9Tn4Rs.json.gz",
             TrailJson.RoleSessionCall(AfterFence, End.AddMinutes(20), Account, PermissionSet, User, UserId, sessionCreated: End.AddMinutes(-15), eventName: "GetObject", sourceIp: "198.51.100.7"),
             TrailJson.RoleSessionCall(DeniedByFence, End.AddMinutes(25), Account, PermissionSet, User, UserId, sessionCreated: End.AddMinutes(-15), eventName: "PutObject", errorCode: "AccessDenied"),

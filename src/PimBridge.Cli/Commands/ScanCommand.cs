@@ -20,7 +20,7 @@ public static class ScanCommand
         ArgumentNullException.ThrowIfNull(console);
         var paths = new Argument<string[]>("path")
         {
-            Description = "CloudTrail log files (.json.gz, .json) or folders of them, read recursively.",
+            Description = "CloudTrail files or exports (trail files, lookup-events output, JSON Lines, EventBridge events; .json, .jsonl, .ndjson, gzip or plain) or folders of them, read recursively.",
             Arity = ArgumentArity.OneOrMore,
         };
         var grants = new Option<string>("--grants")
@@ -87,7 +87,7 @@ public static class ScanCommand
         DateTimeOffset? since = request.Since is null ? null : Arguments.ParseSince(request.Since, console.Clock.GetUtcNow());
         var inputs = TrailInputs.Resolve(request.Paths);
         if (inputs.FileCount == 0)
-            await console.Error.WriteLineAsync("Note: the paths given hold no trail files (*.json.gz, *.json).").ConfigureAwait(false);
+            await console.Error.WriteLineAsync("Note: the paths given hold no trail files (*.json, *.jsonl, *.ndjson, each also .gz).").ConfigureAwait(false);
 
         IReadOnlyList<GapWatchWindow> windows;
         if (request.GrantsFile is { } grantsFile)

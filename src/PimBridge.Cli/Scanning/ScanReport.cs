@@ -61,6 +61,10 @@ public sealed class ScanReport(TrailScanOutcome outcome, AlertSeverity minimumSe
         foreach (var problem in stats.Problems)
             yield return $"  {problem}";
         yield return $"Malformed records: {stats.MalformedRecords}";
+        if (stats.NormalisedTimes > 0)
+            yield return $"Event times normalised (read as UTC): {stats.NormalisedTimes}";
+        if (stats.DerivedEventIds > 0)
+            yield return $"Event ids derived from content: {stats.DerivedEventIds}";
         var alerts = outcome.Alerts;
         var bySeverity = string.Join(", ", Enum.GetValues<AlertSeverity>().Reverse().Select(s => $"{alerts.Count(a => a.Severity == s)} {Formats.Severity(s)}"));
         var byClass = string.Join(", ", Enum.GetValues<GapClass>().Select(c => $"{GapAlert.ClassName(c)} {alerts.Count(a => a.Class == c)}"));
@@ -76,6 +80,7 @@ public sealed class ScanReport(TrailScanOutcome outcome, AlertSeverity minimumSe
             Shown.Select(AlertDocument.From).ToList(),
             new ScanStatsDocument(
                 outcome.Windows, stats.Files, stats.Records, stats.Bytes, stats.MalformedRecords, stats.DamagedFiles, stats.Problems.ToList(),
+                stats.NormalisedTimes, stats.DerivedEventIds,
                 outcome.Alerts.Count, Shown.Count,
                 Enum.GetValues<GapClass>().ToDictionary(GapAlert.ClassName, c => outcome.Alerts.Count(a => a.Class == c)),
                 Enum.GetValues<AlertSeverity>().ToDictionary(Formats.Severity, s => outcome.Alerts.Count(a => a.Severity == s))));
@@ -128,6 +133,8 @@ public sealed record ScanStatsDocument(
     [property: JsonPropertyName("malformedRecords")] long MalformedRecords,
     [property: JsonPropertyName("damagedFiles")] long DamagedFiles,
     [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems,
+    [property: JsonPropertyName("normalisedTimes")] long NormalisedTimes,
+    [property: JsonPropertyName("derivedEventIds")] long DerivedEventIds,
     [property: JsonPropertyName("alerts")] int Alerts,
     [property: JsonPropertyName("alertsShown")] int AlertsShown,
     [property: JsonPropertyName("byClass")] IReadOnlyDictionary<string, int> ByClass,

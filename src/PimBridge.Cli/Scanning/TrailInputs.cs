@@ -34,12 +34,12 @@ public sealed class TrailInputs
             }
             catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
             {
-                throw new CliInputException($"'{path}' is not a valid path ({e.Message}); give CloudTrail log files (.json.gz, .json) or folders of them.", e);
+                throw new CliInputException($"'{path}' is not a valid path ({e.Message}); give CloudTrail files or exports (.json, .jsonl, .ndjson, gzip or plain) or folders of them.", e);
             }
 
             if (Directory.Exists(full)) resolved.Add((full, true));
             else if (File.Exists(full)) resolved.Add((full, false));
-            else throw new CliInputException($"The path '{path}' does not exist; give CloudTrail log files (.json.gz, .json) or folders of them.");
+            else throw new CliInputException($"The path '{path}' does not exist; give CloudTrail files or exports (.json, .jsonl, .ndjson, gzip or plain) or folders of them.");
         }
 
         var folders = resolved.Where(r => r.IsFolder).Select(r => r.Full).Distinct(StringComparer.FromComparison(comparison)).ToList();

@@ -1,8 +1,8 @@
 namespace PimBridge.Core.Gaps;
 
 /// <summary>
-/// Trail files in a local folder (a copy of a trail bucket, or files an investigator gathered): every <c>*.json.gz</c>
-/// and <c>*.json</c> below it, in ordinal order of their relative paths so runs are repeatable. One batch per file and no
+/// Trail files in a local folder (a copy of a trail bucket, or exports an investigator gathered): every <c>*.json</c>,
+/// <c>*.jsonl</c> and <c>*.ndjson</c> below it, gzip (<c>.gz</c>) or plain, in ordinal order of their relative paths so runs are repeatable. One batch per file and no
 /// cursor: a folder is small enough to re-read, and its files may change between runs. Digest files
 /// (<c>CloudTrail-Digest/</c>) are skipped because they are not logs. A damaged file is counted, never thrown.
 /// </summary>
@@ -57,6 +57,8 @@ public sealed class TrailDirectorySource : IActivitySource
             .ToList();
     }
 
-    private static bool IsTrailFile(string path) =>
-        path.EndsWith(".json.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The extensions of trail files and exports; the reader tells their form by content, not by name.</summary>
+    private static readonly string[] Extensions = [".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz"];
+
+    private static bool IsTrailFile(string path) => Extensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
 }
