@@ -201,6 +201,19 @@ public sealed class ScanCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_re_grant_in_the_grants_file_explains_the_credentials_minted_after_it()
+    {
+        var run = await CliRun.RunAsync("scan", _trails.Trails, "--grants", _trails.WriteGrants(g => g["regrantedAt"] = TrailJson.Iso(End.AddMinutes(28))), "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var document = JsonDocument.Parse(run.Output);
+        var ids = document.RootElement.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("eventId").GetString()).ToList();
+        Assert.DoesNotContain(CredentialsMinted, ids);   // minted at End+30, after the re-grant
+        Assert.Contains(AfterFence, ids);                 // End+20, before it
+        Assert.Contains(DeniedByFence, ids);              // End+25, a session issued before the end
+    }
+
+    [Fact]
     public async Task Verbose_adds_the_stack_trace()
     {
         var run = await CliRun.RunAsync("scan", Path.Combine(_trails.Root, "no-such-folder"), "--grants", _trails.WriteGrants(), "--verbose");
@@ -220,6 +233,7 @@ public sealed class ScanCommandTests : IDisposable
         { """[{"user": "alice@example.com", "permissionSet": "AWSReservedSSO_Admin_7243976e43c75fc5", "accounts": ["111122223333"], "end": "2026-11-20T14:00:00Z"}]""", ["entry [0]", "is a role name", "\"Admin\""] },
         { """[{"user": "alice@example.com", "PermissionSet": "Admin", "accounts": ["111122223333"], "end": "2026-11-20T14:00:00Z"}]""", ["entry [0]", "field \"PermissionSet\"", "write \"permissionSet\""] },
         { """[{"user": "alice@example.com", "permissionSet": "Admin", "accounts": ["111122223333"], "end": "2026-11-20T14:00:00Z", "fencedAt": "2026-11-20T13:00:00Z"}]""", ["entry [0]", "field \"fencedAt\"", "before \"end\""] },
+        { """[{"user": "alice@example.com", "permissionSet": "Admin", "accounts": ["111122223333"], "end": "2026-11-20T14:00:00Z", "regrantedAt": "2026-11-20T14:00:00Z"}]""", ["entry [0]", "field \"regrantedAt\"", "not after \"end\""] },
         { """[{"user": "alice@example.com", "permissionSet": "Admin", "accounts": ["111122223333"] "end": "2026-11-20T14:00:00Z"}]""", ["is not valid JSON at line 1"] },
         { """{"user": "alice@example.com"}""", ["must hold a JSON array"] },
         { "[]", ["lists no grants"] },

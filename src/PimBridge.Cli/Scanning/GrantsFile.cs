@@ -11,7 +11,7 @@ namespace PimBridge.Cli.Scanning;
 /// <summary>
 /// Grants given by hand for <c>pimbridge scan --grants</c>: an investigator's list of who lost which access when, for
 /// when there is no PimBridge state to read them from. A JSON array of
-/// <c>{ "user", "userId"?, "permissionSet" | "permissionSets", "accounts", "end", "fencedAt"?, "removedAt"?, "until"?, "grant"? }</c>
+/// <c>{ "user", "userId"?, "permissionSet" | "permissionSets", "accounts", "end", "fencedAt"?, "removedAt"?, "regrantedAt"?, "until"?, "grant"? }</c>
 /// (docs/cli.md), turned into one <see cref="GapWatchWindow"/> per permission set. Every mistake is reported with the
 /// entry's index and field and what to write instead, because a scan against a mistyped grant silently finds nothing.
 /// </summary>
@@ -20,7 +20,7 @@ public static partial class GrantsFile
     /// <summary>The longest session a permission set can issue: without an <c>until</c>, sessions issued before the end can act this long after it.</summary>
     public static readonly TimeSpan MaxSessionDuration = TimeSpan.FromHours(12);
 
-    private static readonly string[] Fields = ["user", "userId", "permissionSet", "permissionSets", "accounts", "end", "fencedAt", "removedAt", "until", "grant"];
+    private static readonly string[] Fields = ["user", "userId", "permissionSet", "permissionSets", "accounts", "end", "fencedAt", "removedAt", "regrantedAt", "until", "grant"];
 
     private const string TimeExample = "\"2026-11-20T14:00:00Z\"";
 
@@ -95,18 +95,21 @@ public static partial class GrantsFile
             var fencedAt = OptionalTime(entry, "fencedAt");
             var removedAt = OptionalTime(entry, "removedAt");
             var until = OptionalTime(entry, "until");
+            var regrantedAt = OptionalTime(entry, "regrantedAt");
             var grant = OptionalText(entry, "grant") ?? $"{_user}/{Formats.Time(end)}";
 
             if (fencedAt < end)
                 throw Invalid("fencedAt", $"{Formats.Time(fencedAt.Value)} is before \"end\" ({Formats.Time(end)}); a session fence is confirmed after the grant ends. Fix the time or leave it out.");
             if (removedAt < end)
                 throw Invalid("removedAt", $"{Formats.Time(removedAt.Value)} is before \"end\" ({Formats.Time(end)}); access is removed after the grant ends. Fix the time or leave it out.");
+            if (regrantedAt <= end)
+                throw Invalid("regrantedAt", $"{Formats.Time(regrantedAt.Value)} is not after \"end\" ({Formats.Time(end)}); give when the same access was granted again, or leave it out.");
             if (until <= end)
                 throw Invalid("until", $"{Formats.Time(until.Value)} is not after \"end\" ({Formats.Time(end)}); give when to stop watching, or leave it out for end + 12h + the delivery lag.");
 
             var watchUntil = until ?? end + MaxSessionDuration + deliveryLag;
             return permissionSets
-                .Select(permissionSet => new GapWatchWindow(grant, userId ?? "", _user, PermissionSetArn: "", permissionSet, accounts, end, watchUntil, FenceId: null, fencedAt, removedAt))
+                .Select(permissionSet => new GapWatchWindow(grant, userId ?? "", _user, PermissionSetArn: "", permissionSet, accounts, end, watchUntil, FenceId: null, fencedAt, removedAt) { RegrantedAt = regrantedAt })
                 .ToList();
         }
 
