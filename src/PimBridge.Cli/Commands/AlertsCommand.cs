@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Serialization;
 using PimBridge.Cli.Output;
+using PimBridge.Cli.Reports;
 using PimBridge.Core;
 using Spectre.Console;
 using static PimBridge.Cli.Output.Tables;
@@ -28,8 +29,13 @@ public static class AlertsCommand
             HelpName = "kind",
         };
         var json = Arguments.JsonOption("Write a JSON array (with each alert's facts; fields documented in docs/cli.md) instead of a table.");
+        var html = new Option<string>("--html")
+        {
+            Description = "Also write a self-contained HTML report of the alerts listed to this file: a timeline per user and grant for gap alerts, the alerts with filters, and counts.",
+            HelpName = "file",
+        };
         var store = new StateStoreOptions();
-        var command = new Command("alerts", "List the alerts PimBridge raised, oldest first.") { since, severity, kind, json };
+        var command = new Command("alerts", "List the alerts PimBridge raised, oldest first.") { since, severity, kind, json, html };
         store.AddTo(command);
 
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(parseResult, console, async ct =>
@@ -38,15 +44,27 @@ public static class AlertsCommand
                 parseResult.GetValue(since) is { } s ? Arguments.ParseSince(s, console.Clock.GetUtcNow()) : null,
                 Formats.ParseSeverity(parseResult.GetValue(severity) ?? "info"),
                 parseResult.GetValue(kind) is { Length: > 0 } k ? k : null);
-            IReadOnlyList<Alert> alerts;
+            var htmlPath = parseResult.GetValue(html) is { } h ? ReportFile.Check(h) : null;
+            List<Alert> shown;
+            GapReportPage? page = null;
             await using (var opened = await store.OpenAsync(parseResult, ct).ConfigureAwait(false))
-                alerts = await opened.Store.ListAlertsAsync(filter.Since, ct).ConfigureAwait(false);
-            var shown = alerts.Where(filter.Matches).ToList();
+            {
+                var alerts = await opened.Store.ListAlertsAsync(filter.Since, ct).ConfigureAwait(false);
+                shown = alerts.Where(filter.Matches).ToList();
+                if (htmlPath is not null)
+                    page = await StoredAlertsReportPage.CreateAsync(shown, opened.Store, opened.Describe, filter.Describe(), console.Clock.GetUtcNow(), ct).ConfigureAwait(false);
+            }
 
             if (parseResult.GetValue(json))
                 JsonOutput.Write(console.Output, shown.Select(StoredAlertDocument.From).ToList());
             else
                 WriteTable(console, shown, filter);
+            if (htmlPath is not null && page is not null)
+            {
+                await ReportFile.WriteAsync(htmlPath, page.Render(), ct).ConfigureAwait(false);
+                await console.Error.WriteLineAsync($"Report written to {htmlPath}").ConfigureAwait(false);
+            }
+
             return ExitCodes.Success;
         }, cancellationToken));
         return command;

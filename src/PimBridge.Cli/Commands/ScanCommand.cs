@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PimBridge.Cli.Output;
+using PimBridge.Cli.Reports;
 using PimBridge.Cli.Scanning;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
@@ -49,10 +50,15 @@ public static class ScanCommand
         {
             Description = "Write one JSON document (alerts and stats) instead of a table; no progress is shown.",
         };
+        var html = new Option<string>("--html")
+        {
+            Description = "Also write a self-contained HTML report to this file: a timeline per user and grant, the alerts with filters, and the statistics.",
+            HelpName = "file",
+        };
 
         var command = new Command("scan", "Scan CloudTrail files for AWS activity after PIM grants ended, and print the alerts.")
         {
-            paths, grants, store, since, deliveryLag, severity, failOn, json,
+            paths, grants, store, since, deliveryLag, severity, failOn, json, html,
         };
         command.Validators.Add(result =>
         {
@@ -72,20 +78,22 @@ public static class ScanCommand
             parseResult.GetValue(deliveryLag),
             Formats.ParseSeverity(parseResult.GetValue(severity) ?? "info"),
             parseResult.GetValue(failOn) is { } f ? Formats.ParseSeverity(f) : null,
-            parseResult.GetValue(json)), console, ct), cancellationToken));
+            parseResult.GetValue(json),
+            parseResult.GetValue(html)), console, ct), cancellationToken));
         return command;
     }
 
     /// <summary>The parsed command line of one scan.</summary>
     private sealed record ScanRequest(
         IReadOnlyCollection<string> Paths, string? GrantsFile, string? StorePath, string? Since, string? DeliveryLag,
-        AlertSeverity MinimumSeverity, AlertSeverity? FailOn, bool Json);
+        AlertSeverity MinimumSeverity, AlertSeverity? FailOn, bool Json, string? Html);
 
     private static async Task<int> RunAsync(ScanRequest request, CliConsole console, CancellationToken cancellationToken)
     {
         var lag = ParseDeliveryLag(request.DeliveryLag);
         DateTimeOffset? since = request.Since is null ? null : Arguments.ParseSince(request.Since, console.Clock.GetUtcNow());
         var inputs = TrailInputs.Resolve(request.Paths);
+        var htmlPath = request.Html is { } h ? ReportFile.Check(h) : null;
         if (inputs.FileCount == 0)
             await console.Error.WriteLineAsync("Note: the paths given hold no trail files (*.json, *.jsonl, *.ndjson, each also .gz).").ConfigureAwait(false);
 
@@ -127,6 +135,16 @@ public static class ScanCommand
             JsonOutput.Write(console.Output, report.ToDocument());
         else
             report.WriteTable(console.OutputConsole);
+
+        if (htmlPath is not null)
+        {
+            var sources = request.Paths.Select(p => $"Trail files: {Path.GetFullPath(p)}").Append(request.GrantsFile is { } g
+                ? $"Grants: {Path.GetFullPath(g)}"
+                : $"Grants: the ended grants and session fences in {Path.GetFullPath(request.StorePath!)}").ToList();
+            var page = ScanReportPage.Create(outcome, windows, request.MinimumSeverity, sources, console.Clock.GetUtcNow());
+            await ReportFile.WriteAsync(htmlPath, page.Render(), cancellationToken).ConfigureAwait(false);
+            await console.Error.WriteLineAsync($"Report written to {htmlPath}").ConfigureAwait(false);
+        }
 
         if (request.FailOn is { } failOn && outcome.Alerts.Count(a => a.Severity >= failOn) is var failing and > 0)
         {
