@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using PimBridge.Cli.Output;
 using PimBridge.Cli.Scanning;
 using PimBridge.Core;
@@ -126,37 +125,18 @@ public static class ScanReportPage
         return stats;
     }
 
-    /// <summary>Every count <see cref="TrailScanStats"/> keeps, by its public properties, so a count added there shows here too.</summary>
-    private static IEnumerable<ReportStatistic> ReadStatistics(TrailScanStats stats)
-    {
-        foreach (var property in typeof(TrailScanStats).GetProperties(BindingFlags.Public | BindingFlags.Instance))
-        {
-            if (property.GetIndexParameters().Length > 0) continue;
-            var value = property.GetValue(stats);
-            long? count = value switch { long l => l, int i => i, _ => null };
-            if (count is not { } n) continue;
-            yield return property.Name switch
-            {
-                nameof(TrailScanStats.Files) => new ReportStatistic("Files read", Number(n)),
-                nameof(TrailScanStats.Bytes) => new ReportStatistic("JSON read", Formats.Megabytes(n)),
-                nameof(TrailScanStats.Candidates) => new ReportStatistic("Records parsed in full", Number(n)),
-                _ => new ReportStatistic(Words(property.Name), Number(n)),
-            };
-        }
-    }
-
-    /// <summary>"MalformedRecords" → "Malformed records".</summary>
-    private static string Words(string name)
-    {
-        var text = new System.Text.StringBuilder();
-        foreach (var c in name)
-        {
-            if (char.IsUpper(c) && text.Length > 0) text.Append(' ').Append(char.ToLowerInvariant(c));
-            else text.Append(c);
-        }
-
-        return text.ToString();
-    }
+    /// <summary>What reading counted, in the order the summary under the table gives it.</summary>
+    private static IEnumerable<ReportStatistic> ReadStatistics(TrailScanStats stats) =>
+    [
+        new("Files read", Number(stats.Files)),
+        new("Records", Number(stats.Records)),
+        new("JSON read", Formats.Megabytes(stats.Bytes)),
+        new("Records parsed in full", Number(stats.Candidates)),
+        new("Malformed records", Number(stats.MalformedRecords)),
+        new("Derived event ids", Number(stats.DerivedEventIds)),
+        new("Normalised times", Number(stats.NormalisedTimes)),
+        new("Damaged files", Number(stats.DamagedFiles)),
+    ];
 
     private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }
