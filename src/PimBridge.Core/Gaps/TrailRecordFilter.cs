@@ -2,9 +2,10 @@ namespace PimBridge.Core.Gaps;
 
 /// <summary>
 /// Which records are worth parsing in full. Nearly every trail record belongs to someone else, so the reader asks this
-/// on raw fields before building a <see cref="TrailRecord"/>: a permission-set role session of a watched permission set
-/// and user (by session name, case-insensitive, or by <c>onBehalfOf.userId</c>), or a <c>GetRoleCredentials</c> call
-/// of a watched user id (those records carry no user name since July 2025, so only a known user id finds them).
+/// on raw fields before building a <see cref="TrailRecord"/>: a permission-set role session, or a console sign-in
+/// (<c>AssumeRoleWithSAML</c>) into its role, of a watched permission set and user (by session name, case-insensitive,
+/// or by <c>onBehalfOf.userId</c>), or a <c>GetRoleCredentials</c> call of a watched user id (those records carry no
+/// user name since July 2025, so only a known user id finds them).
 /// </summary>
 public sealed class TrailRecordFilter
 {
