@@ -1,21 +1,11 @@
 using PimBridge.Core.Gaps;
+using static PimBridge.Core.Tests.Gaps.GapSample;
 
 namespace PimBridge.Core.Tests.Gaps;
 
 /// <summary>The matching rule and classes of issue 5, on records shaped as the reference captures.</summary>
 public sealed class GapMatchingTests
 {
-    private static readonly DateTimeOffset End = new(2026, 7, 1, 12, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset Removed = End.AddSeconds(4);
-    private static readonly DateTimeOffset Fenced = End.AddSeconds(40);
-    private const string Prod = "111111111111";
-    private const string Staging = "222222222222";
-    private const string UserId = "976710cc5d-9d976f61-3b89-4b98-88db-2ea3bbc1f3fa";
-    private const string User = "alice@example.com";
-
-    private static GapWatchWindow Window(string permissionSet = "Admin", DateTimeOffset? fenced = null, string grant = "g-1", DateTimeOffset? from = null) =>
-        new(grant, UserId, User, "arn:aws:sso:::permissionSet/ssoins-1/ps-1", permissionSet, [Prod, Staging], from ?? End, End.AddHours(5), "f-1", fenced ?? Fenced, Removed);
-
     private static TrailRecord Parse(System.Text.Json.Nodes.JsonObject json) =>
         TrailRecordReader.ParseEvent(json.ToJsonString(), TrailRecordFilter.Everything, new TrailScanStats())!;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using PimBridge.Core.Gaps;
+using static PimBridge.Core.Tests.Gaps.GapSample;
 
 namespace PimBridge.Core.Tests.Gaps;
 
@@ -10,21 +11,7 @@ namespace PimBridge.Core.Tests.Gaps;
 /// </summary>
 public sealed class GapPathTests
 {
-    private static readonly DateTimeOffset End = new(2026, 7, 1, 12, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset Removed = End.AddSeconds(4);
-    private static readonly DateTimeOffset Fenced = End.AddSeconds(40);
-    private const string Prod = "111111111111";
-    private const string Staging = "222222222222";
-    private const string UserId = "976710cc5d-9d976f61-3b89-4b98-88db-2ea3bbc1f3fa";
-    private const string User = "alice@example.com";
-
     private static readonly TrailRecordFilter Alice = new(["Admin"], [User], [UserId]);
-
-    private static GapWatchWindow Window(DateTimeOffset? regranted = null) =>
-        new("g-1", UserId, User, "arn:aws:sso:::permissionSet/ssoins-1/ps-1", "Admin", [Prod, Staging], End, End.AddHours(5), "f-1", Fenced, Removed)
-        {
-            RegrantedAt = regranted,
-        };
 
     private static async Task<(IReadOnlyList<TrailRecord> Records, TrailScanStats Stats)> ReadAsync(string json, TrailRecordFilter? filter = null)
     {
