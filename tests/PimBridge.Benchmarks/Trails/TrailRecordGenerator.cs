@@ -267,7 +267,7 @@ internal sealed class TrailRecordGenerator
                 SsoSession(ref c, user, assignment);
                 if (who == Who.Saml && _rng.Next(10) == 0)
                 {
-                    // Watched users federate too: AssumeRoleWithSAML never matches (no onBehalfOf, a SAMLUser).
+                    // Watched users federate too: a sign-in (AssumeRoleWithSAML, a SAMLUser without onBehalfOf) matches by session name.
                     var watched = _world.WatchedUsers[_rng.Next(_world.WatchedUsers.Length)];
                     SsoSession(ref c, watched, watched.Assignments[_rng.Next(watched.Assignments.Length)]);
                 }

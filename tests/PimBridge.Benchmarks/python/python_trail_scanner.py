@@ -19,15 +19,23 @@ watched grant's gap rule accepts), malformed, bytes (uncompressed JSON), seconds
 cpu_seconds (the CPU time the scan used) and peak_rss_bytes.
 
 The rule, as TrailRecordFilter and the gap detector (GapWatchSet, GapAlert.Match) apply it:
-  * AssumedRole records: sessionContext.sessionIssuer.userName matches ^AWSReservedSSO_(.+)_[0-9a-f]{16}$ and the
-    permission set name (.+) is watched (exact); the session name (after the first ':' of principalId, else the last
-    '/' segment of arn) is a watched user name (case-insensitive), or onBehalfOf.userId is a watched user id.
+  * Role sessions: userIdentity.type is AssumedRole (or absent, with an arn containing ':assumed-role/'). The role name
+    is sessionContext.sessionIssuer.userName, else the last '/' segment of sessionIssuer.arn, else the role in the
+    assumed-role arn; it matches ^AWSReservedSSO_(.+)_[0-9a-f]{16}$ and the permission set name (.+) is watched
+    (exact); the session name (after the first ':' of principalId, else the last '/' segment of arn) is a watched user
+    name (case-insensitive), or onBehalfOf.userId is a watched user id.
+  * Console sign-ins: sts.amazonaws.com AssumeRoleWithSAML by any other identity type; the role is the last segment of
+    requestParameters.roleArn, else the role in responseElements.assumedRoleUser.arn, else the last segment of the
+    resources[] ARN of type AWS::IAM::Role; the session name is principalId after ':', else
+    requestParameters.roleSessionName, else userIdentity.userName, else the last segment of the assumed-role arn.
   * sso.amazonaws.com GetRoleCredentials records (any other identity type): the same user test.
   * A candidate matches a grant when its permission set and user are the grant's, its account (recipientAccountId,
-    else userIdentity.accountId) is one of the grant's, and eventTime is after the grant's end. A GetRoleCredentials
-    call, whatever its identity type, is judged by serviceEventDetails.role_name and account_id, and by
-    onBehalfOf.userId alone for the user.
-  * A record without a string eventID, eventTime, eventSource or eventName is malformed and never matches.
+    else userIdentity.accountId, else the account of the first ARN it has) is one of the grant's, and eventTime is
+    after the grant's end. A GetRoleCredentials call, whatever its identity type, is judged by
+    serviceEventDetails.role_name and account_id, and by onBehalfOf.userId alone for the user; a sign-in by its
+    session name alone.
+  * A record without a string eventTime, eventSource or eventName, or with an eventID that is not a string, is
+    malformed and never matches (a record without eventID gets a derived one in PimBridge).
 """
 
 import argparse
@@ -74,7 +82,32 @@ def text(value):
     return value if isinstance(value, str) else None
 
 
-def session_name(identity, assumed_role):
+def last_segment(arn):
+    return arn[arn.rfind("/") + 1:] if arn is not None else None
+
+
+def assumed_role_of(arn):
+    if arn is None:
+        return None
+    at = arn.find(":assumed-role/")
+    if at < 0:
+        return None
+    role = arn[at + len(":assumed-role/"):]
+    slash = role.find("/")
+    return role if slash < 0 else role[:slash]
+
+
+def arn_account(*arns):
+    for arn in arns:
+        if arn is None:
+            continue
+        parts = arn.split(":")
+        if len(parts) > 5 and parts[4].isdigit():
+            return parts[4]
+    return None
+
+
+def session_name(identity, assumed_role, saml, request, assumed_arn):
     principal = text(identity.get("principalId"))
     if principal is not None:
         colon = principal.find(":")
@@ -85,6 +118,13 @@ def session_name(identity, assumed_role):
         slash = arn.rfind("/")
         if slash >= 0:
             return arn[slash + 1:]
+    if saml:
+        if text(request.get("roleSessionName")) is not None:
+            return request["roleSessionName"]
+        if text(identity.get("userName")) is not None:
+            return identity["userName"]
+        if assumed_arn is not None and "/" in assumed_arn:
+            return assumed_arn[assumed_arn.rfind("/") + 1:]
     return ""
 
 
@@ -117,7 +157,8 @@ def scan(paths, watch_path):
             event_time = text(r.get("eventTime"))
             event_name = text(r.get("eventName"))
             event_source = text(r.get("eventSource"))
-            if event_time is None or event_name is None or event_source is None or text(r.get("eventID")) is None:
+            event_id = r.get("eventID")
+            if event_time is None or event_name is None or event_source is None or (event_id is not None and not isinstance(event_id, str)):
                 malformed += 1
                 continue
             identity = r.get("userIdentity")
@@ -125,10 +166,27 @@ def scan(paths, watch_path):
                 identity = {}
 
             # The pre-filter (TrailRecordFilter).
-            assumed_role = identity.get("type") == "AssumedRole"
-            if assumed_role:
-                issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("userName")
-                m = ROLE.fullmatch(issuer) if isinstance(issuer, str) else None
+            identity_type = identity.get("type")
+            arn = text(identity.get("arn"))
+            assumed_role = identity_type == "AssumedRole" if identity_type is not None else (arn is not None and ":assumed-role/" in arn)
+            saml = not assumed_role and event_name == "AssumeRoleWithSAML" and event_source == "sts.amazonaws.com"
+            request = r.get("requestParameters") if saml and isinstance(r.get("requestParameters"), dict) else {}
+            response = r.get("responseElements") if saml and isinstance(r.get("responseElements"), dict) else {}
+            assumed_user = response.get("assumedRoleUser") if isinstance(response.get("assumedRoleUser"), dict) else {}
+            assumed_arn = text(assumed_user.get("arn"))
+            issuer = (identity.get("sessionContext") or {}).get("sessionIssuer") or {}
+            issuer_arn = text(issuer.get("arn"))
+            resource_arn = None
+            if saml:
+                for resource in r.get("resources") or []:
+                    if isinstance(resource, dict) and resource.get("type") == "AWS::IAM::Role" and text(resource.get("ARN")) is not None:
+                        resource_arn = resource["ARN"]
+            if assumed_role or saml:
+                if assumed_role:
+                    role = text(issuer.get("userName")) or last_segment(issuer_arn) or assumed_role_of(arn)
+                else:
+                    role = last_segment(text(request.get("roleArn"))) or assumed_role_of(assumed_arn) or last_segment(resource_arn)
+                m = ROLE.fullmatch(role) if isinstance(role, str) else None
                 if m is None or m.group(1) not in permission_sets:
                     continue
                 ps = m.group(1)
@@ -136,24 +194,28 @@ def scan(paths, watch_path):
                 ps = None
             else:
                 continue
-            session = session_name(identity, assumed_role)
+            session = session_name(identity, assumed_role, saml, request, assumed_arn)
             folded = fold(session) if session else ""
             on_behalf_of = text((identity.get("onBehalfOf") or {}).get("userId")) or ""
             if not ((folded and folded in names) or (on_behalf_of and on_behalf_of in ids)):
                 continue
             candidates += 1
 
-            # The gap rule, per watched grant (GapAlert.Match: a GetRoleCredentials call first, else a role session).
+            # The gap rule, per watched grant (GapAlert.Match: a credential call first, else a role session).
             when = parse_time(event_time)
+            account = text(r.get("recipientAccountId")) or text(identity.get("accountId")) \
+                or arn_account(arn, issuer_arn, text(request.get("roleArn")), assumed_arn, resource_arn)
             if event_name == "GetRoleCredentials" and event_source == "sso.amazonaws.com":
                 details = r.get("serviceEventDetails")
                 details = details if isinstance(details, dict) else {}
                 role_name = text(details.get("role_name"))
-                account = text(details.get("account_id"))
+                target = text(details.get("account_id"))
                 hit = any(on_behalf_of and on_behalf_of == g["id"] and role_name == g["ps"]
+                          and target in g["accounts"] and when > g["end"] for g in watched)
+            elif saml:
+                hit = any(g["ps"] == ps and folded and folded == g["name"]
                           and account in g["accounts"] and when > g["end"] for g in watched)
             else:
-                account = text(r.get("recipientAccountId")) or text(identity.get("accountId"))
                 hit = any(g["ps"] == ps and ((folded and folded == g["name"]) or (on_behalf_of and on_behalf_of == g["id"]))
                           and account in g["accounts"] and when > g["end"] for g in watched)
             if hit:
