@@ -178,9 +178,9 @@ def scan(paths, watch_path):
             issuer_arn = text(issuer.get("arn"))
             resource_arn = None
             if saml:
-                for resource in r.get("resources") or []:
-                    if isinstance(resource, dict) and resource.get("type") == "AWS::IAM::Role" and text(resource.get("ARN")) is not None:
-                        resource_arn = resource["ARN"]
+                for item in r.get("resources") or []:
+                    if isinstance(item, dict) and item.get("type") == "AWS::IAM::Role" and text(item.get("ARN")) is not None:
+                        resource_arn = item["ARN"]
             if assumed_role or saml:
                 if assumed_role:
                     role = text(issuer.get("userName")) or last_segment(issuer_arn) or assumed_role_of(arn)
