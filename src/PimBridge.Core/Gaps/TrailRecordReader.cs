@@ -11,7 +11,8 @@ namespace PimBridge.Core.Gaps;
 /// Streams CloudTrail exports with <see cref="Utf8JsonReader"/> through one fixed buffer, so memory stays flat whatever
 /// the file size. The form is told by content, gzip or plain: a trail file (<c>{"Records":[...]}</c>), the output of
 /// <c>aws cloudtrail lookup-events</c> (<c>{"Events":[{"CloudTrailEvent":"..."}]}</c>), JSON Lines of records or of
-/// EventBridge events (whose <c>detail</c> is the record), or a JSON array of any of these. Each record is read once:
+/// EventBridge events (whose <c>detail</c> is the record; a line may start with a CloudWatch Logs export's timestamp),
+/// or a JSON array of any of these. Each record is read once:
 /// its interesting fields are remembered as positions in the buffer, the <see cref="TrailRecordFilter"/> is asked on
 /// those raw bytes, and only the few records it accepts become <see cref="TrailRecord"/>s. Damage is counted in
 /// <see cref="TrailScanStats"/>, never thrown: a malformed record (or a broken line of JSON Lines) is skipped, and a
@@ -252,7 +253,21 @@ public static class TrailRecordReader
             {
                 var before = reader.CurrentState;
                 var consumedBefore = (int)reader.BytesConsumed;
-                if (reader.CurrentDepth == 0) _valueStart = consumedBefore;
+                if (reader.CurrentDepth == 0)
+                {
+                    _valueStart = consumedBefore;
+                    // CloudWatch Logs exports write each event as "<timestamp> <message>": step over the timestamp.
+                    if (_elementDepth < 0 && !_sawContainer)
+                    {
+                        var skip = TimestampPrefix(data, consumedBefore, final);
+                        if (skip != 0)
+                        {
+                            state = skip > 0 ? new JsonReaderState(ReaderOptions) : before;
+                            return skip > 0 ? consumedBefore + skip : consumedBefore;
+                        }
+                    }
+                }
+
                 if (!reader.Read())
                 {
                     state = reader.CurrentState;
@@ -341,6 +356,32 @@ public static class TrailRecordReader
                         break;
                 }
             }
+        }
+
+        /// <summary>
+        /// The length of a timestamp (digits, <c>-:.TZ+</c> and spaces) that starts the line at <paramref name="from"/> and
+        /// is followed by <c>{</c> on the same line; 0 when there is none; -1 when the data ends too soon to tell.
+        /// </summary>
+        private static int TimestampPrefix(ReadOnlySpan<byte> data, int from, bool final)
+        {
+            var i = from;
+            while (i < data.Length && data[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') i++;
+            if (i >= data.Length || !char.IsAsciiDigit((char)data[i]))
+                return 0;
+            for (var j = i; j < data.Length && j - i < 64; j++)
+            {
+                switch (data[j])
+                {
+                    case (byte)'{':
+                        return j - from;
+                    case >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)':' or (byte)'.' or (byte)'T' or (byte)'Z' or (byte)'+' or (byte)' ':
+                        continue;
+                    default:
+                        return 0;
+                }
+            }
+
+            return !final && data.Length - i < 64 ? -1 : 0;
         }
 
         /// <summary>

@@ -37,6 +37,7 @@ public sealed class TrailFormTests
         { "trail", false }, { "trail", true },
         { "lookup-events", false }, { "lookup-events", true },
         { "json-lines", false }, { "json-lines", true },
+        { "cloudwatch-export", false }, { "cloudwatch-export", true },
         { "eventbridge-lines", false }, { "eventbridge-lines", true },
         { "eventbridge-array", false },
         { "record-array", false },
@@ -47,6 +48,8 @@ public sealed class TrailFormTests
         "trail" => TrailJson.File(records),
         "lookup-events" => TrailJson.LookupEventsOutput(records),
         "json-lines" => TrailJson.JsonLines(records),
+        // A CloudWatch Logs export to S3: "<timestamp> <message>" per line.
+        "cloudwatch-export" => string.Concat(records.Select(r => $"{r["eventTime"]!.GetValue<string>()[..19]}.000Z {r.ToJsonString()}\n")),
         "eventbridge-lines" => TrailJson.JsonLines(records.Select(TrailJson.EventBridgeEvent)),
         "eventbridge-array" => new JsonArray(records.Select(r => (JsonNode?)TrailJson.EventBridgeEvent(r)).ToArray()).ToJsonString(),
         "record-array" => new JsonArray(records.Select(r => (JsonNode?)r.DeepClone()).ToArray()).ToJsonString(),
@@ -73,6 +76,7 @@ public sealed class TrailFormTests
     [InlineData("trail")]
     [InlineData("lookup-events")]
     [InlineData("json-lines")]
+    [InlineData("cloudwatch-export")]
     [InlineData("eventbridge-lines")]
     public async Task A_damaged_file_of_each_form_keeps_what_came_before_and_says_what_is_wrong(string form)
     {
