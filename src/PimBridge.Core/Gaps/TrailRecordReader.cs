@@ -432,7 +432,8 @@ public static class TrailRecordReader
         private void Element(ReadOnlySpan<byte> data, ref RawRecord r)
         {
             _elements++;
-            if (r.Embedded.Has && !r.EventTime.Has)
+            // A lookup-events item: its own EventTime, EventName... (read case-insensitively) only summarise the record.
+            if (r.Embedded.Has)
                 ParseEmbedded(r.Embedded.Unescaped(data));
             else
                 Consider(data, ref r);
@@ -686,31 +687,39 @@ public static class TrailRecordReader
             if (!reader.Read()) return false;
             var ok = name.Length switch
             {
-                6 when name.SequenceEqual("detail"u8) => reader.TokenType == JsonTokenType.StartObject ? ReadRecord(ref reader, ref r) : Skip(ref reader),
-                7 when name.SequenceEqual("eventID"u8) => Capture(ref reader, ref r.EventId, ref r.Malformed),
-                9 when name.SequenceEqual("eventTime"u8) => Capture(ref reader, ref r.EventTime, ref r.Malformed),
-                9 when name.SequenceEqual("eventName"u8) => EventName(ref reader, ref r),
-                9 when name.SequenceEqual("errorCode"u8) => Capture(ref reader, ref r.ErrorCode, ref r.Malformed),
-                9 when name.SequenceEqual("awsRegion"u8) => Capture(ref reader, ref r.Region, ref r.Malformed),
-                9 when name.SequenceEqual("userAgent"u8) => Capture(ref reader, ref r.UserAgent, ref r.Malformed),
-                9 when name.SequenceEqual("requestID"u8) => Capture(ref reader, ref r.RequestId, ref r.Malformed),
-                9 when r.Saml && name.SequenceEqual("resources"u8) => Resources(ref reader, ref r),
-                11 when name.SequenceEqual("eventSource"u8) => Capture(ref reader, ref r.EventSource, ref r.Malformed),
-                12 when name.SequenceEqual("userIdentity"u8) => Object(ref reader, ref r, Part.UserIdentity),
-                12 when name.SequenceEqual("errorMessage"u8) => Capture(ref reader, ref r.ErrorMessage, ref r.Malformed),
-                15 when name.SequenceEqual("sourceIPAddress"u8) => Capture(ref reader, ref r.SourceIp, ref r.Malformed),
-                15 when name.SequenceEqual("CloudTrailEvent"u8) => Capture(ref reader, ref r.Embedded, ref r.Malformed),
+                6 when Named(name, "detail"u8) => reader.TokenType == JsonTokenType.StartObject ? ReadRecord(ref reader, ref r) : Skip(ref reader),
+                7 when Named(name, "eventID"u8) => Capture(ref reader, ref r.EventId, ref r.Malformed),
+                9 when Named(name, "eventTime"u8) => Capture(ref reader, ref r.EventTime, ref r.Malformed),
+                9 when Named(name, "eventName"u8) => EventName(ref reader, ref r),
+                9 when Named(name, "errorCode"u8) => Capture(ref reader, ref r.ErrorCode, ref r.Malformed),
+                9 when Named(name, "awsRegion"u8) => Capture(ref reader, ref r.Region, ref r.Malformed),
+                9 when Named(name, "userAgent"u8) => Capture(ref reader, ref r.UserAgent, ref r.Malformed),
+                9 when Named(name, "requestID"u8) => Capture(ref reader, ref r.RequestId, ref r.Malformed),
+                9 when r.Saml && Named(name, "resources"u8) => Resources(ref reader, ref r),
+                11 when Named(name, "eventSource"u8) => Capture(ref reader, ref r.EventSource, ref r.Malformed),
+                12 when Named(name, "userIdentity"u8) => Object(ref reader, ref r, Part.UserIdentity),
+                12 when Named(name, "errorMessage"u8) => Capture(ref reader, ref r.ErrorMessage, ref r.Malformed),
+                15 when Named(name, "sourceIPAddress"u8) => Capture(ref reader, ref r.SourceIp, ref r.Malformed),
+                15 when Named(name, "CloudTrailEvent"u8) => Capture(ref reader, ref r.Embedded, ref r.Malformed),
                 // A sign-in's role is in its request and response; every other call's are skipped unread.
-                16 when r.Saml && name.SequenceEqual("responseElements"u8) => Object(ref reader, ref r, Part.ResponseElements),
-                17 when r.Saml && name.SequenceEqual("requestParameters"u8) => Object(ref reader, ref r, Part.RequestParameters),
-                18 when name.SequenceEqual("recipientAccountId"u8) => Capture(ref reader, ref r.Recipient, ref r.Malformed),
+                // Athena's CloudTrail table holds both as JSON strings: nothing to read there, and nothing wrong.
+                16 when r.Saml && Named(name, "responseElements"u8) => reader.TokenType == JsonTokenType.String || Object(ref reader, ref r, Part.ResponseElements),
+                17 when r.Saml && Named(name, "requestParameters"u8) => reader.TokenType == JsonTokenType.String || Object(ref reader, ref r, Part.RequestParameters),
+                18 when Named(name, "recipientAccountId"u8) => Capture(ref reader, ref r.Recipient, ref r.Malformed),
                 // Usually an object; some services write it as a JSON string, which holds nothing we need.
-                19 when name.SequenceEqual("serviceEventDetails"u8) => reader.TokenType == JsonTokenType.String || Object(ref reader, ref r, Part.ServiceEventDetails),
+                19 when Named(name, "serviceEventDetails"u8) => reader.TokenType == JsonTokenType.String || Object(ref reader, ref r, Part.ServiceEventDetails),
                 _ => Skip(ref reader),
             };
             if (!ok) return false;
         }
     }
+
+    /// <summary>
+    /// A property name, whatever its case: Athena's CloudTrail table (and exports of its query results) writes
+    /// <c>eventtime</c>, <c>useridentity</c>, <c>sessioncontext</c> where CloudTrail writes camel case.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Named(ReadOnlySpan<byte> name, ReadOnlySpan<byte> expected) => Ascii.EqualsIgnoreCase(name, expected);
 
     private static bool EventName(ref Utf8JsonReader reader, ref RawRecord r)
     {
@@ -741,11 +750,11 @@ public static class TrailRecordReader
                 if (reader.TokenType == JsonTokenType.EndObject) break;
                 var name = reader.ValueIsEscaped ? default : reader.ValueSpan;
                 if (!reader.Read()) return false;
-                if (name.SequenceEqual("ARN"u8))
+                if (Named(name, "ARN"u8))
                 {
                     if (!Capture(ref reader, ref arn, ref ignored)) return false;
                 }
-                else if (name.SequenceEqual("type"u8) && reader.TokenType == JsonTokenType.String)
+                else if (Named(name, "type"u8) && reader.TokenType == JsonTokenType.String)
                 {
                     role = reader.ValueTextEquals("AWS::IAM::Role"u8);
                 }
@@ -788,41 +797,41 @@ public static class TrailRecordReader
     {
         Part.UserIdentity => name.Length switch
         {
-            3 when name.SequenceEqual("arn"u8) => Capture(ref reader, ref r.Arn, ref r.Malformed),
-            4 when name.SequenceEqual("type"u8) => Capture(ref reader, ref r.IdentityType, ref r.Malformed),
-            8 when name.SequenceEqual("userName"u8) => Capture(ref reader, ref r.IdentityUserName, ref r.Malformed),
-            9 when name.SequenceEqual("accountId"u8) => Capture(ref reader, ref r.IdentityAccount, ref r.Malformed),
-            10 when name.SequenceEqual("onBehalfOf"u8) => Object(ref reader, ref r, Part.OnBehalfOf),
-            11 when name.SequenceEqual("principalId"u8) => Capture(ref reader, ref r.PrincipalId, ref r.Malformed),
-            14 when name.SequenceEqual("sessionContext"u8) => Object(ref reader, ref r, Part.SessionContext),
+            3 when Named(name, "arn"u8) => Capture(ref reader, ref r.Arn, ref r.Malformed),
+            4 when Named(name, "type"u8) => Capture(ref reader, ref r.IdentityType, ref r.Malformed),
+            8 when Named(name, "userName"u8) => Capture(ref reader, ref r.IdentityUserName, ref r.Malformed),
+            9 when Named(name, "accountId"u8) => Capture(ref reader, ref r.IdentityAccount, ref r.Malformed),
+            10 when Named(name, "onBehalfOf"u8) => Object(ref reader, ref r, Part.OnBehalfOf),
+            11 when Named(name, "principalId"u8) => Capture(ref reader, ref r.PrincipalId, ref r.Malformed),
+            14 when Named(name, "sessionContext"u8) => Object(ref reader, ref r, Part.SessionContext),
             _ => Skip(ref reader),
         },
-        Part.OnBehalfOf => name.SequenceEqual("userId"u8) ? Capture(ref reader, ref r.OnBehalfOf, ref r.Malformed) : Skip(ref reader),
+        Part.OnBehalfOf => Named(name, "userId"u8) ? Capture(ref reader, ref r.OnBehalfOf, ref r.Malformed) : Skip(ref reader),
         Part.SessionContext => name.Length switch
         {
-            10 when name.SequenceEqual("attributes"u8) => Object(ref reader, ref r, Part.Attributes),
-            13 when name.SequenceEqual("sessionIssuer"u8) => Object(ref reader, ref r, Part.SessionIssuer),
+            10 when Named(name, "attributes"u8) => Object(ref reader, ref r, Part.Attributes),
+            13 when Named(name, "sessionIssuer"u8) => Object(ref reader, ref r, Part.SessionIssuer),
             _ => Skip(ref reader),
         },
         Part.SessionIssuer => name.Length switch
         {
-            3 when name.SequenceEqual("arn"u8) => Capture(ref reader, ref r.IssuerArn, ref r.Malformed),
-            8 when name.SequenceEqual("userName"u8) => Capture(ref reader, ref r.RoleName, ref r.Malformed),
+            3 when Named(name, "arn"u8) => Capture(ref reader, ref r.IssuerArn, ref r.Malformed),
+            8 when Named(name, "userName"u8) => Capture(ref reader, ref r.RoleName, ref r.Malformed),
             _ => Skip(ref reader),
         },
         Part.RequestParameters => name.Length switch
         {
-            7 when name.SequenceEqual("roleArn"u8) => Capture(ref reader, ref r.RequestRoleArn, ref r.Malformed),
-            15 when name.SequenceEqual("roleSessionName"u8) => Capture(ref reader, ref r.RequestSessionName, ref r.Malformed),
+            7 when Named(name, "roleArn"u8) => Capture(ref reader, ref r.RequestRoleArn, ref r.Malformed),
+            15 when Named(name, "roleSessionName"u8) => Capture(ref reader, ref r.RequestSessionName, ref r.Malformed),
             _ => Skip(ref reader),
         },
-        Part.ResponseElements => name.SequenceEqual("assumedRoleUser"u8) ? Object(ref reader, ref r, Part.AssumedRoleUser) : Skip(ref reader),
-        Part.AssumedRoleUser => name.SequenceEqual("arn"u8) ? Capture(ref reader, ref r.AssumedRoleArn, ref r.Malformed) : Skip(ref reader),
-        Part.Attributes => name.SequenceEqual("creationDate"u8) ? Capture(ref reader, ref r.CreationDate, ref r.Malformed) : Skip(ref reader),
+        Part.ResponseElements => Named(name, "assumedRoleUser"u8) ? Object(ref reader, ref r, Part.AssumedRoleUser) : Skip(ref reader),
+        Part.AssumedRoleUser => Named(name, "arn"u8) ? Capture(ref reader, ref r.AssumedRoleArn, ref r.Malformed) : Skip(ref reader),
+        Part.Attributes => Named(name, "creationDate"u8) ? Capture(ref reader, ref r.CreationDate, ref r.Malformed) : Skip(ref reader),
         Part.ServiceEventDetails => name switch
         {
-            _ when name.SequenceEqual("role_name"u8) => Capture(ref reader, ref r.TargetRole, ref r.Malformed),
-            _ when name.SequenceEqual("account_id"u8) => Capture(ref reader, ref r.TargetAccount, ref r.Malformed),
+            _ when Named(name, "role_name"u8) => Capture(ref reader, ref r.TargetRole, ref r.Malformed),
+            _ when Named(name, "account_id"u8) => Capture(ref reader, ref r.TargetAccount, ref r.Malformed),
             _ => Skip(ref reader),
         },
         _ => Skip(ref reader),

@@ -38,6 +38,7 @@ public sealed class TrailFormTests
         { "lookup-events", false }, { "lookup-events", true },
         { "json-lines", false }, { "json-lines", true },
         { "cloudwatch-export", false }, { "cloudwatch-export", true },
+        { "athena-lines", false },
         { "eventbridge-lines", false }, { "eventbridge-lines", true },
         { "eventbridge-array", false },
         { "record-array", false },
@@ -51,10 +52,30 @@ public sealed class TrailFormTests
         // A CloudWatch Logs export to S3: "<timestamp> <message>" per line.
         "cloudwatch-export" => string.Concat(records.Select(r => $"{r["eventTime"]!.GetValue<string>()[..19]}.000Z {r.ToJsonString()}\n")),
         "eventbridge-lines" => TrailJson.JsonLines(records.Select(TrailJson.EventBridgeEvent)),
+        "athena-lines" => TrailJson.JsonLines(records.Select(Athena)),
         "eventbridge-array" => new JsonArray(records.Select(r => (JsonNode?)TrailJson.EventBridgeEvent(r)).ToArray()).ToJsonString(),
         "record-array" => new JsonArray(records.Select(r => (JsonNode?)r.DeepClone()).ToArray()).ToJsonString(),
         _ => throw new ArgumentOutOfRangeException(nameof(form)),
     };
+
+    /// <summary>
+    /// A record as Athena's CloudTrail table gives it back (UNLOAD to JSON, or a query result exported as JSON Lines):
+    /// lower-case names, and the request and response as JSON strings.
+    /// </summary>
+    private static JsonObject Athena(JsonObject record)
+    {
+        static JsonNode? Lower(JsonNode? node) => node switch
+        {
+            JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key.ToLowerInvariant(), Lower(p.Value)))),
+            JsonArray a => new JsonArray(a.Select(Lower).ToArray()),
+            _ => node?.DeepClone(),
+        };
+
+        var athena = (JsonObject)Lower(record)!;
+        foreach (var text in (string[])["requestparameters", "responseelements"])
+            if (athena[text] is JsonObject value) athena[text] = value.ToJsonString();
+        return athena;
+    }
 
     [Theory]
     [MemberData(nameof(Forms))]
