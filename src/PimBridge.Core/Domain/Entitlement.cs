@@ -26,6 +26,14 @@ public sealed record Entitlement(EntitlementKind Kind, string UserId, string? Gr
         ? $"gm|{UserId}|{GroupId}"
         : $"aa|{UserId}|{PermissionSetArn}|{AccountId}";
 
+    /// <summary>The entitlement a <see cref="Key"/> names; null for text that is not one.</summary>
+    public static Entitlement? FromKey(string key) => key.Split('|') switch
+    {
+        ["gm", var user, var group] => GroupMembership(user, group),
+        ["aa", var user, var permissionSet, var account] => AccountAssignment(user, permissionSet, account),
+        _ => null,
+    };
+
     public override string ToString() => Kind == EntitlementKind.GroupMembership
         ? $"membership of user {UserId} in group {GroupId}"
         : $"assignment of {PermissionSetArn} to user {UserId} in account {AccountId}";

@@ -55,21 +55,24 @@ public sealed class GapDetector(
             var stats = new TrailScanStats();
             var raised = new List<GapAlert>();
             var cursors = new StoreCursors(store);
-            if (windows.Count > 0)
+            // One pass over a source: each batch's alerts recorded with its cursor (when the pass keeps cursors).
+            async Task ReadAsync(GapWatchSet watch, DateTimeOffset from, DateTimeOffset until, ITrailCursors? keptCursors)
             {
-                var watch = new GapWatchSet(windows);
-                var (from, until) = watch.Range;
-                var query = new ActivityQuery(watch.Accounts, from, until < started ? until : started, watch.Filter, cursors)
-                {
-                    UserNames = watch.UserNames,
-                };
+                var query = new ActivityQuery(watch.Accounts, from, until, watch.Filter, keptCursors ?? NoTrailCursors.Instance) { UserNames = watch.UserNames };
                 await foreach (var batch in source.ReadAsync(query, cancellationToken).ConfigureAwait(false))
                 {
                     stats.Add(batch.Stats);
                     RecordsRead.Add(batch.Stats.Records);
                     var alerts = batch.Records.Select(watch.Match).OfType<GapAlert>().DistinctBy(a => a.EventId).ToList();
-                    raised.AddRange(await RecordAsync(alerts, batch.Cursor, cursors, cancellationToken).ConfigureAwait(false));
+                    raised.AddRange(await RecordAsync(alerts, keptCursors is null ? null : batch.Cursor, cursors, cancellationToken).ConfigureAwait(false));
                 }
+            }
+
+            if (windows.Count > 0)
+            {
+                var watch = new GapWatchSet(windows);
+                var (from, until) = watch.Range;
+                await ReadAsync(watch, from, until < started ? until : started, cursors).ConfigureAwait(false);
 
                 // A window that opened since the last scan (its removal was confirmed late) but starts before it: its
                 // first events may sit in files a source already read, with that scan's filter, and will not read again.
@@ -79,17 +82,7 @@ public sealed class GapDetector(
                 {
                     var lateWatch = new GapWatchSet(late);
                     var earliest = started - settings.LateLookback;
-                    var lateQuery = new ActivityQuery(lateWatch.Accounts, lateWatch.Range.From > earliest ? lateWatch.Range.From : earliest, since, lateWatch.Filter, NoTrailCursors.Instance)
-                    {
-                        UserNames = lateWatch.UserNames,
-                    };
-                    await foreach (var batch in source.ReadAsync(lateQuery, cancellationToken).ConfigureAwait(false))
-                    {
-                        stats.Add(batch.Stats);
-                        RecordsRead.Add(batch.Stats.Records);
-                        var alerts = batch.Records.Select(lateWatch.Match).OfType<GapAlert>().DistinctBy(a => a.EventId).ToList();
-                        raised.AddRange(await RecordAsync(alerts, cursor: null, cursors, cancellationToken).ConfigureAwait(false));
-                    }
+                    await ReadAsync(lateWatch, lateWatch.Range.From > earliest ? lateWatch.Range.From : earliest, since, keptCursors: null).ConfigureAwait(false);
                 }
             }
 
@@ -145,11 +138,11 @@ public sealed class GapDetector(
         {
             foreach (var key in grant.EntitlementKeys)
             {
-                switch (key.Split('|'))
+                switch (Entitlement.FromKey(key))
                 {
-                    case ["aa", _, var permissionSet, var account] when permissionSet == fence.PermissionSetArn && fence.Accounts.Contains(account):
+                    case { Kind: EntitlementKind.AccountAssignment } assignment when assignment.PermissionSetArn == fence.PermissionSetArn && fence.Accounts.Contains(assignment.AccountId!):
                         return true;
-                    case ["gm", _, var group]:
+                    case { Kind: EntitlementKind.GroupMembership, GroupId: { } group }:
                         if (!groups.TryGetValue(group, out var assigned))
                             groups[group] = assigned = await groupAssignments(group, cancellationToken).ConfigureAwait(false);
                         if (assigned is null || assigned.Any(a => a.PermissionSetArn == fence.PermissionSetArn && fence.Accounts.Contains(a.AccountId)))
