@@ -298,9 +298,9 @@ public static class TrailRecordReader
                         return consumedBefore;
                     }
 
-                    _values++;
                     if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("Records"u8) || reader.ValueTextEquals("Events"u8)))
                     {
+                        _values++;
                         _expectContainer = true;
                         continue;
                     }
@@ -309,11 +309,11 @@ public static class TrailRecordReader
                     var record = default(RawRecord);
                     if (!ReadRecord(ref reader, ref record))
                     {
-                        _values--;
                         state = before;
                         return consumedBefore;
                     }
 
+                    _values++;
                     Element(data, ref record);
                     continue;
                 }
