@@ -56,7 +56,10 @@ public static class Formats
 
     /// <summary>"1 file", "2 files".</summary>
     public static string Count(long count, string singular, string? plural = null) =>
-        $"{count.ToString("N0", CultureInfo.InvariantCulture)} {(count == 1 ? singular : plural ?? singular + "s")}";
+        $"{Number(count)} {(count == 1 ? singular : plural ?? singular + "s")}";
+
+    /// <summary>"1,234,567".</summary>
+    public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>An AWS call as people say it: <c>s3:ListBuckets</c>.</summary>
     public static string Call(string eventSource, string eventName) =>

@@ -373,7 +373,13 @@ public sealed record ReportCell(string? Text, string? Css = null);
 public sealed record ReportRow(AlertSeverity Severity, string Class, string? User, string? Account, IReadOnlyList<ReportCell> Cells);
 
 /// <summary>What happened to one user's grant, and every call after its end.</summary>
-public sealed record ReportTimeline(string User, string Grant, DateTimeOffset End, DateTimeOffset? ActivatedAt, string? Summary, IReadOnlyList<TimelineItem> Items);
+public sealed record ReportTimeline(string User, string Grant, DateTimeOffset End, DateTimeOffset? ActivatedAt, string? Summary, IReadOnlyList<TimelineItem> Items)
+{
+    /// <summary>"Admin in 111122223333. 3 calls after the end: 1 critical, 1 warning, 1 info."</summary>
+    public static string SummaryOf(IEnumerable<string> places, IReadOnlyCollection<AlertSeverity> calls) =>
+        $"{string.Join("; ", places.Distinct(StringComparer.Ordinal))}. {Formats.Count(calls.Count, "call")} after the end: "
+        + string.Join(", ", Enum.GetValues<AlertSeverity>().Reverse().Select(s => $"{calls.Count(c => c == s)} {Formats.Severity(s)}")) + ".";
+}
 
 public enum TimelineMark
 {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using PimBridge.Cli.Output;
 using PimBridge.Cli.Scanning;
 using PimBridge.Core;
@@ -88,9 +87,7 @@ public static class ScanReportPage
         var places = windows.Count > 0
             ? windows.Select(w => $"{w.PermissionSetName} in {string.Join(", ", w.Accounts)}")
             : alerts.Select(x => $"{x.PermissionSetName} in {x.AccountId}");
-        var summary = $"{string.Join("; ", places.Distinct(StringComparer.Ordinal))}. {Formats.Count(alerts.Count, "call")} after the end: "
-            + string.Join(", ", Enum.GetValues<AlertSeverity>().Reverse().Select(s => $"{alerts.Count(x => x.Severity == s)} {Formats.Severity(s)}")) + ".";
-        return new ReportTimeline(user, grant, end, activated, summary, items);
+        return new ReportTimeline(user, grant, end, activated, ReportTimeline.SummaryOf(places, alerts.Select(x => x.Severity).ToList()), items);
     }
 
     private static TimelineItem Event(GapAlert alert)
@@ -111,32 +108,31 @@ public static class ScanReportPage
     private static List<ReportStatistic> Statistics(TrailScanOutcome outcome, int shown, int timelines)
     {
         var alerts = outcome.Alerts;
-        var stats = new List<ReportStatistic> { new("Grant windows", Number(outcome.Windows)) };
+        var stats = new List<ReportStatistic> { new("Grant windows", Formats.Number(outcome.Windows)) };
         stats.AddRange(ReadStatistics(outcome.Stats));
-        stats.Add(new("Alerts", Number(alerts.Count)));
+        stats.Add(new("Alerts", Formats.Number(alerts.Count)));
         if (shown < alerts.Count)
-            stats.Add(new("Alerts listed", Number(shown)));
+            stats.Add(new("Alerts listed", Formats.Number(shown)));
         foreach (var severity in Enum.GetValues<AlertSeverity>().Reverse())
-            stats.Add(new(Formats.Severity(severity), Number(alerts.Count(a => a.Severity == severity)), GapReportPage.SeverityCss(severity)));
+            stats.Add(new(Formats.Severity(severity), Formats.Number(alerts.Count(a => a.Severity == severity)), GapReportPage.SeverityCss(severity)));
         foreach (var cls in Enum.GetValues<GapClass>())
-            stats.Add(new(GapAlert.ClassName(cls), Number(alerts.Count(a => a.Class == cls)), GapReportPage.ClassCss(GapAlert.ClassName(cls))));
-        stats.Add(new("Users with activity", Number(alerts.Select(a => a.UserName).Distinct(StringComparer.Ordinal).Count())));
-        stats.Add(new("Grants on the timelines", Number(timelines)));
+            stats.Add(new(GapAlert.ClassName(cls), Formats.Number(alerts.Count(a => a.Class == cls)), GapReportPage.ClassCss(GapAlert.ClassName(cls))));
+        stats.Add(new("Users with activity", Formats.Number(alerts.Select(a => a.UserName).Distinct(StringComparer.Ordinal).Count())));
+        stats.Add(new("Grants on the timelines", Formats.Number(timelines)));
         return stats;
     }
 
     /// <summary>What reading counted, in the order the summary under the table gives it.</summary>
     private static IEnumerable<ReportStatistic> ReadStatistics(TrailScanStats stats) =>
     [
-        new("Files read", Number(stats.Files)),
-        new("Records", Number(stats.Records)),
+        new("Files read", Formats.Number(stats.Files)),
+        new("Records", Formats.Number(stats.Records)),
         new("JSON read", Formats.Megabytes(stats.Bytes)),
-        new("Records parsed in full", Number(stats.Candidates)),
-        new("Malformed records", Number(stats.MalformedRecords)),
-        new("Derived event ids", Number(stats.DerivedEventIds)),
-        new("Normalised times", Number(stats.NormalisedTimes)),
-        new("Damaged files", Number(stats.DamagedFiles)),
+        new("Records parsed in full", Formats.Number(stats.Candidates)),
+        new("Malformed records", Formats.Number(stats.MalformedRecords)),
+        new("Derived event ids", Formats.Number(stats.DerivedEventIds)),
+        new("Normalised times", Formats.Number(stats.NormalisedTimes)),
+        new("Damaged files", Formats.Number(stats.DamagedFiles)),
     ];
 
-    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -25,13 +25,13 @@ public static class StoredAlertsReportPage
             timelines.Add(await TimelineAsync(group.Key.User, group.Key.Grant, group.ToList(), store, cancellationToken).ConfigureAwait(false));
         timelines = timelines.OrderBy(t => t.End).ThenBy(t => t.User, StringComparer.Ordinal).ToList();
 
-        var stats = new List<ReportStatistic> { new("Alerts", Number(alerts.Count)) };
+        var stats = new List<ReportStatistic> { new("Alerts", Formats.Number(alerts.Count)) };
         foreach (var severity in Enum.GetValues<AlertSeverity>().Reverse())
-            stats.Add(new(Formats.Severity(severity), Number(alerts.Count(a => a.Severity == severity)), GapReportPage.SeverityCss(severity)));
+            stats.Add(new(Formats.Severity(severity), Formats.Number(alerts.Count(a => a.Severity == severity)), GapReportPage.SeverityCss(severity)));
         foreach (var cls in Enum.GetValues<GapClass>().Select(GapAlert.ClassName))
-            stats.Add(new(cls, Number(gaps.Count(g => g.Class == cls)), GapReportPage.ClassCss(cls)));
-        stats.Add(new("Engine alerts", Number(alerts.Count(a => !IsGap(a)))));
-        stats.Add(new("Grants on the timelines", Number(timelines.Count)));
+            stats.Add(new(cls, Formats.Number(gaps.Count(g => g.Class == cls)), GapReportPage.ClassCss(cls)));
+        stats.Add(new("Engine alerts", Formats.Number(alerts.Count(a => !IsGap(a)))));
+        stats.Add(new("Grants on the timelines", Formats.Number(timelines.Count)));
 
         return new GapReportPage
         {
@@ -98,13 +98,9 @@ public static class StoredAlertsReportPage
             items.Add(new TimelineItem(e.FencedSince!.Value, TimelineMark.Fence, "session fence confirmed" + (e.Fence is { } id ? $" ({id})" : "")));
 
         items.AddRange(events.Select(e => new TimelineItem(e.EventTime, TimelineMark.Event, e.Describe(), e.Class, e.Blocked)));
-        var places = events.Select(e => $"{e.PermissionSet} in {e.Account}").Distinct(StringComparer.Ordinal);
-        var summary = $"{string.Join("; ", places)}. {Formats.Count(events.Count, "call")} after the end: "
-            + string.Join(", ", Enum.GetValues<AlertSeverity>().Reverse().Select(s => $"{events.Count(e => e.Severity == s)} {Formats.Severity(s)}")) + ".";
+        var summary = ReportTimeline.SummaryOf(events.Select(e => $"{e.PermissionSet} in {e.Account}"), events.Select(e => e.Severity).ToList());
         return new ReportTimeline(user, grantId, end, grant?.Start, summary, items);
     }
-
-    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>A stored gap alert's facts (docs/alerts.md), read back; null for another kind or facts that lack the essentials.</summary>
     private sealed record GapFacts(
