@@ -290,8 +290,7 @@ public sealed class DynamoDbStateStore : IStateStore
 
     public Task<IReadOnlyList<Grant>> GetDueGrantsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) =>
         QueryDueAsync(DueGrant, now, limit, ReadGrant,
-            g => g.State == GrantState.Active && g.End is { } end && end <= now,
-            g => g.End!.Value, g => g.Id, cancellationToken);
+            g => g.IsDueAt(now), g => g.DueAt!.Value, g => g.Id, cancellationToken);
 
     public async Task<IReadOnlyList<Grant>> ListGrantsAsync(bool activeOnly, string? user, CancellationToken cancellationToken = default)
     {
@@ -300,7 +299,7 @@ public sealed class DynamoDbStateStore : IStateStore
             keys.AddRange(await QueryIndexKeysAsync(ListingIndex, Gsi2Pk, "GRANTS#ended", cancellationToken).ConfigureAwait(false));
         var items = await BatchGetAsync(keys, cancellationToken).ConfigureAwait(false);
         return items.Select(ReadGrant)
-            .Where(g => !activeOnly || g.State == GrantState.Active)
+            .Where(g => !activeOnly || g.IsActive)
             .Where(g => user is null
                 || string.Equals(g.User.UserId, user, StringComparison.OrdinalIgnoreCase)
                 || string.Equals(g.User.UserName, user, StringComparison.OrdinalIgnoreCase))
@@ -339,8 +338,7 @@ public sealed class DynamoDbStateStore : IStateStore
 
     public Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? except = null, CancellationToken cancellationToken = default) =>
         QueryDueAsync(DueIntent, now, limit, ReadIntent,
-            i => i.State == IntentState.Pending && i.NextAttemptAt <= now && i.Kind != except,
-            i => i.NextAttemptAt, i => i.Id, cancellationToken);
+            i => i.IsDueAt(now) && i.Kind != except, i => i.DueAt!.Value, i => i.Id, cancellationToken);
 
     public async Task<IReadOnlyList<Intent>> GetPendingIntentsAsync(IntentKind kind, string subject, CancellationToken cancellationToken = default)
     {
@@ -348,7 +346,7 @@ public sealed class DynamoDbStateStore : IStateStore
         var keys = await QueryIndexKeysAsync(LookupIndex, Gsi1Pk, PendingKey(kind, subject), cancellationToken).ConfigureAwait(false);
         var items = await BatchGetAsync(keys, cancellationToken).ConfigureAwait(false);
         return items.Select(ReadIntent)
-            .Where(i => i.State == IntentState.Pending && i.Kind == kind && i.Subject == subject)
+            .Where(i => i.IsPending && i.Kind == kind && i.Subject == subject)
             .OrderBy(i => i.CreatedAt).ThenBy(i => i.Id, StringComparer.Ordinal)
             .ToList();
     }
@@ -368,15 +366,14 @@ public sealed class DynamoDbStateStore : IStateStore
         var keys = await QueryIndexKeysAsync(LookupIndex, Gsi1Pk, "PERMSET#" + permissionSetArn, cancellationToken).ConfigureAwait(false);
         var items = await BatchGetAsync(keys, cancellationToken).ConfigureAwait(false);
         return items.Select(ReadFence)
-            .Where(f => f.State != FenceState.Lifted && f.PermissionSetArn == permissionSetArn)
+            .Where(f => f.IsOpen && f.PermissionSetArn == permissionSetArn)
             .OrderBy(f => f.CreatedAt).ThenBy(f => f.Id, StringComparer.Ordinal)
             .ToList();
     }
 
     public Task<IReadOnlyList<SessionFence>> GetDueFencesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) =>
         QueryDueAsync(DueFence, now, limit, ReadFence,
-            f => f.State == FenceState.Active && f.Until <= now,
-            f => f.Until, f => f.Id, cancellationToken);
+            f => f.IsDueAt(now), f => f.DueAt!.Value, f => f.Id, cancellationToken);
 
     public async Task<IReadOnlyList<SessionFence>> ListFencesAsync(bool openOnly, CancellationToken cancellationToken = default)
     {
@@ -385,7 +382,7 @@ public sealed class DynamoDbStateStore : IStateStore
             keys.AddRange(await QueryIndexKeysAsync(ListingIndex, Gsi2Pk, "FENCES#lifted", cancellationToken).ConfigureAwait(false));
         var items = await BatchGetAsync(keys, cancellationToken).ConfigureAwait(false);
         return items.Select(ReadFence)
-            .Where(f => !openOnly || f.State != FenceState.Lifted)
+            .Where(f => !openOnly || f.IsOpen)
             .OrderBy(f => f.CreatedAt).ThenBy(f => f.Id, StringComparer.Ordinal)
             .ToList();
     }
@@ -627,7 +624,7 @@ public sealed class DynamoDbStateStore : IStateStore
             [Json] = S(StateJson.Serialize(grant with { Version = grant.Version + 1 })),
             [Gsi2Sk] = S(Sortable(grant.Start) + "#" + grant.Id),
         };
-        if (grant.State == GrantState.Active)
+        if (grant.IsActive)
         {
             item[Gsi1Pk] = S("GROUP#" + grant.GroupId);
             item[Gsi1Sk] = S("GRANT#" + grant.Id);
@@ -637,11 +634,11 @@ public sealed class DynamoDbStateStore : IStateStore
             item[GrantGroupId] = S(grant.GroupId);
             item[GrantAccess] = S(grant.Access.ToString());
             item[GrantStart] = S(RoundTrip(grant.Start));
-            if (grant.End is { } end)
+            if (grant.End is { } end) item[GrantEnd] = S(RoundTrip(end));
+            if (grant.DueAt is { } due)
             {
-                item[GrantEnd] = S(RoundTrip(end));
                 item[DueKind] = S(DueGrant);
-                item[DueAt] = S(Sortable(end));
+                item[DueAt] = S(Sortable(due));
             }
         }
         else
@@ -668,10 +665,10 @@ public sealed class DynamoDbStateStore : IStateStore
             [RecordType] = S(IntentType),
             [Json] = S(StateJson.Serialize(intent with { Version = intent.Version + 1 })),
         };
-        if (intent.State == IntentState.Pending)
+        if (intent.DueAt is { } due)
         {
             item[DueKind] = S(DueIntent);
-            item[DueAt] = S(Sortable(intent.NextAttemptAt));
+            item[DueAt] = S(Sortable(due));
             item[Gsi1Pk] = S(PendingKey(intent.Kind, intent.Subject));
             item[Gsi1Sk] = S("INTENT#" + intent.Id);
         }
@@ -691,21 +688,21 @@ public sealed class DynamoDbStateStore : IStateStore
             [Json] = S(StateJson.Serialize(fence with { Version = fence.Version + 1 })),
             [Gsi2Sk] = S(Sortable(fence.CreatedAt) + "#" + fence.Id),
         };
-        if (fence.State == FenceState.Lifted)
-        {
-            item[Gsi2Pk] = S("FENCES#lifted");
-            item[ExpiresAt] = ExpiresAtValue(fence.LiftedAt ?? now);
-        }
-        else
+        if (fence.IsOpen)
         {
             item[Gsi2Pk] = S("FENCES#open");
             item[Gsi1Pk] = S("PERMSET#" + fence.PermissionSetArn);
             item[Gsi1Sk] = S("FENCE#" + fence.Id);
-            if (fence.State == FenceState.Active)
+            if (fence.DueAt is { } due)
             {
                 item[DueKind] = S(DueFence);
-                item[DueAt] = S(Sortable(fence.Until));
+                item[DueAt] = S(Sortable(due));
             }
+        }
+        else
+        {
+            item[Gsi2Pk] = S("FENCES#lifted");
+            item[ExpiresAt] = ExpiresAtValue(fence.LiftedAt ?? now);
         }
 
         return item;

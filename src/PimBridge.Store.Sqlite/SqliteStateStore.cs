@@ -258,10 +258,9 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
 
     private static DateTimeOffset ParseRoundTrip(string text) => DateTimeOffset.ParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.None);
 
-    private static long? DueAt(Grant g) => g.State == GrantState.Active && g.End is { } end ? Ticks(end) : null;
-    private static long? DueAt(Intent i) => i.State == IntentState.Pending ? Ticks(i.NextAttemptAt) : null;
-    private static long? DueAt(SessionFence f) => f.State == FenceState.Active ? Ticks(f.Until) : null;
-    private static bool IsOpen(SessionFence f) => f.State != FenceState.Lifted;
+    // due_at and is_open hold the records' Core rules (Grant/Intent/SessionFence.DueAt, SessionFence.IsOpen) as of the
+    // write, so `due_at <= @now` and `is_open = 1` select exactly what IsDueAt(now) and IsOpen accept.
+    private static long? DueAt(DateTimeOffset? dueAt) => dueAt?.UtcTicks;
 
     private static string Fold(string value) => value.ToLowerInvariant();
 
@@ -272,20 +271,24 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     /// <summary>The statements, in one place so their query plans can be checked against the indexes.</summary>
     internal static class Sql
     {
+        // The stored states of an active grant (Grant.IsActive) and a pending intent (Intent.IsPending), named by Core.
+        private const string GrantActive = nameof(GrantState.Active);
+        private const string IntentPending = nameof(IntentState.Pending);
+
         public const string AuditColumns = "seq, at, at_offset_minutes, kind, subject, data, prev_hash, hash";
 
         public const string GrantById = "SELECT json, version FROM grants WHERE id = @id";
         public const string ActiveGrantsForGroups =
-            "SELECT id, mapping, principal_id, group_id, access, start_at, due_at FROM grants INDEXED BY grants_active_slots WHERE group_id IN (SELECT value FROM json_each(@groups)) AND state = 'Active'";
+            $"SELECT id, mapping, principal_id, group_id, access, start_at, due_at FROM grants INDEXED BY grants_active_slots WHERE group_id IN (SELECT value FROM json_each(@groups)) AND state = '{GrantActive}'";
         public const string DueGrants =
             "SELECT json, version FROM grants WHERE due_at IS NOT NULL AND due_at <= @now ORDER BY due_at, id LIMIT @limit";
         public const string AllGrants = "SELECT json, version FROM grants ORDER BY start_at, id";
-        public const string ActiveGrants = "SELECT json, version FROM grants WHERE state = 'Active' ORDER BY start_at, id";
+        public const string ActiveGrants = $"SELECT json, version FROM grants WHERE state = '{GrantActive}' ORDER BY start_at, id";
         public const string GrantsOfUser =
             "SELECT json, version FROM grants WHERE user_id_ci = @user OR user_name_ci = @user ORDER BY start_at, id";
         // `+state`: keeps the planner on the two user indexes rather than walking every active grant.
         public const string ActiveGrantsOfUser =
-            "SELECT json, version FROM grants WHERE (user_id_ci = @user OR user_name_ci = @user) AND +state = 'Active' ORDER BY start_at, id";
+            $"SELECT json, version FROM grants WHERE (user_id_ci = @user OR user_name_ci = @user) AND +state = '{GrantActive}' ORDER BY start_at, id";
 
         public const string LedgerEntryByKey = "SELECT json, version FROM ledger WHERE key = @key";
         public const string LedgerEntriesOfUser = "SELECT json, version FROM ledger WHERE user_id = @user ORDER BY key";
@@ -296,7 +299,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         public const string DueIntentsExceptKind =
             "SELECT json, version FROM intents WHERE due_at IS NOT NULL AND due_at <= @now AND kind <> @kind ORDER BY due_at, id LIMIT @limit";
         public const string PendingIntentsOf =
-            "SELECT json, version FROM intents WHERE kind = @kind AND subject = @subject AND state = 'Pending' ORDER BY created_at, id";
+            $"SELECT json, version FROM intents WHERE kind = @kind AND subject = @subject AND state = '{IntentPending}' ORDER BY created_at, id";
 
         public const string FenceById = "SELECT json, version FROM fences WHERE id = @id";
         public const string OpenFencesOfPermissionSet =
@@ -471,7 +474,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         foreach (var g in change.Grants)
         {
             Save(connection, transaction, GrantTable, g.Id, g.Version, StateJson.Serialize(g with { Version = g.Version + 1 }),
-                g.GroupId, Fold(g.User.UserId), Fold(g.User.UserName), g.State.ToString(), Ticks(g.Start), DueAt(g),
+                g.GroupId, Fold(g.User.UserId), Fold(g.User.UserName), g.State.ToString(), Ticks(g.Start), DueAt(g.DueAt),
                 g.Mapping, g.Principal.Id, g.Access.ToString());
         }
 
@@ -484,13 +487,13 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         foreach (var i in change.Intents)
         {
             Save(connection, transaction, IntentTable, i.Id, i.Version, StateJson.Serialize(i with { Version = i.Version + 1 }),
-                i.Kind.ToString(), i.Subject, i.State.ToString(), Ticks(i.CreatedAt), DueAt(i));
+                i.Kind.ToString(), i.Subject, i.State.ToString(), Ticks(i.CreatedAt), DueAt(i.DueAt));
         }
 
         foreach (var f in change.Fences)
         {
             Save(connection, transaction, FenceTable, f.Id, f.Version, StateJson.Serialize(f with { Version = f.Version + 1 }),
-                f.PermissionSetArn, f.State.ToString(), IsOpen(f) ? 1 : 0, Ticks(f.CreatedAt), DueAt(f));
+                f.PermissionSetArn, f.State.ToString(), f.IsOpen ? 1 : 0, Ticks(f.CreatedAt), DueAt(f.DueAt));
         }
 
         foreach (var c in change.Checkpoints)
