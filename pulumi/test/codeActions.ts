@@ -32,10 +32,12 @@ export function actionsTheCodeCalls(): ActionsTheCodeCalls {
         ...sent("PimBridge.Aws/SsoAdmin/SsoAdminClient.cs").map(op => `sso:${op}`),
         ...sent("PimBridge.Aws/IdentityStore/IdentityStoreClient.cs").map(op => `identitystore:${op}`),
     ]);
-    // The store's runtime calls go through its _client field; CreateTableAsync's static setup calls do not.
-    for (const m of read("PimBridge.Store.DynamoDb/DynamoDbStateStore.cs").matchAll(/_client\.([A-Za-z]+)Async\(/g))
-        // IAM has no TransactWriteItems action: each Put in a transaction is authorised as PutItem (the store only Puts).
-        engine.add(m[1] === "TransactWriteItems" ? "dynamodb:PutItem" : `dynamodb:${m[1]}`);
+    // The store's runtime calls go through its units' _client fields; the table setup's static calls (client.…) do not.
+    const store = "PimBridge.Store.DynamoDb";
+    for (const file of fs.readdirSync(path.resolve(__dirname, "../../src", store)).filter(f => f.endsWith(".cs")))
+        for (const m of read(`${store}/${file}`).matchAll(/_client\.([A-Za-z]+)Async\(/g))
+            // IAM has no TransactWriteItems action: each Put in a transaction is authorised as PutItem (the store only Puts).
+            engine.add(m[1] === "TransactWriteItems" ? "dynamodb:PutItem" : `dynamodb:${m[1]}`);
 
     const lookupEvents = new Set<string>(sent("PimBridge.Aws/CloudTrail/CloudTrailClient.cs").map(op => `cloudtrail:${op}`));
     if (/\.AssumeRoleAsync\(/.test(read("PimBridge.Aws/Trails/AuditRoleCredentials.cs"))) lookupEvents.add("sts:AssumeRole");

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using PimBridge.Aws;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 
@@ -18,7 +17,7 @@ public sealed record SeededIdentityCenter(
 /// Creates a scenario's Identity Center on moto: users, standing groups, permission sets with their session durations
 /// and customer inline policies, the groups' account assignments, and a provisioning of each permission set.
 /// PimBridge's typed clients do the assignments, policies and provisioning; creating users, groups and permission sets
-/// is not something PimBridge ever does, so those three go as raw JSON bodies through the typed clients' own transports.
+/// is not something PimBridge ever does, so those three go as raw JSON bodies through the clients' <c>SendJsonAsync</c>.
 /// </summary>
 public sealed class IdentityCenterSeed(SsoAdminClient ssoAdmin, IdentityStoreClient identityStore)
 {
@@ -104,15 +103,12 @@ public sealed class IdentityCenterSeed(SsoAdminClient ssoAdmin, IdentityStoreCli
         return new SeededIdentityCenter(instanceArn, storeId, users, groups, permissionSets);
     }
 
-    private Task<JsonNode> SsoAdminAsync(string operation, JsonObject body, CancellationToken cancellationToken) =>
-        SendAsync(ssoAdmin.Transport, operation, body, cancellationToken);
+    private async Task<JsonNode> SsoAdminAsync(string operation, JsonObject body, CancellationToken cancellationToken) =>
+        Parse(operation, await ssoAdmin.SendJsonAsync(operation, Encoding.UTF8.GetBytes(body.ToJsonString()), cancellationToken).ConfigureAwait(false));
 
-    private Task<JsonNode> IdentityStoreAsync(string operation, JsonObject body, CancellationToken cancellationToken) =>
-        SendAsync(identityStore.Transport, operation, body, cancellationToken);
+    private async Task<JsonNode> IdentityStoreAsync(string operation, JsonObject body, CancellationToken cancellationToken) =>
+        Parse(operation, await identityStore.SendJsonAsync(operation, Encoding.UTF8.GetBytes(body.ToJsonString()), cancellationToken).ConfigureAwait(false));
 
-    private static async Task<JsonNode> SendAsync(AwsJsonTransport transport, string operation, JsonObject body, CancellationToken cancellationToken)
-    {
-        var response = await transport.SendAsync(operation, Encoding.UTF8.GetBytes(body.ToJsonString()), cancellationToken).ConfigureAwait(false);
-        return JsonNode.Parse(response) ?? throw new InvalidOperationException($"moto_server answered {operation} with JSON null.");
-    }
+    private static JsonNode Parse(string operation, byte[] response) =>
+        JsonNode.Parse(response) ?? throw new InvalidOperationException($"moto_server answered {operation} with JSON null.");
 }

@@ -17,6 +17,14 @@ public sealed class IdentityStoreClient : IDisposable
 
     internal AwsJsonTransport Transport => _transport;
 
+    /// <summary>
+    /// Sends any identitystore operation as a raw JSON body, signed, rate-limited and retried like the typed operations,
+    /// and returns the raw JSON answer. For operations PimBridge itself never performs (the sandbox creates users and
+    /// groups with it); PimBridge's own work goes through the typed methods.
+    /// </summary>
+    public Task<byte[]> SendJsonAsync(string operation, byte[] body, CancellationToken cancellationToken = default) =>
+        _transport.SendAsync(operation, body, cancellationToken);
+
     public Task<GetUserIdResponse> GetUserIdAsync(GetUserIdRequest request, CancellationToken cancellationToken = default) =>
         _transport.SendAsync("GetUserId", request, Json.GetUserIdRequest, Json.GetUserIdResponse, cancellationToken);
 

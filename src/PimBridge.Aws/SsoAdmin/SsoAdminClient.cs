@@ -25,6 +25,14 @@ public sealed class SsoAdminClient : IDisposable
 
     internal AwsJsonTransport Transport => _transport;
 
+    /// <summary>
+    /// Sends any sso-admin operation as a raw JSON body, signed, rate-limited and retried like the typed operations,
+    /// and returns the raw JSON answer. For operations PimBridge itself never performs (the sandbox creates permission
+    /// sets with it); PimBridge's own work goes through the typed methods.
+    /// </summary>
+    public Task<byte[]> SendJsonAsync(string operation, byte[] body, CancellationToken cancellationToken = default) =>
+        _transport.SendAsync(operation, body, cancellationToken);
+
     internal int AvailableOperationSlots => _slots.Available;
 
     public IAsyncEnumerable<InstanceMetadata> ListInstancesAsync(ListInstancesRequest? request = null, CancellationToken cancellationToken = default)

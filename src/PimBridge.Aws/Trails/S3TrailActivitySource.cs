@@ -204,14 +204,12 @@ public sealed class S3TrailActivitySource : IActivitySource, IDisposable
             try
             {
                 using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+                // The response owns (and disposes) the download stream; the wrapper only watches it.
                 body = new FaultRecordingStream(response.ResponseStream);
-                await using (body.ConfigureAwait(false))
-                {
-                    var records = await TrailRecordReader.ReadAsync(body, origin, filter, stats, cancellationToken).ConfigureAwait(false);
-                    // The reader counts a broken-off download as a damaged file; it is not, so fetch it again.
-                    if (body.Fault is null) return (records, stats);
-                    fault = body.Fault;
-                }
+                var records = await TrailRecordReader.ReadAsync(body, origin, filter, stats, cancellationToken).ConfigureAwait(false);
+                // The reader counts a broken-off download as a damaged file; it is not, so fetch it again.
+                if (body.Fault is null) return (records, stats);
+                fault = body.Fault;
             }
             catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey")
             {
@@ -249,60 +247,6 @@ public sealed class S3TrailActivitySource : IActivitySource, IDisposable
     public void Dispose()
     {
         if (_ownsClient) _s3.Dispose();
-    }
-
-    /// <summary>Remembers whether reading the download itself failed, which the trail reader would take for a damaged file.</summary>
-    private sealed class FaultRecordingStream(Stream inner) : Stream
-    {
-        public Exception? Fault { get; private set; }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            try
-            {
-                return inner.Read(buffer);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Fault ??= e;
-                throw;
-            }
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Fault ??= e;
-                throw;
-            }
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
     }
 }
 

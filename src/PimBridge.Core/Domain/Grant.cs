@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace PimBridge.Core;
 
 public enum GrantState
@@ -60,6 +62,20 @@ public sealed record Grant
 
     /// <summary>Which (mapping, principal, group, access) the grant occupies; at most one active grant per slot.</summary>
     public GrantSlot Slot => new(Mapping, Principal.Id, GroupId, Access);
+
+    /// <summary>Whether the grant still justifies its entitlements (not yet ended).</summary>
+    [JsonIgnore]
+    public bool IsActive => State == GrantState.Active;
+
+    /// <summary>
+    /// When the grant falls due to end: its <see cref="End"/> while <see cref="IsActive"/>; null once ended, and for a
+    /// standing assignment without an end. Stores index this value, so what counts as due is decided here once.
+    /// </summary>
+    [JsonIgnore]
+    public DateTimeOffset? DueAt => IsActive ? End : null;
+
+    /// <summary>Whether the grant is due to end at <paramref name="now"/> (active, with an end at or before now).</summary>
+    public bool IsDueAt(DateTimeOffset now) => DueAt <= now;
 }
 
 /// <summary>The identity of a live grant: one mapping, one principal, one group, one access.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace PimBridge.Core;
 
 public enum IntentKind
@@ -49,4 +51,18 @@ public sealed record Intent
     /// <summary>When a run of this intent first went on to change AWS (written before the change is sent).</summary>
     public DateTimeOffset? ActedAt { get; init; }
     public long Version { get; init; }
+
+    /// <summary>Whether the intent still waits to be done; a Done or Superseded intent never runs again.</summary>
+    [JsonIgnore]
+    public bool IsPending => State == IntentState.Pending;
+
+    /// <summary>
+    /// When the intent falls due: its <see cref="NextAttemptAt"/> while <see cref="IsPending"/>, null once it is finished.
+    /// Stores index this value, so what counts as due is decided here once.
+    /// </summary>
+    [JsonIgnore]
+    public DateTimeOffset? DueAt => IsPending ? NextAttemptAt : null;
+
+    /// <summary>Whether the intent is due to run at <paramref name="now"/> (pending, and its next attempt at or before now).</summary>
+    public bool IsDueAt(DateTimeOffset now) => DueAt <= now;
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace PimBridge.Core;
 
 public enum FenceState
@@ -38,4 +40,21 @@ public sealed record SessionFence
 
     public DateTimeOffset? LiftedAt { get; init; }
     public long Version { get; init; }
+
+    /// <summary>The states of a fence that is not yet lifted: it is (or is about to be, or is still being taken out of) the policy.</summary>
+    public static IReadOnlyList<FenceState> OpenStates { get; } = [FenceState.Pending, FenceState.Active, FenceState.Lifting];
+
+    /// <summary>Whether the fence is not yet lifted (its state is one of <see cref="OpenStates"/>).</summary>
+    [JsonIgnore]
+    public bool IsOpen => OpenStates.Contains(State);
+
+    /// <summary>
+    /// When the fence falls due to be lifted: its <see cref="Until"/> while Active, null in any other state (a Pending
+    /// fence is not in the policy yet; a Lifting one is already on its way out). Stores index this value.
+    /// </summary>
+    [JsonIgnore]
+    public DateTimeOffset? DueAt => State == FenceState.Active ? Until : null;
+
+    /// <summary>Whether the fence is due to be lifted at <paramref name="now"/> (Active, and <see cref="Until"/> at or before now).</summary>
+    public bool IsDueAt(DateTimeOffset now) => DueAt <= now;
 }

@@ -48,11 +48,11 @@ public static class TrailRecordReader
             // it propagates. Only what the decompressor or the JSON reader finds wrong counts as damage.
             Stream source = stream;
             var length = await stream.ReadAtLeastAsync(buffer.AsMemory(0, 2), 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            PrefixedStream? compressed = null;
+            FaultRecordingStream? compressed = null;
             if (length == 2 && buffer[0] == 0x1f && buffer[1] == 0x8b)
             {
                 // Gzip: hand the two magic bytes back to the decompressor.
-                compressed = new PrefixedStream(buffer.AsSpan(0, 2).ToArray(), stream);
+                compressed = new FaultRecordingStream(stream, buffer.AsSpan(0, 2).ToArray());
                 source = gzip = new GZipStream(compressed, CompressionMode.Decompress);
                 length = 0;
             }
@@ -85,7 +85,7 @@ public static class TrailRecordReader
                     {
                         read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (e is InvalidDataException or IOException && compressed is { Faulted: false } && !cancellationToken.IsCancellationRequested)
+                    catch (Exception e) when (e is InvalidDataException or IOException && compressed is { Fault: null } && !cancellationToken.IsCancellationRequested)
                     {
                         stats.Damaged(origin, $"the data could not be read ({e.Message}); records before the damage were kept.");
                         return found;
@@ -859,64 +859,4 @@ public static class TrailRecordReader
 
     private static bool Skip(ref Utf8JsonReader reader) =>
         reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray) || reader.TrySkip();
-
-    /// <summary>Replays a few already-read bytes before the rest of a stream (the gzip magic we peeked at).</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
-    {
-        private int _position;
-
-        /// <summary>Whether the inner stream itself failed (as opposed to the decompressor reading it).</summary>
-        public bool Faulted { get; private set; }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_position < prefix.Length)
-            {
-                var n = Math.Min(buffer.Length, prefix.Length - _position);
-                prefix.AsSpan(_position, n).CopyTo(buffer);
-                _position += n;
-                return n;
-            }
-
-            try
-            {
-                return inner.Read(buffer);
-            }
-            catch
-            {
-                Faulted = true;
-                throw;
-            }
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_position < prefix.Length) return Read(buffer.Span);
-            try
-            {
-                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                Faulted = true;
-                throw;
-            }
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }
