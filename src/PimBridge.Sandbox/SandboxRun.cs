@@ -219,8 +219,11 @@ public sealed class SandboxRun : IAsyncDisposable
         _store = await SqliteStateStore.OpenAsync(Path.Combine(_folder, "state.db"), cancellationToken).ConfigureAwait(false);
         var users = new IdentityStoreUserMapping(_identityStore!, _seeded.IdentityStoreId, time: _clock);
         var pim = new GraphPimSource(StubCredential.ClientFor(_graph!), NullLogger<GraphPimSource>.Instance, _clock);
-        _enforcer = new Enforcer(_store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
-            mappings, settings.Fences, settings.Enforcer, _clock, instanceId: "sandbox", pim: pim);
+        _enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = _store, Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
+            Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = _clock, InstanceId = "sandbox", Pim = pim,
+        });
 
         _source = new S3TrailActivitySource(_s3!, new S3TrailActivitySourceOptions
         {
