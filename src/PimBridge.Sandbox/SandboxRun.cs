@@ -240,11 +240,13 @@ public sealed class SandboxRun : IAsyncDisposable
     {
         while (!stop.IsCancellationRequested)
         {
-            TickResult? tick = null;
+            DrainResult? drain = null;
             try
             {
-                tick = await _enforcer.TickAsync(stop).ConfigureAwait(false);
-                if (tick.IntentsFailed > 0) Interlocked.Add(ref _failedAttempts, tick.IntentsFailed);
+                drain = await _enforcer.DrainAsync(int.MaxValue, stop, stop, tick =>
+                {
+                    if (tick.IntentsFailed > 0) Interlocked.Add(ref _failedAttempts, tick.IntentsFailed);
+                }).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -255,7 +257,7 @@ public sealed class SandboxRun : IAsyncDisposable
                 Volatile.Write(ref _engineError, $"{e.GetType().Name}: {e.Message}");
             }
 
-            if (tick is null || tick.DidNothing)
+            if (drain is null || drain.Idle)
             {
                 Interlocked.Increment(ref _idleTicks);
                 try
