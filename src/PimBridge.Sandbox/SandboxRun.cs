@@ -235,7 +235,7 @@ public sealed class SandboxRun : IAsyncDisposable
         Emit(TimelineKind.Setup, $"PimBridge's engine is running: Enforcer over Identity Center on moto, PIM read with the Graph SDK from the stub, state in {Path.Combine(_folder, "state.db")}, gap detector on s3://{TrailBucket}/AWSLogs/{Organization}/.", scenarioTime: false);
     }
 
-    /// <summary>The service loop: tick, and rest briefly when a tick found nothing to do.</summary>
+    /// <summary>The service loop: drain, and rest briefly once a tick found nothing to do.</summary>
     private async Task EngineLoopAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
