@@ -118,7 +118,10 @@ public static class ConfiguredComposition
             var store = await OpenStoreAsync(configuration, region, awsEndpoint, awsCredentials, resources, time, cancellationToken).ConfigureAwait(false);
             var outbox = CreateOutbox(settings, loggerFactory, resources);
             var ports = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users);
-            var enforcer = new Enforcer(store, ports, mappings, settings.Fences, settings.Enforcer, time, pim: pim, notifications: outbox);
+            var enforcer = new Enforcer(new EnforcerSetup
+            {
+                Store = store, Aws = ports, Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = time, Pim = pim, Notifications = outbox,
+            });
             GapDetector? gaps = null;
             if (settings.GapSource is { } gapSource)
             {

@@ -65,22 +65,9 @@ public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
 
     private async Task<WatcherSummary> WatchAsync(CancellationToken cancellationToken)
     {
-        int ticks = 0, ended = 0, fences = 0, done = 0, failed = 0;
-        var idle = false;
-        while (ticks < MaxTicksPerInvocation)
-        {
-            var tick = await _components.Enforcer.TickAsync(cancellationToken).ConfigureAwait(false);
-            ticks++;
-            ended += tick.GrantsEnded;
-            fences += tick.FencesDue;
-            done += tick.IntentsDone;
-            failed += tick.IntentsFailed;
-            if (tick.DidNothing)
-            {
-                idle = true;
-                break;
-            }
-        }
+        var drain = await _components.Enforcer.DrainAsync(MaxTicksPerInvocation, CancellationToken.None, cancellationToken).ConfigureAwait(false);
+        var (ticks, ended, fences, done, failed, idle) =
+            (drain.Ticks, drain.Total.GrantsEnded, drain.Total.FencesDue, drain.Total.IntentsDone, drain.Total.IntentsFailed, drain.Idle);
 
         // Ticks hand notifications off without waiting; Lambda freezes the environment once the invocation returns, so
         // they finish here (a frozen delivery would only be sent again when its claim expires).

@@ -219,8 +219,11 @@ public sealed class SandboxRun : IAsyncDisposable
         _store = await SqliteStateStore.OpenAsync(Path.Combine(_folder, "state.db"), cancellationToken).ConfigureAwait(false);
         var users = new IdentityStoreUserMapping(_identityStore!, _seeded.IdentityStoreId, time: _clock);
         var pim = new GraphPimSource(StubCredential.ClientFor(_graph!), NullLogger<GraphPimSource>.Instance, _clock);
-        _enforcer = new Enforcer(_store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
-            mappings, settings.Fences, settings.Enforcer, _clock, instanceId: "sandbox", pim: pim);
+        _enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = _store, Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
+            Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = _clock, InstanceId = "sandbox", Pim = pim,
+        });
 
         _source = new S3TrailActivitySource(_s3!, new S3TrailActivitySourceOptions
         {
@@ -232,16 +235,18 @@ public sealed class SandboxRun : IAsyncDisposable
         Emit(TimelineKind.Setup, $"PimBridge's engine is running: Enforcer over Identity Center on moto, PIM read with the Graph SDK from the stub, state in {Path.Combine(_folder, "state.db")}, gap detector on s3://{TrailBucket}/AWSLogs/{Organization}/.", scenarioTime: false);
     }
 
-    /// <summary>The service loop: tick, and rest briefly when a tick found nothing to do.</summary>
+    /// <summary>The service loop: drain, and rest briefly once a tick found nothing to do.</summary>
     private async Task EngineLoopAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
-            TickResult? tick = null;
+            DrainResult? drain = null;
             try
             {
-                tick = await _enforcer.TickAsync(stop).ConfigureAwait(false);
-                if (tick.IntentsFailed > 0) Interlocked.Add(ref _failedAttempts, tick.IntentsFailed);
+                drain = await _enforcer.DrainAsync(int.MaxValue, stop, stop, tick =>
+                {
+                    if (tick.IntentsFailed > 0) Interlocked.Add(ref _failedAttempts, tick.IntentsFailed);
+                }).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -252,7 +257,7 @@ public sealed class SandboxRun : IAsyncDisposable
                 Volatile.Write(ref _engineError, $"{e.GetType().Name}: {e.Message}");
             }
 
-            if (tick is null || tick.DidNothing)
+            if (drain is null || drain.Idle)
             {
                 Interlocked.Increment(ref _idleTicks);
                 try

@@ -51,7 +51,10 @@ public class EngineBenchmarks
 
         _snapshot = new PimSnapshot([Group], activations);
         _store = await SqliteStateStore.OpenAsync(":memory:");
-        _enforcer = new Enforcer(_store, new IdentityCenterPorts(aws, aws, aws, aws), _mappings, FenceSettings.Default, EnforcerSettings.Default with { BatchSize = 1000 }, clock);
+        _enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = _store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = _mappings, Settings = EnforcerSettings.Default with { BatchSize = 1000 }, Time = clock,
+        });
         await _enforcer.ReconcileAsync(_snapshot);
         while (!(await _enforcer.TickAsync()).DidNothing) { }
         _activeGrants = await _store.GetActiveGrantsForGroupsAsync([Group]);

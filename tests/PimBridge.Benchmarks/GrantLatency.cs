@@ -106,8 +106,11 @@ public static class GrantLatency
             await using var store = await SqliteStateStore.OpenAsync(Path.Combine(directory, "state.db"));
             var pim = new ListedActivations();
             var users = new IdentityStoreUserMapping(identityStore, identityStoreId, settings.IdentityCenter.MatchUsersBy);
-            var enforcer = new Enforcer(store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
-                mappings, settings.Fences, settings.Enforcer, TimeProvider.System, pim: pim);
+            var enforcer = new Enforcer(new EnforcerSetup
+            {
+                Store = store, Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
+                Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = TimeProvider.System, Pim = pim,
+            });
             var mappedGroups = mappings.Select(m => m.Rule.EntraGroupId).ToList();
 
             var processing = new List<double>(grants);

@@ -59,8 +59,10 @@ public sealed class IngestionHost : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "pimbridge-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var store = await SqliteStateStore.OpenAsync(Path.Combine(directory, "state.db"));
-        var enforcer = new Enforcer(store, new IdentityCenterPorts(aws, aws, aws, aws), mappings, FenceSettings.Default, EnforcerSettings.Default,
-            TimeProvider.System, pim: new NoActivations());
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = mappings, Time = TimeProvider.System, Pim = new NoActivations(),
+        });
         var components = new PimBridgeComponents(enforcer, store, new NoSubscriptions());
 
         var settings = new Dictionary<string, string?>

@@ -130,7 +130,10 @@ public sealed class PreparedStore : IDisposable
         var store = await SqliteStateStore.OpenAsync(StatePath);
         await using (store)
         {
-            var engine = new Enforcer(store, new IdentityCenterPorts(aws, aws, aws, aws), mappings, settings.Fences, settings.Enforcer, clock);
+            var engine = new Enforcer(new EnforcerSetup
+            {
+                Store = store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = clock,
+            });
 
             async Task ReconcileAsync()
             {

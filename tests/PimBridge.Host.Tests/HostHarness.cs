@@ -105,7 +105,10 @@ public sealed class HostHarness : IAsyncDisposable
         var store = await SqliteStateStore.OpenAsync(SqliteStateStore.InMemory);
         var pim = new FakePim(clock);
         var subscriptions = new FakeSubscriptions();
-        var enforcer = new Enforcer(store, new IdentityCenterPorts(aws, aws, aws, aws), mappings, engine.Fences, engine.Enforcer, clock, pim: pim);
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = mappings, Fences = engine.Fences, Settings = engine.Enforcer, Time = clock, Pim = pim,
+        });
         var components = new PimBridgeComponents(enforcer, store, subscriptions)
         {
             Gaps = trailFolder is null ? null : new Core.Gaps.GapDetector(store, new Core.Gaps.TrailDirectorySource(trailFolder), aws, Core.Gaps.GapSettings.Default, clock),

@@ -45,7 +45,10 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
         });
         var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, _aws);
         _store = await SqliteStateStore.OpenAsync(":memory:");
-        _enforcer = new Enforcer(_store, new IdentityCenterPorts(_aws, _aws, _aws, _aws), mappings, settings.Fences, settings.Enforcer, _clock);
+        _enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = _store, Aws = new IdentityCenterPorts(_aws, _aws, _aws, _aws), Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = _clock,
+        });
         _watcher = new WatcherFunction(new PimBridgeComponents(_enforcer, _store, new NoSubscriptions()),
             new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
     }

@@ -145,7 +145,11 @@ public sealed class DynamoDbGrantCommitTests(DynamoDbMotoFixture moto)
             var clock = new ManualTimeProvider(Start);
             var sinks = settings.Notifications.Sinks.Select(s => new RecordingSink(s.Name)).ToList();
             var outbox = new NotificationOutbox(sinks, [.. sinks.Select(s => new NotificationRoute(s.Name, new HashSet<NotificationKind> { NotificationKind.ExpiresSoon }, AlertSeverity.Info))], settings.ExpiryWarning);
-            var enforcer = new Enforcer(store, new IdentityCenterPorts(aws, aws, aws, aws), mappings, settings.Fences, settings.Enforcer, clock, notifications: outbox);
+            var enforcer = new Enforcer(new EnforcerSetup
+            {
+                Store = store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = clock,
+                Notifications = outbox,
+            });
             return new Bridge(store, aws, clock, enforcer, sinks, transactions);
         }
 

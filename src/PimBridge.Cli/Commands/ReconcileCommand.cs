@@ -554,10 +554,15 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
             if (elapsed.Elapsed >= limit || totals.Ticks >= MaxTicks)
                 return totals;
 
-            var tick = await Enforcer.TickAsync(cancellationToken).ConfigureAwait(false);
-            totals = totals with { Ticks = totals.Ticks + 1, IntentsDone = totals.IntentsDone + tick.IntentsDone, IntentsFailed = totals.IntentsFailed + tick.IntentsFailed };
-            progress?.Invoke(totals);
-            if (!tick.DidNothing)
+            // The wall-clock limit stops the drain between ticks (a window of at most a timer's range; the loop opens the
+            // next); a condition is looked at between ticks, so then it drains one tick at a time.
+            using var window = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Min((limit - elapsed.Elapsed).TotalMilliseconds, int.MaxValue - 1)));
+            var drain = await Enforcer.DrainAsync(done is null ? MaxTicks - totals.Ticks : 1, window.Token, cancellationToken, tick =>
+            {
+                totals = totals with { Ticks = totals.Ticks + 1, IntentsDone = totals.IntentsDone + tick.IntentsDone, IntentsFailed = totals.IntentsFailed + tick.IntentsFailed };
+                progress?.Invoke(totals);
+            }).ConfigureAwait(false);
+            if (!drain.Idle)
                 continue;
             if (done is null)
                 return totals with { Finished = true };

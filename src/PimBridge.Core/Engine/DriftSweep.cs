@@ -206,7 +206,7 @@ public sealed class DriftSweep(IStateStore store, IdentityCenterPorts aws, Enfor
                 continue;
             if (entry is null || entry.Standing || !IsOurs(entry))
             {
-                var known = await store.GetAlertAsync(Enforcer.StandingAccessAlertId(entitlement.Key), cancellationToken).ConfigureAwait(false) is not null;
+                var known = await store.GetAlertAsync(EngineRecords.StandingAccessAlertId(entitlement.Key), cancellationToken).ConfigureAwait(false) is not null;
                 drifts.Add(new Drift
                 {
                     Kind = DriftKind.StandingAccess, Subject = entitlement.Key, Entitlement = entitlement, Entry = entry, New = !known,

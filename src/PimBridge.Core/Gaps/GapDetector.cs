@@ -25,8 +25,8 @@ public sealed class GapDetector(
     NotificationOutbox? notifications = null,
     string? instanceId = null)
 {
-    private static readonly Counter<long> AlertsRaised = Enforcer.Meter.CreateCounter<long>("pimbridge.gap.alerts", "{alert}", "Gap alerts raised, by class and severity");
-    private static readonly Counter<long> RecordsRead = Enforcer.Meter.CreateCounter<long>("pimbridge.gap.records", "{record}", "CloudTrail records read by the gap detector");
+    private static readonly Counter<long> AlertsRaised = EngineMetrics.Meter.CreateCounter<long>("pimbridge.gap.alerts", "{alert}", "Gap alerts raised, by class and severity");
+    private static readonly Counter<long> RecordsRead = EngineMetrics.Meter.CreateCounter<long>("pimbridge.gap.records", "{record}", "CloudTrail records read by the gap detector");
 
     public const string LeaseName = "gap-detector";
 

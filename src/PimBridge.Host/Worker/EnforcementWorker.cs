@@ -216,13 +216,8 @@ public sealed class EnforcementWorker(
         var ticks = 0;
         try
         {
-            while (ticks < _options.MaxTicksInARow && !stopping.IsCancellationRequested)
-            {
-                // Uncancelled: a tick in flight finishes even when the host stops.
-                var result = await enforcer.TickAsync(CancellationToken.None).ConfigureAwait(false);
-                ticks++;
-                if (result.DidNothing) break;
-            }
+            // Uncancelled: a tick in flight finishes even when the host stops. Counted as they complete, for a tick that throws.
+            await enforcer.DrainAsync(_options.MaxTicksInARow, stopping, CancellationToken.None, _ => ticks++).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

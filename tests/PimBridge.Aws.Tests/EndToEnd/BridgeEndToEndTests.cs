@@ -62,8 +62,12 @@ public sealed class BridgeEndToEndTests(MotoFixture moto) : IAsyncLifetime
         var users = new IdentityStoreUserMapping(moto.IdentityStore, instance.IdentityStoreId!);
         var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory);
         _store = await SqliteStateStore.OpenAsync(Path.Combine(_folder, "state.db"));
-        var enforcer = new Enforcer(_store, new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
-            mappings, settings.Fences, settings.Enforcer, TimeProvider.System, pim: new GraphPimSource(StubCredential.ClientFor(_graph), Microsoft.Extensions.Logging.Abstractions.NullLogger<GraphPimSource>.Instance));
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = _store, Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
+            Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = TimeProvider.System,
+            Pim = new GraphPimSource(StubCredential.ClientFor(_graph), Microsoft.Extensions.Logging.Abstractions.NullLogger<GraphPimSource>.Instance),
+        });
         var components = new PimBridgeComponents(enforcer, _store, new NoSubscriptions());
 
         _host = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>

@@ -89,7 +89,10 @@ public sealed class MotoEngine : IAsyncDisposable
             store = await SqliteStateStore.OpenAsync(Path.Combine(directory, "state.db"));
             var ports = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory,
                 new UserNameMapping(identityStore, instance.IdentityStoreId!));
-            var enforcer = new Enforcer(store, ports, resolved, settings.Fences, settings.Enforcer, clock);
+            var enforcer = new Enforcer(new EnforcerSetup
+            {
+                Store = store, Aws = ports, Mappings = resolved, Fences = settings.Fences, Settings = settings.Enforcer, Time = clock,
+            });
             return new MotoEngine(moto, instance, directory, store, recorder, ssoAdmin, identityStore, clock, settings, resolved, enforcer)
             {
                 // Unpaced: the engine's clock is manual.

@@ -61,15 +61,22 @@ public sealed class EngineHarness : IAsyncDisposable, IPimSource
     {
         Aws.Crashed = false;
         ProcessStore = new CrashableStore(_sqlite, Aws.Life);
-        Enforcer = new Enforcer(ProcessStore, new IdentityCenterPorts(Aws, Aws, Aws, Aws),
-            Mappings, Settings.Fences, Settings.Enforcer, Clock, pim: this, notifications: outbox);
+        Enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = ProcessStore, Aws = new IdentityCenterPorts(Aws, Aws, Aws, Aws), Mappings = Mappings, Fences = Settings.Fences, Settings = Settings.Enforcer,
+            Time = Clock, Pim = this, Notifications = outbox,
+        });
     }
 
     private int _watchers;
 
     /// <summary>Another process on the same store that does not read PIM (the AWS-side watcher).</summary>
     public Enforcer EnforcerWithoutPim() =>
-        new(_sqlite, new IdentityCenterPorts(Aws, Aws, Aws, Aws), Mappings, Settings.Fences, Settings.Enforcer, Clock, instanceId: $"watcher-{++_watchers}");
+        new(new EnforcerSetup
+        {
+            Store = _sqlite, Aws = new IdentityCenterPorts(Aws, Aws, Aws, Aws), Mappings = Mappings, Fences = Settings.Fences, Settings = Settings.Enforcer,
+            Time = Clock, InstanceId = $"watcher-{++_watchers}",
+        });
 
     public void Advance(TimeSpan by) => Clock.Advance(by);
 

@@ -319,8 +319,11 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
             if (world.Mappings.Count > 0)
             {
                 var ports = new IdentityCenterPorts(Adapters.Entitlements, Adapters.Policies, Adapters.Directory, users);
-                Enforcer = new Enforcer(ProcessStore, ports,
-                    world.Mappings, world.Settings.Fences, world.Settings.Enforcer, world.Clock, instanceId: $"{Name}.{Restarts}", pim: world, notifications: world.Notifications);
+                Enforcer = new Enforcer(new EnforcerSetup
+                {
+                    Store = ProcessStore, Aws = ports, Mappings = world.Mappings, Fences = world.Settings.Fences, Settings = world.Settings.Enforcer,
+                    Time = world.Clock, InstanceId = $"{Name}.{Restarts}", Pim = world, Notifications = world.Notifications,
+                });
                 Sweep = new DriftSweep(ProcessStore, ports, Enforcer, world.Settings.Verifier with { RequestsPerSecond = double.PositiveInfinity }, world.Clock);
             }
         }

@@ -1,0 +1,147 @@
+namespace PimBridge.Core;
+
+/// <summary>
+/// One tick's work, in order: ends due grants, starts due lifts, runs due intents (taking access away first), and
+/// watches session durations. The runner executes each intent; this decides which, and when.
+/// </summary>
+internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle grants, IntentRunner runner)
+{
+    /// <summary>How far the clock may move inside a tick (AWS work takes time) before the tick looks again for due removals.</summary>
+    private static readonly TimeSpan LookAgainAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// One round of enforcement: due grants end, due fences lift, due intents run, removals and fences first. Costs
+    /// O(due items). Whenever AWS work has taken the clock a second on, the tick looks again, so a removal that falls
+    /// due meanwhile goes before the rest of the batch (I6: a burst of grants never holds up an expiry).
+    /// </summary>
+    public async Task<TickResult> RunAsync(CancellationToken cancellationToken)
+    {
+        int ended = 0, fencesDue = 0, done = 0, failed = 0, superseded = 0, waiting = 0;
+        var ran = new HashSet<string>(StringComparer.Ordinal);
+        var lookedAt = engine.Time.GetUtcNow();
+        var queue = await DueWorkAsync(lookedAt).ConfigureAwait(false);
+        while (queue.Count > 0)
+        {
+            var intent = queue.Dequeue();
+            if (!ran.Add(intent.Id))
+                continue;
+            if (intent.Kind == IntentKind.Notify)
+            {
+                runner.StartDelivery(intent);
+                continue;
+            }
+
+            switch (await runner.RunAsync(intent, cancellationToken).ConfigureAwait(false))
+            {
+                case IntentOutcome.Done: done++; break;
+                case IntentOutcome.Failed: failed++; break;
+                case IntentOutcome.Superseded: superseded++; break;
+                case IntentOutcome.Waiting: waiting++; break;
+            }
+
+            if (engine.Time.GetUtcNow() - lookedAt >= LookAgainAfter)
+            {
+                lookedAt = engine.Time.GetUtcNow();
+                queue = await DueWorkAsync(lookedAt).ConfigureAwait(false);
+            }
+        }
+
+        await WatchSessionDurationsAsync(engine.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return new TickResult(ended, fencesDue, done, failed, superseded, waiting);
+
+        // Ends the grants and starts the lifts that are due, and returns the due intents, taking access away first.
+        async Task<PriorityQueue<Intent, (int, int)>> DueWorkAsync(DateTimeOffset now)
+        {
+            foreach (var grant in await engine.Store.GetDueGrantsAsync(now, engine.Settings.BatchSize, cancellationToken).ConfigureAwait(false))
+            {
+                await ConflictRetry.RunAsync(ct => grants.EndGrantAsync(grant.Id, grant.End!.Value, EndReasons.Expired, ct), cancellationToken).ConfigureAwait(false);
+                ended++;
+            }
+
+            var dueFences = await engine.Store.GetDueFencesAsync(now, engine.Settings.BatchSize, cancellationToken).ConfigureAwait(false);
+            foreach (var fence in dueFences)
+                await ConflictRetry.RunAsync(ct => StartLiftAsync(fence.Id, now, ct), cancellationToken).ConfigureAwait(false);
+            fencesDue += dueFences.Count;
+
+            // Without a PIM source (the AWS-side watcher) group hints are left unclaimed for the host that reads PIM, and
+            // read past, so a backlog of hints never starves removals and fences.
+            var runnable = await engine.Store.GetDueIntentsAsync(now, engine.Settings.BatchSize, except: engine.Pim is null ? IntentKind.ReconcileGroup : null, cancellationToken).ConfigureAwait(false);
+            // Taking access away comes first: removals and fences never wait behind grants, PIM reads or notifications.
+            var due = new PriorityQueue<Intent, (int, int)>();
+            for (var i = 0; i < runnable.Count; i++)
+            {
+                if (!ran.Contains(runnable[i].Id))
+                    due.Enqueue(runnable[i], (Priority(runnable[i].Kind), i));
+            }
+
+            return due;
+        }
+    }
+
+    private static readonly TimeSpan SessionDurationWatchInterval = TimeSpan.FromMinutes(1);
+    private DateTimeOffset _sessionDurationsWatchedAt = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// Notes, at most once a minute and after the tick's own work, each mapped permission set's session duration (see
+    /// <see cref="SessionDurationWatch"/>). A failure waits for the next minute: watching never holds up removals.
+    /// </summary>
+    private async Task WatchSessionDurationsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (now - _sessionDurationsWatchedAt < SessionDurationWatchInterval) return;
+        _sessionDurationsWatchedAt = now;
+        var permissionSets = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var mapping in engine.Mappings)
+        {
+            if (mapping.PermissionSetArn is { } arn) permissionSets.Add(arn);
+            else await WatchingAsync(async () => permissionSets.UnionWith(
+                (await engine.Aws.Directory.GetGroupAssignmentsAsync(mapping.IdentityCenterGroupId!, cancellationToken).ConfigureAwait(false)).Select(a => a.PermissionSetArn))).ConfigureAwait(false);
+        }
+
+        // Each on its own: one permission set that fails (throttled, deleted) never stops the others being watched.
+        foreach (var permissionSet in permissionSets)
+        {
+            await WatchingAsync(async () =>
+            {
+                var current = await engine.Aws.Directory.GetSessionDurationAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+                var name = SessionDurationWatch.CheckpointName(permissionSet);
+                var checkpoint = await engine.Store.GetCheckpointAsync(name, cancellationToken).ConfigureAwait(false);
+                if (SessionDurationWatch.Next(SessionDurationWatch.Parse(checkpoint?.Value), current, now, engine.Fences.UntilMargin) is not { } next) return;
+                var change = new StateChange();
+                change.Checkpoints.Add(new Checkpoint { Name = name, Value = next.Format(), UpdatedAt = now, Version = checkpoint?.Version ?? 0 });
+                await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+
+        static async Task WatchingAsync(Func<Task> step)
+        {
+            try
+            {
+                await step().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Throttled, deleted, or another instance wrote the same checkpoint: the next minute looks again.
+            }
+        }
+    }
+
+    private async Task StartLiftAsync(string fenceId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var fence = await engine.Store.GetFenceAsync(fenceId, cancellationToken).ConfigureAwait(false);
+        if (fence is not { State: FenceState.Active } || fence.Until > now)
+            return;
+        var change = new StateChange();
+        change.Fences.Add(fence with { State = FenceState.Lifting });
+        await engine.Intents.EnsureAsync(change, IntentKind.SyncFences, fence.PermissionSetArn, now, cancellationToken).ConfigureAwait(false);
+        await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static int Priority(IntentKind kind) => kind switch
+    {
+        IntentKind.RemoveEntitlement => 0,
+        IntentKind.SyncFences => 1,
+        IntentKind.ApplyEntitlement => 2,
+        IntentKind.ReconcileGroup => 3,
+        _ => 4,
+    };
+}

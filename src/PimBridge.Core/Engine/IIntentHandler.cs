@@ -1,0 +1,12 @@
+namespace PimBridge.Core;
+
+/// <summary>
+/// What one kind of intent does: reads state, acts idempotently, and returns the change that confirms it (null when
+/// it cannot run now, leaving its claim to expire). Claims, retries and alerts are the <see cref="IntentRunner"/>'s.
+/// </summary>
+internal interface IIntentHandler
+{
+    IntentKind Kind { get; }
+
+    Task<StateChange?> HandleAsync(IntentRun run, CancellationToken cancellationToken);
+}

@@ -1,0 +1,4 @@
+namespace PimBridge.Core;
+
+/// <summary>How one run of an intent ended.</summary>
+internal enum IntentOutcome { Done, Failed, Superseded, Waiting, Skipped }

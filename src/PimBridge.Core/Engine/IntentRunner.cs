@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using PimBridge.Core.Notifications;
+using static PimBridge.Core.EngineRecords;
+
+namespace PimBridge.Core;
+
+/// <summary>
+/// Executes intents: claims one, has its kind's handler act and decide, commits the result as the confirmation, and on
+/// failure records it, backs off and, after enough attempts, raises a stuck alert. What each intent does is its
+/// handler's; when and how often, the runner's.
+/// </summary>
+internal sealed class IntentRunner(EngineContext engine, IEnumerable<IIntentHandler> handlers)
+{
+    private readonly Dictionary<IntentKind, IIntentHandler> _handlers = handlers.ToDictionary(h => h.Kind);
+
+    /// <summary>Notifications this process is delivering, by intent id.</summary>
+    private readonly ConcurrentDictionary<string, Task> _deliveries = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Delivers a notification without the tick waiting for it: a receiver that hangs or times out (30 s a try) must
+    /// never hold up removals and fences (I6). The intent's claim keeps other ticks and processes off it meanwhile;
+    /// if this process dies first, the claim expires and the delivery is tried again (at least once, as before).
+    /// </summary>
+    public void StartDelivery(Intent intent)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_deliveries.TryAdd(intent.Id, finished.Task))
+            return; // already under way here
+        _ = DeliverAsync();
+
+        async Task DeliverAsync()
+        {
+            try
+            {
+                await RunAsync(intent, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                _deliveries.TryRemove(intent.Id, out _);
+                finished.SetResult();
+            }
+        }
+    }
+
+    /// <summary>Completes once every notification this process has started delivering has finished (a host stopping, a test).</summary>
+    public Task DeliveriesSettledAsync() => Task.WhenAll(_deliveries.Values);
+
+    /// <summary>Claim, execute idempotently, confirm; on failure record it and back off.</summary>
+    public async Task<IntentOutcome> RunAsync(Intent intent, CancellationToken cancellationToken)
+    {
+        var now = engine.Time.GetUtcNow();
+        var claimed = intent with { NextAttemptAt = now + engine.Settings.ClaimTimeout };
+        try
+        {
+            var claim = new StateChange();
+            claim.Intents.Add(claimed);
+            await engine.Store.CommitAsync(claim, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            return IntentOutcome.Skipped; // another instance took it
+        }
+
+        claimed = claimed with { Version = claimed.Version + 1 };
+        var run = new IntentRun(claimed, engine);
+        try
+        {
+            var change = _handlers.TryGetValue(intent.Kind, out var handler)
+                ? await handler.HandleAsync(run, cancellationToken).ConfigureAwait(false)
+                : throw new InvalidOperationException($"Unknown intent kind {intent.Kind}.");
+            if (change is null)
+                return IntentOutcome.Skipped;
+            // An alert is announced once, when first stored; a repeat (same id, for example fence capacity still
+            // exhausted on the next sync) was announced already.
+            var newAlerts = await NewAlertsAsync(change, cancellationToken).ConfigureAwait(false);
+            foreach (var alert in newAlerts)
+                engine.Outbox.EnqueueAlert(change, alert, alert.At);
+            await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+            EngineMetrics.CountFences(intent.Kind, change);
+            EngineMetrics.CountAlerts(newAlerts);
+            EngineMetrics.AccessConfirmed(change);
+            return change.Intents.Any(i => i.Id == intent.Id && i.State == IntentState.Superseded) ? IntentOutcome.Superseded : IntentOutcome.Done;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw; // shutting down: the claim expires and the intent runs again
+        }
+        catch (OperationInProgressException waiting)
+        {
+            // AWS is still at it: look again soon, no failure counted, and meanwhile the tick moves on (I6).
+            await WaitForAwsAsync(run.Intent, waiting, cancellationToken).ConfigureAwait(false);
+            return IntentOutcome.Waiting;
+        }
+        catch (Exception ex)
+        {
+            // Includes a conflict on confirming: state moved after the AWS call, and the idempotent intent simply runs again.
+            await RecordFailureAsync(run.Intent, ex, cancellationToken).ConfigureAwait(false);
+            return IntentOutcome.Failed;
+        }
+    }
+
+    private async Task WaitForAwsAsync(Intent intent, OperationInProgressException waiting, CancellationToken cancellationToken)
+    {
+        var change = new StateChange();
+        change.Intents.Add(intent with { NextAttemptAt = engine.Time.GetUtcNow() + waiting.RetryAfter, LastError = waiting.Message });
+        try
+        {
+            await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // another instance moved the intent on: it runs again from there
+        }
+    }
+
+    private async Task RecordFailureAsync(Intent intent, Exception error, CancellationToken cancellationToken)
+    {
+        var now = engine.Time.GetUtcNow();
+        var attempts = intent.Attempts + 1;
+        var change = new StateChange();
+        var delay = engine.Settings.RetryDelay(attempts);
+        if (error is IRetryAfterHint { RetryAfter: { } asked } && asked > delay)
+            delay = asked;
+        change.Intents.Add(intent with { Attempts = attempts, NextAttemptAt = now + delay, LastError = error.Message });
+        change.Audit.Add(Audit(now, "intent.failed", intent.Id, new JsonObject
+        {
+            ["kind"] = intent.Kind.ToString(), ["subject"] = intent.Subject, ["attempt"] = attempts, ["error"] = error.Message,
+        }));
+        if (attempts >= engine.Settings.AlertAfterAttempts)
+        {
+            change.Alerts.Add(new Alert
+            {
+                Id = $"intent-stuck|{intent.Id}",
+                At = now,
+                Severity = AlertSeverity.Critical,
+                Kind = "intent-stuck",
+                Subject = intent.Subject,
+                Message = $"PimBridge could not {Describe(intent.Kind)} {intent.Subject} after {attempts} attempts and keeps retrying: {error.Message}",
+                Facts = new Dictionary<string, string> { ["intent"] = intent.Id, ["kind"] = intent.Kind.ToString(), ["attempts"] = attempts.ToString(CultureInfo.InvariantCulture) },
+            });
+
+            // Said once, when the alert is first raised; a failing sink is not asked to carry news of its own failure.
+            if (attempts == engine.Settings.AlertAfterAttempts)
+                engine.Outbox.EnqueueAlert(change, change.Alerts[^1], now, intent.Kind == IntentKind.Notify ? NotificationOutbox.SinkOf(intent) : null);
+        }
+
+        try
+        {
+            await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            return; // another instance moved the intent on (it claimed, finished or recorded it): it runs again from there
+        }
+
+        if (attempts == engine.Settings.AlertAfterAttempts)
+            EngineMetrics.CountAlerts(change.Alerts); // raised now; later failures only update it
+    }
+
+    /// <summary>The alerts of a change the store does not hold yet: a repeated alert (same id) is raised only once.</summary>
+    private async Task<List<Alert>> NewAlertsAsync(StateChange change, CancellationToken cancellationToken)
+    {
+        var alerts = new List<Alert>();
+        foreach (var alert in change.Alerts)
+        {
+            if (await engine.Store.GetAlertAsync(alert.Id, cancellationToken).ConfigureAwait(false) is null)
+                alerts.Add(alert);
+        }
+
+        return alerts;
+    }
+}

@@ -1,0 +1,4 @@
+namespace PimBridge.Core;
+
+/// <summary>What a reconcile did (or, dry, would do).</summary>
+public sealed record ReconcileResult(ReconcilePlan Plan, bool Applied);
