@@ -1,11 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;
-using PimBridge.Entra;
-using PimBridge.Host;
 using PimBridge.Sandbox;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
@@ -46,7 +45,7 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
         var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, _aws);
         _store = await SqliteStateStore.OpenAsync(":memory:");
         _enforcer = new Enforcer(_store, new IdentityCenterPorts(_aws, _aws, _aws, _aws), mappings, settings.Fences, settings.Enforcer, _clock);
-        _watcher = new WatcherFunction(new PimBridgeComponents(_enforcer, _store, new NoSubscriptions()),
+        _watcher = new WatcherFunction(new ComposedEngine(_enforcer, _store, new NoSubscriptions()),
             new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
     }
 
@@ -66,7 +65,7 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
     [Fact]
     public async Task The_sweep_runs_in_the_invocation_whose_turn_it_is_and_its_repair_in_the_next()
     {
-        var watcher = new WatcherFunction(new PimBridgeComponents(_enforcer, _store, new NoSubscriptions())
+        var watcher = new WatcherFunction(new ComposedEngine(_enforcer, _store, new NoSubscriptions())
         {
             Sweep = new DriftSweep(_store, new IdentityCenterPorts(_aws, _aws, _aws, _aws), _enforcer, VerifierSettings.Default with { RequestsPerSecond = double.PositiveInfinity }, _clock),
         }, new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
@@ -145,7 +144,7 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
         ])));
         _clock.Advance(TimeSpan.FromMinutes(40));
         var watcher = new WatcherFunction(
-            new PimBridgeComponents(_enforcer, _store, new NoSubscriptions()) { Gaps = new GapDetector(_store, new TrailDirectorySource(_trails), _aws, GapSettings.Default, _clock) },
+            new ComposedEngine(_enforcer, _store, new NoSubscriptions()) { Gaps = new GapDetector(_store, new TrailDirectorySource(_trails), _aws, GapSettings.Default, _clock) },
             new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
         _stdout.GetStringBuilder().Clear();
 
