@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Data.Common;
 using Amazon;
 using Amazon.DynamoDBv2;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
-using PimBridge.Host;
 using PimBridge.Store.DynamoDb;
 using PimBridge.Store.Sqlite;
 
@@ -80,7 +80,7 @@ public sealed class StateStoreOptions
     }
 
     /// <summary>
-    /// The store as the host settings <see cref="ConfiguredComposition"/> opens it from (<c>PimBridge:Store</c>,
+    /// The store as the host settings <see cref="ComposedEngine"/> opens it from (<c>PimBridge:Store</c>,
     /// <c>PimBridge:DynamoDbTable</c>, <c>PimBridge:DynamoDbRegion</c>, <c>PimBridge:SqlitePath</c>): serve and the
     /// engine commands open it as a deployed host does, with <c>PimBridge:AwsEndpoint</c>, the web identity credentials
     /// and, without <c>--dynamodb-region</c>, Identity Center's Region.
@@ -136,21 +136,21 @@ public sealed class ConfigFileOption
     public const string ConfigVariable = "PIMBRIDGE_CONFIG";
 
     /// <summary>Sections of the file that other components read (Entra), so they are not reported as unknown settings.</summary>
-    public static readonly IReadOnlyCollection<string> OtherSections = [ConfiguredComposition.EntraSection];
+    public static readonly IReadOnlyCollection<string> OtherSections = [CompositionSettings.EntraSection];
 
     public Option<string?> Config { get; } = new("--config") { Description = $"The PimBridge configuration file (default: ${ConfigVariable}, else ./{DefaultFile})." };
 
     public void AddTo(Command command) => command.Options.Add(Config);
 
     /// <summary>
-    /// The host settings that make <see cref="ConfiguredComposition"/> compose from <paramref name="configFile"/>, meant
-    /// to be added last. They clear <see cref="ConfiguredComposition.ConfigJsonKey"/>: a deployment's variable exported
+    /// The host settings that make <see cref="ComposedEngine"/> compose from <paramref name="configFile"/>, meant
+    /// to be added last. They clear <see cref="CompositionSettings.ConfigJsonKey"/>: a deployment's variable exported
     /// in this shell would otherwise take precedence over the file the command was given and has validated.
     /// </summary>
     public static Dictionary<string, string?> HostSettings(string configFile) => new()
     {
         ["PimBridge:ConfigFile"] = configFile,
-        [ConfiguredComposition.ConfigJsonKey] = null,
+        [CompositionSettings.ConfigJsonKey] = null,
     };
 
     public string PathOf(ParseResult parseResult) =>

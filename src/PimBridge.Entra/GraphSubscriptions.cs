@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
+using PimBridge.Core;
 
 namespace PimBridge.Entra;
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using PimBridge.Entra;
+using PimBridge.Core;
 using PimBridge.Host.Events;
 using PimBridge.Host.Functions;
 using PimBridge.Host.Metrics;
@@ -15,8 +15,9 @@ using PimBridge.Host.Worker;
 namespace PimBridge.Host;
 
 /// <summary>
-/// The one wiring of PimBridge's web host, shared by the Azure Functions custom handler (this project's entry point)
-/// and <c>pimbridge serve</c>: <c>PimBridgeHost.Build(builder, composition).RunAsync()</c>.
+/// The one wiring of PimBridge's web host, shared by the Azure Functions app and <c>pimbridge serve</c>:
+/// <c>PimBridgeHost.Build(builder, inputs).RunAsync()</c>, over the engine <see cref="ComposedEngine.ComposeAsync"/>
+/// composes from the host's configuration.
 /// </summary>
 public static class PimBridgeHost
 {
@@ -28,8 +29,8 @@ public static class PimBridgeHost
     /// every endpoint, builds the application, and returns it ready to run. Anything registered on
     /// <paramref name="builder"/> before (a <see cref="TimeProvider"/>, an <see cref="ISigningKeySource"/>) is kept.
     /// </summary>
-    /// <param name="compose">Composes the engine, its store and the Graph subscriptions, on first use (see <see cref="PimBridgeComposition"/>).</param>
-    public static WebApplication Build(WebApplicationBuilder builder, Func<IServiceProvider, CancellationToken, Task<PimBridgeComponents>> compose)
+    /// <param name="compose">Composes the engine, its store and the Graph subscriptions, on first use (see <see cref="LazyComposedEngine"/>).</param>
+    public static WebApplication Build(WebApplicationBuilder builder, Func<IServiceProvider, CancellationToken, Task<ComposedEngine>> compose)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(compose);
@@ -44,8 +45,7 @@ public static class PimBridgeHost
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PimBridgeHostOptions>, PimBridgeHostOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(new PimBridgeComposition(compose));
-        services.AddSingleton<ComponentsProvider>();
+        services.AddSingleton(sp => new LazyComposedEngine(sp, compose, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
             var dedupe = sp.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value.Dedupe;
@@ -82,15 +82,28 @@ public static class PimBridgeHost
         return app;
     }
 
-    /// <summary>The same, over components composed already.</summary>
-    public static WebApplication Build(WebApplicationBuilder builder, PimBridgeComponents components) =>
-        Build(builder, (_, _) => Task.FromResult(components));
+    /// <summary>
+    /// The same, composing from the host's configuration with what <paramref name="inputs"/> ships (its stores, the
+    /// Entra part). A PIM source and subscriptions registered as services are used instead of the Entra part's.
+    /// </summary>
+    public static WebApplication Build(WebApplicationBuilder builder, ComposedEngineInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return Build(builder, (services, cancellationToken) => ComposedEngine.ComposeAsync(
+            services.GetRequiredService<IConfiguration>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>(),
+            inputs with { Pim = services.GetService<IPimSource>() ?? inputs.Pim, Subscriptions = services.GetService<IGraphSubscriptions>() ?? inputs.Subscriptions },
+            cancellationToken));
+    }
+
+    /// <summary>The same, over an engine composed already.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder, ComposedEngine engine) =>
+        Build(builder, (_, _) => Task.FromResult(engine));
 
     /// <summary>
     /// Ready when the components are composed, deliveries can be accepted and acted on (see <see cref="DeliveryProblem"/>),
     /// and the store answers a read.
     /// </summary>
-    private static async Task<IResult> ReadyAsync(ComponentsProvider components, IOptions<PimBridgeHostOptions> options, HttpContext context)
+    private static async Task<IResult> ReadyAsync(LazyComposedEngine components, IOptions<PimBridgeHostOptions> options, HttpContext context)
     {
         try
         {

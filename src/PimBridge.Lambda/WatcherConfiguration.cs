@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using PimBridge.Core.Configuration;
-using PimBridge.Host;
+using PimBridge.Composition;
 
 namespace PimBridge.Lambda;
 
@@ -17,7 +17,7 @@ namespace PimBridge.Lambda;
 /// </summary>
 public static class WatcherConfiguration
 {
-    public const string ConfigJsonVariable = ConfiguredComposition.ConfigJsonKey;
+    public const string ConfigJsonVariable = CompositionSettings.ConfigJsonKey;
     public const string PackagedConfigFile = "pimbridge.json";
 
     /// <param name="environment">The process environment (a dictionary in tests).</param>

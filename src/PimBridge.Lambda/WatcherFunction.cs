@@ -2,7 +2,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using PimBridge.Core;
-using PimBridge.Host;
+using PimBridge.Composition;
+using PimBridge.Store.DynamoDb;
 
 namespace PimBridge.Lambda;
 
@@ -21,30 +22,30 @@ public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
     /// <summary>Bounds one invocation's ticking: a backlog larger than this is finished by the next invocation.</summary>
     public const int MaxTicksPerInvocation = 50;
 
-    private readonly PimBridgeComponents _components;
+    private readonly ComposedEngine _engine;
     private readonly EmbeddedMetrics _metrics;
     private readonly ILogger _log;
 
-    public WatcherFunction(PimBridgeComponents components, EmbeddedMetrics metrics, ILogger log)
+    public WatcherFunction(ComposedEngine engine, EmbeddedMetrics metrics, ILogger log)
     {
-        _components = components;
+        _engine = engine;
         _metrics = metrics;
         _log = log;
     }
 
     /// <summary>
     /// Composes the engine from <paramref name="configuration"/> (see <see cref="WatcherConfiguration"/>) with the
-    /// DynamoDB store and without Graph: the watcher never reads PIM, so it needs no Entra section and no Graph
-    /// permission, and leaves group hints to the Azure-side bridge. Throws, naming the setting, when the configuration
+    /// DynamoDB store and without Graph (no Entra part is shipped): the watcher never reads PIM, so it needs no Entra
+    /// section and no Graph permission, and leaves group hints to the Azure-side bridge. Throws, naming the setting, when the configuration
     /// is wrong: the runtime reports it as an init error.
     /// </summary>
     /// <param name="given">What the caller already has (for example AWS credentials); null: all from configuration.</param>
     public static async Task<WatcherFunction> CreateAsync(
-        IConfiguration configuration, TimeProvider time, ILoggerFactory loggers, EmbeddedMetrics metrics, CompositionInputs? given, CancellationToken cancellationToken)
+        IConfiguration configuration, TimeProvider time, ILoggerFactory loggers, EmbeddedMetrics metrics, ComposedEngineInputs? given, CancellationToken cancellationToken)
     {
-        var inputs = (given ?? new CompositionInputs()) with { ReadsPim = false };
-        var components = await ConfiguredComposition.ComposeAsync(configuration, time, loggers, inputs, cancellationToken).ConfigureAwait(false);
-        return new WatcherFunction(components, metrics, loggers.CreateLogger<WatcherFunction>());
+        var inputs = (given ?? new ComposedEngineInputs()) with { Stores = [new DynamoDbStoreFactory()] };
+        var engine = await ComposedEngine.ComposeAsync(configuration, time, loggers, inputs, cancellationToken).ConfigureAwait(false);
+        return new WatcherFunction(engine, metrics, loggers.CreateLogger<WatcherFunction>());
     }
 
     public async Task<byte[]> HandleAsync(LambdaInvocation invocation, CancellationToken cancellationToken)
@@ -65,17 +66,17 @@ public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
 
     private async Task<WatcherSummary> WatchAsync(CancellationToken cancellationToken)
     {
-        var drain = await _components.Enforcer.DrainAsync(MaxTicksPerInvocation, CancellationToken.None, cancellationToken).ConfigureAwait(false);
+        var drain = await _engine.Enforcer.DrainAsync(MaxTicksPerInvocation, CancellationToken.None, cancellationToken).ConfigureAwait(false);
         var (ticks, ended, fences, done, failed, idle) =
             (drain.Ticks, drain.Total.GrantsEnded, drain.Total.FencesDue, drain.Total.IntentsDone, drain.Total.IntentsFailed, drain.Idle);
 
         // Ticks hand notifications off without waiting; Lambda freezes the environment once the invocation returns, so
         // they finish here (a frozen delivery would only be sent again when its claim expires).
-        await _components.Enforcer.DeliveriesSettledAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _engine.Enforcer.DeliveriesSettledAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
 
         int? alerts = null, critical = null;
         bool? skipped = null;
-        if (_components.Gaps is { } gaps)
+        if (_engine.Gaps is { } gaps)
         {
             var scan = await gaps.ScanAsync(cancellationToken).ConfigureAwait(false);
             alerts = scan.NewAlerts.Count;
@@ -89,10 +90,10 @@ public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
 
         // Repairs are intents: the next invocation's ticks carry them out.
         int? drifts = null;
-        if (_components.Sweep is { } sweep && await sweep.RunIfDueAsync(cancellationToken).ConfigureAwait(false) is { } report)
+        if (_engine.Sweep is { } sweep && await sweep.RunIfDueAsync(cancellationToken).ConfigureAwait(false) is { } report)
         {
             drifts = report.Drifts.Count(d => d.New);
-            Host.Worker.DriftSweepWorker.LogReport(_log, report);
+            DriftReportLog.Write(_log, report);
         }
 
         return new WatcherSummary(ticks, ended, fences, done, failed, idle, alerts, critical, skipped, drifts);
@@ -100,6 +101,6 @@ public sealed class WatcherFunction : ILambdaHandler, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_components.Resources is { } resources) await resources.DisposeAsync().ConfigureAwait(false);
+        if (_engine.Resources is { } resources) await resources.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -1,10 +1,11 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Entra;
@@ -28,18 +29,18 @@ public sealed class IngestionHost : IAsyncDisposable
     public const string TenantId = "8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e";
     private const string PermissionSet = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef";
 
-    private readonly WebApplicationFactory<Program> _factory;
+    private readonly WebApplication _app;
     private readonly SqliteStateStore _store;
     private readonly string _directory;
 
-    private IngestionHost(WebApplicationFactory<Program> factory, SqliteStateStore store, string directory, Enforcer enforcer, IReadOnlyList<string> groups)
+    private IngestionHost(WebApplication app, SqliteStateStore store, string directory, Enforcer enforcer, IReadOnlyList<string> groups)
     {
-        _factory = factory;
+        _app = app;
         _store = store;
         _directory = directory;
         Enforcer = enforcer;
         Groups = groups;
-        Client = factory.CreateClient();
+        Client = app.GetTestClient();
     }
 
     public Enforcer Enforcer { get; }
@@ -63,7 +64,7 @@ public sealed class IngestionHost : IAsyncDisposable
         {
             Store = store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = mappings, Time = TimeProvider.System, Pim = new NoActivations(),
         });
-        var components = new PimBridgeComponents(enforcer, store, new NoSubscriptions());
+        var engine = new ComposedEngine(enforcer, store, new NoSubscriptions());
 
         var settings = new Dictionary<string, string?>
         {
@@ -72,22 +73,20 @@ public sealed class IngestionHost : IAsyncDisposable
             // A deployment logs at Information; per-request and per-event lines are Debug, so this keeps warnings (rejections) only.
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        // The content root is the output folder (the host's appsettings.json is copied there), as for a deployed host.
-        // WebApplicationFactory reads this setting first; otherwise it looks for its manifest in the working directory,
-        // which `dotnet run` does not set to the output folder.
-        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_PIMBRIDGE_HOST", AppContext.BaseDirectory);
-        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-        {
-            web.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
-            web.ConfigureTestServices(services => services.AddSingleton(new PimBridgeComposition((_, _) => Task.FromResult(components))));
-        });
+        // The content root is the output folder (the host's appsettings.json is copied there), as for a deployed host:
+        // `dotnet run` does not make it the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(settings);
+        var app = PimBridgeHost.Build(builder, engine);
         try
         {
-            return new IngestionHost(factory, store, directory, enforcer, groups); // CreateClient starts the host
+            await app.StartAsync();
+            return new IngestionHost(app, store, directory, enforcer, groups);
         }
         catch
         {
-            await factory.DisposeAsync();
+            await app.DisposeAsync();
             await store.DisposeAsync();
             Directory.Delete(directory, recursive: true);
             throw;
@@ -179,7 +178,8 @@ public sealed class IngestionHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _factory.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
         await _store.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using PimBridge.Cli.Commands;
-using PimBridge.Host;
+using PimBridge.Composition;
 
 namespace PimBridge.Cli.Tests;
 
@@ -11,20 +11,20 @@ namespace PimBridge.Cli.Tests;
 [Collection(ProcessEnvironmentCollection.Name)]
 public sealed class ConfigJsonVariableTests : IDisposable
 {
-    private readonly string? _saved = Environment.GetEnvironmentVariable(ConfiguredComposition.ConfigJsonKey);
+    private readonly string? _saved = Environment.GetEnvironmentVariable(CompositionSettings.ConfigJsonKey);
     private readonly string _configFile = Path.Combine(Path.GetTempPath(), $"pimbridge-given-{Guid.NewGuid():N}.json");
 
     public ConfigJsonVariableTests() =>
-        Environment.SetEnvironmentVariable(ConfiguredComposition.ConfigJsonKey, """{ "IdentityCenter": { "Region": "ap-southeast-2" } }""");
+        Environment.SetEnvironmentVariable(CompositionSettings.ConfigJsonKey, """{ "IdentityCenter": { "Region": "ap-southeast-2" } }""");
 
-    public void Dispose() => Environment.SetEnvironmentVariable(ConfiguredComposition.ConfigJsonKey, _saved);
+    public void Dispose() => Environment.SetEnvironmentVariable(CompositionSettings.ConfigJsonKey, _saved);
 
     [Fact]
     public void The_engine_commands_compose_from_the_config_file_when_PIMBRIDGE_CONFIG_JSON_is_exported()
     {
         var configuration = EngineEnvironment.Process.HostConfiguration(_configFile);
 
-        Assert.Equal(_configFile, ConfiguredComposition.EngineConfigFile(configuration));
+        Assert.Equal(_configFile, CompositionSettings.EngineConfigFile(configuration));
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class ConfigJsonVariableTests : IDisposable
         // As serve builds its host configuration: the environment first, its own settings last.
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddInMemoryCollection(ConfigFileOption.HostSettings(_configFile)).Build();
 
-        Assert.Equal(_configFile, ConfiguredComposition.EngineConfigFile(configuration));
+        Assert.Equal(_configFile, CompositionSettings.EngineConfigFile(configuration));
     }
 }
 

@@ -7,10 +7,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Trails;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Entra;
-using PimBridge.Host;
 using PimBridge.Lambda;
 using PimBridge.Notifications;
 using PimBridge.Sandbox;
@@ -64,7 +64,7 @@ public sealed class EngineConfigurationTests : IDisposable
         var root = new ConfigurationBuilder().AddJsonFile(file).AddInMemoryCollection(secrets).Build();
 
         // Bind rejects any key the engine does not know: the program's names must be the engine's.
-        var topLevel = root.GetChildren().Select(s => s.Key).Where(k => k != ConfiguredComposition.EntraSection).ToList();
+        var topLevel = root.GetChildren().Select(s => s.Key).Where(k => k != CompositionSettings.EntraSection).ToList();
         var settings = PimBridgeConfiguration.Bind(root, topLevel);
 
         Assert.Equal(["prod-admin", "platform"], settings.Mappings.Select(m => m.Name));
@@ -76,7 +76,7 @@ public sealed class EngineConfigurationTests : IDisposable
         if (host == "watcher")
         {
             // The gap detector runs in the watcher only; the watcher never reads Graph.
-            Assert.False(root.GetSection(ConfiguredComposition.EntraSection).Exists());
+            Assert.False(root.GetSection(CompositionSettings.EntraSection).Exists());
             var source = Assert.IsType<GapSourceOptions>(settings.GapSource);
             Assert.Empty(ActivitySources.Validate(source, settings.IdentityCenter.Region));
             Assert.Equal("PimBridgeAudit", source.AuditRoleName);
@@ -86,7 +86,7 @@ public sealed class EngineConfigurationTests : IDisposable
         {
             Assert.Null(settings.GapSource);
             var entra = new EntraOptions();
-            root.GetSection(ConfiguredComposition.EntraSection).Bind(entra);
+            root.GetSection(CompositionSettings.EntraSection).Bind(entra);
             Assert.Empty(entra.Problems(subscriptions: true, environment: _ => null));
             Assert.Equal("8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e", entra.TenantId);
         }
@@ -144,10 +144,10 @@ public sealed class EngineConfigurationTests : IDisposable
         var stdout = new StringWriter();
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // a hang fails rather than blocks
         await using var watcher = await WatcherFunction.CreateAsync(configuration, clock, NullLoggerFactory.Instance,
-            new EmbeddedMetrics(stdout, clock, "pimbridge-watcher"), new CompositionInputs { AwsCredentials = credentials }, deadline.Token);
+            new EmbeddedMetrics(stdout, clock, "pimbridge-watcher"), new ComposedEngineInputs { AwsCredentials = credentials }, deadline.Token);
         // The bridge's part, on the same table: PIM says alice activated prod-admin for an hour.
-        var bridge = await ConfiguredComposition.ComposeAsync(configuration, clock, NullLoggerFactory.Instance,
-            new CompositionInputs { ReadsPim = false, AwsCredentials = credentials }, deadline.Token);
+        var bridge = await ComposedEngine.ComposeAsync(configuration, clock, NullLoggerFactory.Instance,
+            new ComposedEngineInputs { Stores = [new DynamoDbStoreFactory()], AwsCredentials = credentials }, deadline.Token);
         try
         {
             var start = clock.GetUtcNow();

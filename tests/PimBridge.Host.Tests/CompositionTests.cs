@@ -1,21 +1,25 @@
 using PimBridge.Testing.Graph;
 using System.Net;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Entra;
+using PimBridge.Store.Sqlite;
 using static PimBridge.Host.Tests.HostHarness;
 
 namespace PimBridge.Host.Tests;
 
-/// <summary>The entry point's composition from configuration (ConfiguredComposition).</summary>
+/// <summary>The host's composition from configuration (<see cref="ComposedEngine.ComposeAsync"/>).</summary>
 public sealed class CompositionTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("pimbridge-host-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>What a host ships that keeps its state in SQLite and reads PIM.</summary>
+    private static readonly ComposedEngineInputs Shipped = new() { Stores = [new SqliteStoreFactory()], Entra = new EntraPart() };
 
     /// <summary>An engine file with one mapping and no Entra section.</summary>
     private async Task<string> WriteConfigAsync(string name)
@@ -41,8 +45,8 @@ public sealed class CompositionTests : IDisposable
     public async Task Without_an_Entra_section_the_host_names_the_Entra_settings_to_add()
     {
         var config = await WriteConfigAsync("no-entra.json");
-        await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
-            web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?> { ["PimBridge:ConfigFile"] = config })));
+        await using var h = await StartAsync(inputs: Shipped, configure: web =>
+            web.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["PimBridge:ConfigFile"] = config }));
 
         var reason = await ReadinessAsync(h);
 
@@ -60,8 +64,8 @@ public sealed class CompositionTests : IDisposable
             ["PimBridge:SqlitePath"] = Path.Combine(_folder, "watcher.db"),
         }).Build();
 
-        var parts = await ConfiguredComposition.ComposeAsync(configuration, TimeProvider.System,
-            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, new CompositionInputs { ReadsPim = false });
+        var parts = await ComposedEngine.ComposeAsync(configuration, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, Shipped with { Entra = null });
         try
         {
             Assert.Null(parts.Subscriptions);
@@ -81,15 +85,15 @@ public sealed class CompositionTests : IDisposable
     public async Task The_configuration_JSON_in_PIMBRIDGE_CONFIG_JSON_is_used_instead_of_a_file()
     {
         var json = await File.ReadAllTextAsync(await WriteConfigAsync("from-variable.json"));
-        await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
+        await using var h = await StartAsync(inputs: Shipped, configure: web =>
         {
-            web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?>
+            web.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                [ConfiguredComposition.ConfigJsonKey] = json,
+                [CompositionSettings.ConfigJsonKey] = json,
                 ["PimBridge:ConfigFile"] = Path.Combine(_folder, "absent.json"), // the variable wins
                 ["PimBridge:SqlitePath"] = Path.Combine(_folder, "state.db"),
-            }));
-            web.ConfigureTestServices(s => s.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions()));
+            });
+            web.Services.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions());
         });
 
         Assert.Equal("ready", await ReadinessAsync(h));
@@ -99,10 +103,10 @@ public sealed class CompositionTests : IDisposable
     public async Task A_missing_configuration_file_is_named()
     {
         var missing = Path.Combine(_folder, "absent.json");
-        await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
+        await using var h = await StartAsync(inputs: Shipped, configure: web =>
         {
-            web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?> { ["PimBridge:ConfigFile"] = missing }));
-            web.ConfigureTestServices(s => s.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions()));
+            web.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["PimBridge:ConfigFile"] = missing });
+            web.Services.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions());
         });
 
         Assert.StartsWith($"PimBridge is not configured: The PimBridge configuration is not valid:\n- {missing}: the configuration file does not exist", await ReadinessAsync(h));
@@ -112,18 +116,35 @@ public sealed class CompositionTests : IDisposable
     public async Task A_configuration_file_and_a_SQLite_path_compose_a_ready_host()
     {
         var config = await WriteConfigAsync("pimbridge.json");
-        await using var h = await StartAsync(compose: ConfiguredComposition.ComposeAsync, configure: web =>
+        await using var h = await StartAsync(inputs: Shipped, configure: web =>
         {
-            web.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?>
+            web.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["PimBridge:ConfigFile"] = config,
                 ["PimBridge:SqlitePath"] = Path.Combine(_folder, "state.db"),
-            }));
-            web.ConfigureTestServices(s => s.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions()));
+            });
+            web.Services.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions());
         });
 
         Assert.Equal("ready", await ReadinessAsync(h));
         Assert.True(File.Exists(Path.Combine(_folder, "state.db")));
         Assert.Equal(HttpStatusCode.OK, (await h.DeliverAsync(Payloads.GroupUpdatedCloudEvent(OpsGroup))).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("dynamodb")]
+    [InlineData("postgres")]
+    public async Task A_store_this_host_does_not_ship_is_refused_naming_the_stores_it_has(string store)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PimBridge:ConfigFile"] = await WriteConfigAsync("store.json"),
+            ["PimBridge:Store"] = store,
+        }).Build();
+
+        var error = await Assert.ThrowsAsync<PimBridge.Core.Configuration.ConfigurationException>(() => ComposedEngine.ComposeAsync(configuration, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, Shipped with { Entra = null }));
+
+        Assert.Equal([$"PimBridge:Store: '{store}' is not a store this host has; use sqlite."], error.Problems);
     }
 }

@@ -2,16 +2,16 @@ using PimBridge.Testing.Graph;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
-using PimBridge.Entra;
 using PimBridge.Host.Events;
 using PimBridge.Host.Security;
 using PimBridge.Host.Worker;
@@ -21,7 +21,7 @@ using PimBridge.Testing;
 namespace PimBridge.Host.Tests;
 
 /// <summary>
-/// The real host (this project's entry point, through WebApplicationFactory) over a real Enforcer, an in-memory SQLite
+/// The real host (<see cref="PimBridgeHost"/>'s wiring, on an in-memory test server) over a real Enforcer, an in-memory SQLite
 /// store, the simulated Identity Center, a fake PIM and fake Graph subscriptions, on a manual clock. The background
 /// loop is off unless asked for: tests drive the worker's step directly.
 /// </summary>
@@ -42,19 +42,19 @@ public sealed class HostHarness : IAsyncDisposable
     public static readonly Entitlement AliceOpsProd = Entitlement.AccountAssignment("u-alice", Admin, Prod);
     public static readonly Entitlement AliceAuditStaging = Entitlement.AccountAssignment("u-alice", Admin, Staging);
 
-    private readonly WebApplicationFactory<Program> _factory;
+    private readonly WebApplication _app;
     private readonly SqliteStateStore _store;
 
-    private HostHarness(WebApplicationFactory<Program> factory, SqliteStateStore store, ManualTimeProvider clock, SimulatedIdentityCenter aws, FakePim pim, FakeSubscriptions subscriptions, Enforcer enforcer)
+    private HostHarness(WebApplication app, SqliteStateStore store, ManualTimeProvider clock, SimulatedIdentityCenter aws, FakePim pim, FakeSubscriptions subscriptions, Enforcer enforcer)
     {
-        _factory = factory;
+        _app = app;
         _store = store;
         Clock = clock;
         Aws = aws;
         Pim = pim;
         Subscriptions = subscriptions;
         Enforcer = enforcer;
-        Client = factory.CreateClient();
+        Client = app.GetTestClient();
     }
 
     public ManualTimeProvider Clock { get; }
@@ -64,7 +64,7 @@ public sealed class HostHarness : IAsyncDisposable
     public Enforcer Enforcer { get; }
     public IStateStore Store => _store;
     public HttpClient Client { get; }
-    public IServiceProvider Services => _factory.Services;
+    public IServiceProvider Services => _app.Services;
     public EnforcementWorker Worker => Services.GetRequiredService<EnforcementWorker>();
     public GapWorker GapWorker => Services.GetRequiredService<GapWorker>();
 
@@ -76,13 +76,14 @@ public sealed class HostHarness : IAsyncDisposable
 
     /// <param name="settings">Host settings under PimBridge:Host (keys relative to it), over the defaults below.</param>
     /// <param name="backgroundWorker">Run the worker's background loop (off: tests call its step).</param>
-    /// <param name="compose">Replaces the composition (to make it fail, or to use the entry point's).</param>
+    /// <param name="compose">Replaces the composition (to make it fail).</param>
+    /// <param name="inputs">Composes from the host's configuration with these, as a deployed host does (<see cref="ComposedEngine.ComposeAsync"/>).</param>
     /// <param name="configure">More configuration of the web host, applied last.</param>
     /// <param name="trailFolder">A folder of CloudTrail files for the gap detector (none: no gap detector).</param>
     public static async Task<HostHarness> StartAsync(
         IDictionary<string, string?>? settings = null, bool backgroundWorker = false,
-        Func<IServiceProvider, CancellationToken, Task<PimBridgeComponents>>? compose = null, Action<IWebHostBuilder>? configure = null,
-        string? trailFolder = null)
+        Func<IServiceProvider, CancellationToken, Task<ComposedEngine>>? compose = null, Action<WebApplicationBuilder>? configure = null,
+        string? trailFolder = null, ComposedEngineInputs? inputs = null)
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero));
         var aws = new SimulatedIdentityCenter();
@@ -109,7 +110,7 @@ public sealed class HostHarness : IAsyncDisposable
         {
             Store = store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = mappings, Fences = engine.Fences, Settings = engine.Enforcer, Time = clock, Pim = pim,
         });
-        var components = new PimBridgeComponents(enforcer, store, subscriptions)
+        var components = new ComposedEngine(enforcer, store, subscriptions)
         {
             Gaps = trailFolder is null ? null : new Core.Gaps.GapDetector(store, new Core.Gaps.TrailDirectorySource(trailFolder), aws, Core.Gaps.GapSettings.Default, clock),
             // Unpaced: the harness's clock moves only when a test moves it.
@@ -126,25 +127,23 @@ public sealed class HostHarness : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
 
-        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-        {
-            web.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(
-                values.ToDictionary(kv => $"{PimBridgeHostOptions.Section}:{kv.Key}", kv => kv.Value)));
-            web.ConfigureTestServices(services =>
-            {
-                services.AddSingleton<TimeProvider>(clock);
-                services.AddSingleton(new PimBridgeComposition(compose ?? ((_, _) => Task.FromResult(components))));
-                services.AddSingleton<ISigningKeySource>(new StaticSigningKeySource([SigningKey]));
-            });
-            configure?.Invoke(web);
-        });
+        // As WebApplicationFactory did: the Development environment, the output folder (with the host's appsettings.json) as content root.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(values.ToDictionary(kv => $"{PimBridgeHostOptions.Section}:{kv.Key}", kv => kv.Value));
+        builder.Services.AddSingleton<TimeProvider>(clock);
+        builder.Services.AddSingleton<ISigningKeySource>(new StaticSigningKeySource([SigningKey]));
+        configure?.Invoke(builder);
+        var app = inputs is not null ? PimBridgeHost.Build(builder, inputs)
+            : PimBridgeHost.Build(builder, compose ?? ((_, _) => Task.FromResult(components)));
         try
         {
-            return new HostHarness(factory, store, clock, aws, pim, subscriptions, enforcer); // starts the host
+            await app.StartAsync();
+            return new HostHarness(app, store, clock, aws, pim, subscriptions, enforcer);
         }
         catch
         {
-            await factory.DisposeAsync();
+            await app.DisposeAsync();
             await store.DisposeAsync();
             throw;
         }
@@ -196,7 +195,8 @@ public sealed class HostHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _factory.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
         await _store.DisposeAsync();
     }
 }

@@ -1,5 +1,5 @@
+using PimBridge.Composition;
 using PimBridge.Core.Configuration;
-using PimBridge.Host;
 
 namespace PimBridge.Lambda.Tests;
 
@@ -19,10 +19,10 @@ public sealed class WatcherConfigurationTests : IDisposable
             ["PimBridge__DynamoDbTable"] = "pimbridge-state",
         }, "/nonexistent");
 
-        var file = ConfiguredComposition.EngineConfigFile(configuration);
+        var file = CompositionSettings.EngineConfigFile(configuration);
         Assert.Equal(Path.GetTempPath(), Path.GetDirectoryName(file) + Path.DirectorySeparatorChar);
         Assert.Equal(json, File.ReadAllText(file));
-        Assert.Equal(file, ConfiguredComposition.EngineConfigFile(configuration)); // once per content
+        Assert.Equal(file, CompositionSettings.EngineConfigFile(configuration)); // once per content
         Assert.Equal("dynamodb", configuration["PimBridge:Store"]);
         Assert.Equal("pimbridge-state", configuration["PimBridge:DynamoDbTable"]);
         File.Delete(file);
@@ -33,7 +33,7 @@ public sealed class WatcherConfigurationTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_folder, "pimbridge.json"), "{}");
         var configuration = WatcherConfiguration.Build(new Dictionary<string, string?> { ["PimBridge__DynamoDbTable"] = "t" }, _folder);
-        Assert.Equal(Path.Combine(_folder, "pimbridge.json"), ConfiguredComposition.EngineConfigFile(configuration));
+        Assert.Equal(Path.Combine(_folder, "pimbridge.json"), CompositionSettings.EngineConfigFile(configuration));
     }
 
     [Fact]

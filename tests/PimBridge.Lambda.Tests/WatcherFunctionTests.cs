@@ -1,11 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;
-using PimBridge.Entra;
-using PimBridge.Host;
 using PimBridge.Sandbox;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
@@ -49,7 +48,7 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
         {
             Store = _store, Aws = new IdentityCenterPorts(_aws, _aws, _aws, _aws), Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = _clock,
         });
-        _watcher = new WatcherFunction(new PimBridgeComponents(_enforcer, _store, new NoSubscriptions()),
+        _watcher = new WatcherFunction(new ComposedEngine(_enforcer, _store, new NoSubscriptions()),
             new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
     }
 
@@ -69,7 +68,7 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
     [Fact]
     public async Task The_sweep_runs_in_the_invocation_whose_turn_it_is_and_its_repair_in_the_next()
     {
-        var watcher = new WatcherFunction(new PimBridgeComponents(_enforcer, _store, new NoSubscriptions())
+        var watcher = new WatcherFunction(new ComposedEngine(_enforcer, _store, new NoSubscriptions())
         {
             Sweep = new DriftSweep(_store, new IdentityCenterPorts(_aws, _aws, _aws, _aws), _enforcer, VerifierSettings.Default with { RequestsPerSecond = double.PositiveInfinity }, _clock),
         }, new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
@@ -148,7 +147,7 @@ public sealed class WatcherFunctionTests : IAsyncLifetime
         ])));
         _clock.Advance(TimeSpan.FromMinutes(40));
         var watcher = new WatcherFunction(
-            new PimBridgeComponents(_enforcer, _store, new NoSubscriptions()) { Gaps = new GapDetector(_store, new TrailDirectorySource(_trails), _aws, GapSettings.Default, _clock) },
+            new ComposedEngine(_enforcer, _store, new NoSubscriptions()) { Gaps = new GapDetector(_store, new TrailDirectorySource(_trails), _aws, GapSettings.Default, _clock) },
             new EmbeddedMetrics(_stdout, _clock, "pimbridge-watcher"), NullLogger.Instance);
         _stdout.GetStringBuilder().Clear();
 

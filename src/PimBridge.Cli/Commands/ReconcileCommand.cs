@@ -9,10 +9,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Graph;
 using PimBridge.Aws;
 using PimBridge.Cli.Output;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Entra;
-using PimBridge.Host;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;
@@ -363,7 +363,7 @@ internal sealed record EngineEnvironment
     }
 
     /// <summary>
-    /// The host configuration <c>ConfiguredComposition</c> reads, naming <paramref name="configFile"/> and, when given,
+    /// The host configuration <see cref="ComposedEngine.ComposeAsync"/> reads, naming <paramref name="configFile"/> and, when given,
     /// the command's state store (<see cref="StateStoreOptions.HostSettings"/>).
     /// </summary>
     public IConfiguration HostConfiguration(string configFile, StoreHostSettings? store = null) => new ConfigurationBuilder()
@@ -380,7 +380,7 @@ internal sealed record EngineEnvironment
 }
 
 /// <summary>
-/// The engine as <c>pimbridge serve</c> composes it (<see cref="ConfiguredComposition"/>), opened by a command that acts
+/// The engine as <c>pimbridge serve</c> composes it (<see cref="ComposedEngine"/>), opened by a command that acts
 /// through it: the configuration file, the state store the command names, PIM through Graph, and Identity Center.
 /// Shared by <c>reconcile</c>, <c>revoke</c> and <c>verify</c>.
 /// </summary>
@@ -389,11 +389,11 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
     /// <summary>At most this many ticks in one run, whatever the time limit: a loop that keeps finding work is a bug to report, not to spin on.</summary>
     private const int MaxTicks = 200;
 
-    private readonly PimBridgeComponents _components;
+    private readonly ComposedEngine _components;
     private readonly IDisposable? _graph;
     private readonly ILoggerFactory _loggers;
 
-    private ConfiguredEngine(PimBridgeComponents components, IDisposable? graph, ILoggerFactory loggers)
+    private ConfiguredEngine(ComposedEngine components, IDisposable? graph, ILoggerFactory loggers)
     {
         _components = components;
         _graph = graph;
@@ -426,10 +426,10 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
             // The composition would create a missing file: a command that steers PimBridge never starts an empty state.
             if (store.SqlitePath is { } sqlitePath && !File.Exists(sqlitePath))
                 throw new CliInputException(StateStoreOptions.MissingSqliteFile(sqlitePath));
-            var components = await ConfiguredComposition.ComposeAsync(environment.HostConfiguration(path, store), console.Clock, loggers, new CompositionInputs
+            var components = await ComposedEngine.ComposeAsync(environment.HostConfiguration(path, store), console.Clock, loggers, new ComposedEngineInputs
             {
+                Stores = ShippedParts.Stores,
                 Pim = pim,
-                Subscriptions = UnmanagedSubscriptions.Instance,
                 AwsCredentials = environment.AwsCredentials,
                 WaitForOperations = true,
             }, cancellationToken).ConfigureAwait(false);
@@ -458,13 +458,13 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
         EntraOptions? entra = null;
         try
         {
-            entra = ConfiguredComposition.LoadEntra(configFile, out _);
+            entra = EntraPart.LoadOptions(configFile, out _);
             // Subscriptions are serve's business; reading PIM needs only the credential.
             problems = environment.GraphCredential is null ? entra.Problems(subscriptions: false) : [];
         }
         catch (InvalidOperationException e)
         {
-            problems = [$"{ConfiguredComposition.EntraSection}: {e.Message}"];
+            problems = [$"{CompositionSettings.EntraSection}: {e.Message}"];
         }
 
         if (problems.Count == 0)
@@ -576,18 +576,6 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
         if (_components.Resources is { } resources) await resources.DisposeAsync().ConfigureAwait(false);
         _graph?.Dispose();
         _loggers.Dispose();
-    }
-
-    /// <summary>The CLI never manages Graph subscriptions (that is serve's job); asking it to is a bug.</summary>
-    private sealed class UnmanagedSubscriptions : IGraphSubscriptions
-    {
-        public static readonly UnmanagedSubscriptions Instance = new();
-
-        public Task<SubscriptionReport> EnsureAsync(CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("Graph subscriptions are managed by `pimbridge serve`, not by this command.");
-
-        public Task<SubscriptionAction> ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("Graph subscriptions are managed by `pimbridge serve`, not by this command.");
     }
 
     /// <summary>PIM for a command that must work without it (an emergency revoke): any read fails with the reason.</summary>

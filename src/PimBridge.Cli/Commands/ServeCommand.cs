@@ -5,7 +5,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using PimBridge.Composition;
 using PimBridge.Core.Configuration;
+using PimBridge.Entra;
 using PimBridge.Host;
 
 namespace PimBridge.Cli.Commands;
@@ -13,7 +15,7 @@ namespace PimBridge.Cli.Commands;
 /// <summary>
 /// <c>pimbridge serve</c>: one process running all of PimBridge (the Event Grid endpoint, the PIM poll, the enforcer,
 /// the gap detector, <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>) on the same host wiring the Azure Functions
-/// handler uses (<see cref="PimBridgeHost"/>, <see cref="ConfiguredComposition"/>). It checks the configuration before
+/// handler uses (<see cref="PimBridgeHost"/>, <see cref="ComposedEngine"/>). It checks the configuration before
 /// it listens, so a typo is an error at once rather than a 503 on <c>/readyz</c>, and it stops gracefully: the tick in
 /// flight finishes, then the process exits 0.
 /// </summary>
@@ -111,7 +113,7 @@ public static class ServeCommand
         WebApplication app;
         try
         {
-            app = PimBridgeHost.Build(builder, ConfiguredComposition.ComposeAsync);
+            app = PimBridgeHost.Build(builder, ShippedParts.Serve);
         }
         catch (Exception e) when (HostSettingsProblem(e) is { } problem)
         {
@@ -168,11 +170,11 @@ public static class ServeCommand
         {
             try
             {
-                problems.AddRange(ConfiguredComposition.LoadEntra(configFile, out _).Problems());
+                problems.AddRange(EntraPart.LoadOptions(configFile, out _).Problems());
             }
             catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException)
             {
-                problems.Add($"{ConfiguredComposition.EntraSection}: {e.Message}");
+                problems.Add($"{CompositionSettings.EntraSection}: {e.Message}");
             }
         }
 

@@ -1,9 +1,9 @@
 using PimBridge.Aws.Trails;
 using PimBridge.Cli.Commands;
 using PimBridge.Cli.Output;
+using PimBridge.Composition;
 using PimBridge.Core.Configuration;
 using PimBridge.Entra;
-using PimBridge.Host;
 using PimBridge.Notifications;
 
 namespace PimBridge.Cli.Doctor;
@@ -69,19 +69,19 @@ internal static class ConfigurationChecks
             }
         }
 
-        if (!string.IsNullOrWhiteSpace(context.HostConfiguration[ConfiguredComposition.AwsEndpointKey]))
+        if (!string.IsNullOrWhiteSpace(context.HostConfiguration[CompositionSettings.AwsEndpointKey]))
         {
             await run.CheckAsync("aws-endpoint", "AWS endpoint override", _ =>
             {
                 try
                 {
-                    context.AwsEndpoint = ConfiguredComposition.AwsEndpoint(context.HostConfiguration);
-                    return Task.FromResult(CheckOutcome.Pass($"every AWS call goes to {context.AwsEndpoint} ({ConfiguredComposition.AwsEndpointKey}), not to AWS's public endpoints."));
+                    context.AwsEndpoint = CompositionSettings.AwsEndpoint(context.HostConfiguration);
+                    return Task.FromResult(CheckOutcome.Pass($"every AWS call goes to {context.AwsEndpoint} ({CompositionSettings.AwsEndpointKey}), not to AWS's public endpoints."));
                 }
                 catch (ConfigurationException e)
                 {
                     context.AwsEndpointUsable = false;
-                    return Task.FromResult(CheckOutcome.Fail(e.Problems[0], $"Fix or unset the environment variable PimBridge__AwsEndpoint (the setting {ConfiguredComposition.AwsEndpointKey})."));
+                    return Task.FromResult(CheckOutcome.Fail(e.Problems[0], $"Fix or unset the environment variable PimBridge__AwsEndpoint (the setting {CompositionSettings.AwsEndpointKey})."));
                 }
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -120,7 +120,7 @@ internal static class ConfigurationChecks
         bool present;
         try
         {
-            entra = ConfiguredComposition.LoadEntra(context.ConfigFile, out present);
+            entra = EntraPart.LoadOptions(context.ConfigFile, out present);
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException or FormatException)
         {

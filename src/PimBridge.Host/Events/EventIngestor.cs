@@ -40,7 +40,7 @@ public sealed class IngestResult
 /// everything it acted on is durable; if it throws, what was done is idempotent and a redelivery finishes the rest.
 /// </summary>
 public sealed class EventIngestor(
-    ComponentsProvider components,
+    LazyComposedEngine components,
     EventDeduplicator dedupe,
     WorkerSignal signal,
     IngestionCounters counters,
@@ -89,7 +89,7 @@ public sealed class EventIngestor(
         return result;
     }
 
-    private async Task<(EventOutcome, string)> ActAsync(IncomingEvent incoming, PimBridgeComponents parts, CancellationToken cancellationToken)
+    private async Task<(EventOutcome, string)> ActAsync(IncomingEvent incoming, ComposedEngine parts, CancellationToken cancellationToken)
     {
         var type = incoming.Type;
         if (!type.StartsWith("Microsoft.Graph.", StringComparison.OrdinalIgnoreCase))
@@ -135,7 +135,7 @@ public sealed class EventIngestor(
         }
     }
 
-    private static async Task HintAllAsync(PimBridgeComponents parts, CancellationToken cancellationToken)
+    private static async Task HintAllAsync(ComposedEngine parts, CancellationToken cancellationToken)
     {
         foreach (var groupId in parts.Enforcer.MappedGroups)
             await parts.Enforcer.HintAsync(groupId, cancellationToken).ConfigureAwait(false);

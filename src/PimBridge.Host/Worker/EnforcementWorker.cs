@@ -19,7 +19,7 @@ public sealed record FullReconcile(int Groups, ReconcilePlan? Plan, int Ticks, D
 /// started, finishes even when the host stops (it runs uncancelled; the store keeps every step idempotent anyway).
 /// </summary>
 public sealed class EnforcementWorker(
-    ComponentsProvider components,
+    LazyComposedEngine components,
     WorkerSignal signal,
     TimeProvider time,
     IOptions<PimBridgeHostOptions> options,
@@ -62,7 +62,7 @@ public sealed class EnforcementWorker(
     {
         var now = time.GetUtcNow();
         var signalled = signal.TryConsume(); // first: a step that fails must not leave it set (the loop would spin)
-        PimBridgeComponents parts;
+        ComposedEngine parts;
         try
         {
             parts = await components.GetAsync(cancellationToken).ConfigureAwait(false);

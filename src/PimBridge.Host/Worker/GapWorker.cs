@@ -9,7 +9,7 @@ namespace PimBridge.Host.Worker;
 /// Runs the gap detector every <c>Gaps.Interval</c> when a source is configured (<c>Gaps.Source</c>). A failed scan
 /// is logged and tried again at the next interval; scans are idempotent (cursors and alert ids), so nothing is lost.
 /// </summary>
-public sealed class GapWorker(ComponentsProvider components, TimeProvider time, IOptions<PimBridgeHostOptions> options, ILogger<GapWorker> log) : BackgroundService
+public sealed class GapWorker(LazyComposedEngine components, TimeProvider time, IOptions<PimBridgeHostOptions> options, ILogger<GapWorker> log) : BackgroundService
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 

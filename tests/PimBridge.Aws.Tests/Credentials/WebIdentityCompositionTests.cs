@@ -5,11 +5,12 @@ using Amazon.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using PimBridge.Aws.Tests.Integration;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Entra;
-using PimBridge.Host;
 using PimBridge.Store.DynamoDb;
+using PimBridge.Store.Sqlite;
 
 namespace PimBridge.Aws.Tests.Credentials;
 
@@ -68,8 +69,8 @@ public sealed class WebIdentityCompositionTests(MotoFixture moto) : IDisposable
             ("PimBridge:Aws:WebIdentityAudience", "api://pimbridge-aws"));
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var components = await ConfiguredComposition.ComposeAsync(configuration, TimeProvider.System, NullLoggerFactory.Instance,
-            new CompositionInputs { Pim = new UnusedPim(), Subscriptions = new UnusedSubscriptions(), AwsWebIdentityToken = entra }, timeout.Token);
+        var components = await ComposedEngine.ComposeAsync(configuration, TimeProvider.System, NullLoggerFactory.Instance,
+            new ComposedEngineInputs { Stores = [new DynamoDbStoreFactory(), new SqliteStoreFactory()], Pim = new UnusedPim(), Subscriptions = new UnusedSubscriptions(), AwsWebIdentityToken = entra }, timeout.Token);
         try
         {
             await components.Store.GetGrantAsync("no-such-grant", timeout.Token);
@@ -103,8 +104,8 @@ public sealed class WebIdentityCompositionTests(MotoFixture moto) : IDisposable
             ("PimBridge:AwsEndpoint", moto.Server.Endpoint.ToString()),
             ("PimBridge:Aws:WebIdentityRoleArn", "pimbridge-bridge"));
 
-        var error = await Assert.ThrowsAsync<ConfigurationException>(() => ConfiguredComposition.ComposeAsync(configuration, TimeProvider.System, NullLoggerFactory.Instance,
-            new CompositionInputs { Pim = new UnusedPim(), Subscriptions = new UnusedSubscriptions(), AwsWebIdentityToken = new FakeEntraToken() }));
+        var error = await Assert.ThrowsAsync<ConfigurationException>(() => ComposedEngine.ComposeAsync(configuration, TimeProvider.System, NullLoggerFactory.Instance,
+            new ComposedEngineInputs { Stores = [new DynamoDbStoreFactory(), new SqliteStoreFactory()], Pim = new UnusedPim(), Subscriptions = new UnusedSubscriptions(), AwsWebIdentityToken = new FakeEntraToken() }));
 
         Assert.StartsWith("PimBridge:Aws:WebIdentityRoleArn: 'pimbridge-bridge' is not an IAM role ARN", Assert.Single(error.Problems));
     }

@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Tests.Integration;
+using PimBridge.Composition;
 using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Entra;
@@ -34,7 +35,7 @@ public sealed class BridgeEndToEndTests(MotoFixture moto) : IAsyncLifetime
     private GraphStub _graph = null!;
     private PimTenant _tenant = null!;
     private SqliteStateStore _store = null!;
-    private WebApplicationFactory<Program> _host = null!;
+    private WebApplication _host = null!;
     private HttpClient _client = null!;
     private AccountAssignmentRequest _assignment = null!;
 
@@ -68,24 +69,28 @@ public sealed class BridgeEndToEndTests(MotoFixture moto) : IAsyncLifetime
             Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = TimeProvider.System,
             Pim = new GraphPimSource(StubCredential.ClientFor(_graph), Microsoft.Extensions.Logging.Abstractions.NullLogger<GraphPimSource>.Instance),
         });
-        var components = new PimBridgeComponents(enforcer, _store, new NoSubscriptions());
+        var engine = new ComposedEngine(enforcer, _store, new NoSubscriptions());
 
-        _host = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            web.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["PimBridge:Host:SharedSecret:Secret"] = SharedSecret,
-                ["PimBridge:Host:Worker:Enabled"] = "false", // the test drives the worker's steps
-            }));
-            web.ConfigureTestServices(services => services.AddSingleton(new PimBridgeComposition((_, _) => Task.FromResult(components))));
+            ["PimBridge:Host:SharedSecret:Secret"] = SharedSecret,
+            ["PimBridge:Host:Worker:Enabled"] = "false", // the test drives the worker's steps
         });
-        _client = _host.CreateClient();
+        _host = PimBridgeHost.Build(builder, engine);
+        await _host.StartAsync();
+        _client = _host.GetTestClient();
     }
 
     public async Task DisposeAsync()
     {
         _client?.Dispose();
-        if (_host is not null) await _host.DisposeAsync();
+        if (_host is not null)
+        {
+            await _host.StopAsync();
+            await _host.DisposeAsync();
+        }
         if (_store is not null) await _store.DisposeAsync();
         if (_graph is not null) await _graph.DisposeAsync();
         Directory.Delete(_folder, recursive: true);

@@ -1,4 +1,4 @@
-namespace PimBridge.Entra;
+namespace PimBridge.Core;
 
 /// <summary>
 /// Keeps one Graph change subscription per mapped group (members, and owners where an owner mapping exists) pointed at
