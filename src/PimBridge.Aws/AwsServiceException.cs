@@ -7,7 +7,7 @@ namespace PimBridge.Aws;
 /// A failed AWS call: either the service answered with an error, or no answer came (connection failure, timeout,
 /// in which case <see cref="Status"/> is 0 and <see cref="ErrorCode"/> names the failure).
 /// </summary>
-public sealed class AwsServiceException : Exception, IRetryAfterHint
+public sealed class AwsServiceException : Exception, IThrottlingFailure
 {
     public AwsServiceException(
         string service, string operation, int status, string errorCode, string message,

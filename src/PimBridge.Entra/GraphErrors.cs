@@ -1,17 +1,33 @@
+using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
+using PimBridge.Core;
 
 namespace PimBridge.Entra;
 
-/// <summary>A Microsoft Graph call for one PIM group failed; the message names the group and what Graph said.</summary>
-public sealed class GraphPimException(string groupId, string message, Exception? inner = null) : Exception(message, inner)
+/// <summary>
+/// A Microsoft Graph call for one PIM group failed; the message names the group and what Graph said. Graph's
+/// throttling (429 or 503, after the SDK's own retries) shows as <see cref="IThrottlingFailure"/>.
+/// </summary>
+/// <param name="time">The clock a Retry-After given as an HTTP date is read on; the system clock when null.</param>
+public sealed class GraphPimException(string groupId, string message, Exception? inner = null, TimeProvider? time = null)
+    : Exception(message, inner), IThrottlingFailure
 {
+    private readonly (bool Throttling, TimeSpan? RetryAfter) _throttle = GraphErrors.Throttle(inner, (time ?? TimeProvider.System).GetUtcNow());
+
     /// <summary>The Entra group whose read failed (lower-case object id).</summary>
     public string GroupId { get; } = groupId;
 
     /// <summary>Graph's HTTP status, when Graph answered.</summary>
     public int? StatusCode { get; } = GraphErrors.Status(inner);
+
+    /// <summary>Graph answered 429 or 503 (the SDK's retries included).</summary>
+    public bool IsThrottling => _throttle.Throttling;
+
+    /// <summary>Graph's <c>Retry-After</c>, when it sent one with the throttling answer.</summary>
+    public TimeSpan? RetryAfter => _throttle.RetryAfter;
 }
 
 internal static class GraphErrors
@@ -29,6 +45,61 @@ internal static class GraphErrors
     };
 
     public static bool IsNotFound(Exception ex) => Status(ex) == 404;
+
+    /// <summary>
+    /// Whether Graph throttled: a 429 or 503 anywhere in the chain, Graph's <see cref="ApiException"/> or HttpClient's
+    /// <see cref="HttpRequestException"/>. A wrapper often says "429" while only an inner attempt carries the
+    /// Retry-After, so the whole chain is searched and an answer with a Retry-After wins; of the retry handler's
+    /// attempts, the last one's.
+    /// </summary>
+    public static (bool Throttling, TimeSpan? RetryAfter) Throttle(Exception? error, DateTimeOffset now)
+    {
+        var throttling = false;
+        foreach (var ex in Chain(error))
+        {
+            switch (ex)
+            {
+                case ApiException { ResponseStatusCode: 429 or 503 } api:
+                    if (RetryAfter(api.ResponseHeaders, now) is { } after) return (true, after);
+                    throttling = true;
+                    break;
+                case HttpRequestException { StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable }:
+                    throttling = true;
+                    break;
+            }
+        }
+
+        return (throttling, null);
+    }
+
+    /// <summary>The exception and its inner ones, depth first, an aggregate's last inner first; at most 16.</summary>
+    private static IEnumerable<Exception> Chain(Exception? error)
+    {
+        if (error is null) yield break;
+        var pending = new Stack<Exception>([error]);
+        var seen = 0;
+        while (pending.TryPop(out var ex) && seen++ < 16)
+        {
+            yield return ex;
+            if (ex is AggregateException aggregate)
+                foreach (var inner in aggregate.InnerExceptions) pending.Push(inner);
+            else if (ex.InnerException is { } inner)
+                pending.Push(inner);
+        }
+    }
+
+    /// <summary>The <c>Retry-After</c> header: delta-seconds, or an HTTP date (relative to <paramref name="now"/>).</summary>
+    internal static TimeSpan? RetryAfter(IDictionary<string, IEnumerable<string>>? headers, DateTimeOffset now)
+    {
+        if (headers is null) return null;
+        var value = headers.FirstOrDefault(h => h.Key.Equals("Retry-After", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault()?.Trim();
+        if (string.IsNullOrEmpty(value)) return null;
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+            return seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            return at > now ? at - now : null;
+        return null;
+    }
 
     /// <summary>"HTTP 500 InternalServerError: message", or the exception's message when Graph did not answer.</summary>
     public static string Describe(Exception ex) => ex switch

@@ -35,6 +35,7 @@ public sealed class GraphPimSource : IPimSource
 
     private readonly GraphServiceClient _graph;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly PrincipalCache<EntraPrincipal?> _principals;
 
     // Instance id → its assignment schedule id, from each group's latest snapshot: the Activation record has no room
@@ -49,7 +50,8 @@ public sealed class GraphPimSource : IPimSource
         ArgumentOutOfRangeException.ThrowIfLessThan(ttl, TimeSpan.Zero, nameof(principalCacheTtl));
         _graph = graph;
         _logger = logger;
-        _principals = new PrincipalCache<EntraPrincipal?>(ttl, time ?? TimeProvider.System);
+        _time = time ?? TimeProvider.System;
+        _principals = new PrincipalCache<EntraPrincipal?>(ttl, _time);
     }
 
     /// <summary>A source with <see cref="EntraOptions.PrincipalCacheTtl"/> as the principal cache lifetime.</summary>
@@ -79,7 +81,7 @@ public sealed class GraphPimSource : IPimSource
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new GraphPimException(group, $"PIM for Groups: listing the assignment schedule instances of group {group} failed: {GraphErrors.Describe(ex)}", ex);
+            throw new GraphPimException(group, $"PIM for Groups: listing the assignment schedule instances of group {group} failed: {GraphErrors.Describe(ex)}", ex, _time);
         }
 
         var activations = new List<Activation>();
@@ -201,7 +203,7 @@ public sealed class GraphPimSource : IPimSource
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new GraphPimException(group, $"PIM for Groups: resolving principal {principalId} of group {group} failed: {GraphErrors.Describe(ex)}", ex);
+            throw new GraphPimException(group, $"PIM for Groups: resolving principal {principalId} of group {group} failed: {GraphErrors.Describe(ex)}", ex, _time);
         }
     }
 
@@ -252,7 +254,7 @@ public sealed class GraphPimSource : IPimSource
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new GraphPimException(group, $"PIM for Groups: listing the assignment schedule requests of principal {principal} in group {group} failed: {GraphErrors.Describe(ex)}", ex);
+            throw new GraphPimException(group, $"PIM for Groups: listing the assignment schedule requests of principal {principal} in group {group} failed: {GraphErrors.Describe(ex)}", ex, _time);
         }
 
         var access = activation.Access == PimAccess.Owner ? PrivilegedAccessGroupRelationships.Owner : PrivilegedAccessGroupRelationships.Member;

@@ -279,7 +279,7 @@ public sealed class ScanCommandTests : IDisposable
 
     [Theory]
     [InlineData(new[] { "scan", "{trails}" }, "--grants FILE")]
-    [InlineData(new[] { "scan", "--grants", "{grants}" }, "Required argument missing")]
+    [InlineData(new[] { "scan", "--grants", "{grants}" }, "Required argument 'path' missing")]
     [InlineData(new[] { "scan", "{trails}", "--grants", "{grants}", "--fail-on", "severe" }, "severe")]
     [InlineData(new[] { "scan", "{trails}", "--grants", "{grants}", "--delivery-lag", "soon" }, "--delivery-lag 'soon' is not a duration")]
     [InlineData(new[] { "scan", "{trails}", "--grants", "{grants}", "--since", "last tuesday" }, "--since 'last tuesday'")]

@@ -86,11 +86,11 @@ public sealed class CustomHandlerTests
     public async Task The_timer_function_fails_when_PIM_throttles_and_then_holds_off_until_the_Retry_After()
     {
         await using var h = await StartAsync();
-        h.Pim.FailNext(new ApiException("throttled")
+        h.Pim.FailNext(new GraphPimException(OpsGroup, "throttled", new ApiException("throttled")
         {
             ResponseStatusCode = 429,
             ResponseHeaders = new Dictionary<string, IEnumerable<string>> { ["Retry-After"] = ["300"] },
-        });
+        }, h.Clock));
 
         var (failed, _) = await InvokeAsync(h, "Reconcile", Payloads.TimerInvocation("myTimer", "Reconcile"));
         var (skipped, body) = await InvokeAsync(h, "Reconcile", Payloads.TimerInvocation("myTimer", "Reconcile"));

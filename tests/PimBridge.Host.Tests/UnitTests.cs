@@ -1,4 +1,5 @@
 using System.Net;
+using PimBridge.Core;
 using PimBridge.Host.Events;
 using PimBridge.Host.Worker;
 using PimBridge.Testing;
@@ -29,52 +30,43 @@ public sealed class UnitTests
         Assert.Equal(1, dedupe.Count);
     }
 
-    [Fact]
-    public void A_Retry_After_may_be_an_HTTP_date()
+    /// <summary>A failure as an adapter reports it: Core's throttling contract, nothing SDK-specific.</summary>
+    private sealed class ServiceFailed(bool throttling, TimeSpan? retryAfter, Exception? inner = null) : Exception("slow down", inner), IThrottlingFailure
     {
-        var now = new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero);
-        var headers = new Dictionary<string, IEnumerable<string>> { ["retry-after"] = ["Wed, 01 Jul 2026 09:02:00 GMT"] };
+        public bool IsThrottling => throttling;
 
-        Assert.Equal(TimeSpan.FromMinutes(2), Throttling.RetryAfter(headers, now));
-    }
-
-    /// <summary>Shaped like PimBridge's own AwsServiceException: IsThrottling and RetryAfter.</summary>
-    private sealed class ServiceThrottled(TimeSpan? retryAfter) : Exception("slow down")
-    {
-        public bool IsThrottling => true;
-
-        public TimeSpan? RetryAfter { get; } = retryAfter;
+        public TimeSpan? RetryAfter => retryAfter;
     }
 
     [Fact]
-    public void Throttling_is_recognised_in_exceptions_that_expose_it_and_anywhere_in_the_chain()
+    public void Throttling_is_recognised_by_Cores_contract_anywhere_in_the_chain()
     {
-        var now = DateTimeOffset.UnixEpoch;
-
-        Assert.Equal(TimeSpan.FromSeconds(7), Throttling.Classify(new ServiceThrottled(TimeSpan.FromSeconds(7)), now)!.RetryAfter);
-        Assert.Null(Throttling.Classify(new AggregateException(new ServiceThrottled(null)), now)!.RetryAfter);
-        Assert.NotNull(Throttling.Classify(new Exception("outer", new HttpRequestException("x", null, HttpStatusCode.TooManyRequests)), now));
-        Assert.Null(Throttling.Classify(new HttpRequestException("x", null, HttpStatusCode.NotFound), now));
-        Assert.Null(Throttling.Classify(new InvalidOperationException("no"), now));
-    }
-
-    /// <summary>Shaped like a PIM source's own wrapper: a status code, and Graph's exceptions inside.</summary>
-    private sealed class PimReadFailed(int statusCode, Exception inner) : Exception("reading PIM failed", inner)
-    {
-        public int? StatusCode { get; } = statusCode;
+        Assert.Equal(TimeSpan.FromSeconds(7), Throttling.Classify(new ServiceFailed(true, TimeSpan.FromSeconds(7)))!.RetryAfter);
+        Assert.Null(Throttling.Classify(new AggregateException(new ServiceFailed(true, null)))!.RetryAfter);
+        Assert.Null(Throttling.Classify(new Exception("outer", new ServiceFailed(true, TimeSpan.Zero)))!.RetryAfter);
+        Assert.Null(Throttling.Classify(new ServiceFailed(false, TimeSpan.FromSeconds(7))));
+        Assert.Null(Throttling.Classify(new HttpRequestException("x", null, HttpStatusCode.TooManyRequests))); // the adapter's to say
+        Assert.Null(Throttling.Classify(new InvalidOperationException("no")));
     }
 
     [Fact]
-    public void A_Retry_After_deep_in_the_chain_wins_over_a_wrapper_that_only_says_429()
+    public void A_Retry_After_deep_in_the_chain_wins_over_a_wrapper_that_only_says_it_is_throttling()
     {
-        var attempts = Enumerable.Range(1, 3).Select(i => new Microsoft.Kiota.Abstractions.ApiException($"attempt {i}")
+        var error = new ServiceFailed(true, null, new AggregateException(new ServiceFailed(true, TimeSpan.FromSeconds(30))));
+
+        Assert.Equal(TimeSpan.FromSeconds(30), Throttling.Classify(error)!.RetryAfter);
+    }
+
+    [Fact]
+    public void Graphs_throttling_reaches_the_worker_through_the_Entra_adapters_exception()
+    {
+        var graph = new Microsoft.Kiota.Abstractions.ApiException("Too many requests")
         {
             ResponseStatusCode = 429,
-            ResponseHeaders = new Dictionary<string, IEnumerable<string>> { ["Retry-After"] = [(i * 10).ToString(System.Globalization.CultureInfo.InvariantCulture)] },
-        });
-        var error = new PimReadFailed(429, new AggregateException(attempts));
+            ResponseHeaders = new Dictionary<string, IEnumerable<string>> { ["Retry-After"] = ["45"] },
+        };
 
-        Assert.Equal(TimeSpan.FromSeconds(30), Throttling.Classify(error, DateTimeOffset.UnixEpoch)!.RetryAfter); // the last attempt's
+        Assert.Equal(TimeSpan.FromSeconds(45), Throttling.Classify(new PimBridge.Entra.GraphPimException("g", "reading PIM failed", graph))!.RetryAfter);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using PimBridge.Testing.Graph;
 using System.Net;
 using Microsoft.Kiota.Abstractions;
 using PimBridge.Core;
+using PimBridge.Entra;
 using PimBridge.Host.Worker;
 using static PimBridge.Host.Tests.HostHarness;
 
@@ -82,11 +83,11 @@ public sealed class WorkerTests
     public async Task When_PIM_throttles_with_a_Retry_After_the_poll_pauses_that_long_and_then_reads_the_same_group_again()
     {
         await using var h = await StartAsync();
-        h.Pim.FailNext(new ApiException("Too many requests")
+        h.Pim.FailNext(new GraphPimException(OpsGroup, "throttled", new ApiException("Too many requests")
         {
             ResponseStatusCode = 429,
             ResponseHeaders = new Dictionary<string, IEnumerable<string>>(StringComparer.OrdinalIgnoreCase) { ["Retry-After"] = ["120"] },
-        });
+        }, h.Clock));
         var start = h.Now;
 
         var step = await h.Worker.RunOnceAsync();
@@ -103,9 +104,9 @@ public sealed class WorkerTests
     public async Task When_PIM_throttles_without_a_Retry_After_the_poll_backs_off_exponentially_and_recovers()
     {
         await using var h = await StartAsync();
-        h.Pim.FailNext(new HttpRequestException("429", null, HttpStatusCode.TooManyRequests));
-        h.Pim.FailNext(new HttpRequestException("429", null, HttpStatusCode.TooManyRequests));
-        h.Pim.FailNext(new InvalidOperationException("wrapped", new HttpRequestException("503", null, HttpStatusCode.ServiceUnavailable)));
+        h.Pim.FailNext(new GraphPimException(OpsGroup, "429", new HttpRequestException("429", null, HttpStatusCode.TooManyRequests)));
+        h.Pim.FailNext(new GraphPimException(OpsGroup, "429", new HttpRequestException("429", null, HttpStatusCode.TooManyRequests)));
+        h.Pim.FailNext(new InvalidOperationException("wrapped", new GraphPimException(OpsGroup, "503", new HttpRequestException("503", null, HttpStatusCode.ServiceUnavailable))));
 
         await h.StepUntilAsync(() => h.Pim.Reads.Count == 4, maxSteps: 200); // a tick a second meanwhile
 

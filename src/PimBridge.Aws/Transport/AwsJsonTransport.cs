@@ -35,11 +35,19 @@ internal sealed class AwsJsonTransport : IDisposable
         _time = options.TimeProvider;
         Limiter = new RequestRateLimiter(options.RequestsPerSecond, options.TimeProvider);
         Endpoint = options.Endpoint ?? service.EndpointFor(options.Region, options.UseFipsEndpoint);
-        var inner = options.HttpHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false };
+        var inner = options.HttpHandler ?? DefaultHandler();
         var credentials = options.Credentials ?? new DefaultChainCredentials();
         var signer = new SigV4SigningHandler(credentials, RegionEndpoint.GetBySystemName(options.Region), service.SigningName, inner);
         _http = new HttpClient(signer) { Timeout = options.AttemptTimeout };
     }
+
+    /// <summary>
+    /// Redirects are not followed: a followed redirect would not be re-signed. Pooled connections are replaced every
+    /// five minutes: a connection stays on the address it was opened to, so without a lifetime a long-running host
+    /// would keep talking to an endpoint's old addresses after its DNS moved on.
+    /// </summary>
+    internal static SocketsHttpHandler DefaultHandler() =>
+        new() { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
 
     public AwsService Service { get; }
 

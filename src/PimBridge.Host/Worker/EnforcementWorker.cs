@@ -107,7 +107,7 @@ public sealed class EnforcementWorker(
                 result = await parts.Enforcer.ReconcileGroupsAsync(groups, cancellationToken: cancellationToken).ConfigureAwait(false);
                 _throttles = 0;
             }
-            catch (Exception ex) when (Throttling.Classify(ex, now) is { } throttle)
+            catch (Exception ex) when (Throttling.Classify(ex) is { } throttle)
             {
                 PauseForThrottling(throttle, now, ex);
                 throw;
@@ -187,7 +187,7 @@ public sealed class EnforcementWorker(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            if (Throttling.Classify(ex, now) is { } throttle)
+            if (Throttling.Classify(ex) is { } throttle)
             {
                 PauseForThrottling(throttle, now, ex);
                 return (0, false, throttle); // the same groups are read again when the pause ends
