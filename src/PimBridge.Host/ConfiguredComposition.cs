@@ -20,7 +20,7 @@ using PimBridge.Store.Sqlite;
 namespace PimBridge.Host;
 
 /// <summary>
-/// Composes PimBridge from configuration for a deployed host (the Functions entry point, and <c>pimbridge serve</c>):
+/// Composes PimBridge from configuration for a deployed host (the Functions app, and <c>pimbridge serve</c>):
 /// <list type="bullet">
 /// <item>the engine configuration (docs/engine.md; <c>PIMBRIDGE_</c> variables on top): the JSON in
 /// <c>PIMBRIDGE_CONFIG_JSON</c> when set (how deployments pass it, so one package serves every stack), else the file

@@ -2,12 +2,12 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PimBridge.Entra;
 using PimBridge.Host.Events;
-using PimBridge.Host.Functions;
 using PimBridge.Host.Metrics;
 using PimBridge.Host.Security;
 using PimBridge.Host.Worker;
@@ -15,14 +15,12 @@ using PimBridge.Host.Worker;
 namespace PimBridge.Host;
 
 /// <summary>
-/// The one wiring of PimBridge's web host, shared by the Azure Functions custom handler (this project's entry point)
-/// and <c>pimbridge serve</c>: <c>PimBridgeHost.Build(builder, composition).RunAsync()</c>.
+/// The one wiring of PimBridge's web host (<c>pimbridge serve</c>, and this project's entry point):
+/// <c>PimBridgeHost.Build(builder, composition).RunAsync()</c>. The Functions app registers the same services
+/// (<see cref="AddServices"/>) and serves them as functions.
 /// </summary>
 public static class PimBridgeHost
 {
-    /// <summary>Set by the Functions host: the custom handler must listen on this port (on loopback).</summary>
-    public const string FunctionsPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
-
     /// <summary>
     /// Registers the host's services, options (<see cref="PimBridgeHostOptions.Section"/>), the enforcement worker and
     /// every endpoint, builds the application, and returns it ready to run. Anything registered on
@@ -32,12 +30,33 @@ public static class PimBridgeHost
     public static WebApplication Build(WebApplicationBuilder builder, Func<IServiceProvider, CancellationToken, Task<PimBridgeComponents>> compose)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(compose);
-        var configuration = builder.Configuration;
-        if (configuration[FunctionsPortVariable] is { Length: > 0 } port)
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        AddServices(builder.Services, builder.Configuration, compose);
+        var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value;
+        app.MapMethods(options.EventsPath, [HttpMethods.Options], EventsEndpoint.Handshake);
+        app.MapPost(options.EventsPath, EventsEndpoint.DeliverAsync);
+        app.MapGet("/healthz", () => Results.Json(new JsonObject { ["status"] = "up" }));
+        app.MapGet("/readyz", ReadyAsync);
+        if (options.Metrics.Enabled)
+        {
+            // Created now, not on the first scrape: the counters count from the host's start.
+            app.Services.GetRequiredService<PrometheusMetrics>();
+            app.MapGet(options.Metrics.Path, MetricsEndpoint.ScrapeAsync);
+        }
 
-        var services = builder.Services;
+        return app;
+    }
+
+    /// <summary>
+    /// Registers what <see cref="Build(WebApplicationBuilder, Func{IServiceProvider, CancellationToken, Task{PimBridgeComponents}})"/>
+    /// runs, without the endpoints: the options, the composition, the webhook's authentication and ingestion, and the
+    /// background workers. The Functions app (PimBridge.Functions) registers the same, and serves functions instead.
+    /// </summary>
+    public static void AddServices(IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, CancellationToken, Task<PimBridgeComponents>> compose)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(compose);
         // Unknown settings are errors, as in the engine's configuration: a misspelt secret must not silently fall back.
         services.AddOptions<PimBridgeHostOptions>()
             .Bind(configuration.GetSection(PimBridgeHostOptions.Section), binder => binder.ErrorOnUnknownConfiguration = true)
@@ -63,23 +82,6 @@ public static class PimBridgeHost
         services.AddSingleton<DriftSweepWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DriftSweepWorker>());
         services.TryAddSingleton(_ => new PrometheusMetrics());
-
-        var app = builder.Build();
-        var options = app.Services.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value;
-        app.MapMethods(options.EventsPath, [HttpMethods.Options], EventsEndpoint.Handshake);
-        app.MapPost(options.EventsPath, EventsEndpoint.DeliverAsync);
-        app.MapGet("/healthz", () => Results.Json(new JsonObject { ["status"] = "up" }));
-        app.MapGet("/readyz", ReadyAsync);
-        if (options.Metrics.Enabled)
-        {
-            // Created now, not on the first scrape: the counters count from the host's start.
-            app.Services.GetRequiredService<PrometheusMetrics>();
-            app.MapGet(options.Metrics.Path, MetricsEndpoint.ScrapeAsync);
-        }
-
-        if (options.Functions.Enabled ?? !string.IsNullOrEmpty(configuration[FunctionsPortVariable]))
-            CustomHandler.Map(app, options.Functions);
-        return app;
     }
 
     /// <summary>The same, over components composed already.</summary>

@@ -1,6 +1,6 @@
 using PimBridge.Host;
 
-// The Azure Functions custom handler (and a plain web host): the same wiring `pimbridge serve` uses.
+// A plain web host: the same wiring `pimbridge serve` uses.
 var builder = WebApplication.CreateBuilder(args);
 var app = PimBridgeHost.Build(builder, ConfiguredComposition.ComposeAsync);
 await app.RunAsync();
