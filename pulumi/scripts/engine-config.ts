@@ -36,7 +36,8 @@ function stackFileSource(text: string): SettingsSource {
         getSecret: key => {
             const value = values.get(key);
             if (!isEncrypted(value)) return plain(value);
-            return key === "alertSinkUrls" ? undefined : "(encrypted)";
+            // A placeholder long enough for the length checks (eventDeliverySecret's 16 characters); never printed.
+            return key === "alertSinkUrls" ? undefined : "(encrypted value)";
         },
     };
 }

@@ -23,13 +23,22 @@ export const azureRoles = {
     storageQueueDataContributor: "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
 };
 
-/** The Event Grid trigger function in src/PimBridge.Host/functions (GraphEvents/function.json). */
-const graphEventsFunction = "GraphEvents";
+/**
+ * Where the Function App's HTTP function GraphEvents (src/PimBridge.Functions) takes Event Grid deliveries: its route
+ * under the Functions host's api/ prefix.
+ */
+export const graphEventsPath = "/api/events";
+
+/** The header the event subscription sends the delivery secret in: the webhook's default PimBridge:Host:SharedSecret:HeaderName. */
+export const deliverySecretHeader = "X-PimBridge-Secret";
+
+/** The Linux runtime stack of a .NET 10 isolated-worker app; it must match FUNCTIONS_WORKER_RUNTIME. */
+export const functionsRuntimeStack = "DOTNET-ISOLATED|10.0";
 
 export interface PimBridgeAzureArgs {
     settings: PimBridgeSettings;
     /**
-     * The path of the zip src/PimBridge.Host/publish-functions.sh writes (artifacts/functions.zip): the same package
+     * The path of the zip src/PimBridge.Functions/publish-functions.sh writes (artifacts/functions.zip): the same package
      * for every stack, since the engine file reaches the Function App as an app setting.
      */
     functionsPackagePath: string;
@@ -73,16 +82,15 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
             publicAccess: "None",
         }, child);
         if (!args.functionsPackagePath.endsWith(".zip"))
-            throw new Error(`The Function App package must be the .zip src/PimBridge.Host/publish-functions.sh writes (got "${args.functionsPackagePath}"): `
-                + "only a zip keeps the custom handler's execute bit.");
+            throw new Error(`The Function App package must be the .zip src/PimBridge.Functions/publish-functions.sh writes (got "${args.functionsPackagePath}"): `
+                + "run-from-package takes a zip.");
         this.packageBlob = new storage.Blob(`${name}-functions-zip`, {
             resourceGroupName: this.resourceGroup.name,
             accountName: this.storageAccount.name,
             containerName: this.packageContainer.name,
             type: "Block",
-            // A FileArchive of a .zip is uploaded byte for byte, with the Unix modes publish-functions.sh kept. An
-            // AssetArchive (or a folder) would be zipped by the Pulumi engine without modes (pulumi/pulumi#3593): the
-            // custom handler would lose its execute bit and the Linux Functions host could not start it.
+            // A FileArchive of a .zip is uploaded byte for byte: the package publish-functions.sh built and tested,
+            // not one the Pulumi engine zips itself (without Unix modes, pulumi/pulumi#3593).
             source: new pulumi.asset.FileArchive(args.functionsPackagePath),
         }, child);
 
@@ -97,7 +105,7 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
         const blobEndpoint = this.storageAccount.primaryEndpoints.apply(e => e.blob);
         const appSettings: Record<string, pulumi.Input<string>> = {
             FUNCTIONS_EXTENSION_VERSION: "~4",
-            FUNCTIONS_WORKER_RUNTIME: "custom",
+            FUNCTIONS_WORKER_RUNTIME: "dotnet-isolated",
             AzureWebJobsStorage__accountName: this.storageAccount.name,
             AzureWebJobsStorage__credential: "managedidentity",
             WEBSITE_RUN_FROM_PACKAGE: pulumi.interpolate`${blobEndpoint}${this.packageContainer.name}/${this.packageBlob.name}`,
@@ -113,6 +121,9 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
             PimBridge__DynamoDbRegion: args.awsRegion,
             // The one-minute Reconcile timer polls; every instance polling on its own would multiply PIM reads (docs/host.md).
             PimBridge__Host__Worker__PollInterval: "00:00:00",
+            // The webhook (the HTTP function GraphEvents) authenticates every delivery with the secret the event
+            // subscription sends; the function itself is anonymous to the Functions host.
+            PimBridge__Host__SharedSecret__Secret: settings.eventDeliverySecret,
             // The engine file, as the watcher gets it; the host writes it to a temp file itself. Keeping it out of the
             // package (mounted read-only at wwwroot) makes the package the same for every stack.
             PIMBRIDGE_CONFIG_JSON: engineConfigJson(settings, "function"),
@@ -127,7 +138,7 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
             httpsOnly: true,
             identity: { type: "SystemAssigned" },
             siteConfig: {
-                linuxFxVersion: "",
+                linuxFxVersion: functionsRuntimeStack,
                 ftpsState: "Disabled",
                 minTlsVersion: "1.2",
                 appSettings: Object.entries(appSettings).map(([key, value]) => ({ name: key, value })),
@@ -151,10 +162,13 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
                 resourceGroupName: settings.azure.partnerTopicResourceGroup ?? this.resourceGroup.name,
                 partnerTopicName: settings.azure.partnerTopicName,
                 eventDeliverySchema: "CloudEventSchemaV1_0",
+                // A webhook subscription to the HTTP function: Event Grid's own trigger extension is not used. The
+                // endpoint answers the CloudEvents handshake, and checks the secret sent as a static header.
                 destination: {
-                    endpointType: "AzureFunction",
-                    resourceId: pulumi.interpolate`${this.functionApp.id}/functions/${graphEventsFunction}`,
+                    endpointType: "WebHook",
+                    endpointUrl: pulumi.interpolate`https://${this.functionApp.defaultHostName}${graphEventsPath}`,
                     maxEventsPerBatch: 1,
+                    deliveryAttributeMappings: [{ name: deliverySecretHeader, type: "Static", value: settings.eventDeliverySecret, isSecret: true }],
                 },
                 retryPolicy: { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 },
             }, { ...child, dependsOn: [this.functionApp, ...this.roleAssignments] });

@@ -14,7 +14,7 @@ export function checkPackages(settings: PimBridgeSettings, baseDir: string, exis
             + `(it writes artifacts/pimbridge-watcher.zip), or point the setting at the zip with \`pulumi config set ${configNamespace}:watcherPackage <path>\``);
     const functions = path.resolve(baseDir, settings.azure.functionsPackagePath);
     if (!exists(functions))
-        problems.push(`${configNamespace}:functionsPackage: ${functions} does not exist; build it with src/PimBridge.Host/publish-functions.sh `
+        problems.push(`${configNamespace}:functionsPackage: ${functions} does not exist; build it with src/PimBridge.Functions/publish-functions.sh `
             + `(it writes artifacts/functions.zip), or point the setting at the zip with \`pulumi config set ${configNamespace}:functionsPackage <path>\``);
     if (problems.length > 0) throw new StackSettingsError(problems);
 }

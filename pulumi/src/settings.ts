@@ -61,7 +61,7 @@ export interface PimBridgeSettings {
         tenantId: string;
         subscriptionId: string;
         location: string;
-        /** The zip src/PimBridge.Host/publish-functions.sh writes, relative to pulumi/; always ends in .zip. */
+        /** The zip src/PimBridge.Functions/publish-functions.sh writes, relative to pulumi/; always ends in .zip. */
         functionsPackagePath: string;
         webIdentityAudience: string;
         /** The Graph partner topic; the event subscription is created only once it exists (docs/deploy.md). */
@@ -69,6 +69,8 @@ export interface PimBridgeSettings {
         partnerTopicResourceGroup?: string;
     };
     graphClientState: pulumi.Output<string>;
+    /** The shared secret Event Grid sends with every delivery to the Function App's webhook (PimBridge:Host:SharedSecret). */
+    eventDeliverySecret: pulumi.Output<string>;
     /** Organizational units the audit-role StackSet deploys to; empty: the template is only exported. */
     auditRoleOrganizationalUnitIds: string[];
 }
@@ -257,12 +259,11 @@ export function readSettings(source: SettingsSource): PimBridgeSettings {
     const subscriptionId = required("azureSubscriptionId", guidPattern, "an Azure subscription id (a GUID)", "00000000-0000-0000-0000-000000000000");
     const location = optional("azureLocation", "westeurope", /^[a-z0-9]+$/, "an Azure location such as westeurope", "westeurope");
     const functionsPackagePath = source.get("functionsPackage")?.trim() || "../artifacts/functions.zip";
-    // Only a zip is uploaded byte for byte: Pulumi zips a folder without Unix modes (pulumi/pulumi#3593), and the
-    // custom handler then loses the execute bit the Linux Functions host needs to start it.
+    // Run-from-package takes a zip; the program uploads the built one as it is and never zips a folder itself.
     if (!functionsPackagePath.endsWith(".zip"))
-        problems.push(`${configNamespace}:functionsPackage must name a .zip file, the one src/PimBridge.Host/publish-functions.sh writes, which keeps `
-            + `the custom handler's execute bit (a folder deployed by Pulumi loses it) (got "${functionsPackagePath}"); build it with `
-            + `src/PimBridge.Host/publish-functions.sh (it writes artifacts/functions.zip) and `
+        problems.push(`${configNamespace}:functionsPackage must name a .zip file, the one src/PimBridge.Functions/publish-functions.sh writes `
+            + `(got "${functionsPackagePath}"); build it with `
+            + `src/PimBridge.Functions/publish-functions.sh (it writes artifacts/functions.zip) and `
             + `set it with \`pulumi config set ${configNamespace}:functionsPackage ../artifacts/functions.zip\``);
     const webIdentityAudience = optional("webIdentityAudience", "api://AzureADTokenExchange", /^\S{1,255}$/,
         "a token audience such as api://AzureADTokenExchange", "api://AzureADTokenExchange");
@@ -276,6 +277,10 @@ export function readSettings(source: SettingsSource): PimBridgeSettings {
     if (graphClientState === undefined || graphClientState === "")
         problems.push(`${configNamespace}:graphClientState is required (the secret Graph echoes in every notification, at most 128 characters); `
             + `set it with \`pulumi config set --secret ${configNamespace}:graphClientState "$(openssl rand -hex 32)"\``);
+    const eventDeliverySecret = source.getSecret("eventDeliverySecret");
+    if (eventDeliverySecret === undefined || eventDeliverySecret.length < 16)
+        problems.push(`${configNamespace}:eventDeliverySecret is required (at least 16 characters: the secret Event Grid sends in a header with every `
+            + `delivery, which the Function App's webhook checks); set it with \`pulumi config set --secret ${configNamespace}:eventDeliverySecret "$(openssl rand -hex 32)"\``);
     const auditExternalIdRaw = source.getSecret("auditExternalId");
     const auditRoleOrganizationalUnitIds = stringList("auditRoleOrganizationalUnitIds", /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/,
         "organization root or OU ids (r-... or ou-...)", `'["ou-ab12-cdefgh34"]'`);
@@ -304,6 +309,7 @@ export function readSettings(source: SettingsSource): PimBridgeSettings {
         watcher: { schedule, memoryMb, timeoutSeconds, packagePath, logRetentionDays },
         azure: { tenantId, subscriptionId, location, functionsPackagePath, webIdentityAudience, partnerTopicName, partnerTopicResourceGroup },
         graphClientState: pulumi.secret(graphClientState!),
+        eventDeliverySecret: pulumi.secret(eventDeliverySecret!),
         auditRoleOrganizationalUnitIds,
     };
 }

@@ -33,13 +33,14 @@ async function inputsOf(type: string, name: string): Promise<any> {
 const appSettingsOf = async (): Promise<Record<string, string>> =>
     Object.fromEntries(unwrapSecrets((await inputsOf("azure-native:web:WebApp", "pb-func")).siteConfig).appSettings.map((s: any) => [s.name, s.value]));
 
-test("the Function App is a Linux custom handler with a system-assigned identity", async () => {
+test("the Function App is a Linux .NET 10 isolated-worker app with a system-assigned identity", async () => {
     const app = stack.functionApp;
     assert.equal(await promiseOf(app.kind), "functionapp,linux");
     assert.equal(await promiseOf(app.reserved), true);
     assert.equal(await promiseOf(app.httpsOnly), true);
     assert.equal((await promiseOf(app.identity))!.type, "SystemAssigned");
     assert.equal(await promiseOf(app.serverFarmId), await promiseOf(stack.plan.id));
+    assert.equal(unwrapSecrets(await inputsOf("azure-native:web:WebApp", "pb-func")).siteConfig.linuxFxVersion, "DOTNET-ISOLATED|10.0");
     assert.deepEqual(await promiseOf(stack.plan.sku), { name: "Y1", tier: "Dynamic" });
     assert.equal(await promiseOf(stack.plan.reserved), true);
     assert.equal(await promiseOf(stack.principalId), testPrincipalId);
@@ -48,7 +49,7 @@ test("the Function App is a Linux custom handler with a system-assigned identity
 
 test("the app settings run the package keylessly and point at the AWS bridge role and table", async () => {
     const s = await appSettingsOf();
-    assert.equal(s.FUNCTIONS_WORKER_RUNTIME, "custom");
+    assert.equal(s.FUNCTIONS_WORKER_RUNTIME, "dotnet-isolated");
     assert.equal(s.FUNCTIONS_EXTENSION_VERSION, "~4");
     assert.equal(s.PimBridge__Aws__WebIdentityRoleArn, "arn:aws:iam::111122223333:role/pimbridge-bridge-prod");
     assert.equal(s.PimBridge__Aws__WebIdentityAudience, "api://AzureADTokenExchange");
@@ -58,6 +59,8 @@ test("the app settings run the package keylessly and point at the AWS bridge rol
     // One clientState: the subscriptions are created with it and the webhook checks notifications against it.
     assert.equal(s.PIMBRIDGE_Entra__Subscriptions__ClientState, "client-state-secret");
     assert.equal(s.PimBridge__Host__ClientState, undefined, "a host setting would fail the host's start (no longer a setting)");
+    // The webhook checks the secret the event subscription sends with every delivery.
+    assert.equal(s.PimBridge__Host__SharedSecret__Secret, "event-delivery-secret-0123456789");
     assert.equal(s.PIMBRIDGE_Gaps__Source__ExternalId, undefined, "the gap detector runs in the watcher only");
     const account = await promiseOf(stack.storageAccount.name);
     assert.equal(s.AzureWebJobsStorage__accountName, account);
@@ -78,15 +81,17 @@ test("the storage account takes no shared keys and the identity gets only the da
     }
 });
 
-test("the Graph partner topic delivers to the GraphEvents function", async () => {
+test("the Graph partner topic delivers to the GraphEvents HTTP function as a webhook, with the delivery secret", async () => {
     const sub = stack.eventSubscription!;
     assert.ok(sub);
     const inputs = await inputsOf("azure-native:eventgrid:PartnerTopicEventSubscription", "pb-graph-events");
     assert.equal(unwrapSecrets(inputs).partnerTopicName, "pimbridge-graph");
     assert.equal(inputs.resourceGroupName, "graph-events");
     const destination = (await promiseOf(sub.destination)) as any;
-    assert.equal(destination.endpointType, "AzureFunction");
-    assert.equal(destination.resourceId, `${await promiseOf(stack.functionApp.id)}/functions/GraphEvents`);
+    assert.equal(destination.endpointType, "WebHook");
+    assert.equal(destination.endpointUrl, "https://pb-func-physical.azurewebsites.net/api/events");
+    assert.deepEqual(unwrapSecrets(destination.deliveryAttributeMappings),
+        [{ name: "X-PimBridge-Secret", type: "Static", value: "event-delivery-secret-0123456789", isSecret: true }]);
     assert.equal(await promiseOf(sub.eventDeliverySchema), "CloudEventSchemaV1_0");
 });
 
@@ -104,12 +109,11 @@ test("the Graph permissions to consent are the ones docs/entra.md lists", async 
 });
 
 test("the package blob uploads publish-functions.sh's zip as it is", async () => {
-    // A FileArchive of a .zip goes to the blob byte for byte, so the custom handler keeps the execute bit the zip
-    // records. An AssetArchive (or a folder) would be zipped by the Pulumi engine without Unix modes
-    // (pulumi/pulumi#3593), and the Linux Functions host could not start the handler.
+    // A FileArchive of a .zip goes to the blob byte for byte: the package the script built and its test checked. An
+    // AssetArchive (or a folder) would be zipped by the Pulumi engine instead (without Unix modes, pulumi/pulumi#3593).
     const source = (await inputsOf("azure-native:storage:Blob", "pb-functions-zip")).source;
     assert.ok(source instanceof pulumi.asset.FileArchive, `the blob's source is a ${source?.constructor?.name}, not a FileArchive`);
-    assert.ok(!(source instanceof pulumi.asset.AssetArchive), "an AssetArchive loses the handler's execute bit");
+    assert.ok(!(source instanceof pulumi.asset.AssetArchive), "an AssetArchive would be zipped by the engine, not the built package");
     const zipPath = await source.path;
     assert.equal(zipPath, "/deploy/artifacts/functions.zip");
     assert.match(zipPath, /\.zip$/, "only a FileArchive whose path ends in .zip is passed through unchanged");
@@ -118,7 +122,7 @@ test("the package blob uploads publish-functions.sh's zip as it is", async () =>
 test("a package that is not a zip is refused, naming the script that builds one", () => {
     assert.throws(() => new PimBridgeAzure("pb3", {
         settings, functionsPackagePath: "/deploy/artifacts/functions", awsRoleArn: "arn:aws:iam::111122223333:role/x", awsRegion: "eu-west-1", tableName: "t",
-    }), /must be the \.zip src\/PimBridge\.Host\/publish-functions\.sh writes \(got "\/deploy\/artifacts\/functions"\)/);
+    }), /must be the \.zip src\/PimBridge\.Functions\/publish-functions\.sh writes \(got "\/deploy\/artifacts\/functions"\)/);
 });
 
 test("the Function App gets its engine file in PIMBRIDGE_CONFIG_JSON, not in the package", async () => {

@@ -27,7 +27,7 @@ const exampleConfig: Record<string, string | undefined> = Object.fromEntries(Obj
     [k.replace(/^pimbridge:/, ""), typeof v === "string" ? v : JSON.stringify(v)]));
 
 test("the example stack settings are valid as written", () => {
-    const settings = readSettings(sourceOf(exampleConfig, { graphClientState: "x" }));
+    const settings = readSettings(sourceOf(exampleConfig, { graphClientState: "x", eventDeliverySecret: "x".repeat(16) }));
     assert.equal(settings.mappings.length, 2);
     assert.deepEqual(settings.accounts, ["222233334444", "555566667777", "888899990000"]);
     assert.equal(settings.gapSource.type, "lookup-events");
@@ -35,7 +35,7 @@ test("the example stack settings are valid as written", () => {
 
 test("the example's s3 gap source settings are valid once gapsSource is s3", () => {
     // The StackSet's organizational units belong to lookup-events and are refused with s3 (the example says so).
-    const settings = readSettings(sourceOf({ ...exampleConfig, gapsSource: "s3", auditRoleOrganizationalUnitIds: undefined }, { graphClientState: "x" }));
+    const settings = readSettings(sourceOf({ ...exampleConfig, gapsSource: "s3", auditRoleOrganizationalUnitIds: undefined }, { graphClientState: "x", eventDeliverySecret: "x".repeat(16) }));
     assert.deepEqual(settings.gapSource, {
         type: "s3", bucket: "org-cloudtrail-logs", prefix: "cloudtrail", organizationId: "o-a1b2c3d4e5",
         kmsKeyArn: "arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",

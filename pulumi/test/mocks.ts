@@ -27,8 +27,10 @@ pulumi.runtime.setMocks({
                     ? `arn:aws:logs:eu-west-1:${testAccountId}:log-group:${state.name}`
                     : `arn:aws:${service}:eu-west-1:${testAccountId}:${args.type.split(":")[2]}/${state.name}`;
         }
-        if (args.type === "azure-native:web:WebApp")
+        if (args.type === "azure-native:web:WebApp") {
             state.identity = { ...args.inputs.identity, principalId: testPrincipalId, tenantId: "tenant" };
+            state.defaultHostName = `${state.name}.azurewebsites.net`;
+        }
         if (args.type === "azure-native:storage:StorageAccount")
             state.primaryEndpoints = { blob: `https://${state.name}.blob.core.windows.net/` };
         return { id: `${args.name}-id`, state };
@@ -63,6 +65,7 @@ export const validConfig: Record<string, string> = {
 };
 export const validSecrets: Record<string, string> = {
     graphClientState: "client-state-secret",
+    eventDeliverySecret: "event-delivery-secret-0123456789",
     alertSinkUrls: JSON.stringify({ "security-slack": "https://hooks.slack.com/services/T/B/x" }),
 };
 

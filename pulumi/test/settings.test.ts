@@ -55,9 +55,10 @@ test("every missing required setting is reported at once", () => {
     assert.ok(error instanceof StackSettingsError);
     const text = error.message;
     for (const key of ["identityCenterInstanceArn", "identityStoreId", "identityCenterRegion", "identityCenterAccountId",
-        "mappings", "auditRoleName", "azureTenantId", "azureSubscriptionId", "graphClientState"])
+        "mappings", "auditRoleName", "azureTenantId", "azureSubscriptionId", "graphClientState", "eventDeliverySecret"])
         assert.match(text, new RegExp(`pimbridge:${key} is required`), `no problem names ${key}:\n${text}`);
     assert.match(text, /pulumi config set --secret pimbridge:graphClientState/);
+    assert.match(text, /pulumi config set --secret pimbridge:eventDeliverySecret/);
 });
 
 test("invalid values are refused with what is wrong", () => {
@@ -102,17 +103,26 @@ test("mappings are checked item by item", () => {
 
 test("alert sink URLs must be https URLs of defined sinks, and are never echoed", async () => {
     assert.deepEqual(await promiseOf(settingsWith().alertSinkUrls), { "security-slack": "https://hooks.slack.com/services/T/B/x" });
-    const unknown = problemsOf({}, { graphClientState: "x", alertSinkUrls: JSON.stringify({ nosuch: "https://secret.example/abc" }) });
+    const unknown = problemsOf({}, { graphClientState: "x", eventDeliverySecret: "x".repeat(16), alertSinkUrls: JSON.stringify({ nosuch: "https://secret.example/abc" }) });
     assert.deepEqual(unknown.length, 1);
     assert.match(unknown[0], /pimbridge:alertSinkUrls names sinks that pimbridge:alertSinks does not define: nosuch/);
-    const plain = problemsOf({}, { graphClientState: "x", alertSinkUrls: JSON.stringify({ "security-slack": "http://secret.example/abc" }) });
+    const plain = problemsOf({}, { graphClientState: "x", eventDeliverySecret: "x".repeat(16), alertSinkUrls: JSON.stringify({ "security-slack": "http://secret.example/abc" }) });
     assert.match(plain[0], /pimbridge:alertSinkUrls must be a JSON object of sink name to https URL/);
     assert.ok(!unknown[0].includes("secret.example") && !plain[0].includes("secret.example"), "a secret URL was echoed");
 });
 
 test("the Graph clientState must fit Graph's limit", () => {
-    const problems = problemsOf({}, { graphClientState: "x".repeat(129) });
+    const problems = problemsOf({}, { graphClientState: "x".repeat(129), eventDeliverySecret: "x".repeat(16) });
     assert.match(problems[0], /pimbridge:graphClientState is longer than Graph's 128-character limit/);
+});
+
+test("the event delivery secret is required and not guessable", () => {
+    for (const secret of [undefined, "", "x".repeat(15)]) {
+        const problems = problemsOf({}, { graphClientState: "x", eventDeliverySecret: secret });
+        assert.equal(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], /^pimbridge:eventDeliverySecret is required \(at least 16 characters/);
+        assert.match(problems[0], /pulumi config set --secret pimbridge:eventDeliverySecret "\$\(openssl rand -hex 32\)"/);
+    }
 });
 
 test("missing build outputs name the build script to run", () => {
@@ -121,7 +131,7 @@ test("missing build outputs name the build script to run", () => {
         const problems = (e as StackSettingsError).problems;
         assert.equal(problems.length, 2);
         assert.match(problems[0], /\/deploy\/artifacts\/pimbridge-watcher\.zip does not exist; build it with src\/PimBridge\.Lambda\/build-lambda\.sh/);
-        assert.match(problems[1], /^pimbridge:functionsPackage: \/deploy\/artifacts\/functions\.zip does not exist; build it with src\/PimBridge\.Host\/publish-functions\.sh/);
+        assert.match(problems[1], /^pimbridge:functionsPackage: \/deploy\/artifacts\/functions\.zip does not exist; build it with src\/PimBridge\.Functions\/publish-functions\.sh/);
         assert.match(problems[1], /`pulumi config set pimbridge:functionsPackage <path>`/);
         return true;
     });
@@ -130,15 +140,14 @@ test("missing build outputs name the build script to run", () => {
     assert.deepEqual(seen, ["/deploy/artifacts/pimbridge-watcher.zip", "/deploy/artifacts/functions.zip"]);
 });
 
-test("the Function App package must be a zip: a folder would lose the handler's execute bit", () => {
-    // The folder was the setting's old value; Pulumi would zip it without Unix modes (pulumi/pulumi#3593).
+test("the Function App package must be the built zip, not a folder", () => {
+    // The folder was the setting's old value; Pulumi would zip it itself, without Unix modes (pulumi/pulumi#3593).
     for (const folder of ["../artifacts/functions", "../artifacts/functions/", "../artifacts/functions.tar.gz"]) {
         const [problem, ...rest] = problemsOf({ functionsPackage: folder });
         assert.equal(rest.length, 0);
         assert.match(problem, /^pimbridge:functionsPackage must name a \.zip file/);
         assert.ok(problem.includes(`(got "${folder}")`), problem);
-        assert.match(problem, /execute bit/);
-        assert.match(problem, /build it with src\/PimBridge\.Host\/publish-functions\.sh \(it writes artifacts\/functions\.zip\)/);
+        assert.match(problem, /build it with src\/PimBridge\.Functions\/publish-functions\.sh \(it writes artifacts\/functions\.zip\)/);
         assert.match(problem, /`pulumi config set pimbridge:functionsPackage \.\.\/artifacts\/functions\.zip`/);
     }
     assert.equal(settingsWith({ functionsPackage: "/builds/42/functions.zip" }).azure.functionsPackagePath, "/builds/42/functions.zip");

@@ -2,12 +2,12 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PimBridge.Core;
 using PimBridge.Host.Events;
-using PimBridge.Host.Functions;
 using PimBridge.Host.Metrics;
 using PimBridge.Host.Security;
 using PimBridge.Host.Worker;
@@ -15,15 +15,13 @@ using PimBridge.Host.Worker;
 namespace PimBridge.Host;
 
 /// <summary>
-/// The one wiring of PimBridge's web host, shared by the Azure Functions app and <c>pimbridge serve</c>:
+/// The one wiring of PimBridge's web host, shared by <c>pimbridge serve</c> and the Azure Functions app:
 /// <c>PimBridgeHost.Build(builder, inputs).RunAsync()</c>, over the engine <see cref="ComposedEngine.ComposeAsync"/>
-/// composes from the host's configuration.
+/// composes from the host's configuration. The Functions app registers the same services (<see cref="AddServices"/>)
+/// and serves them as functions.
 /// </summary>
 public static class PimBridgeHost
 {
-    /// <summary>Set by the Functions host: the custom handler must listen on this port (on loopback).</summary>
-    public const string FunctionsPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
-
     /// <summary>
     /// Registers the host's services, options (<see cref="PimBridgeHostOptions.Section"/>), the enforcement worker and
     /// every endpoint, builds the application, and returns it ready to run. Anything registered on
@@ -33,12 +31,33 @@ public static class PimBridgeHost
     public static WebApplication Build(WebApplicationBuilder builder, Func<IServiceProvider, CancellationToken, Task<ComposedEngine>> compose)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(compose);
-        var configuration = builder.Configuration;
-        if (configuration[FunctionsPortVariable] is { Length: > 0 } port)
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        AddServices(builder.Services, builder.Configuration, compose);
+        var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value;
+        app.MapMethods(options.EventsPath, [HttpMethods.Options], EventsEndpoint.Handshake);
+        app.MapPost(options.EventsPath, EventsEndpoint.DeliverAsync);
+        app.MapGet("/healthz", () => Results.Json(new JsonObject { ["status"] = "up" }));
+        app.MapGet("/readyz", ReadyAsync);
+        if (options.Metrics.Enabled)
+        {
+            // Created now, not on the first scrape: the counters count from the host's start.
+            app.Services.GetRequiredService<PrometheusMetrics>();
+            app.MapGet(options.Metrics.Path, MetricsEndpoint.ScrapeAsync);
+        }
 
-        var services = builder.Services;
+        return app;
+    }
+
+    /// <summary>
+    /// Registers what <see cref="Build(WebApplicationBuilder, Func{IServiceProvider, CancellationToken, Task{ComposedEngine}})"/>
+    /// runs, without the endpoints: the options, the composition, the webhook's authentication and ingestion, and the
+    /// background workers. The Functions app (PimBridge.Functions) registers the same, and serves functions instead.
+    /// </summary>
+    public static void AddServices(IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, CancellationToken, Task<ComposedEngine>> compose)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(compose);
         // Unknown settings are errors, as in the engine's configuration: a misspelt secret must not silently fall back.
         services.AddOptions<PimBridgeHostOptions>()
             .Bind(configuration.GetSection(PimBridgeHostOptions.Section), binder => binder.ErrorOnUnknownConfiguration = true)
@@ -63,36 +82,25 @@ public static class PimBridgeHost
         services.AddSingleton<DriftSweepWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DriftSweepWorker>());
         services.TryAddSingleton(_ => new PrometheusMetrics());
-
-        var app = builder.Build();
-        var options = app.Services.GetRequiredService<IOptions<PimBridgeHostOptions>>().Value;
-        app.MapMethods(options.EventsPath, [HttpMethods.Options], EventsEndpoint.Handshake);
-        app.MapPost(options.EventsPath, EventsEndpoint.DeliverAsync);
-        app.MapGet("/healthz", () => Results.Json(new JsonObject { ["status"] = "up" }));
-        app.MapGet("/readyz", ReadyAsync);
-        if (options.Metrics.Enabled)
-        {
-            // Created now, not on the first scrape: the counters count from the host's start.
-            app.Services.GetRequiredService<PrometheusMetrics>();
-            app.MapGet(options.Metrics.Path, MetricsEndpoint.ScrapeAsync);
-        }
-
-        if (options.Functions.Enabled ?? !string.IsNullOrEmpty(configuration[FunctionsPortVariable]))
-            CustomHandler.Map(app, options.Functions);
-        return app;
     }
 
     /// <summary>
     /// The same, composing from the host's configuration with what <paramref name="inputs"/> ships (its stores, the
     /// Entra part). A PIM source and subscriptions registered as services are used instead of the Entra part's.
     /// </summary>
-    public static WebApplication Build(WebApplicationBuilder builder, ComposedEngineInputs inputs)
+    public static WebApplication Build(WebApplicationBuilder builder, ComposedEngineInputs inputs) => Build(builder, ComposeFrom(inputs));
+
+    /// <summary>
+    /// Composes from the host's configuration with what <paramref name="inputs"/> ships; a PIM source and subscriptions
+    /// registered as services are used instead of the Entra part's (tests, other hosts).
+    /// </summary>
+    public static Func<IServiceProvider, CancellationToken, Task<ComposedEngine>> ComposeFrom(ComposedEngineInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        return Build(builder, (services, cancellationToken) => ComposedEngine.ComposeAsync(
+        return (services, cancellationToken) => ComposedEngine.ComposeAsync(
             services.GetRequiredService<IConfiguration>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>(),
             inputs with { Pim = services.GetService<IPimSource>() ?? inputs.Pim, Subscriptions = services.GetService<IGraphSubscriptions>() ?? inputs.Subscriptions },
-            cancellationToken));
+            cancellationToken);
     }
 
     /// <summary>The same, over an engine composed already.</summary>

@@ -41,8 +41,6 @@ public sealed class PimBridgeHostOptions
 
     public WorkerOptions Worker { get; set; } = new();
 
-    public FunctionsOptions Functions { get; set; } = new();
-
     public MetricsOptions Metrics { get; set; } = new();
 
     /// <summary>
@@ -153,22 +151,6 @@ public sealed class PimBridgeHostOptions
         public bool Enabled { get; set; } = true;
 
         public string Path { get; set; } = "/metrics";
-    }
-
-    /// <summary>The Azure Functions custom handler: function names must match the folders under <c>functions/</c>.</summary>
-    public sealed class FunctionsOptions
-    {
-        /// <summary>Answer custom-handler invocations. Null: only when <c>FUNCTIONS_CUSTOMHANDLER_PORT</c> is set (running under the Functions host).</summary>
-        public bool? Enabled { get; set; }
-
-        public string EventGridFunction { get; set; } = "GraphEvents";
-
-        /// <summary>The eventGridTrigger binding's name in function.json, the key of the event under <c>Data</c>.</summary>
-        public string EventGridBinding { get; set; } = "eventGridEvent";
-
-        public string ReconcileFunction { get; set; } = "Reconcile";
-
-        public string SubscriptionsFunction { get; set; } = "RenewSubscriptions";
     }
 }
 

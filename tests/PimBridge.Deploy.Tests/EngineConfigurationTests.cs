@@ -45,10 +45,11 @@ public sealed class EngineConfigurationTests : IDisposable
         return run.StandardOutput;
     }
 
-    /// <summary>The example stack as a platform team would have it: its settings, plus the required secret set encrypted.</summary>
+    /// <summary>The example stack as a platform team would have it: its settings, plus the required secrets set encrypted.</summary>
     private static string ExampleStack() =>
         File.ReadAllText(Path.Combine(PulumiFolder.Path(), "Pulumi.example.yaml"))
-        + "  pimbridge:graphClientState:\n    secure: v1:AAAABBBBCCCCDDDD\n";
+        + "  pimbridge:graphClientState:\n    secure: v1:AAAABBBBCCCCDDDD\n"
+        + "  pimbridge:eventDeliverySecret:\n    secure: v1:EEEEFFFFGGGGHHHH\n";
 
     [Theory]
     [InlineData("watcher")]
@@ -129,6 +130,8 @@ public sealed class EngineConfigurationTests : IDisposable
               pimbridge:azureSubscriptionId: 00000000-0000-0000-0000-000000000000
               pimbridge:graphClientState:
                 secure: v1:AAAABBBBCCCCDDDD
+              pimbridge:eventDeliverySecret:
+                secure: v1:EEEEFFFFGGGGHHHH
             """, "watcher");
         // The function's environment as the program sets it (aws.ts), plus the emulator's address.
         var configuration = WatcherConfiguration.Build(new Dictionary<string, string?>

@@ -122,7 +122,6 @@ public sealed class HostHarness : IAsyncDisposable
             ["SharedSecret:Secret"] = SharedSecret,
             ["Bearer:ValidAudiences:0"] = Audience,
             ["Bearer:ValidIssuers:0"] = Issuer,
-            ["Functions:Enabled"] = "true",
             ["Worker:Enabled"] = backgroundWorker ? "true" : "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;

@@ -15,7 +15,7 @@ namespace PimBridge.Cli.Commands;
 /// <summary>
 /// <c>pimbridge serve</c>: one process running all of PimBridge (the Event Grid endpoint, the PIM poll, the enforcer,
 /// the gap detector, <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>) on the same host wiring the Azure Functions
-/// handler uses (<see cref="PimBridgeHost"/>, <see cref="ComposedEngine"/>). It checks the configuration before
+/// app uses (<see cref="PimBridgeHost"/>, <see cref="ComposedEngine"/>). It checks the configuration before
 /// it listens, so a typo is an error at once rather than a 503 on <c>/readyz</c>, and it stops gracefully: the tick in
 /// flight finishes, then the process exits 0.
 /// </summary>

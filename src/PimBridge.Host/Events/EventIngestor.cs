@@ -26,9 +26,6 @@ public sealed class IngestResult
         ["rejected"] = new JsonArray(Events.Where(e => e.Outcome == EventOutcome.Rejected)
             .Select(e => (JsonNode)new JsonObject { ["id"] = e.Id, ["reason"] = e.Detail }).ToArray()),
     };
-
-    /// <summary>One line per event, for logs (and the custom handler's <c>Logs</c>).</summary>
-    public IEnumerable<string> Lines() => Events.Select(e => $"event {e.Id}: {e.Outcome.ToString().ToLowerInvariant()}: {e.Detail}");
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ namespace PimBridge.Host.Events;
 /// retry it), 503 (not configured yet) and 500 (a failure while acting: Event Grid redelivers, and what was already
 /// recorded is idempotent).
 /// </summary>
-internal static class EventsEndpoint
+public static class EventsEndpoint
 {
     public static IResult Handshake(HttpContext context, IOptions<PimBridgeHostOptions> options)
     {

@@ -124,29 +124,4 @@ public static class Payloads
           }
         }
         """;
-
-    /// <summary>§7.4, the invocation request for the Event Grid trigger: the event as an embedded object, or as a JSON string holding it.</summary>
-    public static string EventGridInvocation(string eventJson, bool asString)
-    {
-        var trigger = asString ? System.Text.Json.JsonSerializer.Serialize(eventJson) : eventJson;
-        return $$"""
-            {
-              "Data": { "eventGridEvent": {{trigger}} },
-              "Metadata": {
-                "data": { "changeType": "updated" },
-                "sys": { "MethodName": "GraphEvents", "UtcNow": "2025-01-01T00:00:00Z", "RandGuid": "0f4b5c6d-7e8f-4a1b-9c2d-3e4f5a6b7c8d" }
-              }
-            }
-            """;
-    }
-
-    /// <summary>§7.3–7.4, a timer invocation: the timer object under the binding name, as an object or a string.</summary>
-    public static string TimerInvocation(string binding, string method, bool asString = false)
-    {
-        const string timer = """{ "Schedule": { "AdjustForDST": true }, "ScheduleStatus": { "Last": "2025-01-01T00:00:00Z", "LastUpdated": "2025-01-01T00:00:00Z", "Next": "2025-01-01T00:01:00Z" }, "IsPastDue": false }""";
-        var value = asString ? System.Text.Json.JsonSerializer.Serialize(timer) : timer;
-        return $$"""
-            { "Data": { "{{binding}}": {{value}} }, "Metadata": { "sys": { "MethodName": "{{method}}", "UtcNow": "2025-01-01T00:01:00Z", "RandGuid": "1f4b5c6d-7e8f-4a1b-9c2d-3e4f5a6b7c8d" } } }
-            """;
-    }
 }
