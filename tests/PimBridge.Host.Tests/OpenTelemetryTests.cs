@@ -7,6 +7,10 @@ using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using PimBridge.Core.Telemetry;
+using PimBridge.Host.Events;
+using PimBridge.Testing;
+using PimBridge.Testing.Graph;
+using static PimBridge.Host.Tests.HostHarness;
 
 namespace PimBridge.Host.Tests;
 
@@ -76,6 +80,21 @@ public sealed class OpenTelemetryTests
     public void An_OTLP_endpoint_registers_the_OTLP_exporter(string variable)
     {
         Assert.True(RegistersOtlp(HostServices(new() { [variable] = "http://collector.example:4318" })));
+    }
+
+    [Fact]
+    public async Task An_event_delivery_is_one_span_on_the_hosts_source_counting_what_it_received_and_hinted()
+    {
+        await using var h = await StartAsync();
+        using var spans = new SpanRecorder(PimBridgeTelemetry.Host);
+        var batch = $"[{Payloads.GroupUpdatedCloudEvent(OpsGroup, "t-1")},{Payloads.GroupUpdatedCloudEvent(UnmappedGroup, "t-2")}]";
+
+        await h.Services.GetRequiredService<EventIngestor>().IngestAsync(BinaryData.FromString(batch), CancellationToken.None);
+
+        var span = Assert.Single(spans.Named("events.ingest"));
+        Assert.Equal(ActivityKind.Internal, span.Kind);
+        Assert.Equal(2, span.GetTagItem("pimbridge.events.received"));
+        Assert.Equal(1, span.GetTagItem("pimbridge.events.hinted"));
     }
 
     /// <summary>Whether anything of the OTLP exporter's assembly is registered (its options, its exporters).</summary>
