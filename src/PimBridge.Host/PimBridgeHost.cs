@@ -52,7 +52,8 @@ public static class PimBridgeHost
     /// <summary>
     /// Registers what <see cref="Build(WebApplicationBuilder, Func{IServiceProvider, CancellationToken, Task{ComposedEngine}})"/>
     /// runs, without the endpoints: the options, the composition, the webhook's authentication and ingestion, the
-    /// background workers, and OpenTelemetry (<see cref="OpenTelemetryWiring"/>). The Functions app (PimBridge.Functions) registers the same, and serves functions instead.
+    /// background workers, and OpenTelemetry (<see cref="OpenTelemetryWiring"/>). The Functions app
+    /// (PimBridge.Functions) registers the same, and serves functions instead.
     /// </summary>
     public static void AddServices(IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, CancellationToken, Task<ComposedEngine>> compose)
     {

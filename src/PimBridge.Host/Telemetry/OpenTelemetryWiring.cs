@@ -10,7 +10,7 @@ namespace PimBridge.Host.Telemetry;
 /// The OpenTelemetry SDK over PimBridge's sources and meters (<see cref="PimBridgeTelemetry.SourceNames"/>), for every
 /// host built on <see cref="PimBridgeHost.AddServices"/>: <c>pimbridge serve</c> and the Functions app.
 /// </summary>
-public static class OpenTelemetryWiring
+internal static class OpenTelemetryWiring
 {
     /// <summary>The service's name unless <c>OTEL_SERVICE_NAME</c> (or <c>service.name</c> in <c>OTEL_RESOURCE_ATTRIBUTES</c>) says otherwise.</summary>
     public const string DefaultServiceName = "pimbridge";
