@@ -10,6 +10,7 @@ using PimBridge.Core;
 using PimBridge.Host.Events;
 using PimBridge.Host.Metrics;
 using PimBridge.Host.Security;
+using PimBridge.Host.Telemetry;
 using PimBridge.Host.Worker;
 
 namespace PimBridge.Host;
@@ -50,8 +51,9 @@ public static class PimBridgeHost
 
     /// <summary>
     /// Registers what <see cref="Build(WebApplicationBuilder, Func{IServiceProvider, CancellationToken, Task{ComposedEngine}})"/>
-    /// runs, without the endpoints: the options, the composition, the webhook's authentication and ingestion, and the
-    /// background workers. The Functions app (PimBridge.Functions) registers the same, and serves functions instead.
+    /// runs, without the endpoints: the options, the composition, the webhook's authentication and ingestion, the
+    /// background workers, and OpenTelemetry (<see cref="OpenTelemetryWiring"/>). The Functions app
+    /// (PimBridge.Functions) registers the same, and serves functions instead.
     /// </summary>
     public static void AddServices(IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, CancellationToken, Task<ComposedEngine>> compose)
     {
@@ -82,6 +84,7 @@ public static class PimBridgeHost
         services.AddSingleton<DriftSweepWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DriftSweepWorker>());
         services.TryAddSingleton(_ => new PrometheusMetrics());
+        services.AddPimBridgeTelemetry(configuration);
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Signing;
+using PimBridge.Core.Telemetry;
 
 namespace PimBridge.Aws;
 
@@ -14,9 +15,16 @@ namespace PimBridge.Aws;
 /// The one awsJson1_1 transport behind every client: rate limit, sign (AWSSDK.Core's SigV4 handler), send, classify,
 /// back off and retry. The retry loop sits outside the signer, so each attempt is a fresh, freshly signed request.
 /// </summary>
+/// <remarks>
+/// Each call is one Client span on <see cref="PimBridgeTelemetry.Aws"/> in OpenTelemetry's rpc.* terms, its attempts
+/// events on it rather than child spans: an attempt has no work of its own beneath it worth a span (signing and one
+/// HTTP exchange), the call is what a trace reader asks about, and events cost less than spans. HttpClient's own
+/// instrumentation, when enabled, still adds each exchange as a child.
+/// </remarks>
 internal sealed class AwsJsonTransport : IDisposable
 {
-    internal static readonly Meter Meter = new("PimBridge.Aws");
+    internal static readonly Meter Meter = new(PimBridgeTelemetry.Aws);
+    internal static readonly ActivitySource Tracing = new(PimBridgeTelemetry.Aws);
     private static readonly Counter<long> Attempts = Meter.CreateCounter<long>("pimbridge.aws.attempts", description: "HTTP attempts sent to AWS");
     private static readonly Counter<long> Throttles = Meter.CreateCounter<long>("pimbridge.aws.throttles", description: "Attempts AWS throttled, by service, operation and error code");
     private static readonly Counter<long> Errors = Meter.CreateCounter<long>("pimbridge.aws.errors", description: "Attempts that failed (retried or not), by service, operation and error code");
@@ -78,6 +86,7 @@ internal sealed class AwsJsonTransport : IDisposable
     public async Task<byte[]> SendAsync(string operation, byte[] body, CancellationToken cancellationToken)
     {
         var tags = new TagList { { "service", Service.Name }, { "operation", operation } };
+        using var span = StartSpan(operation);
         var expiredBefore = false;
         for (var attempt = 1; ; attempt++)
         {
@@ -85,10 +94,22 @@ internal sealed class AwsJsonTransport : IDisposable
             Attempts.Add(1, tags);
             var error = await TryOnceAsync(operation, body, cancellationToken).ConfigureAwait(false);
             if (error.Body is not null)
+            {
+                if (span is not null)
+                {
+                    span.AddEvent(new ActivityEvent("attempt", tags: new ActivityTagsCollection { ["attempt"] = attempt }));
+                    span.SetTag("aws.request_id", error.RequestId);
+                }
+
                 return error.Body;
+            }
 
             var failure = error.Exception!;
             failure.Attempts = attempt;
+            span?.AddEvent(new ActivityEvent("attempt", tags: new ActivityTagsCollection
+            {
+                ["attempt"] = attempt, ["error.type"] = failure.ErrorCode, ["http.response.status_code"] = failure.Status,
+            }));
             var failed = tags; // a copy: the attempts keep their two tags
             failed.Add("code", failure.ErrorCode);
             Errors.Add(1, failed);
@@ -100,12 +121,38 @@ internal sealed class AwsJsonTransport : IDisposable
             if (!retryable || attempt >= _retry.MaxAttempts)
             {
                 Failures.Add(1, failed);
+                Failed(span, failure);
                 throw failure;
             }
 
             var delay = Backoff(attempt, failure.IsThrottling, failure.RetryAfter, _retry.Jitter());
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private Activity? StartSpan(string operation)
+    {
+        if (!Tracing.HasListeners()) return null; // the span's name is built only for a listener
+        var span = Tracing.StartActivity($"{Service.Name}/{operation}", ActivityKind.Client);
+        if (span is not null)
+        {
+            span.SetTag("rpc.system", "aws-api");
+            span.SetTag("rpc.service", Service.Name);
+            span.SetTag("rpc.method", operation);
+            span.SetTag("server.address", Endpoint.Host);
+        }
+
+        return span;
+    }
+
+    /// <summary>The error code is the span's <c>error.type</c>: a handful of values (ThrottlingException, ConnectionFailure), unlike the message.</summary>
+    private static void Failed(Activity? span, AwsServiceException failure)
+    {
+        if (span is null) return;
+        span.SetTag("error.type", failure.ErrorCode);
+        if (failure.Status > 0) span.SetTag("http.response.status_code", failure.Status);
+        span.SetTag("aws.request_id", failure.RequestId);
+        span.SetStatus(ActivityStatusCode.Error, failure.ErrorCode);
     }
 
     /// <summary>Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))], never less than the service's RetryAfterSeconds.</summary>
@@ -117,7 +164,7 @@ internal sealed class AwsJsonTransport : IDisposable
         return retryAfter is { } hint && hint > delay ? hint : delay;
     }
 
-    private async Task<(byte[]? Body, AwsServiceException? Exception)> TryOnceAsync(string operation, byte[] body, CancellationToken cancellationToken)
+    private async Task<(byte[]? Body, string? RequestId, AwsServiceException? Exception)> TryOnceAsync(string operation, byte[] body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Endpoint) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = JsonContentType;
@@ -127,8 +174,8 @@ internal sealed class AwsJsonTransport : IDisposable
             using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
             var content = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             return response.IsSuccessStatusCode
-                ? (content, null)
-                : (null, AwsErrorResponse.Parse(Service, operation, response, content));
+                ? (content, RequestIdOf(response), null)
+                : (null, null, AwsErrorResponse.Parse(Service, operation, response, content));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -136,21 +183,26 @@ internal sealed class AwsJsonTransport : IDisposable
         }
         catch (OperationCanceledException ex)
         {
-            return (null, new AwsServiceException(Service.Name, operation, 0, AwsServiceException.AttemptTimedOut,
+            return (null, null, new AwsServiceException(Service.Name, operation, 0, AwsServiceException.AttemptTimedOut,
                 $"no answer within {_http.Timeout.TotalSeconds:0.#} s", innerException: ex));
         }
         catch (AmazonClientException ex)
         {
-            return (null, new AwsServiceException(Service.Name, operation, 0, AwsServiceException.CredentialsUnavailable,
+            return (null, null, new AwsServiceException(Service.Name, operation, 0, AwsServiceException.CredentialsUnavailable,
                 $"no usable AWS credentials: {ex.Message} Set AWS_PROFILE, the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair, or a web identity, or run where a role is attached.",
                 innerException: ex));
         }
         catch (HttpRequestException ex)
         {
-            return (null, new AwsServiceException(Service.Name, operation, 0, AwsServiceException.ConnectionFailure,
+            return (null, null, new AwsServiceException(Service.Name, operation, 0, AwsServiceException.ConnectionFailure,
                 $"{ex.Message} (endpoint {Endpoint})", innerException: ex));
         }
     }
+
+    private static string? RequestIdOf(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("x-amzn-RequestId", out var ids) || response.Headers.TryGetValues("x-amz-request-id", out ids)
+            ? ids.FirstOrDefault()
+            : null;
 
     public void Dispose() => _http.Dispose();
 

@@ -64,13 +64,19 @@ public sealed class Enforcer
     }
 
     /// <summary>Reads the groups from PIM and reconciles them (the poll, and the execution of hints).</summary>
-    public Task<ReconcileResult> ReconcileGroupsAsync(IReadOnlyCollection<string> groupIds, bool dryRun = false, DateTimeOffset? seenAt = null, CancellationToken cancellationToken = default) =>
-        _grants.ReconcileGroupsAsync(groupIds, dryRun, seenAt, cancellationToken);
+    public async Task<ReconcileResult> ReconcileGroupsAsync(IReadOnlyCollection<string> groupIds, bool dryRun = false, DateTimeOffset? seenAt = null, CancellationToken cancellationToken = default)
+    {
+        using var span = EngineTracing.StartReconcile(groupIds.Count, dryRun);
+        return await EngineTracing.ReconciledAsync(span, _grants.ReconcileGroupsAsync(groupIds, dryRun, seenAt, cancellationToken)).ConfigureAwait(false);
+    }
 
     /// <summary>Reconciles PIM's snapshot of some groups. With <paramref name="dryRun"/>, only plans.</summary>
     /// <param name="seenAt">When PimBridge first learned of these activations (a hint's arrival); now when null.</param>
-    public Task<ReconcileResult> ReconcileAsync(PimSnapshot snapshot, bool dryRun = false, DateTimeOffset? seenAt = null, CancellationToken cancellationToken = default) =>
-        _grants.ReconcileAsync(snapshot, dryRun, seenAt, cancellationToken);
+    public async Task<ReconcileResult> ReconcileAsync(PimSnapshot snapshot, bool dryRun = false, DateTimeOffset? seenAt = null, CancellationToken cancellationToken = default)
+    {
+        using var span = EngineTracing.StartReconcile(snapshot.GroupIds.Count, dryRun);
+        return await EngineTracing.ReconciledAsync(span, _grants.ReconcileAsync(snapshot, dryRun, seenAt, cancellationToken)).ConfigureAwait(false);
+    }
 
     /// <summary>Emergency: ends every active grant of a user (Identity Center user id or name) now; the next tick removes and fences.</summary>
     public Task<IReadOnlyList<Grant>> RevokeUserAsync(string user, string reason, CancellationToken cancellationToken = default) =>

@@ -1,11 +1,12 @@
 using System.Diagnostics.Metrics;
+using PimBridge.Core.Telemetry;
 
 namespace PimBridge.Core;
 
 /// <summary>The engine's meter and instruments, and what each counts.</summary>
 internal static class EngineMetrics
 {
-    public static readonly Meter Meter = new("PimBridge.Core");
+    public static readonly Meter Meter = new(PimBridgeTelemetry.Core);
     private static readonly Histogram<double> NotificationDelay = Meter.CreateHistogram<double>("pimbridge.grant.notification_delay", "s", "PIM activation start to PimBridge first seeing it");
     private static readonly Histogram<double> ProcessingTime = Meter.CreateHistogram<double>("pimbridge.grant.processing_time", "s", "PimBridge first seeing an activation to AWS confirming access");
     private static readonly Counter<long> GrantsStarted = Meter.CreateCounter<long>("pimbridge.grants.started", "{grant}", "Grants started (PIM activations PimBridge mirrors into AWS), by mapping");

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using PimBridge.Core.Notifications;
@@ -47,8 +48,16 @@ internal sealed class IntentRunner(EngineContext engine, IEnumerable<IIntentHand
     /// <summary>Completes once every notification this process has started delivering has finished (a host stopping, a test).</summary>
     public Task DeliveriesSettledAsync() => Task.WhenAll(_deliveries.Values);
 
-    /// <summary>Claim, execute idempotently, confirm; on failure record it and back off.</summary>
+    /// <summary>Claim, execute idempotently, confirm; on failure record it and back off. One span per run.</summary>
     public async Task<IntentOutcome> RunAsync(Intent intent, CancellationToken cancellationToken)
+    {
+        using var span = EngineTracing.StartIntent(intent);
+        var outcome = await RunAsync(intent, span, cancellationToken).ConfigureAwait(false);
+        EngineTracing.Outcome(span, outcome);
+        return outcome;
+    }
+
+    private async Task<IntentOutcome> RunAsync(Intent intent, Activity? span, CancellationToken cancellationToken)
     {
         var now = engine.Time.GetUtcNow();
         var claimed = intent with { NextAttemptAt = now + engine.Settings.ClaimTimeout };
@@ -96,6 +105,7 @@ internal sealed class IntentRunner(EngineContext engine, IEnumerable<IIntentHand
         catch (Exception ex)
         {
             // Includes a conflict on confirming: state moved after the AWS call, and the idempotent intent simply runs again.
+            EngineTracing.Failed(span, ex);
             await RecordFailureAsync(run.Intent, ex, cancellationToken).ConfigureAwait(false);
             return IntentOutcome.Failed;
         }

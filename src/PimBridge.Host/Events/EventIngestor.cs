@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -50,6 +51,8 @@ public sealed class EventIngestor(
     public async Task<IngestResult> IngestAsync(BinaryData body, CancellationToken cancellationToken)
     {
         var events = IncomingEvents.Parse(body);
+        using var span = IngestionCounters.Tracing.StartActivity("events.ingest", ActivityKind.Internal);
+        span?.SetTag("pimbridge.events.received", events.Count);
         var result = new IngestResult();
         if (events.FirstOrDefault(e => e.Type.Equals(ValidationEvent, StringComparison.OrdinalIgnoreCase)) is { } validation)
         {
@@ -83,6 +86,7 @@ public sealed class EventIngestor(
             if (hinted) signal.Set();
         }
 
+        span?.SetTag("pimbridge.events.hinted", result.Count(EventOutcome.Hinted));
         return result;
     }
 

@@ -1,11 +1,16 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using PimBridge.Core.Telemetry;
 
 namespace PimBridge.Host.Events;
 
 /// <summary>What happened to received events, counted in-process and exported as <c>pimbridge.events</c> (tag <c>outcome</c>).</summary>
 public sealed class IngestionCounters
 {
-    internal static readonly Meter Meter = new("PimBridge.Host");
+    internal static readonly Meter Meter = new(PimBridgeTelemetry.Host);
+
+    /// <summary>The host's spans, beside its meter.</summary>
+    internal static readonly ActivitySource Tracing = new(PimBridgeTelemetry.Host);
     private static readonly Counter<long> Events = Meter.CreateCounter<long>("pimbridge.events", description: "Event Grid events received, by outcome");
 
     private readonly long[] _counts = new long[Enum.GetValues<EventOutcome>().Length];

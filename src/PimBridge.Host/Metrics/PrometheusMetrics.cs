@@ -8,8 +8,8 @@ namespace PimBridge.Host.Metrics;
 /// <summary>
 /// PimBridge's instruments (<c>System.Diagnostics.Metrics</c>, every meter whose name starts with <c>PimBridge</c>)
 /// aggregated in process and rendered in the Prometheus text exposition format 0.0.4, for <c>GET /metrics</c>. The
-/// OpenTelemetry exporter packages are not available to this build; the instruments stay plain .NET meters, so an
-/// OpenTelemetry SDK added later (or <c>dotnet-counters</c>) sees the same ones.
+/// project's own, not OpenTelemetry's Prometheus exporter, which is published only as a beta (docs/host.md); the
+/// OpenTelemetry SDK (OTLP) and <c>dotnet-counters</c> read the same meters.
 /// </summary>
 /// <remarks>
 /// Counters are summed per tag set; up-down counters too, exported as gauges; histograms keep a count, a sum and
