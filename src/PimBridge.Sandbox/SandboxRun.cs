@@ -49,7 +49,7 @@ public sealed class SandboxRun : IAsyncDisposable
     private IdentityStoreClient? _identityStore;
     private AmazonS3Client? _s3;
     private SqliteStateStore? _store;
-    private S3TrailActivitySource? _source;
+    private S3TrailSource? _source;
     private Task? _engineLoop;
     private SandboxClock? _clock;
     private TimeSpan _zero;
@@ -225,7 +225,7 @@ public sealed class SandboxRun : IAsyncDisposable
             Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = _clock, InstanceId = "sandbox", Pim = pim,
         });
 
-        _source = new S3TrailActivitySource(_s3!, new S3TrailActivitySourceOptions
+        _source = new S3TrailSource(_s3!, new S3TrailSourceOptions
         {
             Bucket = TrailBucket, OrganizationId = Organization, Regions = [TrailJson.Region],
             IdentityCenterAccountId = TrailJson.IdentityCenterAccount, TimeProvider = _clock,

@@ -83,7 +83,7 @@ public static class ConfigCommand
             problems.AddRange(NotificationSinks.Validate(notifications, credentialAvailable: true));
         // The engine already refuses an unknown source type, which is all the source's own check would say then.
         if (gapSource is not null && !problems.Any(p => p.StartsWith("Gaps.Source.Type:", StringComparison.Ordinal)))
-            problems.AddRange(ActivitySources.Validate(gapSource, region));
+            problems.AddRange(TrailSources.Validate(gapSource, region));
         return (settings, problems);
     }
 
@@ -202,12 +202,12 @@ public sealed record GapSourceSummary(
         ArgumentNullException.ThrowIfNull(source);
         var type = source.Type.Trim().ToLowerInvariant();
         var regions = source.Regions.Select(r => r.Trim()).ToList();
-        if (regions.Count == 0 && type == ActivitySources.LookupEvents)
+        if (regions.Count == 0 && type == TrailSources.LookupEvents)
             regions.Add(identityCenterRegion);
         var where = type switch
         {
-            ActivitySources.LookupEvents => $"role {source.AuditRoleName!.Trim()} in each account",
-            ActivitySources.S3 => $"s3://{source.Bucket!.Trim()}/{(string.IsNullOrWhiteSpace(source.Prefix) ? "" : source.Prefix.Trim().Trim('/') + "/")}AWSLogs/{(string.IsNullOrWhiteSpace(source.OrganizationId) ? "" : source.OrganizationId.Trim() + "/")}",
+            TrailSources.LookupEvents => $"role {source.AuditRoleName!.Trim()} in each account",
+            TrailSources.S3 => $"s3://{source.Bucket!.Trim()}/{(string.IsNullOrWhiteSpace(source.Prefix) ? "" : source.Prefix.Trim().Trim('/') + "/")}AWSLogs/{(string.IsNullOrWhiteSpace(source.OrganizationId) ? "" : source.OrganizationId.Trim() + "/")}",
             _ => $"folder {Path.GetFullPath(source.Path!)}",
         };
         return new GapSourceSummary(type, regions, where);
