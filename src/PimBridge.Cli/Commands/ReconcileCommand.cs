@@ -12,7 +12,7 @@ namespace PimBridge.Cli.Commands;
 /// AWS in line now, instead of waiting for the next poll; with <c>--dry-run</c>, says what it would change and changes
 /// nothing. For an operator who just fixed a mapping or a missing user, or who wants to see the drift first.
 /// </summary>
-public static class ReconcileCommand
+internal static class ReconcileCommand
 {
     /// <summary>How long reconcile keeps ticking to apply what it decided before leaving the rest to the running PimBridge.</summary>
     private static readonly TimeSpan ApplyLimit = TimeSpan.FromMinutes(2);
