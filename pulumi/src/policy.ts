@@ -40,9 +40,9 @@ const identityStoreActions = [
 /** CloudTrail LookupEvents supports no resource-level permissions: "*" is the only resource AWS accepts. */
 export const cloudTrailActions = ["cloudtrail:LookupEvents"];
 const assumeAuditRoleActions = ["sts:AssumeRole"];
-/** S3TrailActivitySource (src/PimBridge.Aws/Trails): ListObjectsV2 is authorised as s3:ListBucket, on the bucket. */
+/** S3TrailSource (src/PimBridge.Aws/Trails): ListObjectsV2 is authorised as s3:ListBucket, on the bucket. */
 const trailListActions = ["s3:ListBucket"];
-/** S3TrailActivitySource's GetObject, on the log files. */
+/** S3TrailSource's GetObject, on the log files. */
 const trailReadActions = ["s3:GetObject"];
 /** Not an SDK call: S3 asks KMS to decrypt an SSE-KMS object with the caller's permissions, so GetObject needs this on the trail's key. */
 const trailKeyActions = ["kms:Decrypt"];
@@ -80,7 +80,7 @@ export function auditedAccounts(settings: PimBridgeSettings): string[] {
 }
 
 /**
- * The trail's CloudTrail log folders as an IAM pattern, `[prefix/]AWSLogs/[org-id/]*\/CloudTrail/`: S3TrailActivitySource
+ * The trail's CloudTrail log folders as an IAM pattern, `[prefix/]AWSLogs/[org-id/]*\/CloudTrail/`: S3TrailSource
  * lists `<account>/CloudTrail/` to find the Region folders, then the day folders below, and gets the files there.
  * Digests (`CloudTrail-Digest/`) and other services' logs in the bucket stay out. Every account's folder rather than
  * one per audited account: per account, the watcher's policy would pass IAM's 10,240-character limit for a role's

@@ -128,7 +128,7 @@ const regionPattern = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const accountPattern = /^\d{12}$/;
 const guidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const roleNamePattern = /^[\w+=,.@-]{1,64}$/;
-/** S3's bucket naming rules, as the engine checks them (ActivitySources.ValidateS3), plus no two adjacent periods. */
+/** S3's bucket naming rules, as the engine checks them (TrailSources.ValidateS3), plus no two adjacent periods. */
 const bucketPattern = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** Key characters S3 calls safe, without `*` and `?`, which would be wildcards in the policy's resources. */
 const keyPrefixPattern = /^[A-Za-z0-9!_.'()\/-]{1,512}$/;
@@ -316,7 +316,7 @@ export function readSettings(source: SettingsSource): PimBridgeSettings {
 
 /**
  * The trail's key prefix (before `AWSLogs/`) without its outer slashes, or undefined when unset; refuses what the
- * engine refuses (ActivitySources.ValidateS3): a URL, or a prefix that already contains the AWSLogs folder.
+ * engine refuses (TrailSources.ValidateS3): a URL, or a prefix that already contains the AWSLogs folder.
  */
 function readTrailPrefix(raw: string | undefined, fail: (what: string, example: string) => void): string | undefined {
     const value = raw?.trim() ?? "";

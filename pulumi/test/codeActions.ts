@@ -43,9 +43,9 @@ export function actionsTheCodeCalls(): ActionsTheCodeCalls {
     if (/\.AssumeRoleAsync\(/.test(read("PimBridge.Aws/Trails/AuditRoleCredentials.cs"))) lookupEvents.add("sts:AssumeRole");
 
     const s3Trail = new Set<string>();
-    for (const m of read("PimBridge.Aws/Trails/S3TrailActivitySource.cs").matchAll(/_s3\.([A-Za-z0-9]+)Async\(/g)) {
+    for (const m of read("PimBridge.Aws/Trails/S3TrailSource.cs").matchAll(/_s3\.([A-Za-z0-9]+)Async\(/g)) {
         const action = s3ActionOfOperation[m[1]];
-        if (action === undefined) throw new Error(`S3TrailActivitySource calls S3 ${m[1]}, which this test cannot map to an IAM action: add it to s3ActionOfOperation and grant it`);
+        if (action === undefined) throw new Error(`S3TrailSource calls S3 ${m[1]}, which this test cannot map to an IAM action: add it to s3ActionOfOperation and grant it`);
         s3Trail.add(action);
     }
     return { engine, lookupEvents, s3Trail };

@@ -99,8 +99,8 @@ test("every gap source problem is reported at once", () => {
 });
 
 test("the settings accept and refuse the same bucket and organization ids as the engine", () => {
-    // Read the engine's own checks (src/PimBridge.Aws/Trails/ActivitySources.cs), so a deployment the settings accept is one the engine starts with.
-    const cs = fs.readFileSync(path.resolve(__dirname, "../../src/PimBridge.Aws/Trails/ActivitySources.cs"), "utf8");
+    // Read the engine's own checks (src/PimBridge.Aws/Trails/TrailSources.cs), so a deployment the settings accept is one the engine starts with.
+    const cs = fs.readFileSync(path.resolve(__dirname, "../../src/PimBridge.Aws/Trails/TrailSources.cs"), "utf8");
     const engineRegex = (name: string) => new RegExp(new RegExp(`GeneratedRegex\\(@"([^"]+)"\\)\\]\\s+private static partial Regex ${name}\\(`).exec(cs)![1]);
     const bucket = engineRegex("BucketName"), organization = engineRegex("OrganizationId");
     for (const name of ["org-cloudtrail-logs", "a.b-c", "123", "ab", "Org-Logs", "-logs", "logs-", "s3://logs", "x".repeat(64)]) {
@@ -140,7 +140,7 @@ test("the watcher's engine file names the S3 trail, with only GapSourceOptions' 
 test("with s3 the watcher policy grants exactly the calls of the engine and the S3 trail source, on the trail's CloudTrail folders", async () => {
     const statements = await statementsOf(s3Stack.watcherPolicy.policy);
     const calls = actionsTheCodeCalls();
-    assert.deepEqual([...calls.s3Trail].sort(), ["s3:GetObject", "s3:ListBucket"], "S3TrailActivitySource's calls were not found");
+    assert.deepEqual([...calls.s3Trail].sort(), ["s3:GetObject", "s3:ListBucket"], "S3TrailSource's calls were not found");
     const granted = statements.flatMap(s => s.Action);
     // kms:Decrypt is no SDK call: S3 decrypts an SSE-KMS file with the caller's permission on the key.
     assert.deepEqual([...new Set(granted)].sort(),

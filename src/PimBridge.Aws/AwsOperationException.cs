@@ -1,7 +1,7 @@
 namespace PimBridge.Aws;
 
 /// <summary>The status of an asynchronous sso-admin operation (assignment creation or deletion, provisioning).</summary>
-public interface IOperationStatus
+internal interface IOperationStatus
 {
     string? Status { get; }
     string? RequestId { get; }
@@ -12,7 +12,7 @@ public interface IOperationStatus
 /// An asynchronous sso-admin operation was accepted but did not succeed: it ended FAILED (see <see cref="FailureReason"/>),
 /// or it was still IN_PROGRESS when the caller's deadline passed (<see cref="TimedOut"/>; it may still finish later).
 /// </summary>
-public sealed class AwsOperationException(string operation, string? requestId, string? status, string? failureReason, bool timedOut, TimeSpan waited)
+internal sealed class AwsOperationException(string operation, string? requestId, string? status, string? failureReason, bool timedOut, TimeSpan waited)
     : Exception(timedOut
         ? $"sso-admin {operation} (request {requestId}) was still {status} after {waited.TotalSeconds:0} s; it may finish later, so check its status before retrying."
         : $"sso-admin {operation} (request {requestId}) ended {status ?? "without a status"}: {failureReason ?? "AWS gave no FailureReason"}")

@@ -7,7 +7,7 @@ namespace PimBridge.Cli;
 /// JSON and one-line errors) and as Spectre consoles (for tables and progress), whether a person is watching, and the
 /// clock. The process gets <see cref="ForProcess"/>; tests pass <see cref="Capture"/> so they can read what was written.
 /// </summary>
-public sealed class CliConsole
+internal sealed class CliConsole
 {
     /// <summary>Width for tables that no terminal wraps (redirected or captured output): rows stay on one line for grep.</summary>
     private const int UnwrappedWidth = 512;

@@ -5,7 +5,7 @@ namespace PimBridge.Cli;
 /// one line saying what is wrong and what to do; it is shown without a stack trace and exits with
 /// <see cref="ExitCodes.BadInput"/>.
 /// </summary>
-public sealed class CliInputException : Exception
+internal sealed class CliInputException : Exception
 {
     public CliInputException(string message)
         : base(message)

@@ -3,7 +3,7 @@ namespace PimBridge.Cli;
 /// <summary>
 /// The process exit codes every command uses, so scripts and CI can tell a finding from a mistake (docs/cli.md).
 /// </summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     /// <summary>The command completed (for <c>scan</c>: whatever it found, unless <c>--fail-on</c> says otherwise).</summary>
     public const int Success = 0;

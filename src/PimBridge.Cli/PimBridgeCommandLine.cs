@@ -12,7 +12,7 @@ namespace PimBridge.Cli;
 /// usage is, not the library's default of 1 and the whole help text. Tests call <see cref="RunAsync(string[], CliConsole, CancellationToken)"/>
 /// with a captured console.
 /// </summary>
-public static partial class PimBridgeCommandLine
+internal static partial class PimBridgeCommandLine
 {
     /// <summary>The option every command has (it is recursive): show stack traces with errors.</summary>
     public const string VerboseOptionName = "--verbose";

@@ -16,7 +16,7 @@ namespace PimBridge.Cli;
 /// table (<c>--dynamodb-table NAME</c>, in <c>--dynamodb-region</c> or, for the commands that only read it, the SDK's
 /// default Region; serve, reconcile and revoke open it as a host does, see <see cref="HostSettings"/>).
 /// </summary>
-public sealed class StateStoreOptions
+internal sealed class StateStoreOptions
 {
     public const string DefaultSqliteFile = "pimbridge.db";
     public const string StoreVariable = "PIMBRIDGE_STORE";
@@ -111,10 +111,10 @@ public sealed class StateStoreOptions
 }
 
 /// <summary>The state store as host settings, what it is (for messages), and the SQLite file's full path when it is one.</summary>
-public sealed record StoreHostSettings(IReadOnlyDictionary<string, string?> Settings, string Describe, string? SqlitePath);
+internal sealed record StoreHostSettings(IReadOnlyDictionary<string, string?> Settings, string Describe, string? SqlitePath);
 
 /// <summary>An open state store, what it is (for messages), and what to dispose when the command ends.</summary>
-public sealed class OpenedStateStore(IStateStore store, string describe, object owned) : IAsyncDisposable
+internal sealed class OpenedStateStore(IStateStore store, string describe, object owned) : IAsyncDisposable
 {
     public IStateStore Store { get; } = store;
     public string Describe { get; } = describe;
@@ -130,7 +130,7 @@ public sealed class OpenedStateStore(IStateStore store, string describe, object 
 /// The engine configuration file, the same way for every command: <c>--config FILE</c>, default
 /// <c>$PIMBRIDGE_CONFIG</c> or <c>./pimbridge.json</c>, with <c>PIMBRIDGE_</c> environment variables on top.
 /// </summary>
-public sealed class ConfigFileOption
+internal sealed class ConfigFileOption
 {
     public const string DefaultFile = "pimbridge.json";
     public const string ConfigVariable = "PIMBRIDGE_CONFIG";

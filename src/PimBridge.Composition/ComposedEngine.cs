@@ -100,7 +100,7 @@ public sealed record ComposedEngine(Enforcer Enforcer, IStateStore Store, IGraph
             GapDetector? gaps = null;
             if (settings.GapSource is { } gapSource)
             {
-                var source = ActivitySources.Create(gapSource, new ActivitySourceContext
+                var source = TrailSources.Create(gapSource, new TrailSourceContext
                 {
                     IdentityCenterRegion = region, TimeProvider = time, ServiceEndpoint = awsEndpoint, Credentials = awsCredentials,
                 });

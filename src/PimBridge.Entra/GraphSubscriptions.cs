@@ -14,7 +14,7 @@ namespace PimBridge.Entra;
 /// 41,760 minutes).
 /// </summary>
 /// <remarks>Graph permission (application): Group.Read.All.</remarks>
-public sealed class GraphSubscriptions : IGraphSubscriptions
+internal sealed class GraphSubscriptions : IGraphSubscriptions
 {
     /// <inheritdoc />
     public string? ClientState => _options.ClientState;

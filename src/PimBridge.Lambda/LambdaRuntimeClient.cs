@@ -10,7 +10,7 @@ namespace PimBridge.Lambda;
 public sealed record LambdaInvocation(string RequestId, DateTimeOffset Deadline, string? InvokedFunctionArn, string? TraceId, byte[] Payload);
 
 /// <summary>The error document the Runtime API takes for an invocation or an init failure.</summary>
-public sealed record LambdaError(
+internal sealed record LambdaError(
     [property: JsonPropertyName("errorMessage")] string ErrorMessage,
     [property: JsonPropertyName("errorType")] string ErrorType,
     [property: JsonPropertyName("stackTrace")] IReadOnlyList<string> StackTrace)
@@ -21,14 +21,14 @@ public sealed record LambdaError(
 }
 
 /// <summary>The Runtime API answered something a runtime cannot work with.</summary>
-public sealed class LambdaRuntimeApiException(string message) : Exception(message);
+internal sealed class LambdaRuntimeApiException(string message) : Exception(message);
 
 /// <summary>
 /// The Lambda Runtime API (version 2018-06-01) as a custom runtime uses it: <c>GET runtime/invocation/next</c>,
 /// <c>POST runtime/invocation/{id}/response</c>, <c>POST runtime/invocation/{id}/error</c> and
 /// <c>POST runtime/init/error</c>, at <c>http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/</c>.
 /// </summary>
-public sealed class LambdaRuntimeClient : IDisposable
+internal sealed class LambdaRuntimeClient : IDisposable
 {
     public const string RuntimeApiVariable = "AWS_LAMBDA_RUNTIME_API";
     public const string ErrorTypeHeader = "Lambda-Runtime-Function-Error-Type";

@@ -1,13 +1,13 @@
 namespace PimBridge.Lambda;
 
 /// <summary>What a function does with one invocation: the response body (JSON), or an exception reported as the error.</summary>
-public interface ILambdaHandler
+internal interface ILambdaHandler
 {
     /// <param name="cancellationToken">Fires shortly before the invocation's deadline (<see cref="LambdaRuntimeOptions.DeadlineMargin"/>).</param>
     Task<byte[]> HandleAsync(LambdaInvocation invocation, CancellationToken cancellationToken);
 }
 
-public sealed record LambdaRuntimeOptions
+internal sealed record LambdaRuntimeOptions
 {
     /// <summary>Lambda's limit for a buffered (synchronous) response: 6 MB.</summary>
     public const int LambdaMaxResponseBytes = 6 * 1024 * 1024;
@@ -26,7 +26,7 @@ public sealed record LambdaRuntimeOptions
 /// so Lambda restarts the environment), then forever take the next invocation, run the handler under a token that
 /// fires shortly before the deadline, and post its response or error. A failing invocation never ends the loop.
 /// </summary>
-public sealed class LambdaRuntimeLoop(LambdaRuntimeClient runtime, TimeProvider time, LambdaRuntimeOptions? options = null, TextWriter? log = null)
+internal sealed class LambdaRuntimeLoop(LambdaRuntimeClient runtime, TimeProvider time, LambdaRuntimeOptions? options = null, TextWriter? log = null)
 {
     /// <summary>The environment variable the X-Ray SDK reads the current invocation's trace header from.</summary>
     public const string TraceIdVariable = "_X_AMZN_TRACE_ID";

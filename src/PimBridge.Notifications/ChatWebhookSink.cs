@@ -8,7 +8,7 @@ namespace PimBridge.Notifications;
 /// A sink that posts a rendered JSON message to a chat webhook. Slack and Teams differ only in the message they render
 /// and in the advice they give when the webhook refuses it.
 /// </summary>
-public abstract class ChatWebhookSink : INotificationSink
+internal abstract class ChatWebhookSink : INotificationSink
 {
     private readonly Uri _url;
     private readonly HttpClient _http;

@@ -19,7 +19,7 @@ namespace PimBridge.Notifications;
 /// extension attribute <c>severity</c> (for Event Grid advanced filters); data the <see cref="NotificationDocument"/>
 /// as <c>application/json</c>. The topic must use the CloudEvents v1.0 input schema.
 /// </remarks>
-public sealed class EventGridSink : INotificationSink
+internal sealed class EventGridSink : INotificationSink
 {
     /// <summary>The CloudEvents source of every event PimBridge publishes.</summary>
     public const string Source = "/pimbridge";

@@ -19,7 +19,7 @@ namespace PimBridge.Notifications;
 /// <see cref="LogLevel.Critical"/> is left for the host itself failing, which is what operators' "Critical" log
 /// alerts mean; Error is the level log pipelines page on, which is what a critical security alert needs.
 /// </remarks>
-public sealed class LogSink : INotificationSink
+internal sealed class LogSink : INotificationSink
 {
     /// <summary>The event id every notification is logged with, so log queries can select them.</summary>
     public static readonly EventId EventId = new(4100, "Notification");

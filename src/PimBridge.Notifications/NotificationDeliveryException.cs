@@ -4,7 +4,7 @@ namespace PimBridge.Notifications;
 /// A sink could not deliver a notification. The message names the sink, what the receiver answered and what to check;
 /// <see cref="RetryAfter"/> carries the receiver's Retry-After so the outbox can wait that long instead of its own backoff.
 /// </summary>
-public sealed class NotificationDeliveryException(string sink, string message, int? status = null, TimeSpan? retryAfter = null, Exception? inner = null)
+internal sealed class NotificationDeliveryException(string sink, string message, int? status = null, TimeSpan? retryAfter = null, Exception? inner = null)
     : Exception(message, inner), PimBridge.Core.IRetryAfterHint
 {
     /// <summary>The configured name of the sink that failed.</summary>

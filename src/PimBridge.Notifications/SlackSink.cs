@@ -12,7 +12,7 @@ namespace PimBridge.Notifications;
 /// a reviewer can quote. Slack answers 200 <c>ok</c> on success and 400/403/404/410 with a short error string
 /// (<c>invalid_payload</c>, <c>action_prohibited</c>, <c>channel_not_found</c>, <c>channel_is_archived</c>) otherwise.
 /// </summary>
-public sealed class SlackSink(string name, Uri url, HttpClient http) : ChatWebhookSink(name, url, http, "slack")
+internal sealed class SlackSink(string name, Uri url, HttpClient http) : ChatWebhookSink(name, url, http, "slack")
 {
     protected override JsonNode Render(Notification notification) => SlackMessage.Render(notification);
 

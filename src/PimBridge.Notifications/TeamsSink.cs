@@ -19,7 +19,7 @@ namespace PimBridge.Notifications;
 /// again and again. Workflows cannot post to private channels as the flow bot. Teams renders a Markdown subset in
 /// TextBlock and fact values.
 /// </remarks>
-public sealed class TeamsSink(string name, Uri url, HttpClient http) : ChatWebhookSink(name, url, http, "teams")
+internal sealed class TeamsSink(string name, Uri url, HttpClient http) : ChatWebhookSink(name, url, http, "teams")
 {
     protected override JsonNode Render(Notification notification) => TeamsCard.Render(notification);
 

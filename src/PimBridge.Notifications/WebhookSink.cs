@@ -8,7 +8,7 @@ namespace PimBridge.Notifications;
 /// delivered; anything else throws a <see cref="NotificationDeliveryException"/> (with the receiver's Retry-After on
 /// 429 and 503) so the outbox retries.
 /// </summary>
-public sealed class WebhookSink : INotificationSink
+internal sealed class WebhookSink : INotificationSink
 {
     private readonly Uri _url;
     private readonly IReadOnlyList<KeyValuePair<string, string>> _headers;

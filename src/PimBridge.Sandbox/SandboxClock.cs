@@ -9,7 +9,7 @@ namespace PimBridge.Sandbox;
 /// seconds while the work in between (AWS calls, fence writes) still takes the time it really takes, scaled.
 /// Timers and delays scheduled on it wait their due time divided by the speed.
 /// </summary>
-public sealed class SandboxClock : TimeProvider
+internal sealed class SandboxClock : TimeProvider
 {
     private readonly Stopwatch _real = Stopwatch.StartNew();
     private readonly Lock _gate = new();

@@ -40,7 +40,6 @@ public sealed class SandboxRun : IAsyncDisposable
     private readonly Dictionary<int, string> _eventIds = [];
     private readonly Dictionary<string, string> _entraUsers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _entraGroups = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _engineStop = new();
     private readonly Stopwatch _total = Stopwatch.StartNew();
 
     private MotoServer? _moto;
@@ -49,17 +48,15 @@ public sealed class SandboxRun : IAsyncDisposable
     private IdentityStoreClient? _identityStore;
     private AmazonS3Client? _s3;
     private SqliteStateStore? _store;
-    private S3TrailActivitySource? _source;
-    private Task? _engineLoop;
+    private S3TrailSource? _source;
+    private EngineLoop? _engine;
     private SandboxClock? _clock;
     private TimeSpan _zero;
-    private long _idleTicks;
-    private int _failedAttempts;
-    private string? _engineError;
     private Enforcer _enforcer = null!;
     private GapDetector _detector = null!;
     private PimTenant _tenant = null!;
     private SeededIdentityCenter _seeded = null!;
+    private IdentityCenterReadBack _readBack = null!;
 
     private SandboxRun(Scenario scenario, SandboxOptions options, string folder)
     {
@@ -170,6 +167,7 @@ public sealed class SandboxRun : IAsyncDisposable
         _ssoAdmin = new SsoAdminClient(new SsoAdminClientOptions { Region = Region, Endpoint = _moto!.Endpoint, Credentials = credentials, RequestsPerSecond = 200 });
         _identityStore = new IdentityStoreClient(new IdentityStoreClientOptions { Region = Region, Endpoint = _moto.Endpoint, Credentials = credentials, RequestsPerSecond = 200 });
         _seeded = await new IdentityCenterSeed(_ssoAdmin, _identityStore).SeedAsync(_scenario, cancellationToken).ConfigureAwait(false);
+        _readBack = new IdentityCenterReadBack(_ssoAdmin, _identityStore, _seeded);
 
         _s3 = new AmazonS3Client(credentials, new AmazonS3Config { ServiceURL = _moto.Endpoint.ToString(), AuthenticationRegion = Region, ForcePathStyle = true });
         await _s3.PutBucketAsync(new PutBucketRequest { BucketName = TrailBucket }, cancellationToken).ConfigureAwait(false);
@@ -225,69 +223,27 @@ public sealed class SandboxRun : IAsyncDisposable
             Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = _clock, InstanceId = "sandbox", Pim = pim,
         });
 
-        _source = new S3TrailActivitySource(_s3!, new S3TrailActivitySourceOptions
+        _source = new S3TrailSource(_s3!, new S3TrailSourceOptions
         {
             Bucket = TrailBucket, OrganizationId = Organization, Regions = [TrailJson.Region],
             IdentityCenterAccountId = TrailJson.IdentityCenterAccount, TimeProvider = _clock,
         });
         _detector = new GapDetector(_store, _source, adapters.Directory, GapSettings.Default, _clock, instanceId: "sandbox");
-        _engineLoop = Task.Run(() => EngineLoopAsync(_engineStop.Token), CancellationToken.None);
+        _engine = EngineLoop.Start(_enforcer);
         Emit(TimelineKind.Setup, $"PimBridge's engine is running: Enforcer over Identity Center on moto, PIM read with the Graph SDK from the stub, state in {Path.Combine(_folder, "state.db")}, gap detector on s3://{TrailBucket}/AWSLogs/{Organization}/.", scenarioTime: false);
-    }
-
-    /// <summary>The service loop: drain, and rest briefly once a tick found nothing to do.</summary>
-    private async Task EngineLoopAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            DrainResult? drain = null;
-            try
-            {
-                drain = await _enforcer.DrainAsync(int.MaxValue, stop, stop, tick =>
-                {
-                    if (tick.IntentsFailed > 0) Interlocked.Add(ref _failedAttempts, tick.IntentsFailed);
-                }).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Volatile.Write(ref _engineError, $"{e.GetType().Name}: {e.Message}");
-            }
-
-            if (drain is null || drain.Idle)
-            {
-                Interlocked.Increment(ref _idleTicks);
-                try
-                {
-                    await Task.Delay(10, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
     }
 
     private void ReportEngineTrouble()
     {
-        if (Interlocked.Exchange(ref _failedAttempts, 0) is var failed and > 0)
+        var (failed, error) = _engine!.TakeTrouble();
+        if (failed > 0)
             Emit(TimelineKind.Problem, $"PimBridge retried {TimelineText.Count(failed, "failed AWS action")} (intents keep retrying with backoff).");
-        if (Interlocked.Exchange(ref _engineError, null) is { } error)
+        if (error is not null)
             Emit(TimelineKind.Problem, $"An engine tick failed: {error}");
     }
 
     /// <summary>Waits until the engine has run a whole tick that found nothing to do, so skipping time cannot overtake its work.</summary>
-    private async Task WaitIdleAsync(CancellationToken cancellationToken)
-    {
-        var seen = Interlocked.Read(ref _idleTicks);
-        var waited = Stopwatch.StartNew();
-        while (Interlocked.Read(ref _idleTicks) < seen + 2 && waited.Elapsed < _options.StepTimeout)
-            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
-    }
+    private Task WaitIdleAsync(CancellationToken cancellationToken) => _engine!.WaitIdleAsync(_options.StepTimeout, cancellationToken);
 
     private async Task<T?> WaitForAsync<T>(Func<CancellationToken, Task<T?>> probe, CancellationToken cancellationToken)
         where T : class
@@ -315,21 +271,6 @@ public sealed class SandboxRun : IAsyncDisposable
 
     // ---------------------------------------------------------------- PIM
 
-    /// <summary>One activation as it went: when PIM started and ends it, and what the engine and moto showed.</summary>
-    private sealed class ActivationRun
-    {
-        public required ScenarioEvent Event { get; init; }
-        public required string InstanceId { get; init; }
-        public required DateTimeOffset Start { get; init; }
-        public required DateTimeOffset End { get; init; }
-        public Grant? Grant { get; set; }
-        public string? Granted { get; set; }
-        public bool Ended { get; set; }
-        public DateTimeOffset? EndedBy { get; set; }
-        public string? EndReason { get; set; }
-        public string? Removed { get; set; }
-        public List<(SessionFence Fence, string Observed)> Fences { get; } = [];
-    }
 
     private async Task ActivateAsync(ScenarioEvent step, CancellationToken cancellationToken)
     {
@@ -351,8 +292,8 @@ public sealed class SandboxRun : IAsyncDisposable
         }
 
         run.Grant = grant;
-        var reached = await TargetsReachedAsync(user.Name, group, cancellationToken).ConfigureAwait(false);
-        var missing = Targets(group).Except(reached).Select(t => $"{t.PermissionSet} in {t.Account}").ToList();
+        var reached = await _readBack.TargetsReachedAsync(user.Name, group, cancellationToken).ConfigureAwait(false);
+        var missing = IdentityCenterReadBack.Targets(group).Except(reached).Select(t => $"{t.PermissionSet} in {t.Account}").ToList();
 
         var latency = RealMs(run.Start, grant.AccessConfirmedAt!.Value);
         if (missing.Count > 0)
@@ -410,7 +351,7 @@ public sealed class SandboxRun : IAsyncDisposable
         var (grant, removedAt, fences) = settled;
         run.Grant = grant;
         run.EndReason = grant.EndReason;
-        var stillThere = (await TargetsReachedAsync(user.Name, group, cancellationToken).ConfigureAwait(false))
+        var stillThere = (await _readBack.TargetsReachedAsync(user.Name, group, cancellationToken).ConfigureAwait(false))
             .Select(t => $"{t.PermissionSet} in {t.Account}").ToList();
 
         if (stillThere.Count > 0)
@@ -422,7 +363,7 @@ public sealed class SandboxRun : IAsyncDisposable
         foreach (var fence in fences)
         {
             var name = fence.PermissionSetName ?? fence.PermissionSetArn;
-            if (!await FenceInPolicyAsync(fence, cancellationToken).ConfigureAwait(false))
+            if (!await _readBack.FenceInPolicyAsync(fence, cancellationToken).ConfigureAwait(false))
             {
                 Emit(TimelineKind.Problem, $"The engine confirmed a fence on {name} for {user.Name}, but the permission set's inline policy in Identity Center has no statement for them.");
                 continue;
@@ -603,73 +544,8 @@ public sealed class SandboxRun : IAsyncDisposable
         await File.WriteAllBytesAsync(local, content, cancellationToken).ConfigureAwait(false);
     }
 
-    // ---------------------------------------------------------------- reading back
-
-    private IEnumerable<(string PermissionSet, string Account)> Targets(ScenarioGroup group) =>
-        group.Reach.SelectMany(r => r.Accounts.Select(a => (r.PermissionSet, a)));
-
     private static string Describe(ScenarioGroup group) =>
         (group.IdentityCenterGroup is { } ic ? $"member of {ic}: " : "") + string.Join(", ", group.Reach.Select(r => $"{r.PermissionSet} in {string.Join(", ", r.Accounts)}"));
-
-    /// <summary>
-    /// The group's permission set and account pairs Identity Center gives the user the way the group's mapping does:
-    /// all of them or none through membership of an Identity Center group, each by its own user assignment otherwise.
-    /// </summary>
-    private async Task<List<(string PermissionSet, string Account)>> TargetsReachedAsync(string user, ScenarioGroup group, CancellationToken cancellationToken)
-    {
-        var userId = _seeded.UserIds[user];
-        if (group.IdentityCenterGroup is { } ic)
-            return await IsMemberAsync(userId, _seeded.GroupIds[ic], cancellationToken).ConfigureAwait(false) ? [.. Targets(group)] : [];
-
-        var reached = new List<(string PermissionSet, string Account)>();
-        foreach (var (ps, account) in Targets(group))
-        {
-            if (await IsAssignedAsync(userId, ps, account, cancellationToken).ConfigureAwait(false))
-                reached.Add((ps, account));
-        }
-
-        return reached;
-    }
-
-    private async Task<bool> IsMemberAsync(string userId, string groupId, CancellationToken cancellationToken)
-    {
-        await foreach (var m in _identityStore!.ListGroupMembershipsForMemberAsync(new ListGroupMembershipsForMemberRequest
-        {
-            IdentityStoreId = _seeded.IdentityStoreId, MemberId = MemberId.User(userId),
-        }, cancellationToken).ConfigureAwait(false))
-        {
-            if (m.GroupId == groupId) return true;
-        }
-
-        return false;
-    }
-
-    private async Task<bool> IsAssignedAsync(string userId, string permissionSet, string account, CancellationToken cancellationToken)
-    {
-        await foreach (var a in _ssoAdmin!.ListAccountAssignmentsAsync(new ListAccountAssignmentsRequest
-        {
-            InstanceArn = _seeded.InstanceArn, AccountId = account, PermissionSetArn = _seeded.PermissionSetArns[permissionSet],
-        }, cancellationToken).ConfigureAwait(false))
-        {
-            if (a.PrincipalType == PrincipalTypes.User && a.PrincipalId == userId) return true;
-        }
-
-        return false;
-    }
-
-    private async Task<string?> InlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken) =>
-        (await _ssoAdmin!.GetInlinePolicyForPermissionSetAsync(new PermissionSetRequest { InstanceArn = _seeded.InstanceArn, PermissionSetArn = permissionSetArn }, cancellationToken).ConfigureAwait(false)).InlinePolicy;
-
-    /// <summary>Whether moto's copy of the inline policy has a PimBridge statement denying this user.</summary>
-    private async Task<bool> FenceInPolicyAsync(SessionFence fence, CancellationToken cancellationToken)
-    {
-        var policy = await InlinePolicyAsync(fence.PermissionSetArn, cancellationToken).ConfigureAwait(false);
-        if (policy is null || JsonNode.Parse(policy)?["Statement"] is not JsonArray statements) return false;
-        return statements.OfType<JsonObject>().Any(s =>
-            s["Sid"]?.GetValue<string>().StartsWith(FencePolicy.SidPrefix, StringComparison.Ordinal) == true
-            && s["Effect"]?.GetValue<string>() == "Deny"
-            && s.ToJsonString().Contains(fence.UserId, StringComparison.Ordinal));
-    }
 
     // ---------------------------------------------------------------- outcomes
 
@@ -706,7 +582,7 @@ public sealed class SandboxRun : IAsyncDisposable
             default:
             {
                 var ps = _scenario.PermissionSet(expectation.PermissionSet!);
-                var current = await InlinePolicyAsync(_seeded.PermissionSetArns[ps.Name], cancellationToken).ConfigureAwait(false);
+                var current = await _readBack.InlinePolicyAsync(_seeded.PermissionSetArns[ps.Name], cancellationToken).ConfigureAwait(false);
                 var wanted = FencePolicy.CustomerStatements(ps.CustomerPolicy);
                 var kept = current is not null && FencePolicy.CustomerStatements(current) is var have
                     && wanted.All(w => have.Any(h => JsonNode.DeepEquals(h, w)));
@@ -781,20 +657,7 @@ public sealed class SandboxRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _engineStop.CancelAsync().ConfigureAwait(false);
-        if (_engineLoop is not null)
-        {
-            try
-            {
-                await _engineLoop.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // stopping
-            }
-        }
-
-        _engineStop.Dispose();
+        if (_engine is not null) await _engine.DisposeAsync().ConfigureAwait(false);
         _source?.Dispose();
         _s3?.Dispose();
         if (_store is not null) await _store.DisposeAsync().ConfigureAwait(false);

@@ -79,7 +79,7 @@ public sealed class EngineConfigurationTests : IDisposable
             // The gap detector runs in the watcher only; the watcher never reads Graph.
             Assert.False(root.GetSection(CompositionSettings.EntraSection).Exists());
             var source = Assert.IsType<GapSourceOptions>(settings.GapSource);
-            Assert.Empty(ActivitySources.Validate(source, settings.IdentityCenter.Region));
+            Assert.Empty(TrailSources.Validate(source, settings.IdentityCenter.Region));
             Assert.Equal("PimBridgeAudit", source.AuditRoleName);
             Assert.Equal(TimeSpan.FromMinutes(5), settings.Gaps.Interval);
         }

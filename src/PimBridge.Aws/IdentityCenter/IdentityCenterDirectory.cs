@@ -11,7 +11,7 @@ namespace PimBridge.Aws.IdentityCenter;
 /// Read-only facts about the Identity Center instance, each cached for <see cref="IdentityCenterAdapterOptions.CacheTtl"/>
 /// on the injected clock. Thread-safe; share one instance.
 /// </summary>
-public sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
+internal sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
 {
     /// <summary>What a permission set without a <c>SessionDuration</c> gets: AWS's default of one hour.</summary>
     public static readonly TimeSpan DefaultSessionDuration = TimeSpan.FromHours(1);

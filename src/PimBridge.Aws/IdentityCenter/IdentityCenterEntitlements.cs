@@ -9,7 +9,7 @@ namespace PimBridge.Aws.IdentityCenter;
 /// assignment through sso-admin. It only translates: every write reads AWS first, "already exists" and "already gone"
 /// are success, and every other failure propagates for the engine to retry with backoff.
 /// </summary>
-public sealed class IdentityCenterEntitlements : IEntitlementTarget
+internal sealed class IdentityCenterEntitlements : IEntitlementTarget
 {
     private const string ConflictException = "ConflictException";
     private const string UniquenessConstraintViolation = "UNIQUENESS_CONSTRAINT_VIOLATION";

@@ -7,7 +7,7 @@ namespace PimBridge.Aws.IdentityCenter;
 /// Reads and writes a permission set's inline policy, where session fences live, and pushes every write to the roles
 /// the permission set has in accounts.
 /// </summary>
-public sealed class PermissionSetPolicies : IPermissionSetPolicies
+internal sealed class PermissionSetPolicies : IPermissionSetPolicies
 {
     private readonly SsoAdminClient _ssoAdmin;
     private const string Provision = "ProvisionPermissionSet";

@@ -9,7 +9,7 @@ namespace PimBridge.Aws.Trails;
 /// <param name="RoleArn">The audit role.</param>
 /// <param name="Operation"><c>sts:AssumeRole</c> or <c>cloudtrail:LookupEvents</c>.</param>
 /// <param name="AwsMessage">What AWS said.</param>
-public sealed record AuditRoleDenial(string AccountId, string? Region, string RoleArn, string Operation, string AwsMessage)
+internal sealed record AuditRoleDenial(string AccountId, string? Region, string RoleArn, string Operation, string AwsMessage)
 {
     public const string AssumeRole = "sts:AssumeRole";
     public const string LookupEvents = "cloudtrail:LookupEvents";
@@ -29,7 +29,7 @@ public sealed record AuditRoleDenial(string AccountId, string? Region, string Ro
 /// rest nor goes unnoticed. Not counted in <see cref="PimBridge.Core.Gaps.TrailScanStats"/>: it is a configuration
 /// problem to fix, not damaged data.
 /// </summary>
-public sealed class AuditRoleAccessException(IReadOnlyList<AuditRoleDenial> denials, string? externalId = null, Exception? inner = null)
+internal sealed class AuditRoleAccessException(IReadOnlyList<AuditRoleDenial> denials, string? externalId = null, Exception? inner = null)
     : Exception(Describe(denials, externalId), inner)
 {
     public IReadOnlyList<AuditRoleDenial> Denials { get; } = denials;

@@ -12,7 +12,7 @@ namespace PimBridge.Cli.Commands;
 /// <c>pimbridge alerts</c>: the alerts PimBridge raised (the engine's, and the gap detector's AWS activity after access
 /// ended), from the state store, oldest first. Reads only.
 /// </summary>
-public static class AlertsCommand
+internal static class AlertsCommand
 {
     public static Command Create(CliConsole console)
     {
@@ -111,7 +111,7 @@ public static class AlertsCommand
 }
 
 /// <summary>One alert of <c>alerts --json</c> (field names documented in docs/cli.md; every field always present).</summary>
-public sealed record StoredAlertDocument(
+internal sealed record StoredAlertDocument(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("at")] string At,
     [property: JsonPropertyName("severity")] string Severity,

@@ -15,7 +15,7 @@ namespace PimBridge.Cli.Commands;
 /// chain and says where it breaks (exit <see cref="ExitCodes.AuditChainBroken"/>); <c>export</c> streams every entry as
 /// JSON Lines or CSV. Both read the log page by page, never all of it at once, and neither writes to the store.
 /// </summary>
-public static class AuditCommand
+internal static class AuditCommand
 {
     /// <summary>How often (in entries) the progress line is redrawn.</summary>
     private const int ProgressEvery = 1000;
@@ -238,7 +238,7 @@ public static class AuditCommand
 /// RFC 4180 rows of audit entries: comma-separated, CRLF line ends, a field in double quotes (with quotes doubled) when
 /// it holds a comma, a quote, CR or LF. Values are written exactly as stored, so each hash can be recomputed.
 /// </summary>
-public static class AuditCsv
+internal static class AuditCsv
 {
     public const string Header = "seq,at,kind,subject,data,prevHash,hash\r\n";
 
@@ -264,7 +264,7 @@ public static class AuditCsv
 /// One audit entry as <c>audit export</c> writes it. <c>at</c> is the exact UTC time that was hashed (round-trip form,
 /// <c>2026-11-21T20:00:05.0000000Z</c>) and <c>data</c> the exact JSON text that was hashed, as a string.
 /// </summary>
-public sealed record AuditEntryDocument(
+internal sealed record AuditEntryDocument(
     [property: JsonPropertyName("seq")] long Seq,
     [property: JsonPropertyName("at")] string At,
     [property: JsonPropertyName("kind")] string Kind,
@@ -284,13 +284,13 @@ public sealed record AuditEntryDocument(
 }
 
 /// <summary>The <c>audit verify --json</c> document (field names documented in docs/cli.md).</summary>
-public sealed record AuditVerifyDocument(
+internal sealed record AuditVerifyDocument(
     [property: JsonPropertyName("ok")] bool Ok,
     [property: JsonPropertyName("entries")] long Entries,
     [property: JsonPropertyName("lastSeq")] long? LastSeq,
     [property: JsonPropertyName("headHash")] string? HeadHash,
     [property: JsonPropertyName("break")] AuditBreakDocument? Break);
 
-public sealed record AuditBreakDocument(
+internal sealed record AuditBreakDocument(
     [property: JsonPropertyName("seq")] long Seq,
     [property: JsonPropertyName("reason")] string Reason);

@@ -7,7 +7,7 @@ namespace PimBridge.Cli.Commands;
 /// standard error and <see cref="ExitCodes.BadInput"/>, anything else <see cref="ExitCodes.UnexpectedFailure"/> (with
 /// the stack trace only under <c>--verbose</c>). Every command's action goes through here so they all fail alike.
 /// </summary>
-public static class CommandRunner
+internal static class CommandRunner
 {
     public static async Task<int> RunAsync(ParseResult parseResult, CliConsole console, Func<CancellationToken, Task<int>> work, CancellationToken cancellationToken)
     {

@@ -15,7 +15,7 @@ namespace PimBridge.Cli.Commands;
 /// settings, the notification sinks, the gap source) without contacting AWS, Entra or any sink, and reports every
 /// problem at once with its fix (exit <see cref="ExitCodes.BadInput"/>), or a short summary of what the file sets up.
 /// </summary>
-public static class ConfigCommand
+internal static class ConfigCommand
 {
     public static Command Create(CliConsole console)
     {
@@ -83,7 +83,7 @@ public static class ConfigCommand
             problems.AddRange(NotificationSinks.Validate(notifications, credentialAvailable: true));
         // The engine already refuses an unknown source type, which is all the source's own check would say then.
         if (gapSource is not null && !problems.Any(p => p.StartsWith("Gaps.Source.Type:", StringComparison.Ordinal)))
-            problems.AddRange(ActivitySources.Validate(gapSource, region));
+            problems.AddRange(TrailSources.Validate(gapSource, region));
         return (settings, problems);
     }
 
@@ -108,14 +108,14 @@ public static class ConfigCommand
 }
 
 /// <summary>The <c>config validate --json</c> document (field names documented in docs/cli.md).</summary>
-public sealed record ConfigDocument(
+internal sealed record ConfigDocument(
     [property: JsonPropertyName("valid")] bool Valid,
     [property: JsonPropertyName("file")] string File,
     [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems,
     [property: JsonPropertyName("summary")] ConfigSummary? Summary);
 
 /// <summary>What a valid file sets up, in brief.</summary>
-public sealed record ConfigSummary(
+internal sealed record ConfigSummary(
     [property: JsonPropertyName("identityCenter")] IdentityCenterSummary IdentityCenter,
     [property: JsonPropertyName("mappings")] IReadOnlyList<MappingSummary> Mappings,
     [property: JsonPropertyName("store")] StoreSummary Store,
@@ -165,13 +165,13 @@ public sealed record ConfigSummary(
     }
 }
 
-public sealed record IdentityCenterSummary(
+internal sealed record IdentityCenterSummary(
     [property: JsonPropertyName("instanceArn")] string InstanceArn,
     [property: JsonPropertyName("region")] string Region,
     [property: JsonPropertyName("identityStoreId")] string IdentityStoreId,
     [property: JsonPropertyName("matchUsersBy")] string MatchUsersBy);
 
-public sealed record MappingSummary(
+internal sealed record MappingSummary(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("entraGroupId")] string EntraGroupId,
     [property: JsonPropertyName("access")] string Access,
@@ -182,17 +182,17 @@ public sealed record MappingSummary(
     [property: JsonPropertyName("fenceSessions")] bool FenceSessions);
 
 /// <summary>The SQLite file the <c>pimbridge</c> commands open by default ($PIMBRIDGE_STORE, else ./pimbridge.db).</summary>
-public sealed record StoreSummary(
+internal sealed record StoreSummary(
     [property: JsonPropertyName("sqlitePath")] string SqlitePath,
     [property: JsonPropertyName("exists")] bool Exists);
 
-public sealed record SinkSummary(
+internal sealed record SinkSummary(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("kinds")] IReadOnlyList<string> Kinds,
     [property: JsonPropertyName("minimumSeverity")] string MinimumSeverity);
 
-public sealed record GapSourceSummary(
+internal sealed record GapSourceSummary(
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("regions")] IReadOnlyList<string> Regions,
     [property: JsonPropertyName("where")] string Where)
@@ -202,12 +202,12 @@ public sealed record GapSourceSummary(
         ArgumentNullException.ThrowIfNull(source);
         var type = source.Type.Trim().ToLowerInvariant();
         var regions = source.Regions.Select(r => r.Trim()).ToList();
-        if (regions.Count == 0 && type == ActivitySources.LookupEvents)
+        if (regions.Count == 0 && type == TrailSources.LookupEvents)
             regions.Add(identityCenterRegion);
         var where = type switch
         {
-            ActivitySources.LookupEvents => $"role {source.AuditRoleName!.Trim()} in each account",
-            ActivitySources.S3 => $"s3://{source.Bucket!.Trim()}/{(string.IsNullOrWhiteSpace(source.Prefix) ? "" : source.Prefix.Trim().Trim('/') + "/")}AWSLogs/{(string.IsNullOrWhiteSpace(source.OrganizationId) ? "" : source.OrganizationId.Trim() + "/")}",
+            TrailSources.LookupEvents => $"role {source.AuditRoleName!.Trim()} in each account",
+            TrailSources.S3 => $"s3://{source.Bucket!.Trim()}/{(string.IsNullOrWhiteSpace(source.Prefix) ? "" : source.Prefix.Trim().Trim('/') + "/")}AWSLogs/{(string.IsNullOrWhiteSpace(source.OrganizationId) ? "" : source.OrganizationId.Trim() + "/")}",
             _ => $"folder {Path.GetFullPath(source.Path!)}",
         };
         return new GapSourceSummary(type, regions, where);

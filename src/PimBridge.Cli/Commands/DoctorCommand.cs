@@ -13,7 +13,7 @@ namespace PimBridge.Cli.Commands;
 /// the CloudTrail source, the notification sinks) and prints a pass/fail line for each, with what to do for each
 /// failure. Exits <see cref="ExitCodes.DoctorFoundProblems"/> when anything failed, so a deployment pipeline can gate on it.
 /// </summary>
-public static class DoctorCommand
+internal static class DoctorCommand
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 

@@ -11,7 +11,7 @@ namespace PimBridge.Cli.Commands;
 /// <c>pimbridge fences</c>: the session fences in the state store: whose sessions of which permission set are denied in
 /// which accounts, for tokens issued before which cutoff, until when, and whether the Deny is in place. Reads only.
 /// </summary>
-public static class FencesCommand
+internal static class FencesCommand
 {
     public static Command Create(CliConsole console)
     {
@@ -69,7 +69,7 @@ public static class FencesCommand
 }
 
 /// <summary>One fence of <c>fences --json</c> (field names documented in docs/cli.md; every field always present).</summary>
-public sealed record FenceDocument(
+internal sealed record FenceDocument(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("user")] string User,
     [property: JsonPropertyName("userId")] string UserId,

@@ -12,7 +12,7 @@ namespace PimBridge.Cli.Commands;
 /// <c>pimbridge grants</c>: the PIM grants PimBridge mirrored into AWS, from the state store: who, through which
 /// mapping, for how long, how each ended, and how quickly access went live. Reads only.
 /// </summary>
-public static class GrantsCommand
+internal static class GrantsCommand
 {
     public static Command Create(CliConsole console)
     {
@@ -78,7 +78,7 @@ public static class GrantsCommand
 }
 
 /// <summary>One grant of <c>grants --json</c> (field names documented in docs/cli.md; every field always present).</summary>
-public sealed record GrantDocument(
+internal sealed record GrantDocument(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("user")] string User,
     [property: JsonPropertyName("userId")] string UserId,

@@ -12,7 +12,7 @@ namespace PimBridge.Cli.Commands;
 /// Center user now, removes the AWS access they held and fences the user's live sessions, without waiting for PIM.
 /// The revoke holds for as long as PIM lists those activations; a new activation grants again.
 /// </summary>
-public static class RevokeCommand
+internal static class RevokeCommand
 {
     private static readonly TimeSpan DefaultWait = TimeSpan.FromMinutes(2);
 

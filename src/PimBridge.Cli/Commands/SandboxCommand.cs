@@ -15,7 +15,7 @@ namespace PimBridge.Cli.Commands;
 /// happens and a table of expected against observed outcomes, and stops everything it started. It exits
 /// <see cref="ExitCodes.SandboxExpectationNotMet"/> when an expected outcome was not observed.
 /// </summary>
-public static class SandboxCommand
+internal static class SandboxCommand
 {
     public static Command Create(CliConsole console)
     {

@@ -14,7 +14,7 @@ namespace PimBridge.Cli.Commands;
 /// the alerts the gap detector would raise, without storing anything. For investigations (a copy of a trail bucket,
 /// files someone gathered) and CI checks (<c>--fail-on</c>); the grants come from a JSON file or a PimBridge state file.
 /// </summary>
-public static class ScanCommand
+internal static class ScanCommand
 {
     public static Command Create(CliConsole console)
     {

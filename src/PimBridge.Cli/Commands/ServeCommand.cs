@@ -19,7 +19,7 @@ namespace PimBridge.Cli.Commands;
 /// it listens, so a typo is an error at once rather than a 503 on <c>/readyz</c>, and it stops gracefully: the tick in
 /// flight finishes, then the process exits 0.
 /// </summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     /// <summary>Where serve listens unless told otherwise: loopback only, so nothing is exposed by accident.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";

@@ -11,7 +11,7 @@ namespace PimBridge.Cli.Commands;
 /// <c>pimbridge verify [--repair] [--json]</c>: one whole drift sweep now. By default it only reports and writes
 /// nothing; with <c>--repair</c> it records the repairs (as the periodic sweep does) and applies them.
 /// </summary>
-public static class VerifyCommand
+internal static class VerifyCommand
 {
     /// <summary>How long <c>--repair</c> keeps ticking to carry the repairs out before leaving the rest to the running PimBridge.</summary>
     private static readonly TimeSpan ApplyLimit = TimeSpan.FromMinutes(2);

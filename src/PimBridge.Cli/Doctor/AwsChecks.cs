@@ -103,7 +103,7 @@ internal static class AwsChecks
 
         if (settings.GapSource is not { } source)
             run.Record("gap-source", "CloudTrail source access", CheckOutcome.Skipped("no Gaps.Source: the gap detector is off."));
-        else if (ActivitySources.Validate(source, ic.Region).Count > 0)
+        else if (TrailSources.Validate(source, ic.Region).Count > 0)
             run.Record("gap-source", "CloudTrail source access", CheckOutcome.Skipped("needs valid Gaps.Source settings."));
         else
             await run.CheckAsync("gap-source", "CloudTrail source access", ct => GapSourceAsync(source, settings, context, ct), cancellationToken).ConfigureAwait(false);
@@ -211,7 +211,7 @@ internal static class AwsChecks
         var region = settings.IdentityCenter.Region;
         switch (source.Type.Trim().ToLowerInvariant())
         {
-            case ActivitySources.S3:
+            case TrailSources.S3:
             {
                 // The engine's first listing, in the engine's folder: a policy scoped to the trail's log folders (as the
                 // Pulumi program writes it) allows exactly that, and refuses a listing of the bucket root.
@@ -219,7 +219,7 @@ internal static class AwsChecks
                 var account = source.IdentityCenterAccountId?.Trim() is { Length: > 0 } icAccount ? icAccount : settings.Mappings.SelectMany(m => m.Accounts).FirstOrDefault();
                 if (string.IsNullOrEmpty(account))
                     return CheckOutcome.Skipped("no account to try: no mapping names accounts and Gaps.Source.IdentityCenterAccountId is empty.");
-                using var trail = (S3TrailActivitySource)ActivitySources.Create(source, new ActivitySourceContext
+                using var trail = (S3TrailSource)TrailSources.Create(source, new TrailSourceContext
                 {
                     IdentityCenterRegion = region, Credentials = context.AwsCredentials, ServiceEndpoint = context.AwsEndpoint,
                 });
@@ -244,12 +244,12 @@ internal static class AwsChecks
                 }
             }
 
-            case ActivitySources.LookupEvents:
+            case TrailSources.LookupEvents:
             {
                 var account = settings.Mappings.SelectMany(m => m.Accounts).FirstOrDefault() ?? source.IdentityCenterAccountId?.Trim();
                 if (string.IsNullOrEmpty(account))
                     return CheckOutcome.Skipped("no account to try: no mapping names accounts and Gaps.Source.IdentityCenterAccountId is empty.");
-                using var lookup = (LookupEventsActivitySource)ActivitySources.Create(source, new ActivitySourceContext
+                using var lookup = (LookupEventsTrailSource)TrailSources.Create(source, new TrailSourceContext
                 {
                     IdentityCenterRegion = region, Credentials = context.AwsCredentials, ServiceEndpoint = context.AwsEndpoint,
                 });

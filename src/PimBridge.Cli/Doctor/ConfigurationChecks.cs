@@ -62,7 +62,7 @@ internal static class ConfigurationChecks
             {
                 await run.CheckAsync("gaps-config", "Gap source settings", _ =>
                 {
-                    var problems = ActivitySources.Validate(source, settings.IdentityCenter.Region);
+                    var problems = TrailSources.Validate(source, settings.IdentityCenter.Region);
                     return Task.FromResult(problems.Count > 0 ? Problems($"{Formats.Count(problems.Count, "problem")} in Gaps.Source.", problems)
                         : CheckOutcome.Pass($"{source.Type.Trim().ToLowerInvariant()}{Where(source)}."));
                 }, cancellationToken).ConfigureAwait(false);
@@ -139,8 +139,8 @@ internal static class ConfigurationChecks
 
     private static string Where(GapSourceOptions source) => source.Type.Trim().ToLowerInvariant() switch
     {
-        ActivitySources.S3 => $": bucket {source.Bucket}{(string.IsNullOrEmpty(source.Prefix) ? "" : $", prefix {source.Prefix}")}",
-        ActivitySources.LookupEvents => $": role {source.AuditRoleName} in each account",
+        TrailSources.S3 => $": bucket {source.Bucket}{(string.IsNullOrEmpty(source.Prefix) ? "" : $", prefix {source.Prefix}")}",
+        TrailSources.LookupEvents => $": role {source.AuditRoleName} in each account",
         _ => $": folder {Path.GetFullPath(source.Path!)}",
     };
 

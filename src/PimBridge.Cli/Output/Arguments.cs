@@ -5,7 +5,7 @@ using PimBridge.Core.Configuration;
 namespace PimBridge.Cli.Output;
 
 /// <summary>Options and option values several commands share, so each is spelled, checked and explained the same way.</summary>
-public static class Arguments
+internal static class Arguments
 {
     /// <summary>
     /// A severity option (<c>info|warning|critical</c>, any case); another value is a usage error (exit 2) naming the

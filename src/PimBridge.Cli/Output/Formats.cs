@@ -5,7 +5,7 @@ using PimBridge.Notifications;
 namespace PimBridge.Cli.Output;
 
 /// <summary>The text forms shared by tables and JSON documents, so both say the same thing the same way.</summary>
-public static class Formats
+internal static class Formats
 {
     /// <summary>UTC, to the second, with a Z: CloudTrail's own form.</summary>
     public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

@@ -8,7 +8,7 @@ namespace PimBridge.Cli.Output;
 /// people, not embedded in pages), nulls kept so each documented field is always present. Field names come from each
 /// document type's <c>[JsonPropertyName]</c>s, so they are stable whatever the C# names become.
 /// </summary>
-public static class JsonOutput
+internal static class JsonOutput
 {
     public static readonly JsonSerializerOptions Options = new()
     {

@@ -7,7 +7,7 @@ namespace PimBridge.Cli.Output;
 /// How every command's table looks: rounded borders, bold headers, plain-text cells (values are never read as Spectre
 /// markup, so a '[' in a user name prints as itself), and severities coloured the same everywhere.
 /// </summary>
-public static class Tables
+internal static class Tables
 {
     public static Table Create(params string[] headers)
     {

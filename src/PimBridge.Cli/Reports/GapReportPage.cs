@@ -15,7 +15,7 @@ namespace PimBridge.Cli.Reports;
 /// put in a link, a source or an event handler, and the page's one inline script only shows and hides rows. A
 /// Content-Security-Policy forbids every network load and lets only that script (by its hash) run.
 /// </summary>
-public sealed class GapReportPage
+internal sealed class GapReportPage
 {
     /// <summary>
     /// The part of the timeline track given to the grant itself (activation to end); the rest is after the end, on a
@@ -364,16 +364,16 @@ public sealed class GapReportPage
 }
 
 /// <summary>One number of the statistics block; <see cref="Css"/> is one of the page's own colour classes.</summary>
-public sealed record ReportStatistic(string Name, string Value, string? Css = null);
+internal sealed record ReportStatistic(string Name, string Value, string? Css = null);
 
 /// <summary>A table cell: text (encoded when written), and one of the page's own CSS classes.</summary>
-public sealed record ReportCell(string? Text, string? Css = null);
+internal sealed record ReportCell(string? Text, string? Css = null);
 
 /// <summary>One alert of the table, with the values its filters compare.</summary>
-public sealed record ReportRow(AlertSeverity Severity, string Class, string? User, string? Account, IReadOnlyList<ReportCell> Cells);
+internal sealed record ReportRow(AlertSeverity Severity, string Class, string? User, string? Account, IReadOnlyList<ReportCell> Cells);
 
 /// <summary>What happened to one user's grant, and every call after its end.</summary>
-public sealed record ReportTimeline(string User, string Grant, DateTimeOffset End, DateTimeOffset? ActivatedAt, string? Summary, IReadOnlyList<TimelineItem> Items)
+internal sealed record ReportTimeline(string User, string Grant, DateTimeOffset End, DateTimeOffset? ActivatedAt, string? Summary, IReadOnlyList<TimelineItem> Items)
 {
     /// <summary>"Admin in 111122223333. 3 calls after the end: 1 critical, 1 warning, 1 info."</summary>
     public static string SummaryOf(IEnumerable<string> places, IReadOnlyCollection<AlertSeverity> calls) =>
@@ -381,7 +381,7 @@ public sealed record ReportTimeline(string User, string Grant, DateTimeOffset En
         + string.Join(", ", Enum.GetValues<AlertSeverity>().Reverse().Select(s => $"{calls.Count(c => c == s)} {Formats.Severity(s)}")) + ".";
 }
 
-public enum TimelineMark
+internal enum TimelineMark
 {
     Activation,
     End,
@@ -394,4 +394,4 @@ public enum TimelineMark
 /// One point of a timeline. For an <see cref="TimelineMark.Event"/>, <see cref="Class"/> is the gap class and
 /// <see cref="Blocked"/> whether the call itself was refused.
 /// </summary>
-public sealed record TimelineItem(DateTimeOffset At, TimelineMark Mark, string Text, string? Class = null, bool? Blocked = null);
+internal sealed record TimelineItem(DateTimeOffset At, TimelineMark Mark, string Text, string? Class = null, bool? Blocked = null);

@@ -6,7 +6,7 @@ namespace PimBridge.Cli.Reports;
 /// Where <c>--html FILE</c> writes: checked before a command does its work (so a long scan never ends in a path it
 /// cannot write), then written whole, replacing any file there.
 /// </summary>
-public static class ReportFile
+internal static class ReportFile
 {
     /// <summary>The full path, once its folder is known to exist and to take a new file.</summary>
     /// <exception cref="CliInputException">The folder does not exist or cannot be written, or the path is a folder.</exception>

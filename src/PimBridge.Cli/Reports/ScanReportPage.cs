@@ -6,7 +6,7 @@ using PimBridge.Core.Gaps;
 namespace PimBridge.Cli.Reports;
 
 /// <summary>The <see cref="GapReportPage"/> of <c>pimbridge scan --html</c>: what the scan read, and what it found.</summary>
-public static class ScanReportPage
+internal static class ScanReportPage
 {
     public static readonly string[] Columns =
         ["Time (UTC)", "Severity", "Class", "User", "Permission set", "Account", "Region", "Event", "After expiry", "Outcome", "Source IP", "User agent", "Event id"];

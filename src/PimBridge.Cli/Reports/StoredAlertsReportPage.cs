@@ -10,7 +10,7 @@ namespace PimBridge.Cli.Reports;
 /// their facts), and a timeline per user and grant for the gap alerts, from their facts (end = <c>expiredAt</c>, fence =
 /// <c>fencedSince</c>) and, where the store still has them, the grant's activation and the fence's removal time.
 /// </summary>
-public static class StoredAlertsReportPage
+internal static class StoredAlertsReportPage
 {
     public static readonly string[] Columns = ["Raised (UTC)", "Severity", "Kind", "Subject", "Account", "Message", "Facts"];
 

@@ -15,7 +15,7 @@ namespace PimBridge.Cli.Scanning;
 /// (docs/cli.md), turned into one <see cref="GapWatchWindow"/> per permission set. Every mistake is reported with the
 /// entry's index and field and what to write instead, because a scan against a mistyped grant silently finds nothing.
 /// </summary>
-public static partial class GrantsFile
+internal static partial class GrantsFile
 {
     /// <summary>The longest session a permission set can issue: without an <c>until</c>, sessions issued before the end can act this long after it.</summary>
     public static readonly TimeSpan MaxSessionDuration = TimeSpan.FromHours(12);

@@ -12,7 +12,7 @@ namespace PimBridge.Cli.Scanning;
 /// What <c>pimbridge scan</c> prints: a table of the alerts at or above the chosen severity and a summary of what was
 /// read, or the same as one JSON document (<see cref="ScanDocument"/>) for scripts.
 /// </summary>
-public sealed class ScanReport(TrailScanOutcome outcome, AlertSeverity minimumSeverity)
+internal sealed class ScanReport(TrailScanOutcome outcome, AlertSeverity minimumSeverity)
 {
     public IReadOnlyList<GapAlert> Shown { get; } = outcome.Alerts.Where(a => a.Severity >= minimumSeverity).ToList();
 
@@ -88,12 +88,12 @@ public sealed class ScanReport(TrailScanOutcome outcome, AlertSeverity minimumSe
 }
 
 /// <summary>The <c>scan --json</c> document: the alerts shown and what the scan read (field names documented in docs/cli.md).</summary>
-public sealed record ScanDocument(
+internal sealed record ScanDocument(
     [property: JsonPropertyName("alerts")] IReadOnlyList<AlertDocument> Alerts,
     [property: JsonPropertyName("stats")] ScanStatsDocument Stats);
 
 /// <summary>One alert of <see cref="ScanDocument"/>: a CloudTrail event after a grant ended, and how it was classified.</summary>
-public sealed record AlertDocument(
+internal sealed record AlertDocument(
     [property: JsonPropertyName("class")] string Class,
     [property: JsonPropertyName("severity")] string Severity,
     [property: JsonPropertyName("user")] string User,
@@ -125,7 +125,7 @@ public sealed record AlertDocument(
 }
 
 /// <summary>What the scan read, and the alerts it found by class and severity (including those below <c>--severity</c>).</summary>
-public sealed record ScanStatsDocument(
+internal sealed record ScanStatsDocument(
     [property: JsonPropertyName("windows")] int Windows,
     [property: JsonPropertyName("files")] long Files,
     [property: JsonPropertyName("records")] long Records,

@@ -3,7 +3,7 @@ using PimBridge.Core.Gaps;
 namespace PimBridge.Cli.Scanning;
 
 /// <summary>One path a scan reads: a folder (through <see cref="TrailDirectorySource"/>) or a single trail file.</summary>
-public sealed record TrailInput(string FullPath, TrailDirectorySource? Folder, int FileCount);
+internal sealed record TrailInput(string FullPath, TrailDirectorySource? Folder, int FileCount);
 
 /// <summary>
 /// The trail files named on the command line, checked before any reading starts so a mistyped path fails at once
@@ -11,7 +11,7 @@ public sealed record TrailInput(string FullPath, TrailDirectorySource? Folder, i
 /// digests skipped); a file named on its own is read whatever its extension. A folder inside another given folder, or
 /// a file inside one, is read once.
 /// </summary>
-public sealed class TrailInputs
+internal sealed class TrailInputs
 {
     private TrailInputs(IReadOnlyList<TrailInput> inputs) => Inputs = inputs;
 

@@ -113,7 +113,7 @@ public static partial class PimBridgeConfiguration
             : [];
     }
 
-    /// <summary>The activity sources the gap detector can read (see <see cref="GapSourceOptions.Type"/>).</summary>
+    /// <summary>The trail sources the gap detector can read (see <see cref="GapSourceOptions.Type"/>).</summary>
     public static readonly IReadOnlyList<string> GapSourceTypes = ["lookup-events", "s3", "directory"];
 
     /// <summary>Checks everything and reports every problem at once, each naming the field and the fix.</summary>

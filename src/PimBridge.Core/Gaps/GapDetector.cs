@@ -18,7 +18,7 @@ public sealed record GapScanResult(int Windows, TrailScanStats Stats, IReadOnlyL
 /// </summary>
 public sealed class GapDetector(
     IStateStore store,
-    IActivitySource source,
+    ITrailSource source,
     IIdentityCenterDirectory directory,
     GapSettings settings,
     TimeProvider time,

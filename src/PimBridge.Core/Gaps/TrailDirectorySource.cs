@@ -10,7 +10,7 @@ namespace PimBridge.Core.Gaps;
 /// Records are not filtered by account or time: the gap detector matches them to its watch windows, and a folder often
 /// holds files copied out of their key layout.
 /// </remarks>
-public sealed class TrailDirectorySource : IActivitySource
+public sealed class TrailDirectorySource : ITrailSource
 {
     private const string DigestFolder = "CloudTrail-Digest";
 

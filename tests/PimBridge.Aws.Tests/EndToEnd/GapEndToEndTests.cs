@@ -53,7 +53,7 @@ public sealed class GapEndToEndTests(MotoFixture moto) : IAsyncLifetime
     private async Task<GapScanResult> ScanAsync()
     {
         await using var store = await SqliteStateStore.OpenAsync(_file);
-        using var source = new S3TrailActivitySource(_bucket.Client, _bucket.Options(_clock, o => o.Regions = [Region]));
+        using var source = new S3TrailSource(_bucket.Client, _bucket.Options(_clock, o => o.Regions = [Region]));
         var detector = new GapDetector(store, source, new SimulatedIdentityCenter(), GapSettings.Default, _clock, instanceId: Guid.NewGuid().ToString("N"));
         return await detector.ScanAsync();
     }

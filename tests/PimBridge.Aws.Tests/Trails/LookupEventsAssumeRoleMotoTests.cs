@@ -46,7 +46,7 @@ public sealed class LookupEventsAssumeRoleMotoTests(MotoFixture moto)
         });
         var trail = new LookupEventsStub(time);
         trail.Add(Member, Region, User, TrailJson.RoleSessionCall("e-1", time.GetUtcNow().AddMinutes(-10), Member, "AdministratorAccess", User));
-        using var source = new LookupEventsActivitySource(new LookupEventsActivitySourceOptions
+        using var source = new LookupEventsTrailSource(new LookupEventsTrailSourceOptions
         {
             Regions = [Region],
             AuditRole = "PimBridgeAudit",

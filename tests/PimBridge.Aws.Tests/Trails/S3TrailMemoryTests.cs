@@ -34,7 +34,7 @@ public sealed class S3TrailMemoryTests(MotoFixture moto)
 
         var probe = new LiveMemoryProbe(every: 2 * 1024 * 1024);
         using var client = TrailBucket.ClientFor(moto, probe);
-        using var source = new S3TrailActivitySource(client, bucket.Options(new ManualTimeProvider(delivered.AddHours(1)), o => o.Regions = [Region]));
+        using var source = new S3TrailSource(client, bucket.Options(new ManualTimeProvider(delivered.AddHours(1)), o => o.Regions = [Region]));
         var query = new ActivityQuery([Member], delivered.AddHours(-1), delivered.AddHours(1), new TrailRecordFilter(["AdministratorAccess"], [User], []), NoTrailCursors.Instance);
 
         var baseline = GC.GetTotalMemory(forceFullCollection: true);

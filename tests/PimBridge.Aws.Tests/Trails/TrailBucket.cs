@@ -61,9 +61,9 @@ public sealed class TrailBucket : IDisposable
     }
 
     /// <summary>Source options for this bucket's organization trail.</summary>
-    public S3TrailActivitySourceOptions Options(TimeProvider time, Action<S3TrailActivitySourceOptions>? configure = null)
+    public S3TrailSourceOptions Options(TimeProvider time, Action<S3TrailSourceOptions>? configure = null)
     {
-        var options = new S3TrailActivitySourceOptions { Bucket = Name, Prefix = Prefix, OrganizationId = Organization, TimeProvider = time };
+        var options = new S3TrailSourceOptions { Bucket = Name, Prefix = Prefix, OrganizationId = Organization, TimeProvider = time };
         configure?.Invoke(options);
         return options;
     }

@@ -183,7 +183,7 @@ public sealed class GapDetectorTests : IDisposable
         Assert.True(result.Skipped);
     }
 
-    private sealed class CountingSource : IActivitySource
+    private sealed class CountingSource : ITrailSource
     {
         public int Reads { get; private set; }
         public string Describe => "counting";

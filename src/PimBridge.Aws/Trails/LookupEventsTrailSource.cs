@@ -14,7 +14,7 @@ namespace PimBridge.Aws.Trails;
 /// and keeps one <see cref="CloudTrailClient"/> per (account, Region): the 2 requests/second quota is per account and
 /// Region, and so is each client's rate limiter. It asks per watched user name (<c>Username</c> is the role session
 /// name, which is the Identity Center user name), one attribute per call as LookupEvents allows, over time windows of
-/// at most <see cref="LookupEventsActivitySourceOptions.Window"/>, and, when the Identity Center account is configured,
+/// at most <see cref="LookupEventsTrailSourceOptions.Window"/>, and, when the Identity Center account is configured,
 /// for <c>GetRoleCredentials</c> there.
 /// </summary>
 /// <remarks>
@@ -23,18 +23,18 @@ namespace PimBridge.Aws.Trails;
 /// is refused are skipped and reported together at the end with <see cref="AuditRoleAccessException"/>.
 /// Dispose the source to release its clients.
 /// </remarks>
-public sealed class LookupEventsActivitySource : IActivitySource, IDisposable
+public sealed class LookupEventsTrailSource : ITrailSource, IDisposable
 {
     private const int PageSize = 50;
 
-    private readonly LookupEventsActivitySourceOptions _options;
+    private readonly LookupEventsTrailSourceOptions _options;
     private readonly IAmazonSecurityTokenService _sts;
     private readonly bool _ownsSts;
     private readonly ConcurrentDictionary<string, AuditRoleCredentials> _credentials = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Account, string Region), Lazy<CloudTrailClient>> _clients = new();
     private readonly string _identityCenterRegion;
 
-    public LookupEventsActivitySource(LookupEventsActivitySourceOptions options)
+    public LookupEventsTrailSource(LookupEventsTrailSourceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Regions.Count == 0)

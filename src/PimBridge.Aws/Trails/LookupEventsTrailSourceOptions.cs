@@ -4,8 +4,8 @@ using PimBridge.Aws.CloudTrail;
 
 namespace PimBridge.Aws.Trails;
 
-/// <summary>Settings of <see cref="LookupEventsActivitySource"/>. <see cref="ActivitySources.Create"/> fills them from configuration.</summary>
-public sealed class LookupEventsActivitySourceOptions
+/// <summary>Settings of <see cref="LookupEventsTrailSource"/>. <see cref="TrailSources.Create"/> fills them from configuration.</summary>
+public sealed class LookupEventsTrailSourceOptions
 {
     public const string DefaultSessionName = "pimbridge-gap-detector";
 

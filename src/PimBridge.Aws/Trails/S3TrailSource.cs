@@ -19,22 +19,22 @@ namespace PimBridge.Aws.Trails;
 /// <para>Records are not dropped by time: a file is read once, so every record the filter accepts is returned and the
 /// detector matches it to its watch windows. Keys that are not CloudTrail log files (other extensions, other names,
 /// <c>CloudTrail-Digest/</c>) are skipped.</para>
-/// <para>An object whose download breaks off is fetched again; after <see cref="S3TrailActivitySourceOptions.MaxObjectAttempts"/>
+/// <para>An object whose download breaks off is fetched again; after <see cref="S3TrailSourceOptions.MaxObjectAttempts"/>
 /// the read fails without moving the cursor past it. An object that is damaged (truncated, not gzip, not JSON) is
 /// counted in its batch's stats and the read goes on: fetching it again would not repair it. A refused request throws
 /// <see cref="TrailBucketAccessException"/>.</para>
 /// </remarks>
-public sealed class S3TrailActivitySource : IActivitySource, IDisposable
+public sealed class S3TrailSource : ITrailSource, IDisposable
 {
     private readonly IAmazonS3 _s3;
     private readonly bool _ownsClient;
-    private readonly S3TrailActivitySourceOptions _options;
+    private readonly S3TrailSourceOptions _options;
     private readonly string _base;
 
     /// <param name="s3">The S3 client; for an emulator set <c>ServiceURL</c> and <c>ForcePathStyle</c>.</param>
     /// <param name="options">The trail's location and reading settings.</param>
     /// <param name="ownsClient">Whether disposing the source disposes <paramref name="s3"/>.</param>
-    public S3TrailActivitySource(IAmazonS3 s3, S3TrailActivitySourceOptions options, bool ownsClient = false)
+    public S3TrailSource(IAmazonS3 s3, S3TrailSourceOptions options, bool ownsClient = false)
     {
         ArgumentNullException.ThrowIfNull(s3);
         ArgumentNullException.ThrowIfNull(options);
@@ -100,7 +100,7 @@ public sealed class S3TrailActivitySource : IActivitySource, IDisposable
             foreach (var common in page.CommonPrefixes ?? [])
             {
                 var region = common[folder.Length..].TrimEnd('/');
-                if (ActivitySources.RegionName().IsMatch(region)) regions.Add(region);
+                if (TrailSources.RegionName().IsMatch(region)) regions.Add(region);
             }
 
             request.ContinuationToken = page.NextContinuationToken;

@@ -5,7 +5,7 @@ namespace PimBridge.Core.Gaps;
 /// A source yields batches (a file, or a page run); the gap detector records a batch's alerts and its cursor in one
 /// commit, so a restart resumes after the last batch it recorded and never alerts twice.
 /// </summary>
-public interface IActivitySource
+public interface ITrailSource
 {
     /// <summary>For messages and the CLI, for example <c>s3://trail-bucket/AWSLogs/o-abc123</c>.</summary>
     string Describe { get; }

@@ -12,7 +12,7 @@ namespace PimBridge.Aws.Tests.Trails;
 
 /// <summary>The S3 trail source against a real moto bucket laid out as an organization trail.</summary>
 [Collection(MotoCollection.Name)]
-public sealed class S3TrailActivitySourceTests(MotoFixture moto)
+public sealed class S3TrailSourceTests(MotoFixture moto)
 {
     private const string Member = "950363612855";
     private const string Second = "111122223333";
@@ -57,7 +57,7 @@ public sealed class S3TrailActivitySourceTests(MotoFixture moto)
         await bucket.PutAsync($"{TrailBucket.Prefix}/AWSLogs/{TrailBucket.Organization}/{Member}/CloudTrail/not-a-region/2026/07/01/x.json.gz", TrailJson.Gzip(TrailJson.File([Call("x-folder", At(1, 10, 1), Member)])));
 
         var time = new ManualTimeProvider(At(3, 0, 30));
-        using var source = new S3TrailActivitySource(bucket.Client, bucket.Options(time, o => o.IdentityCenterAccountId = IdentityCenter));
+        using var source = new S3TrailSource(bucket.Client, bucket.Options(time, o => o.IdentityCenterAccountId = IdentityCenter));
         var batches = await source.ReadAsync(Query(At(1, 10, 0), At(1, 23, 59), null, Member, Second)).ToListAsync();
 
         Assert.Equal(new[] { f1, f3, f2, f4, f5 }.Select(k => $"s3://{bucket.Name}/{k}"), batches.Select(b => b.Origin));
@@ -85,7 +85,7 @@ public sealed class S3TrailActivitySourceTests(MotoFixture moto)
             await using (var store = await SqliteStateStore.OpenAsync(database))
             {
                 var cursors = new StoreCursors(store);
-                using var source = new S3TrailActivitySource(bucket.Client, bucket.Options(time, o => o.Regions = [Sydney]));
+                using var source = new S3TrailSource(bucket.Client, bucket.Options(time, o => o.Regions = [Sydney]));
                 await foreach (var batch in source.ReadAsync(Query(At(1, 10, 0), At(1, 12, 0), cursors)))
                     await cursors.SaveAsync(batch);
             }
@@ -97,7 +97,7 @@ public sealed class S3TrailActivitySourceTests(MotoFixture moto)
             await using (var store = await SqliteStateStore.OpenAsync(database))
             {
                 var cursors = new StoreCursors(store);
-                using var source = new S3TrailActivitySource(bucket.Client, bucket.Options(time, o => o.Regions = [Sydney]));
+                using var source = new S3TrailSource(bucket.Client, bucket.Options(time, o => o.Regions = [Sydney]));
                 var batches = new List<TrailBatch>();
                 await foreach (var batch in source.ReadAsync(Query(At(1, 10, 0), At(1, 12, 0), cursors)))
                 {
@@ -132,7 +132,7 @@ public sealed class S3TrailActivitySourceTests(MotoFixture moto)
         await bucket.PutAsync(truncated, whole[..(whole.Length * 3 / 4)]);
         await bucket.PutTrailFileAsync(Member, Sydney, At(1, 10, 10), "Z29vZDAwMDAwMDAx", Call("after", At(1, 10, 8), Member));
 
-        using var source = new S3TrailActivitySource(bucket.Client, bucket.Options(new ManualTimeProvider(At(1, 11, 0)), o => o.Regions = [Sydney]));
+        using var source = new S3TrailSource(bucket.Client, bucket.Options(new ManualTimeProvider(At(1, 11, 0)), o => o.Regions = [Sydney]));
         var batches = await source.ReadAsync(Query(At(1, 10, 0), At(1, 11, 0))).ToListAsync();
 
         Assert.Equal(2, batches.Count);
@@ -152,7 +152,7 @@ public sealed class S3TrailActivitySourceTests(MotoFixture moto)
         var breaking = new BreakingHandler(breakFirst: 1);
         using var client = TrailBucket.ClientFor(moto, breaking);
 
-        using var source = new S3TrailActivitySource(client, bucket.Options(new ManualTimeProvider(At(1, 11, 0)), o => o.Regions = [Sydney]));
+        using var source = new S3TrailSource(client, bucket.Options(new ManualTimeProvider(At(1, 11, 0)), o => o.Regions = [Sydney]));
         var batch = Assert.Single(await source.ReadAsync(Query(At(1, 10, 0), At(1, 11, 0))).ToListAsync());
 
         Assert.Equal(2, breaking.Gets);
@@ -170,7 +170,7 @@ public sealed class S3TrailActivitySourceTests(MotoFixture moto)
         var breaking = new BreakingHandler(breakFirst: int.MaxValue);
         using var client = TrailBucket.ClientFor(moto, breaking);
 
-        using var source = new S3TrailActivitySource(client, bucket.Options(new ManualTimeProvider(At(1, 11, 0)), o => o.Regions = [Sydney]));
+        using var source = new S3TrailSource(client, bucket.Options(new ManualTimeProvider(At(1, 11, 0)), o => o.Regions = [Sydney]));
         var batches = new List<TrailBatch>();
         var error = await Assert.ThrowsAsync<IOException>(async () =>
         {
@@ -189,7 +189,7 @@ public sealed class S3TrailActivitySourceTests(MotoFixture moto)
         var key = $"AWSLogs/{Member}/CloudTrail/{Sydney}/2026/07/01/{Member}_CloudTrail_{Sydney}_20260701T1005Z_c2luZ2xlMDAwMDAx.json.gz";
         await bucket.PutAsync(key, TrailJson.Gzip(TrailJson.File([Call("single", At(1, 10, 1), Member)])));
 
-        using var source = new S3TrailActivitySource(bucket.Client, new S3TrailActivitySourceOptions { Bucket = bucket.Name, TimeProvider = new ManualTimeProvider(At(1, 11, 0)) });
+        using var source = new S3TrailSource(bucket.Client, new S3TrailSourceOptions { Bucket = bucket.Name, TimeProvider = new ManualTimeProvider(At(1, 11, 0)) });
         var batch = Assert.Single(await source.ReadAsync(Query(At(1, 10, 0), At(1, 11, 0))).ToListAsync());
 
         Assert.Equal($"s3://{bucket.Name}/{key}", batch.Origin);

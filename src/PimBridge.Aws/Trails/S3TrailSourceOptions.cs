@@ -1,7 +1,7 @@
 namespace PimBridge.Aws.Trails;
 
-/// <summary>Settings of <see cref="S3TrailActivitySource"/>. <see cref="ActivitySources.Create"/> fills them from configuration.</summary>
-public sealed class S3TrailActivitySourceOptions
+/// <summary>Settings of <see cref="S3TrailSource"/>. <see cref="TrailSources.Create"/> fills them from configuration.</summary>
+public sealed class S3TrailSourceOptions
 {
     /// <summary>The trail's bucket. Required.</summary>
     public string Bucket { get; set; } = "";
@@ -20,7 +20,7 @@ public sealed class S3TrailActivitySourceOptions
 
     /// <summary>
     /// How far before the newest file read listing restarts, to catch files that sort before it but arrive after it
-    /// (see <see cref="S3TrailActivitySource"/>). Larger is safer and lists a little more.
+    /// (see <see cref="S3TrailSource"/>). Larger is safer and lists a little more.
     /// </summary>
     public TimeSpan Lookback { get; set; } = TimeSpan.FromMinutes(15);
 

@@ -10,7 +10,7 @@ namespace PimBridge.Aws.Tests.Trails;
 /// The LookupEvents source through the real STS SDK client and the real CloudTrail client, both answered by wire stubs,
 /// on a clock that only moves when the rate limiter or backoff waits.
 /// </summary>
-public sealed class LookupEventsActivitySourceTests
+public sealed class LookupEventsTrailSourceTests
 {
     private const string Member = "950363612855";
     private const string Second = "111122223333";
@@ -29,7 +29,7 @@ public sealed class LookupEventsActivitySourceTests
         public required StsStub Sts { get; init; }
         public required LookupEventsStub Trail { get; init; }
         public required AmazonSecurityTokenServiceClient StsClient { get; init; }
-        public required LookupEventsActivitySource Source { get; init; }
+        public required LookupEventsTrailSource Source { get; init; }
 
         public void Dispose()
         {
@@ -38,13 +38,13 @@ public sealed class LookupEventsActivitySourceTests
         }
     }
 
-    private static Rig Create(Action<LookupEventsActivitySourceOptions>? configure = null)
+    private static Rig Create(Action<LookupEventsTrailSourceOptions>? configure = null)
     {
         var time = new ManualTimeProvider(Now) { AutoAdvance = true };
         var sts = new StsStub(time);
         var trail = new LookupEventsStub(time);
         var stsClient = sts.Client();
-        var options = new LookupEventsActivitySourceOptions
+        var options = new LookupEventsTrailSourceOptions
         {
             Regions = [Region],
             AuditRole = "PimBridgeAudit",
@@ -54,7 +54,7 @@ public sealed class LookupEventsActivitySourceTests
             ConfigureCloudTrail = trail.Configure,
         };
         configure?.Invoke(options);
-        return new Rig { Time = time, Sts = sts, Trail = trail, StsClient = stsClient, Source = new LookupEventsActivitySource(options) };
+        return new Rig { Time = time, Sts = sts, Trail = trail, StsClient = stsClient, Source = new LookupEventsTrailSource(options) };
     }
 
     private static ActivityQuery Query(DateTimeOffset from, DateTimeOffset until, string[] accounts, params string[] users) =>
@@ -175,7 +175,7 @@ public sealed class LookupEventsActivitySourceTests
     {
         var now = Now.AddMilliseconds(700);
 
-        var clipped = LookupEventsActivitySource.Windows(now.AddDays(-100), now.AddHours(5), now, TimeSpan.FromHours(1), TimeSpan.FromDays(90));
+        var clipped = LookupEventsTrailSource.Windows(now.AddDays(-100), now.AddHours(5), now, TimeSpan.FromHours(1), TimeSpan.FromDays(90));
 
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(now.AddDays(-90).ToUnixTimeSeconds()), clipped[0].Start);
         Assert.Equal(Now, clipped[^1].End);
@@ -183,11 +183,11 @@ public sealed class LookupEventsActivitySourceTests
         Assert.All(clipped, w => Assert.True(w.End - w.Start <= TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1)));
         Assert.Equal(90 * 24 + 1, clipped.Count);
 
-        var short1 = LookupEventsActivitySource.Windows(Now.AddMinutes(-90), Now, Now, TimeSpan.FromMinutes(30), TimeSpan.FromDays(90));
+        var short1 = LookupEventsTrailSource.Windows(Now.AddMinutes(-90), Now, Now, TimeSpan.FromMinutes(30), TimeSpan.FromDays(90));
         Assert.Equal([(Now.AddMinutes(-90), Now.AddMinutes(-60).AddSeconds(-1)), (Now.AddMinutes(-60), Now.AddMinutes(-30).AddSeconds(-1)), (Now.AddMinutes(-30), Now.AddSeconds(-1)), (Now, Now)], short1);
 
-        Assert.Empty(LookupEventsActivitySource.Windows(Now.AddMinutes(1), Now.AddHours(1), Now, TimeSpan.FromHours(1), TimeSpan.FromDays(90)));
-        Assert.Empty(LookupEventsActivitySource.Windows(Now.AddDays(-120), Now.AddDays(-100), Now, TimeSpan.FromHours(1), TimeSpan.FromDays(90)));
+        Assert.Empty(LookupEventsTrailSource.Windows(Now.AddMinutes(1), Now.AddHours(1), Now, TimeSpan.FromHours(1), TimeSpan.FromDays(90)));
+        Assert.Empty(LookupEventsTrailSource.Windows(Now.AddDays(-120), Now.AddDays(-100), Now, TimeSpan.FromHours(1), TimeSpan.FromDays(90)));
     }
 
     [Fact]
@@ -243,7 +243,7 @@ public sealed class LookupEventsActivitySourceTests
         await rig.Source.ReadAsync(Query(At(11, 30), Now, [Member], User)).ToListAsync();
 
         Assert.Equal($"arn:aws-us-gov:iam::{Member}:role/audit/PimBridgeAudit", Assert.Single(rig.Sts.Requests)["RoleArn"]);
-        Assert.Equal("arn:aws:iam::111122223333:role/audit/Reader", LookupEventsActivitySource.RoleArn("/audit/Reader", Second));
+        Assert.Equal("arn:aws:iam::111122223333:role/audit/Reader", LookupEventsTrailSource.RoleArn("/audit/Reader", Second));
     }
 
     [Fact]

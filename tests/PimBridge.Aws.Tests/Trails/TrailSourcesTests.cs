@@ -5,16 +5,16 @@ using PimBridge.Core.Gaps;
 
 namespace PimBridge.Aws.Tests.Trails;
 
-public sealed class ActivitySourcesTests
+public sealed class TrailSourcesTests
 {
-    private static readonly ActivitySourceContext Context = new()
+    private static readonly TrailSourceContext Context = new()
     {
         IdentityCenterRegion = "eu-west-1",
         Credentials = new BasicAWSCredentials("AKIDPIMBRIDGEBASE001", "base-secret"),
     };
 
     private static string Problem(GapSourceOptions options, string? identityCenterRegion = "eu-west-1") =>
-        Assert.Single(ActivitySources.Validate(options, identityCenterRegion));
+        Assert.Single(TrailSources.Validate(options, identityCenterRegion));
 
     [Theory]
     [InlineData("", "Gaps.Source.Type: empty; set it to 'lookup-events'")]
@@ -33,8 +33,8 @@ public sealed class ActivitySourcesTests
             Problem(new GapSourceOptions { Type = "lookup-events", AuditRoleName = "arn:aws:sts::{account}:assumed-role/x" }));
         Assert.StartsWith("Gaps.Source.AuditRoleName: 'Pim Bridge' is not an IAM role name",
             Problem(new GapSourceOptions { Type = "lookup-events", AuditRoleName = "Pim Bridge" }));
-        Assert.Empty(ActivitySources.Validate(new GapSourceOptions { Type = "lookup-events", AuditRoleName = "audit/PimBridgeAudit" }, "eu-west-1"));
-        Assert.Empty(ActivitySources.Validate(new GapSourceOptions { Type = "Lookup-Events", AuditRoleName = "arn:aws-us-gov:iam::{account}:role/PimBridgeAudit", Regions = ["us-gov-west-1"] }));
+        Assert.Empty(TrailSources.Validate(new GapSourceOptions { Type = "lookup-events", AuditRoleName = "audit/PimBridgeAudit" }, "eu-west-1"));
+        Assert.Empty(TrailSources.Validate(new GapSourceOptions { Type = "Lookup-Events", AuditRoleName = "arn:aws-us-gov:iam::{account}:role/PimBridgeAudit", Regions = ["us-gov-west-1"] }));
     }
 
     [Fact]
@@ -65,8 +65,8 @@ public sealed class ActivitySourcesTests
             Problem(new GapSourceOptions { Type = "s3", Bucket = "org-trail", OrganizationId = "O-A1B2C3D4E5" }));
         Assert.StartsWith("Gaps.Source.Prefix: 'logs/AWSLogs/o-a1b2c3d4e5' includes AWSLogs; set only the part before AWSLogs/",
             Problem(new GapSourceOptions { Type = "s3", Bucket = "org-trail", Prefix = "logs/AWSLogs/o-a1b2c3d4e5" }));
-        Assert.Empty(ActivitySources.Validate(new GapSourceOptions { Type = "s3", Bucket = "org-trail", Prefix = "logs/", OrganizationId = "o-a1b2c3d4e5" }));
-        Assert.Empty(ActivitySources.Validate(new GapSourceOptions { Type = "s3", Bucket = "org-trail" }));
+        Assert.Empty(TrailSources.Validate(new GapSourceOptions { Type = "s3", Bucket = "org-trail", Prefix = "logs/", OrganizationId = "o-a1b2c3d4e5" }));
+        Assert.Empty(TrailSources.Validate(new GapSourceOptions { Type = "s3", Bucket = "org-trail" }));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class ActivitySourcesTests
     [Fact]
     public void Create_throws_every_problem_at_once()
     {
-        var error = Assert.Throws<ConfigurationException>(() => ActivitySources.Create(
+        var error = Assert.Throws<ConfigurationException>(() => TrailSources.Create(
             new GapSourceOptions { Type = "s3", Bucket = "", OrganizationId = "o-x", Regions = ["mars-1"] }, Context));
 
         Assert.Equal(3, error.Problems.Count);
@@ -93,14 +93,14 @@ public sealed class ActivitySourcesTests
     [Fact]
     public void Create_builds_the_configured_source()
     {
-        using (var lookup = Assert.IsType<LookupEventsActivitySource>(ActivitySources.Create(
+        using (var lookup = Assert.IsType<LookupEventsTrailSource>(TrailSources.Create(
             new GapSourceOptions { Type = "lookup-events", AuditRoleName = "PimBridgeAudit", IdentityCenterAccountId = "607481581596" }, Context)))
         {
             Assert.Equal("lookup-events in eu-west-1 as PimBridgeAudit", lookup.Describe);
             Assert.Equal("arn:aws:iam::111122223333:role/PimBridgeAudit", lookup.RoleArnFor("111122223333"));
         }
 
-        using (var s3 = Assert.IsType<S3TrailActivitySource>(ActivitySources.Create(
+        using (var s3 = Assert.IsType<S3TrailSource>(TrailSources.Create(
             new GapSourceOptions { Type = "s3", Bucket = "org-trail", Prefix = "/logs/", OrganizationId = "o-a1b2c3d4e5" }, Context)))
         {
             Assert.Equal("s3://org-trail/logs/AWSLogs/o-a1b2c3d4e5", s3.Describe);
@@ -108,7 +108,7 @@ public sealed class ActivitySourcesTests
         }
 
         var folder = Path.GetTempPath();
-        var directory = Assert.IsType<TrailDirectorySource>(ActivitySources.Create(new GapSourceOptions { Type = "directory", Path = folder }, Context));
+        var directory = Assert.IsType<TrailDirectorySource>(TrailSources.Create(new GapSourceOptions { Type = "directory", Path = folder }, Context));
         Assert.Equal(Path.GetFullPath(folder), directory.Root);
     }
 }

@@ -7,8 +7,8 @@ using PimBridge.Core.Gaps;
 
 namespace PimBridge.Aws.Trails;
 
-/// <summary>What the gap detector's activity source needs besides its own settings.</summary>
-public sealed class ActivitySourceContext
+/// <summary>What the gap detector's trail source needs besides its own settings.</summary>
+public sealed class TrailSourceContext
 {
     /// <summary>The Identity Center Region (<c>IdentityCenter.Region</c>): the default Region to read, and where STS and S3 are called.</summary>
     public string? IdentityCenterRegion { get; init; }
@@ -23,10 +23,10 @@ public sealed class ActivitySourceContext
 }
 
 /// <summary>
-/// Builds the configured <see cref="IActivitySource"/> from <c>Gaps.Source</c>, after checking the settings so a mistake
+/// Builds the configured <see cref="ITrailSource"/> from <c>Gaps.Source</c>, after checking the settings so a mistake
 /// is reported as "where: what is wrong; what to do" at start-up rather than as an AWS error on the first scan.
 /// </summary>
-public static partial class ActivitySources
+public static partial class TrailSources
 {
     public const string LookupEvents = "lookup-events";
     public const string S3 = "s3";
@@ -38,10 +38,10 @@ public static partial class ActivitySources
     /// Builds the source. Dispose it (the AWS sources are <see cref="IDisposable"/>) to release its clients.
     /// </summary>
     /// <exception cref="ConfigurationException">The settings are not usable; <see cref="ConfigurationException.Problems"/> says why.</exception>
-    public static IActivitySource Create(GapSourceOptions options, ActivitySourceContext? context = null)
+    public static ITrailSource Create(GapSourceOptions options, TrailSourceContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        context ??= new ActivitySourceContext();
+        context ??= new TrailSourceContext();
         var problems = Validate(options, context.IdentityCenterRegion);
         if (problems.Count > 0)
             throw new ConfigurationException(problems);
@@ -51,7 +51,7 @@ public static partial class ActivitySources
         {
             case LookupEvents:
                 if (regions.Count == 0) regions.Add(context.IdentityCenterRegion!);
-                return new LookupEventsActivitySource(new LookupEventsActivitySourceOptions
+                return new LookupEventsTrailSource(new LookupEventsTrailSourceOptions
                 {
                     Regions = regions,
                     AuditRole = options.AuditRoleName!.Trim(),
@@ -79,7 +79,7 @@ public static partial class ActivitySources
                 }
 
                 var client = context.Credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(context.Credentials, config);
-                return new S3TrailActivitySource(client, new S3TrailActivitySourceOptions
+                return new S3TrailSource(client, new S3TrailSourceOptions
                 {
                     Bucket = options.Bucket!.Trim(),
                     Prefix = options.Prefix,
