@@ -1,4 +1,5 @@
 using Amazon.Runtime;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws;
 

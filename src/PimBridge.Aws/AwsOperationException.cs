@@ -1,3 +1,4 @@
+using PimBridge.Aws.Transport;
 namespace PimBridge.Aws;
 
 /// <summary>The status of an asynchronous sso-admin operation (assignment creation or deletion, provisioning).</summary>

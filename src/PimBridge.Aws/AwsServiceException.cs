@@ -1,4 +1,9 @@
 using System.Net;
+using PimBridge.Aws.Transport;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 
 namespace PimBridge.Aws;

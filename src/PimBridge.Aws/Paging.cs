@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws;
 

@@ -1,5 +1,9 @@
 using Amazon.Runtime;
 using Microsoft.Extensions.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 
 namespace PimBridge.Composition;

@@ -5,7 +5,7 @@ namespace PimBridge.Notifications;
 /// <see cref="RetryAfter"/> carries the receiver's Retry-After so the outbox can wait that long instead of its own backoff.
 /// </summary>
 internal sealed class NotificationDeliveryException(string sink, string message, int? status = null, TimeSpan? retryAfter = null, Exception? inner = null)
-    : Exception(message, inner), PimBridge.Core.IRetryAfterHint
+    : Exception(message, inner), PimBridge.Core.Ports.IRetryAfterHint
 {
     /// <summary>The configured name of the sink that failed.</summary>
     public string Sink { get; } = sink;

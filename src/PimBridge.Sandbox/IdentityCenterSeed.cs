@@ -1,7 +1,10 @@
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Sandbox.Graph;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox;
 

@@ -1,7 +1,10 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
+using PimBridge.Sandbox.Graph;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox;
 

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using PimBridge.Sandbox.Graph;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox;
 

@@ -1,5 +1,9 @@
 using System.Globalization;
 using Amazon.DynamoDBv2.Model;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 using static PimBridge.Store.DynamoDb.DynamoDbItems;
 using static PimBridge.Store.DynamoDb.DynamoDbSchema;

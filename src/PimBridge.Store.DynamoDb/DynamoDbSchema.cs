@@ -52,7 +52,7 @@ public static class DynamoDbSchema
     /// <summary>Optimistic version (N) of grants, ledger entries, intents, fences, checkpoints and the audit head.</summary>
     public const string VersionAttribute = "version";
 
-    /// <summary>The record in <see cref="PimBridge.Core.StateJson"/> form (S).</summary>
+    /// <summary>The record in <see cref="PimBridge.Core.Ports.StateJson"/> form (S).</summary>
     public const string Json = "json";
 
     /// <summary>DynamoDB TTL attribute (N, epoch seconds): set on closed records only.</summary>
@@ -87,7 +87,7 @@ public static class DynamoDbSchema
     /// <summary>
     /// The most items one DynamoDB transaction may hold (TransactWriteItems). <see cref="DynamoDbStateStore.CommitAsync"/>
     /// refuses a larger change before sending it; configuration keeps every mapping's grant within it through
-    /// <see cref="PimBridge.Core.CommitBudget.MaxItems"/>, which must not exceed it.
+    /// <see cref="PimBridge.Core.Ports.CommitBudget.MaxItems"/>, which must not exceed it.
     /// </summary>
     public const int MaxTransactionItems = 100;
 }

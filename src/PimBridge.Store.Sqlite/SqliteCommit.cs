@@ -1,4 +1,8 @@
 using Microsoft.Data.Sqlite;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 using static PimBridge.Store.Sqlite.SqliteRecords;
 

@@ -1,5 +1,9 @@
-using PimBridge.Testing;
 using System.Text.Json.Nodes;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+using PimBridge.Testing;
 using Xunit.Abstractions;
 using static PimBridge.Core.Tests.EngineHarness;
 using static PimBridge.Testing.ExampleDeployment;

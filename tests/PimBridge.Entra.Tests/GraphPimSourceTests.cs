@@ -1,5 +1,9 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 using PimBridge.Testing.Graph;
 using PimBridge.Testing;

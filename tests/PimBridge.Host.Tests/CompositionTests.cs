@@ -1,12 +1,16 @@
-using PimBridge.Testing.Graph;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PimBridge.Composition;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 using PimBridge.Entra;
 using PimBridge.Store.Sqlite;
+using PimBridge.Testing.Graph;
 using static PimBridge.Host.Tests.HostHarness;
 
 namespace PimBridge.Host.Tests;

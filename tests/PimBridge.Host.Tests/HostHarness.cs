@@ -1,4 +1,3 @@
-using PimBridge.Testing.Graph;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -10,12 +9,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using PimBridge.Composition;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+using PimBridge.Core;
 using PimBridge.Host.Events;
 using PimBridge.Host.Security;
 using PimBridge.Host.Worker;
 using PimBridge.Store.Sqlite;
+using PimBridge.Testing.Graph;
 using PimBridge.Testing;
 
 namespace PimBridge.Host.Tests;

@@ -1,6 +1,10 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 using PimBridge.Host.Metrics;
 using PimBridge.Testing.Graph;

@@ -1,9 +1,13 @@
-using PimBridge.Testing.Graph;
 using System.Net;
 using Microsoft.Kiota.Abstractions;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 using PimBridge.Entra;
 using PimBridge.Host.Worker;
+using PimBridge.Testing.Graph;
 using static PimBridge.Host.Tests.HostHarness;
 
 namespace PimBridge.Host.Tests;

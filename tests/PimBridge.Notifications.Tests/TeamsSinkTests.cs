@@ -80,7 +80,7 @@ public sealed class TeamsSinkTests : IAsyncLifetime
 
         Assert.Equal("warning", Style(TeamsCard.Render(Samples.WarningAlert())));
         Assert.Equal("Warning", (string?)Card(TeamsCard.Render(Samples.WarningAlert()))["body"]![0]!["items"]![0]!["color"]);
-        Assert.Equal("accent", Style(TeamsCard.Render(Samples.GapAlert() with { Severity = PimBridge.Core.AlertSeverity.Info })));
+        Assert.Equal("accent", Style(TeamsCard.Render(Samples.GapAlert() with { Severity = PimBridge.Core.Domain.AlertSeverity.Info })));
         Assert.Equal("good", Style(TeamsCard.Render(Samples.AccessLive())));
         Assert.Equal("emphasis", Style(TeamsCard.Render(Samples.AccessRemoved())));
     }

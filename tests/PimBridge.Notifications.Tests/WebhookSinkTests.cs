@@ -70,7 +70,7 @@ public sealed class WebhookSinkTests : IAsyncLifetime
     {
         foreach (var kind in Enum.GetValues<NotificationKind>())
             Assert.Equal(kind, NotificationDocument.ParseKind(NotificationDocument.KindName(kind)));
-        foreach (var severity in Enum.GetValues<PimBridge.Core.AlertSeverity>())
+        foreach (var severity in Enum.GetValues<PimBridge.Core.Domain.AlertSeverity>())
             Assert.Equal(severity, NotificationDocument.ParseSeverity(NotificationDocument.SeverityName(severity)));
         Assert.Equal(NotificationKind.ExpiresSoon, NotificationDocument.ParseKind(" Expires-Soon "));
         Assert.Null(NotificationDocument.ParseKind("expires_soon"));

@@ -23,7 +23,7 @@ public sealed class DynamoDbSchedulesTests(DynamoDbMotoFixture moto, ITestOutput
         for (var seed = 1; seed <= count; seed++)
         {
             var table = await moto.CreateTableAsync();
-            var result = await Schedules.RunAsync(seed, openStore: () => Task.FromResult<Core.IStateStore>(new DynamoDbStateStore(moto.CreateClient(), table)));
+            var result = await Schedules.RunAsync(seed, openStore: () => Task.FromResult<Core.Ports.IStateStore>(new DynamoDbStateStore(moto.CreateClient(), table)));
             if (!result.Passed) failures.Add(result);
         }
 

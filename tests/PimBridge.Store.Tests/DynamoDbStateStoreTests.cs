@@ -1,8 +1,12 @@
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
-using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Amazon.DynamoDBv2;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 using PimBridge.Store.DynamoDb;
 using PimBridge.Testing;

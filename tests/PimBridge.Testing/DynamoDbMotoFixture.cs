@@ -1,5 +1,8 @@
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
+using PimBridge.Sandbox.Graph;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 using PimBridge.Sandbox;
 using PimBridge.Store.DynamoDb;
 using Xunit;

@@ -1,10 +1,11 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Amazon.Runtime;
-using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
+using Amazon.SecurityToken;
 using Azure.Core;
 using Azure.Identity;
+using PimBridge.Aws.Transport;
 using StsCredentials = Amazon.SecurityToken.Model.Credentials;
 
 namespace PimBridge.Aws.Credentials;

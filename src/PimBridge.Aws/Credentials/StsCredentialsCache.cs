@@ -1,4 +1,5 @@
 using Amazon.Runtime;
+using PimBridge.Aws.Transport;
 using StsCredentials = Amazon.SecurityToken.Model.Credentials;
 
 namespace PimBridge.Aws.Credentials;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using PimBridge.Aws.Transport;
 using PimBridge.Core.Configuration;
 
 namespace PimBridge.Aws.Credentials;

@@ -1,3 +1,4 @@
+using PimBridge.Aws.Transport;
 namespace PimBridge.Aws.IdentityCenter;
 
 /// <summary>What the Identity Center adapters need to know about the instance they work on.</summary>
@@ -23,7 +24,7 @@ public sealed record IdentityCenterAdapterOptions
 
     /// <summary>
     /// How long one grant, revoke or policy write waits for its asynchronous AWS operation (assignment creation or
-    /// deletion, provisioning) before handing back <see cref="PimBridge.Core.OperationInProgressException"/>; the next
+    /// deletion, provisioning) before handing back <see cref="PimBridge.Core.Ports.OperationInProgressException"/>; the next
     /// call for the same change resumes it. Short, so a slow operation never holds a tick while removals fall due; a
     /// one-shot command sets it to <see cref="OperationGiveUpAfter"/> to wait for the result.
     /// </summary>

@@ -1,3 +1,4 @@
+using PimBridge.Aws.Transport;
 namespace PimBridge.Aws.IdentityCenter;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.IdentityCenter;
 

@@ -1,3 +1,4 @@
+using PimBridge.Aws.Transport;
 namespace PimBridge.Aws.IdentityStore;
 
 public sealed class IdentityStoreClientOptions : AwsClientOptions

@@ -1,8 +1,9 @@
 using System.Net;
 using Amazon.Runtime;
-using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
+using Amazon.SecurityToken;
 using PimBridge.Aws.Credentials;
+using PimBridge.Aws.Transport;
 using StsCredentials = Amazon.SecurityToken.Model.Credentials;
 
 namespace PimBridge.Aws.Trails;

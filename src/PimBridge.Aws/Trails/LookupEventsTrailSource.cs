@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Amazon;
 using Amazon.SecurityToken;
+using Amazon;
 using PimBridge.Aws.CloudTrail;
+using PimBridge.Aws.Transport;
 using PimBridge.Core.Gaps;
 
 namespace PimBridge.Aws.Trails;

@@ -1,6 +1,7 @@
 using Amazon.Runtime;
 using Amazon.SecurityToken;
 using PimBridge.Aws.CloudTrail;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Trails;
 

@@ -1,10 +1,15 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
-using Amazon.S3;
 using Amazon.S3.Model;
-using PimBridge.Core;
+using Amazon.S3;
+using PimBridge.Aws.Transport;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
+using PimBridge.Core.Ports;
+using PimBridge.Core;
 
 namespace PimBridge.Aws.Trails;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace PimBridge.Aws;
+namespace PimBridge.Aws.Transport;
 
 /// <summary>Reads an awsJson1_1 error response into an <see cref="AwsServiceException"/> (Smithy error rules, SDK fallbacks).</summary>
 internal static class AwsErrorResponse

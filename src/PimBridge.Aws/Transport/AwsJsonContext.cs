@@ -5,7 +5,7 @@ using PimBridge.Aws.CloudTrail;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 
-namespace PimBridge.Aws;
+namespace PimBridge.Aws.Transport;
 
 /// <summary>
 /// Source-generated serialization for every wire shape. Unset (null) members are left out of requests, as botocore does;

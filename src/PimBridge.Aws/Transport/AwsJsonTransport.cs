@@ -9,7 +9,7 @@ using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Signing;
 using PimBridge.Core.Telemetry;
 
-namespace PimBridge.Aws;
+namespace PimBridge.Aws.Transport;
 
 /// <summary>
 /// The one awsJson1_1 transport behind every client: rate limit, sign (AWSSDK.Core's SigV4 handler), send, classify,

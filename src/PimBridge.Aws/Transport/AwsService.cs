@@ -1,4 +1,4 @@
-namespace PimBridge.Aws;
+namespace PimBridge.Aws.Transport;
 
 /// <summary>The wire identity of one awsJson1_1 service: how to address, target and sign it.</summary>
 internal sealed record AwsService(string Name, string EndpointPrefix, string SigningName, string TargetPrefix)

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace PimBridge.Aws;
+namespace PimBridge.Aws.Transport;
 
 /// <summary>
 /// awsJson1_1 timestamps: read epoch seconds as a double (fractions and scientific notation occur; ISO-8601 strings

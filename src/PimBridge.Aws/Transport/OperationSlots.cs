@@ -2,7 +2,7 @@ using PimBridge.Aws.SsoAdmin;
 
 using System.Collections.Concurrent;
 
-namespace PimBridge.Aws;
+namespace PimBridge.Aws.Transport;
 
 /// <summary>
 /// Caps outstanding asynchronous account-assignment operations (15 per Identity Center instance, not raisable).

@@ -1,4 +1,4 @@
-namespace PimBridge.Aws;
+namespace PimBridge.Aws.Transport;
 
 /// <summary>
 /// Spaces requests at most <c>rate</c> per second (a generic cell rate algorithm with a burst of one). Each caller

@@ -3,6 +3,9 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 using PimBridge.Cli.Output;
+using PimBridge.Sandbox.Graph;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 using PimBridge.Sandbox;
 using Spectre.Console;
 

@@ -1,7 +1,12 @@
 using System.CommandLine;
 using System.Text.Json.Serialization;
+using PimBridge.Aws.Transport;
 using PimBridge.Aws;
 using PimBridge.Cli.Output;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core;
 using Spectre.Console;
 

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Domain;
 
 /// <summary>An audit event before it is chained: what happened, to what, with which details (JSON).</summary>
 public sealed record AuditRecord(DateTimeOffset At, string Kind, string Subject, string Data);

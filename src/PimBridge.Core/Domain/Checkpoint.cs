@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Domain;
 
 /// <summary>
 /// A named position that must survive restarts, for example how far an S3 trail prefix has been read. Saved in the

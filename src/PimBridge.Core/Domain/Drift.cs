@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Domain;
 
 public enum DriftKind
 {

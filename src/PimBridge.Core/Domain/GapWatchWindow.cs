@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Domain;
 
 /// <summary>
 /// When to watch CloudTrail for one ended grant on one permission set: from the grant's end until its fence can no

@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Domain;
 
 /// <summary>Where an entitlement stands in AWS, as far as PimBridge has confirmed.</summary>
 public enum EntitlementStatus

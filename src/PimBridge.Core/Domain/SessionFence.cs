@@ -1,6 +1,9 @@
 using System.Text.Json.Serialization;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Domain;
 
 public enum FenceState
 {

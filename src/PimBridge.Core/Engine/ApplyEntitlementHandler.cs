@@ -1,7 +1,10 @@
 using System.Text.Json.Nodes;
-using static PimBridge.Core.EngineRecords;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+using static PimBridge.Core.Engine.EngineRecords;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>Gives a held entitlement in AWS, tells PimBridge's access from another hand's, and confirms grants whose access is live.</summary>
 internal sealed class ApplyEntitlementHandler(EngineContext engine) : IIntentHandler

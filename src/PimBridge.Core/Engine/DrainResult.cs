@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Engine;
 
 /// <summary>
 /// What <see cref="Enforcer.DrainAsync"/> did: the ticks it ran, what they did together, and whether it stopped because

@@ -1,7 +1,10 @@
 using System.Text.Json.Nodes;
-using static PimBridge.Core.EngineRecords;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+using static PimBridge.Core.Engine.EngineRecords;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>Turns a drift the sweep found into the intents (or, for standing access, the alert) that repair it.</summary>
 internal sealed class DriftRepairs(EngineContext engine)

@@ -1,7 +1,10 @@
 using System.Globalization;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>
 /// Compares IAM Identity Center with what PimBridge has confirmed, for every mapped target and every active fence, and

@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Engine;
 
 /// <summary>
 /// One tick's work, in order: ends due grants, starts due lifts, runs due intents (taking access away first), and

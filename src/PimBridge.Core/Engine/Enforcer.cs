@@ -1,6 +1,9 @@
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>
 /// Keeps AWS access exactly as PIM justifies it. <see cref="ReconcileAsync"/> turns a PIM snapshot into grants and

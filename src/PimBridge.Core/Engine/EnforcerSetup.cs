@@ -1,7 +1,10 @@
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
+using PimBridge.Core.Ports;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>What an <see cref="Enforcer"/> works with: its state, the AWS side, the mappings, and how it behaves.</summary>
 public sealed class EnforcerSetup

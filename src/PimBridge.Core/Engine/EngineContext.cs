@@ -1,7 +1,10 @@
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
+using PimBridge.Core.Ports;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>What every part of one engine shares: its options, resolved, and its one intent queue.</summary>
 internal sealed class EngineContext

@@ -1,7 +1,10 @@
 using System.Diagnostics.Metrics;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core.Telemetry;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>The engine's meter and instruments, and what each counts.</summary>
 internal static class EngineMetrics

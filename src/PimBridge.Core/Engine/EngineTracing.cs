@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Core.Telemetry;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>
 /// The engine's spans: one per reconcile and one per intent run. A span is started only when something listens to

@@ -1,7 +1,10 @@
 using System.Text.Json.Nodes;
-using static PimBridge.Core.EngineRecords;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+using static PimBridge.Core.Engine.EngineRecords;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>
 /// Applies reconcile plans: reads what a PIM snapshot means for grants, then starts, moves and ends grants and records

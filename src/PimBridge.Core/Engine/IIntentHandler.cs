@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Engine;
 
 /// <summary>
 /// What one kind of intent does: reads state, acts idempotently, and returns the change that confirms it (null when

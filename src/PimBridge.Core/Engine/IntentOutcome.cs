@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Engine;
 
 /// <summary>How one run of an intent ended.</summary>
 internal enum IntentOutcome { Done, Failed, Superseded, Waiting, Skipped }

@@ -2,10 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
-using static PimBridge.Core.EngineRecords;
+using PimBridge.Core.Ports;
+using static PimBridge.Core.Engine.EngineRecords;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>
 /// Executes intents: claims one, has its kind's handler act and decide, commits the result as the confirmation, and on

@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Engine;
 
 /// <summary>Delivers a notification; one whose sink no longer takes it is superseded.</summary>
 internal sealed class NotifyHandler(EngineContext engine) : IIntentHandler

@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Engine;
 
 /// <summary>Runs steps that must not hold each other up, keeping the first failure to report once all have run.</summary>
 internal sealed class ReconcileFailures

@@ -1,8 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>The window PIM justifies for one slot right now.</summary>
 public sealed record GrantWindow(ResolvedMapping Mapping, EntraPrincipal Principal, string GroupId, PimAccess Access, DateTimeOffset Start, DateTimeOffset? End, Activation Latest)

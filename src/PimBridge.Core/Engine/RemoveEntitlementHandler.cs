@@ -1,7 +1,10 @@
 using System.Text.Json.Nodes;
-using static PimBridge.Core.EngineRecords;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+using static PimBridge.Core.Engine.EngineRecords;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>Takes away access no grant holds any more, if it may be PimBridge's, and has the sessions it issued fenced.</summary>
 internal sealed class RemoveEntitlementHandler(EngineContext engine, FencePlanner fencePlanner) : IIntentHandler

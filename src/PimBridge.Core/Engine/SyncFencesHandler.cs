@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using static PimBridge.Core.EngineRecords;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+using static PimBridge.Core.Engine.EngineRecords;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Engine;
 
 /// <summary>Writes a permission set's fences into its inline policy and lifts those whose sessions have expired.</summary>
 internal sealed class SyncFencesHandler(EngineContext engine) : IIntentHandler

@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+namespace PimBridge.Core.Engine;
 
 /// <summary>What one tick did.</summary>
 public sealed record TickResult(int GrantsEnded, int FencesDue, int IntentsDone, int IntentsFailed, int IntentsSuperseded, int IntentsWaiting)

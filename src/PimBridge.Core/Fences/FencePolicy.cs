@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Ports;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Fences;
 
 /// <summary>The inline policy to write for a permission set's fences, and which fences did not fit.</summary>
 public sealed record FencePolicyResult(string? Policy, IReadOnlyList<string> Written, IReadOnlyList<string> Overflow);

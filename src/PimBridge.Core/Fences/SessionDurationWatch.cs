@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Xml;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Ports;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Fences;
 
 /// <summary>
 /// The session durations a permission set has recently had, kept as a checkpoint (<see cref="CheckpointName"/>).

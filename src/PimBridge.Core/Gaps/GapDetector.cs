@@ -2,7 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
+using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Gaps;
 

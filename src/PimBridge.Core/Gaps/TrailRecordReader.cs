@@ -2,8 +2,12 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Gaps;
 

@@ -1,9 +1,13 @@
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 namespace PimBridge.Core.Notifications;
 
 /// <summary>What a notification is about; each sink chooses which kinds it carries.</summary>
 public enum NotificationKind
 {
-    /// <summary>An <see cref="Core.Alert"/>: a gap alert, a failing intent, an unmapped user, fence capacity.</summary>
+    /// <summary>An <see cref="Core.Domain.Alert"/>: a gap alert, a failing intent, an unmapped user, fence capacity.</summary>
     Alert,
 
     /// <summary>For the engineer: AWS access from their PIM activation is live.</summary>

@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+namespace PimBridge.Core.Ports;
 
 /// <summary>
 /// How many items one <see cref="StateChange"/> may hold, and what a grant's commit costs, so that configuration

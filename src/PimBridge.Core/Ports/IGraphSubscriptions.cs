@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+namespace PimBridge.Core.Ports;
 
 /// <summary>
 /// Keeps one Graph change subscription per mapped group (members, and owners where an owner mapping exists) pointed at

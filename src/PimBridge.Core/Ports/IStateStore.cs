@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+namespace PimBridge.Core.Ports;
 
 /// <summary>
 /// Durable state: grants, the entitlement ledger, intents, session fences, alerts, the audit log and leases.

@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+namespace PimBridge.Core.Ports;
 
 /// <summary>
 /// A failure that may be the service shedding load (HTTP 429, a 503, a throttling error code). Adapters put it on the

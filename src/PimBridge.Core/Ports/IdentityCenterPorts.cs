@@ -1,4 +1,7 @@
-namespace PimBridge.Core;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+namespace PimBridge.Core.Ports;
 
 /// <summary>
 /// Grants and revokes entitlements in IAM Identity Center: the provider interface, in the spirit of Common Fate's

@@ -1,7 +1,10 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
 
-namespace PimBridge.Core;
+namespace PimBridge.Core.Ports;
 
 /// <summary>
 /// The one JSON form of stored records, shared by every store so a record reads the same wherever it was written.

@@ -31,7 +31,7 @@ public sealed class IngestResult
 
 /// <summary>
 /// Acts on parsed deliveries. A Graph group change on a mapped group becomes a durable hint
-/// (<see cref="PimBridge.Core.Enforcer.HintAsync"/>) and wakes the worker; other groups are dropped without a store
+/// (<see cref="PimBridge.Core.Engine.Enforcer.HintAsync"/>) and wakes the worker; other groups are dropped without a store
 /// write. A lifecycle notification reauthorizes the subscription (<c>reauthorizationRequired</c>), or, when
 /// notifications may have been lost (<c>subscriptionRemoved</c>, <c>missed</c>), recreates subscriptions and hints every
 /// mapped group. Every Graph notification must carry the <c>clientState</c> the subscriptions are created with. The call returns only after

@@ -29,7 +29,7 @@ public sealed class GapWorker(LazyComposedEngine components, TimeProvider time, 
                 log.LogInformation(
                     "Gap scan of {Source}: {Windows} windows, {Files} files, {Records} records, {Damaged} damaged files, {Malformed} malformed records, {Alerts} new alerts ({Critical} critical)",
                     detector.SourceDescription, result.Windows, result.Stats.Files, result.Stats.Records, result.Stats.DamagedFiles, result.Stats.MalformedRecords,
-                    result.NewAlerts.Count, result.NewAlerts.Count(a => a.Severity == Core.AlertSeverity.Critical));
+                    result.NewAlerts.Count, result.NewAlerts.Count(a => a.Severity == Core.Domain.AlertSeverity.Critical));
             foreach (var problem in result.Stats.Problems)
                 log.LogWarning("Gap scan: damaged trail file {Problem}", problem);
             return result;

@@ -1,7 +1,9 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 
-namespace PimBridge.Sandbox;
+namespace PimBridge.Sandbox.Graph;
 
 /// <summary>
 /// Graph payloads. The documented examples are copied verbatim from the reference

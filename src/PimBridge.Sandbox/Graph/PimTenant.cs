@@ -2,8 +2,10 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 
-namespace PimBridge.Sandbox;
+namespace PimBridge.Sandbox.Graph;
 
 /// <summary>
 /// The PIM-for-Groups and directory side of a tenant, served by a <see cref="GraphStub"/>: assignment schedule

@@ -1,8 +1,10 @@
 using Azure.Core;
 using Microsoft.Graph;
 using PimBridge.Entra;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 
-namespace PimBridge.Sandbox;
+namespace PimBridge.Sandbox.Graph;
 
 /// <summary>A credential that hands out a fixed token and counts how often it was asked.</summary>
 public sealed class StubCredential : TokenCredential

@@ -1,11 +1,13 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;
+using PimBridge.Sandbox.Graph;
+using PimBridge.Sandbox.Trails;
 
-namespace PimBridge.Sandbox;
+namespace PimBridge.Sandbox.Scenarios;
 
 /// <summary>
 /// Reads a scenario file and checks it completely before anything starts: unknown properties, missing fields, bad

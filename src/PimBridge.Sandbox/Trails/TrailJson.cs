@@ -1,8 +1,10 @@
 using System.IO.Compression;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
+using PimBridge.Sandbox.Graph;
+using PimBridge.Sandbox.Scenarios;
 
-namespace PimBridge.Sandbox;
+namespace PimBridge.Sandbox.Trails;
 
 /// <summary>
 /// CloudTrail records shaped as in shared/reference/cloudtrail-identity-center.md §2–§3 (the July 2026 captures of a

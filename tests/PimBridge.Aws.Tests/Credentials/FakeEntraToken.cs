@@ -1,6 +1,7 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Azure.Core;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Credentials;
 

@@ -1,5 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Credentials;
 

@@ -1,4 +1,5 @@
 using System.Web;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Credentials;
 

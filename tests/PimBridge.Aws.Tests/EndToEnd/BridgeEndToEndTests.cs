@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
+using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
@@ -9,12 +9,17 @@ using Microsoft.Extensions.DependencyInjection;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Tests.Integration;
+using PimBridge.Aws.Transport;
 using PimBridge.Composition;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+using PimBridge.Core;
 using PimBridge.Entra;
-using PimBridge.Host;
 using PimBridge.Host.Worker;
+using PimBridge.Host;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing.Graph;
 

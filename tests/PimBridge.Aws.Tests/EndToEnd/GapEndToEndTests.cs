@@ -1,8 +1,13 @@
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Tests.Trails;
 using PimBridge.Aws.Trails;
-using PimBridge.Core;
+using PimBridge.Aws.Transport;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
+using PimBridge.Core.Ports;
+using PimBridge.Core;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
 

@@ -3,8 +3,13 @@ using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Tests.Integration;
-using PimBridge.Core;
+using PimBridge.Aws.Transport;
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
+using PimBridge.Core;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
 

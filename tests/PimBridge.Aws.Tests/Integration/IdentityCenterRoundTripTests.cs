@@ -1,5 +1,6 @@
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

@@ -1,4 +1,5 @@
 using PimBridge.Aws.IdentityStore;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

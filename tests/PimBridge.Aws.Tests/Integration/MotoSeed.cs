@@ -1,8 +1,9 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

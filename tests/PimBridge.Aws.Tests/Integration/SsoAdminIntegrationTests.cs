@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

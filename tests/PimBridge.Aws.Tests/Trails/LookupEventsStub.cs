@@ -1,8 +1,9 @@
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using PimBridge.Aws.CloudTrail;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Trails;
 

@@ -1,9 +1,10 @@
 using System.IO.Compression;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Tests.Wire;
 using PimBridge.Aws.Trails;
+using PimBridge.Aws.Transport;
 using PimBridge.Core.Gaps;
 using PimBridge.Testing;
 

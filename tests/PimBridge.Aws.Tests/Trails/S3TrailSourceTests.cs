@@ -1,9 +1,10 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Tests.Wire;
 using PimBridge.Aws.Trails;
+using PimBridge.Aws.Transport;
 using PimBridge.Core.Gaps;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Web;
 using Amazon.Runtime;
 using Amazon.SecurityToken;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Trails;
 

@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using PimBridge.Aws.Trails;
+using PimBridge.Aws.Transport;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;
 

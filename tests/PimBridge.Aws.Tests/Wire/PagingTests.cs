@@ -1,5 +1,6 @@
 using PimBridge.Aws.CloudTrail;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Wire;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using PimBridge.Aws.Transport;
 using PimBridge.Testing;
 
 namespace PimBridge.Aws.Tests.Wire;

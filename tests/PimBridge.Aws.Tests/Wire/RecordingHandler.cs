@@ -1,6 +1,7 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Wire;
 

@@ -2,11 +2,12 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Amazon;
 using Amazon.Runtime;
+using Amazon;
 using PimBridge.Aws.CloudTrail;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Wire;
 

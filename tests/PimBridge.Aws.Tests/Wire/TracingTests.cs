@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Aws.Transport;
 using PimBridge.Core.Telemetry;
 using PimBridge.Testing;
 

@@ -1,4 +1,8 @@
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
+using PimBridge.Core.Ports;
 using PimBridge.Store.Sqlite;
 using static PimBridge.Testing.ExampleDeployment;
 

@@ -1,6 +1,10 @@
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
+using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Tests.Gaps;
 

@@ -1,4 +1,8 @@
 using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Fences;
+using PimBridge.Core.Ports;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
 using static PimBridge.Testing.ExampleDeployment;

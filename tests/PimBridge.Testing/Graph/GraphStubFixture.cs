@@ -1,3 +1,6 @@
+using PimBridge.Sandbox.Graph;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 using PimBridge.Sandbox;
 using Xunit;
 

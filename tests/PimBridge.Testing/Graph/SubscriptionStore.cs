@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using PimBridge.Sandbox.Graph;
+using PimBridge.Sandbox.Scenarios;
+using PimBridge.Sandbox.Trails;
 using PimBridge.Sandbox;
 
 namespace PimBridge.Testing.Graph;
