@@ -136,7 +136,7 @@ export class PimBridgeAws extends pulumi.ComponentResource {
             environment: {
                 variables: {
                     ...hostEnvironment,
-                    // The engine file; the host writes it once to a temp file (ConfiguredComposition.EngineConfigFile).
+                    // The engine file; the host writes it once to a temp file (CompositionSettings.EngineConfigFile).
                     PIMBRIDGE_CONFIG_JSON: engineConfigJson(settings, "watcher"),
                     ...engineSecretEnvironment(settings, "watcher"),
                 },

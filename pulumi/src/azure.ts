@@ -111,7 +111,7 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
             WEBSITE_RUN_FROM_PACKAGE: pulumi.interpolate`${blobEndpoint}${this.packageContainer.name}/${this.packageBlob.name}`,
             WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID: "SystemAssigned",
             // AWS credentials come from AssumeRoleWithWebIdentity with the managed identity's token
-            // (ConfiguredComposition's PimBridge:Aws:WebIdentity* keys): no AWS secret is stored in Azure.
+            // (CompositionSettings's PimBridge:Aws:WebIdentity* keys): no AWS secret is stored in Azure.
             PimBridge__Aws__WebIdentityRoleArn: args.awsRoleArn,
             PimBridge__Aws__WebIdentityAudience: settings.azure.webIdentityAudience,
             PimBridge__Aws__WebIdentitySessionName: "pimbridge-bridge",
