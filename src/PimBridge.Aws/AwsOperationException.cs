@@ -1,4 +1,5 @@
 using PimBridge.Aws.Transport;
+
 namespace PimBridge.Aws;
 
 /// <summary>The status of an asynchronous sso-admin operation (assignment creation or deletion, provisioning).</summary>

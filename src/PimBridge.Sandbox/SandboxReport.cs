@@ -1,6 +1,7 @@
 using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
 using PimBridge.Sandbox.Trails;
+
 namespace PimBridge.Sandbox;
 
 /// <summary>What a timeline line is about, so a console can colour it.</summary>

@@ -2,6 +2,7 @@ using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
+
 namespace PimBridge.Core.Tests;
 
 /// <summary>The once-a-minute record of session durations a fence must outlive.</summary>

@@ -1,4 +1,5 @@
 using PimBridge.Aws.Transport;
+
 namespace PimBridge.Aws.IdentityCenter;
 
 /// <summary>

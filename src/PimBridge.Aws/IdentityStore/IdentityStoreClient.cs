@@ -1,4 +1,5 @@
 using PimBridge.Aws.Transport;
+
 namespace PimBridge.Aws.IdentityStore;
 
 /// <summary>Identity Store API, the operations PimBridge needs. Thread-safe; create one per identity store and share it.</summary>

@@ -1,4 +1,5 @@
 using PimBridge.Aws.Transport;
+
 namespace PimBridge.Aws.IdentityStore;
 
 public sealed class IdentityStoreClientOptions : AwsClientOptions

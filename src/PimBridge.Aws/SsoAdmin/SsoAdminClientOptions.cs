@@ -1,4 +1,5 @@
 using PimBridge.Aws.Transport;
+
 namespace PimBridge.Aws.SsoAdmin;
 
 public sealed class SsoAdminClientOptions : AwsClientOptions

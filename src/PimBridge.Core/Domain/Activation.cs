@@ -1,6 +1,7 @@
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
+
 namespace PimBridge.Core.Domain;
 
 /// <summary>Which PIM-for-Groups relationship an activation grants.</summary>

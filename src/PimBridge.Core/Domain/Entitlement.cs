@@ -1,6 +1,7 @@
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
+
 namespace PimBridge.Core.Domain;
 
 public enum EntitlementKind

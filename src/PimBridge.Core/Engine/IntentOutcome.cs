@@ -1,6 +1,7 @@
 using PimBridge.Core.Domain;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
+
 namespace PimBridge.Core.Engine;
 
 /// <summary>How one run of an intent ended.</summary>

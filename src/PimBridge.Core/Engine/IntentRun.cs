@@ -1,6 +1,7 @@
 using PimBridge.Core.Domain;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
+
 namespace PimBridge.Core.Engine;
 
 /// <summary>The intent a run holds, at the version it last wrote: a failure is recorded on top of it.</summary>

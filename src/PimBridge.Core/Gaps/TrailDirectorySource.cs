@@ -2,6 +2,7 @@ using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
+
 namespace PimBridge.Core.Gaps;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
+
 namespace PimBridge.Core.Ports;
 
 /// <summary>

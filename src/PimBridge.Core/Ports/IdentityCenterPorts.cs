@@ -1,6 +1,7 @@
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
+
 namespace PimBridge.Core.Ports;
 
 /// <summary>
@@ -125,3 +126,6 @@ public interface IUserMapping
 
     Task<IdentityCenterUser?> FindAsync(EntraPrincipal principal, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The AWS-side collaborators the enforcer acts through: the four ports above, together.</summary>
+public sealed record IdentityCenterPorts(IEntitlementTarget Entitlements, IPermissionSetPolicies Policies, IIdentityCenterDirectory Directory, IUserMapping Users);

@@ -1,5 +1,6 @@
 using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Trails;
+
 namespace PimBridge.Sandbox.Scenarios;
 
 /// <summary>A permission set the sandbox creates in Identity Center, with an optional customer inline policy PimBridge must keep.</summary>

@@ -1,4 +1,5 @@
 using PimBridge.Aws.Transport;
+
 namespace PimBridge.Aws.Tests.Wire;
 
 /// <summary>The handler a client gets when its options name none: what a long-running host sends AWS through.</summary>
