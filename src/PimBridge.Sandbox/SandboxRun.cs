@@ -1,14 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Amazon.Runtime;
 using Amazon.S3.Model;
 using Amazon.S3;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Trails;
+using PimBridge.Composition;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
@@ -38,6 +42,10 @@ public sealed class SandboxRun : IAsyncDisposable
     private const string Region = "us-east-1";
     private const string TrailBucket = "pimbridge-sandbox-trail";
     private const string Organization = "o-pimsandbox01";
+    private static readonly AWSCredentials SandboxCredentials = new BasicAWSCredentials("sandbox", "sandbox");
+
+    /// <summary>The configuration file as a user writes it: unset settings left out, so their defaults apply.</summary>
+    private static readonly JsonSerializerOptions ConfigFileJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true };
 
     private readonly Scenario _scenario;
     private readonly SandboxOptions _options;
@@ -54,8 +62,8 @@ public sealed class SandboxRun : IAsyncDisposable
     private SsoAdminClient? _ssoAdmin;
     private IdentityStoreClient? _identityStore;
     private AmazonS3Client? _s3;
-    private SqliteStateStore? _store;
-    private S3TrailSource? _source;
+    private IStateStore? _store;
+    private ComposedEngine? _composed;
     private EngineLoop? _engine;
     private SandboxClock? _clock;
     private TimeSpan _zero;
@@ -170,7 +178,7 @@ public sealed class SandboxRun : IAsyncDisposable
     private async Task SeedAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
-        var credentials = new BasicAWSCredentials("sandbox", "sandbox");
+        var credentials = SandboxCredentials;
         _ssoAdmin = new SsoAdminClient(new SsoAdminClientOptions { Region = Region, Endpoint = _moto!.Endpoint, Credentials = credentials, RequestsPerSecond = 200 });
         _identityStore = new IdentityStoreClient(new IdentityStoreClientOptions { Region = Region, Endpoint = _moto.Endpoint, Credentials = credentials, RequestsPerSecond = 200 });
         _seeded = await new IdentityCenterSeed(_ssoAdmin, _identityStore).SeedAsync(_scenario, cancellationToken).ConfigureAwait(false);
@@ -207,7 +215,9 @@ public sealed class SandboxRun : IAsyncDisposable
     {
         var origin = DateTimeOffset.UtcNow;
         _clock = new SandboxClock(new DateTimeOffset(origin.Year, origin.Month, origin.Day, origin.Hour, origin.Minute, 0, TimeSpan.Zero), Speed);
-        var settings = PimBridgeConfiguration.Validate(new PimBridgeOptions
+        // The engine is composed exactly as a deployed host composes it (ComposedEngine, from a configuration file and
+        // keys), over moto at PimBridge:AwsEndpoint and the Graph stub as the PIM source.
+        var options = new PimBridgeOptions
         {
             IdentityCenter = new() { InstanceArn = _seeded.InstanceArn, IdentityStoreId = _seeded.IdentityStoreId, Region = Region },
             Mappings = [.. _scenario.Groups.Select(g => new MappingOptions
@@ -218,24 +228,32 @@ public sealed class SandboxRun : IAsyncDisposable
                 AccountAssignments = g.PermissionSet is { } ps ? new() { PermissionSet = ps, Accounts = [.. g.Accounts] } : null,
                 IdentityCenterGroup = g.IdentityCenterGroup is { } ic ? new() { DisplayName = ic } : null,
             })],
-        });
-        var adapters = IdentityCenterAdapters.Create(_ssoAdmin!, _identityStore!, IdentityCenterAdapterOptions.From(settings.IdentityCenter), _clock);
-        var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory, cancellationToken).ConfigureAwait(false);
-        _store = await SqliteStateStore.OpenAsync(Path.Combine(_folder, "state.db"), cancellationToken).ConfigureAwait(false);
-        var users = new IdentityStoreUserMapping(_identityStore!, _seeded.IdentityStoreId, time: _clock);
+            Gaps = new()
+            {
+                Source = new()
+                {
+                    Type = TrailSources.S3, Bucket = TrailBucket, OrganizationId = Organization, Regions = [TrailJson.Region],
+                    IdentityCenterAccountId = TrailJson.IdentityCenterAccount,
+                },
+            },
+        };
+        var configFile = Path.Combine(_folder, "pimbridge.json");
+        await File.WriteAllTextAsync(configFile, JsonSerializer.Serialize(options, ConfigFileJson), cancellationToken).ConfigureAwait(false);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [CompositionSettings.ConfigFileKey] = configFile,
+            [CompositionSettings.StoreKey] = CompositionSettings.DefaultStore,
+            [CompositionSettings.SqlitePathKey] = Path.Combine(_folder, "state.db"),
+            [CompositionSettings.AwsEndpointKey] = _moto!.Endpoint.ToString(),
+        }).Build();
         var pim = new GraphPimSource(StubCredential.ClientFor(_graph!), NullLogger<GraphPimSource>.Instance, _clock);
-        _enforcer = new Enforcer(new EnforcerSetup
+        _composed = await ComposedEngine.ComposeAsync(configuration, _clock, NullLoggerFactory.Instance, new ComposedEngineInputs
         {
-            Store = _store, Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory, users),
-            Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = _clock, InstanceId = "sandbox", Pim = pim,
-        });
-
-        _source = new S3TrailSource(_s3!, new S3TrailSourceOptions
-        {
-            Bucket = TrailBucket, OrganizationId = Organization, Regions = [TrailJson.Region],
-            IdentityCenterAccountId = TrailJson.IdentityCenterAccount, TimeProvider = _clock,
-        });
-        _detector = new GapDetector(_store, _source, adapters.Directory, GapSettings.Default, _clock, instanceId: "sandbox");
+            Stores = [new SqliteStoreFactory()], Pim = pim, AwsCredentials = SandboxCredentials,
+        }, cancellationToken).ConfigureAwait(false);
+        _store = _composed.Store;
+        _enforcer = _composed.Enforcer;
+        _detector = _composed.Gaps ?? throw new InvalidOperationException("The sandbox's configuration names a trail source, so the composed engine has a gap detector.");
         _engine = EngineLoop.Start(_enforcer);
         Emit(TimelineKind.Setup, $"PimBridge's engine is running: Enforcer over Identity Center on moto, PIM read with the Graph SDK from the stub, state in {Path.Combine(_folder, "state.db")}, gap detector on s3://{TrailBucket}/AWSLogs/{Organization}/.", scenarioTime: false);
     }
@@ -665,9 +683,8 @@ public sealed class SandboxRun : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_engine is not null) await _engine.DisposeAsync().ConfigureAwait(false);
-        _source?.Dispose();
         _s3?.Dispose();
-        if (_store is not null) await _store.DisposeAsync().ConfigureAwait(false);
+        if (_composed?.Resources is { } composed) await composed.DisposeAsync().ConfigureAwait(false);
         _ssoAdmin?.Dispose();
         _identityStore?.Dispose();
         if (_graph is not null) await _graph.DisposeAsync().ConfigureAwait(false);
