@@ -1,14 +1,14 @@
 using System.CommandLine;
 using System.Data.Common;
-using Amazon.DynamoDBv2;
 using Amazon;
+using Amazon.DynamoDBv2;
 using PimBridge.Composition;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.DynamoDb;
 using PimBridge.Store.Sqlite;
 

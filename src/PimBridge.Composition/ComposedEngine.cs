@@ -8,6 +8,7 @@ using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Trails;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
@@ -15,7 +16,6 @@ using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Notifications;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Notifications;
 
 namespace PimBridge.Composition;

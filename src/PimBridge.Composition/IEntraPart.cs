@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Logging;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 
 namespace PimBridge.Composition;
 

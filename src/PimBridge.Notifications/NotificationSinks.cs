@@ -1,13 +1,13 @@
 using System.Text.RegularExpressions;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 
 namespace PimBridge.Notifications;
 

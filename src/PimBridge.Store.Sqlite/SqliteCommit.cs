@@ -1,9 +1,9 @@
 using Microsoft.Data.Sqlite;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using static PimBridge.Store.Sqlite.SqliteRecords;
 
 namespace PimBridge.Store.Sqlite;

@@ -1,13 +1,13 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 
 namespace PimBridge.Store.Sqlite;
 

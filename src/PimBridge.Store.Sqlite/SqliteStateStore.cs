@@ -1,10 +1,10 @@
 using System.Data;
 using System.Runtime.CompilerServices;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using static PimBridge.Store.Sqlite.SqliteRecords;
 
 namespace PimBridge.Store.Sqlite;

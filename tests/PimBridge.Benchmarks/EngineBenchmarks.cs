@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Attributes;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
 

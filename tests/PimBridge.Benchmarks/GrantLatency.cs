@@ -1,17 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
 using Amazon.Runtime;
+using PimBridge.Aws;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Transport;
-using PimBridge.Aws;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
 

@@ -1,11 +1,11 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.Sqlite;
 
 namespace PimBridge.Cli.Tests;

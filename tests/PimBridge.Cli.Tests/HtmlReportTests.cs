@@ -1,12 +1,12 @@
 using System.Text.Json;
 using PimBridge.Cli.Reports;
 using PimBridge.Cli.Scanning;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 
 namespace PimBridge.Cli.Tests;
 

@@ -1,12 +1,12 @@
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
 using static PimBridge.Testing.ExampleDeployment;

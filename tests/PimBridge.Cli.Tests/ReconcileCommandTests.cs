@@ -1,19 +1,19 @@
 using System.Globalization;
-using System.Net.Sockets;
 using System.Net;
-using System.Text.Json.Nodes;
-using System.Text.Json;
+using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Cli.Commands;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.DynamoDb;
 using PimBridge.Store.Sqlite;
 

@@ -1,22 +1,22 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Net;
-using System.Text.Json.Nodes;
 using System.Text;
-using Amazon.Runtime.Signing;
-using Amazon.Runtime;
+using System.Text.Json.Nodes;
 using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.Signing;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.Sqlite;
-using PimBridge.Testing.Graph;
 using PimBridge.Testing;
+using PimBridge.Testing.Graph;
 
 namespace PimBridge.Cli.Tests;
 

@@ -1,10 +1,10 @@
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
-using PimBridge.Testing.Graph;
 using PimBridge.Testing;
+using PimBridge.Testing.Graph;
 
 namespace PimBridge.Entra.Tests;
 

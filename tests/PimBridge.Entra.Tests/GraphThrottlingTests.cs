@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Kiota.Abstractions;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
-using PimBridge.Testing.Graph;
 using PimBridge.Testing;
+using PimBridge.Testing.Graph;
 
 namespace PimBridge.Entra.Tests;
 

@@ -1,22 +1,22 @@
-using System.Text.Json.Nodes;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PimBridge.Composition;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Entra;
-using PimBridge.Host.Security;
 using PimBridge.Host;
+using PimBridge.Host.Security;
 using PimBridge.Store.Sqlite;
-using PimBridge.Testing.Graph;
 using PimBridge.Testing;
+using PimBridge.Testing.Graph;
 
 namespace PimBridge.Functions.Tests;
 

@@ -9,18 +9,18 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using PimBridge.Composition;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Host.Events;
 using PimBridge.Host.Security;
 using PimBridge.Host.Worker;
 using PimBridge.Store.Sqlite;
-using PimBridge.Testing.Graph;
 using PimBridge.Testing;
+using PimBridge.Testing.Graph;
 
 namespace PimBridge.Host.Tests;
 

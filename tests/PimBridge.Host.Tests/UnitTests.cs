@@ -1,9 +1,9 @@
 using System.Net;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Host.Events;
 using PimBridge.Host.Worker;
 using PimBridge.Testing;

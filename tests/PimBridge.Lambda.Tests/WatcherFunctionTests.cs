@@ -1,18 +1,18 @@
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using PimBridge.Composition;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
+using PimBridge.Sandbox;
 using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
 using PimBridge.Sandbox.Trails;
-using PimBridge.Sandbox;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;
 

@@ -1,9 +1,9 @@
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 
 namespace PimBridge.Notifications.Tests;
 

@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
-using Amazon.DynamoDBv2.Model;
 using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.DynamoDb;
 using PimBridge.Testing;
 using static PimBridge.Store.DynamoDb.DynamoDbSchema;

@@ -1,10 +1,10 @@
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.Sqlite;
 
 namespace PimBridge.Store.Tests;

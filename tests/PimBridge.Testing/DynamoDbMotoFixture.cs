@@ -1,9 +1,9 @@
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
+using PimBridge.Sandbox;
 using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
 using PimBridge.Sandbox.Trails;
-using PimBridge.Sandbox;
 using PimBridge.Store.DynamoDb;
 using Xunit;
 

@@ -1,8 +1,8 @@
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Amazon.Runtime;
-using Amazon.SecurityToken.Model;
 using Amazon.SecurityToken;
+using Amazon.SecurityToken.Model;
 using Azure.Core;
 using Azure.Identity;
 using PimBridge.Aws.Transport;

@@ -1,10 +1,10 @@
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Transport;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 
 namespace PimBridge.Aws.IdentityCenter;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Amazon.Runtime;
-using Amazon.SecurityToken.Model;
 using Amazon.SecurityToken;
+using Amazon.SecurityToken.Model;
 using PimBridge.Aws.Credentials;
 using PimBridge.Aws.Transport;
 using StsCredentials = Amazon.SecurityToken.Model.Credentials;

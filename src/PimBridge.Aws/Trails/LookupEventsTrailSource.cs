@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Amazon.SecurityToken;
 using Amazon;
+using Amazon.SecurityToken;
 using PimBridge.Aws.CloudTrail;
 using PimBridge.Aws.Transport;
 using PimBridge.Core.Gaps;

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
+using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
-using Amazon;
 using PimBridge.Aws.Transport;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;

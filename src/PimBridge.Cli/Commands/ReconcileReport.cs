@@ -1,9 +1,9 @@
 using PimBridge.Cli.Output;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;

@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 using PimBridge.Cli.Output;
+using PimBridge.Sandbox;
 using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
 using PimBridge.Sandbox.Trails;
-using PimBridge.Sandbox;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;

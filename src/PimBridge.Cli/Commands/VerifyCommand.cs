@@ -1,13 +1,13 @@
 using System.CommandLine;
 using System.Text.Json.Serialization;
-using PimBridge.Aws.Transport;
 using PimBridge.Aws;
+using PimBridge.Aws.Transport;
 using PimBridge.Cli.Output;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;

@@ -1,24 +1,24 @@
 using System.Globalization;
-using Amazon.Runtime.Credentials;
-using Amazon.Runtime;
-using Amazon.S3.Model;
-using Amazon.S3;
-using Amazon.SecurityToken.Model;
-using Amazon.SecurityToken;
 using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Amazon.SecurityToken;
+using Amazon.SecurityToken.Model;
+using PimBridge.Aws;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Trails;
 using PimBridge.Aws.Transport;
-using PimBridge.Aws;
 using PimBridge.Cli.Output;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 
 namespace PimBridge.Cli.Doctor;
 

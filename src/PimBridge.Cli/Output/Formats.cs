@@ -1,9 +1,9 @@
 using System.Globalization;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Notifications;
 
 namespace PimBridge.Cli.Output;

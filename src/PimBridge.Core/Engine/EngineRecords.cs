@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 using System.Text;
+using System.Text.Json.Nodes;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;

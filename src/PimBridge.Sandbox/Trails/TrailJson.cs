@@ -1,6 +1,6 @@
 using System.IO.Compression;
-using System.Text.Json.Nodes;
 using System.Text;
+using System.Text.Json.Nodes;
 using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
 

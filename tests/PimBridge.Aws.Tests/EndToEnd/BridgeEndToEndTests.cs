@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
@@ -11,15 +11,15 @@ using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Transport;
 using PimBridge.Composition;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Entra;
-using PimBridge.Host.Worker;
 using PimBridge.Host;
+using PimBridge.Host.Worker;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing.Graph;
 

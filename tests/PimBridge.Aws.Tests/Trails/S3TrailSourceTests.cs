@@ -1,6 +1,6 @@
 using System.Net;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Tests.Wire;
 using PimBridge.Aws.Trails;

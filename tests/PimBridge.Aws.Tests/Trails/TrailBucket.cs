@@ -1,16 +1,16 @@
 using System.Text.Json.Nodes;
 using Amazon.Runtime;
-using Amazon.S3.Model;
 using Amazon.S3;
+using Amazon.S3.Model;
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Trails;
 using PimBridge.Aws.Transport;
+using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 
 namespace PimBridge.Aws.Tests.Trails;
 

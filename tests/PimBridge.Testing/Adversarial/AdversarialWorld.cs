@@ -2,12 +2,12 @@ using Amazon.Runtime;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
+using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
-using PimBridge.Core;
 using PimBridge.Store.Sqlite;
 using static PimBridge.Testing.ExampleDeployment;
 

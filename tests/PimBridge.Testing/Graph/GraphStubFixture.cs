@@ -1,7 +1,7 @@
+using PimBridge.Sandbox;
 using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
 using PimBridge.Sandbox.Trails;
-using PimBridge.Sandbox;
 using Xunit;
 
 namespace PimBridge.Testing.Graph;

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using PimBridge.Sandbox;
 using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
 using PimBridge.Sandbox.Trails;
-using PimBridge.Sandbox;
 
 namespace PimBridge.Testing.Graph;
 
