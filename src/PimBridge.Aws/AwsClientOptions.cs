@@ -1,5 +1,4 @@
 using Amazon.Runtime;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws;
 

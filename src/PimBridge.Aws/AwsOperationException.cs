@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws;
 
 /// <summary>The status of an asynchronous sso-admin operation (assignment creation or deletion, provisioning).</summary>

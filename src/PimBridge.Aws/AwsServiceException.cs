@@ -1,9 +1,5 @@
 using System.Net;
 using PimBridge.Aws.Transport;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Aws;

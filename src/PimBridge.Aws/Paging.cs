@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws;
 

@@ -1,9 +1,5 @@
 using Amazon.Runtime;
 using Azure.Core;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Composition;

@@ -1,12 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using PimBridge.Composition;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Entra;
 

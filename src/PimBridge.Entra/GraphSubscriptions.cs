@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Entra;

@@ -1,10 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PimBridge.Composition;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Entra;
 using PimBridge.Host;

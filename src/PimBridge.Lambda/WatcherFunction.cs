@@ -2,11 +2,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using PimBridge.Composition;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using PimBridge.Store.DynamoDb;
 
 namespace PimBridge.Lambda;

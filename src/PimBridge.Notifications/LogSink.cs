@@ -1,12 +1,8 @@
 using System.Collections;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Notifications;
 

@@ -1,13 +1,9 @@
 using System.Text.RegularExpressions;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Notifications;
 

@@ -1,12 +1,5 @@
 using System.Diagnostics;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
-using PimBridge.Sandbox.Graph;
-using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox;
 

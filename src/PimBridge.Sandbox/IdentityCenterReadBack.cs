@@ -1,14 +1,9 @@
 using System.Text.Json.Nodes;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
-using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox;
 

@@ -2,9 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox;
 

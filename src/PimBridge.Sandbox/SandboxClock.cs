@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox;
 

@@ -1,6 +1,4 @@
-using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox;
 

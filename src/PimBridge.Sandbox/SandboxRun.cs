@@ -13,7 +13,6 @@ using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Trails;
 using PimBridge.Composition;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;

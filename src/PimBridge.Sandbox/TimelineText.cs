@@ -1,13 +1,6 @@
 using System.Globalization;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
-using PimBridge.Sandbox.Graph;
-using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox;
 

@@ -1,10 +1,7 @@
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using static PimBridge.Store.DynamoDb.DynamoDbItems;
 using static PimBridge.Store.DynamoDb.DynamoDbSchema;

@@ -1,10 +1,6 @@
 using System.Globalization;
 using Amazon.DynamoDBv2.Model;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using static PimBridge.Store.DynamoDb.DynamoDbSchema;
 
 namespace PimBridge.Store.DynamoDb;

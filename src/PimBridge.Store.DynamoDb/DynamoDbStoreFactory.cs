@@ -1,11 +1,7 @@
 using Amazon;
 using Amazon.DynamoDBv2;
 using PimBridge.Composition;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Store.DynamoDb;

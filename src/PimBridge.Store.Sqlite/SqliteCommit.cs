@@ -1,8 +1,5 @@
 using Microsoft.Data.Sqlite;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using static PimBridge.Store.Sqlite.SqliteRecords;
 

@@ -3,10 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Store.Sqlite;

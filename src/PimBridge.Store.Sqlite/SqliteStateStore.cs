@@ -1,9 +1,6 @@
 using System.Data;
 using System.Runtime.CompilerServices;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using static PimBridge.Store.Sqlite.SqliteRecords;
 

@@ -1,9 +1,7 @@
 using BenchmarkDotNet.Attributes;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;

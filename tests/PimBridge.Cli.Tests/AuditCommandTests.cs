@@ -1,10 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Store.Sqlite;
 

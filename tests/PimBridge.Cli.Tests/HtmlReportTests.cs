@@ -1,12 +1,8 @@
 using System.Text.Json;
 using PimBridge.Cli.Reports;
 using PimBridge.Cli.Scanning;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Cli.Tests;
 

@@ -1,10 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Ports;
 using PimBridge.Store.Sqlite;

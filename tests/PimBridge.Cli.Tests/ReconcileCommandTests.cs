@@ -9,11 +9,7 @@ using Amazon.Runtime;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Cli.Commands;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using PimBridge.Store.DynamoDb;
 using PimBridge.Store.Sqlite;
 

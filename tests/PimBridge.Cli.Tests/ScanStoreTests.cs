@@ -1,8 +1,5 @@
 using System.Text.Json;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Store.Sqlite;
 using static PimBridge.Cli.Tests.TrailFolder;

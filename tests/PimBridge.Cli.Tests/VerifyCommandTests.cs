@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Cli.Tests;

@@ -1,9 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Tests;
 

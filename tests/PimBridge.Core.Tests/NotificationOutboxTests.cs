@@ -1,6 +1,5 @@
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Notifications;
 using PimBridge.Core.Ports;

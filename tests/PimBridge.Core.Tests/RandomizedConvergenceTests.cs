@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using PimBridge.Testing;
 using Xunit.Abstractions;
 using static PimBridge.Core.Tests.EngineHarness;

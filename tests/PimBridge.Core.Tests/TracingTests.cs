@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using PimBridge.Core.Telemetry;
 using PimBridge.Testing;
 using static PimBridge.Core.Tests.EngineHarness;

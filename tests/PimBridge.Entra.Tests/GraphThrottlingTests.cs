@@ -1,10 +1,6 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Kiota.Abstractions;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Testing;
 using PimBridge.Testing.Graph;

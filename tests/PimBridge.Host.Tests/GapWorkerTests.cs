@@ -1,9 +1,5 @@
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
 using static PimBridge.Host.Tests.HostHarness;
 
 namespace PimBridge.Host.Tests;

@@ -1,11 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using PimBridge.Host.Metrics;
 using PimBridge.Testing.Graph;
 using static PimBridge.Host.Tests.HostHarness;

@@ -1,8 +1,4 @@
 using System.Net;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Host.Events;
 using PimBridge.Host.Worker;

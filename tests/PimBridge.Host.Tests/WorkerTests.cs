@@ -1,10 +1,5 @@
 using System.Net;
 using Microsoft.Kiota.Abstractions;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using PimBridge.Entra;
 using PimBridge.Host.Worker;
 using PimBridge.Testing.Graph;

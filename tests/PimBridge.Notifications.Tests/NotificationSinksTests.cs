@@ -1,11 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
-using PimBridge.Core.Ports;
 using PimBridge.Testing.Graph;
 
 namespace PimBridge.Notifications.Tests;

@@ -1,8 +1,6 @@
-using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using PimBridge.Testing.Adversarial;
 using static PimBridge.Testing.Adversarial.AdversarialWorld;
 using static PimBridge.Testing.ExampleDeployment;

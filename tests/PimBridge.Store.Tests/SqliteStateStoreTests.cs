@@ -1,9 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Store.Sqlite;
 

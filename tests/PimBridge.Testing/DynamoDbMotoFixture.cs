@@ -1,9 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using PimBridge.Sandbox;
-using PimBridge.Sandbox.Graph;
-using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 using PimBridge.Store.DynamoDb;
 using Xunit;
 

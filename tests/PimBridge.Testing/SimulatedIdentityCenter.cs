@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
 
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 

@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws.CloudTrail;
 
 public sealed class CloudTrailClientOptions : AwsClientOptions

@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws.CloudTrail;
 
 // Member names are the cloudtrail model's (2013-11-01), exactly.

@@ -5,7 +5,6 @@ using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
 using Azure.Core;
 using Azure.Identity;
-using PimBridge.Aws.Transport;
 using StsCredentials = Amazon.SecurityToken.Model.Credentials;
 
 namespace PimBridge.Aws.Credentials;

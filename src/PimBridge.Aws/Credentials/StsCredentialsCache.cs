@@ -1,5 +1,4 @@
 using Amazon.Runtime;
-using PimBridge.Aws.Transport;
 using StsCredentials = Amazon.SecurityToken.Model.Credentials;
 
 namespace PimBridge.Aws.Credentials;

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using PimBridge.Aws.Transport;
 using PimBridge.Core.Configuration;
 
 namespace PimBridge.Aws.Credentials;

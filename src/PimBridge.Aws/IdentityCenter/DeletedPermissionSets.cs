@@ -1,5 +1,4 @@
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.IdentityCenter;
 

@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws.IdentityCenter;
 
 /// <summary>What the Identity Center adapters need to know about the instance they work on.</summary>

@@ -4,10 +4,7 @@ using System.Xml;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Transport;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Aws.IdentityCenter;

@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
 using PimBridge.Aws.IdentityStore;
-using PimBridge.Aws.Transport;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Aws.IdentityCenter;

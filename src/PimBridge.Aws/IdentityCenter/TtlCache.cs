@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.IdentityCenter;
 

@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws.IdentityStore;
 
 public sealed class IdentityStoreClientOptions : AwsClientOptions

@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws.IdentityStore;
 
 // Member names are the identitystore model's (2020-06-15), exactly. Response members are nullable (see SsoAdminModels).

@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws.SsoAdmin;
 
 /// <summary>The limits AWS puts on a permission set's inline policy, checked before sending so the error names the fix.</summary>

@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws.SsoAdmin;
 
 public sealed class SsoAdminClientOptions : AwsClientOptions

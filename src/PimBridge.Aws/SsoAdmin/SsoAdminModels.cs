@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws.SsoAdmin;
 
 // Member names are the sso-admin model's (2020-07-20), exactly. Enums are open strings: AWS adds values over time.

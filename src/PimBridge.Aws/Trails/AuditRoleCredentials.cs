@@ -3,7 +3,6 @@ using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
 using PimBridge.Aws.Credentials;
-using PimBridge.Aws.Transport;
 using StsCredentials = Amazon.SecurityToken.Model.Credentials;
 
 namespace PimBridge.Aws.Trails;

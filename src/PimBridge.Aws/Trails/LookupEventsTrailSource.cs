@@ -4,7 +4,6 @@ using System.Threading.Channels;
 using Amazon;
 using Amazon.SecurityToken;
 using PimBridge.Aws.CloudTrail;
-using PimBridge.Aws.Transport;
 using PimBridge.Core.Gaps;
 
 namespace PimBridge.Aws.Trails;

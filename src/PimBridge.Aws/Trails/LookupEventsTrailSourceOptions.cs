@@ -1,7 +1,6 @@
 using Amazon.Runtime;
 using Amazon.SecurityToken;
 using PimBridge.Aws.CloudTrail;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Trails;
 

@@ -3,13 +3,9 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using Amazon.S3;
 using Amazon.S3.Model;
-using PimBridge.Aws.Transport;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Aws.Trails;
 

@@ -1,5 +1,3 @@
-using PimBridge.Aws.Transport;
-
 namespace PimBridge.Aws.Trails;
 
 /// <summary>Settings of <see cref="S3TrailSource"/>. <see cref="TrailSources.Create"/> fills them from configuration.</summary>

@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
-using PimBridge.Aws.Transport;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;
 

@@ -4,11 +4,9 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph;
 using PimBridge.Composition;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Entra;
 

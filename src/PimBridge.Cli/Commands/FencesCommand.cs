@@ -1,11 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Serialization;
 using PimBridge.Cli.Output;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using Spectre.Console;
 using static PimBridge.Cli.Output.Tables;
 

@@ -1,9 +1,6 @@
 using PimBridge.Cli.Output;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;

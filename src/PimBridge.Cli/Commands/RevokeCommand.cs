@@ -1,12 +1,9 @@
 using System.CommandLine;
 using System.Text.Json.Serialization;
 using PimBridge.Cli.Output;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;

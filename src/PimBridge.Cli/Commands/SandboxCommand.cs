@@ -4,9 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 using PimBridge.Cli.Output;
 using PimBridge.Sandbox;
-using PimBridge.Sandbox.Graph;
 using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;

@@ -2,13 +2,9 @@ using System.CommandLine;
 using PimBridge.Cli.Output;
 using PimBridge.Cli.Reports;
 using PimBridge.Cli.Scanning;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;

@@ -1,13 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Serialization;
 using PimBridge.Aws;
-using PimBridge.Aws.Transport;
 using PimBridge.Cli.Output;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;

@@ -11,12 +11,8 @@ using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Trails;
-using PimBridge.Aws.Transport;
 using PimBridge.Cli.Output;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 

@@ -1,11 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PimBridge.Cli.Output;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
-using PimBridge.Core.Ports;
 using PimBridge.Notifications;
 
 namespace PimBridge.Cli.Doctor;

@@ -1,9 +1,5 @@
 using System.Globalization;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using PimBridge.Notifications;
 
 namespace PimBridge.Cli.Output;

@@ -1,8 +1,4 @@
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Output;

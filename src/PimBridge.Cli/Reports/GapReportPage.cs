@@ -3,12 +3,8 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using PimBridge.Cli.Output;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Cli.Reports;
 

@@ -1,11 +1,7 @@
 using PimBridge.Cli.Output;
 using PimBridge.Cli.Scanning;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Cli.Reports;
 

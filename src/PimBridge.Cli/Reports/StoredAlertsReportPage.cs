@@ -1,9 +1,6 @@
 using System.Globalization;
 using PimBridge.Cli.Output;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Ports;
 

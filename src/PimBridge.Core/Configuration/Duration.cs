@@ -1,10 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Configuration;
 

@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Domain;
 

@@ -1,7 +1,3 @@
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
-
 namespace PimBridge.Core.Domain;
 
 /// <summary>

@@ -1,7 +1,4 @@
 using System.Text.Json.Serialization;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Domain;
 

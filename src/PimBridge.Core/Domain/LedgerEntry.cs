@@ -1,7 +1,3 @@
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
-
 namespace PimBridge.Core.Domain;
 
 /// <summary>Where an entitlement stands in AWS, as far as PimBridge has confirmed.</summary>

@@ -1,6 +1,5 @@
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Engine;

@@ -1,6 +1,4 @@
 using PimBridge.Core.Configuration;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
 using PimBridge.Core.Ports;
 

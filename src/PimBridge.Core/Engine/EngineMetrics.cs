@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Core.Telemetry;
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Engine;
 

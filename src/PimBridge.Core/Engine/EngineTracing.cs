@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using PimBridge.Core.Telemetry;
 
 namespace PimBridge.Core.Engine;

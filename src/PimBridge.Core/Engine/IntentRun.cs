@@ -1,5 +1,4 @@
 using PimBridge.Core.Domain;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Engine;

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
 using PimBridge.Core.Ports;
 using static PimBridge.Core.Engine.EngineRecords;

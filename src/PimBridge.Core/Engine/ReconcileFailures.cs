@@ -1,7 +1,3 @@
-using PimBridge.Core.Domain;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
-
 namespace PimBridge.Core.Engine;
 
 /// <summary>Runs steps that must not hold each other up, keeping the first failure to report once all have run.</summary>

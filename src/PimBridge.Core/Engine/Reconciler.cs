@@ -2,8 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Engine;
 

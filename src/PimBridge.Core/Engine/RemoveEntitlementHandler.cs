@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using static PimBridge.Core.Engine.EngineRecords;
 

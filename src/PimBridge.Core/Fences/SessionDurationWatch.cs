@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Xml;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Fences;
 

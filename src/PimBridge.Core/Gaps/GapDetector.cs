@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Notifications;
 using PimBridge.Core.Ports;
 

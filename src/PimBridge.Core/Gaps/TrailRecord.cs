@@ -1,7 +1,4 @@
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Gaps;
 

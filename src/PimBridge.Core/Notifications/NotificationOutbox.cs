@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 

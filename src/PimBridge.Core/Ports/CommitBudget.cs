@@ -1,6 +1,5 @@
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 
 namespace PimBridge.Core.Ports;
 

@@ -1,7 +1,3 @@
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-
 namespace PimBridge.Core.Ports;
 
 /// <summary>

@@ -1,6 +1,4 @@
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 
 namespace PimBridge.Core.Ports;
 

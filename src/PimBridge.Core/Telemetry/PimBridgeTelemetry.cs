@@ -1,8 +1,3 @@
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
-
 namespace PimBridge.Core.Telemetry;
 
 /// <summary>

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox.Graph;
 

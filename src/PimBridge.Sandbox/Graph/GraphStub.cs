@@ -11,8 +11,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox.Graph;
 

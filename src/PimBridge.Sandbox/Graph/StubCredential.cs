@@ -1,8 +1,6 @@
 using Azure.Core;
 using Microsoft.Graph;
 using PimBridge.Entra;
-using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox.Graph;
 

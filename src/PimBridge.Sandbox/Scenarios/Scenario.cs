@@ -1,6 +1,3 @@
-using PimBridge.Sandbox.Graph;
-using PimBridge.Sandbox.Trails;
-
 namespace PimBridge.Sandbox.Scenarios;
 
 /// <summary>A permission set the sandbox creates in Identity Center, with an optional customer inline policy PimBridge must keep.</summary>

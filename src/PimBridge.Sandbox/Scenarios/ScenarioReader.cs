@@ -4,8 +4,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;
-using PimBridge.Sandbox.Graph;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Sandbox.Scenarios;
 

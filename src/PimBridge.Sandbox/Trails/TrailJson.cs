@@ -1,8 +1,6 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
-using PimBridge.Sandbox.Graph;
-using PimBridge.Sandbox.Scenarios;
 
 namespace PimBridge.Sandbox.Trails;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Azure.Core;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Credentials;
 

@@ -7,7 +7,6 @@ using Azure.Identity;
 using PimBridge.Aws.Credentials;
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Tests.Trails;
-using PimBridge.Aws.Transport;
 using PimBridge.Core.Configuration;
 using PimBridge.Testing;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Credentials;
 

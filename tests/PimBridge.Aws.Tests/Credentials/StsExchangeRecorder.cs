@@ -1,5 +1,4 @@
 using System.Web;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Credentials;
 

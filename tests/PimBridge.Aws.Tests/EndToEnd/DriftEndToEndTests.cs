@@ -1,11 +1,7 @@
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.Tests.Integration;
-using PimBridge.Aws.Transport;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using static PimBridge.Aws.Tests.EndToEnd.MotoEngine;
 
 namespace PimBridge.Aws.Tests.EndToEnd;

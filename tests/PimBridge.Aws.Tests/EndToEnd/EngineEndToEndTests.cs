@@ -1,12 +1,9 @@
 using System.Text.Json.Nodes;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Tests.Integration;
-using PimBridge.Aws.Transport;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 using static PimBridge.Aws.Tests.EndToEnd.MotoEngine;
 
 namespace PimBridge.Aws.Tests.EndToEnd;

@@ -1,11 +1,7 @@
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Tests.Trails;
 using PimBridge.Aws.Trails;
-using PimBridge.Aws.Transport;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Ports;
 using PimBridge.Store.Sqlite;

@@ -3,8 +3,6 @@ using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Tests.Integration;
-using PimBridge.Aws.Transport;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;

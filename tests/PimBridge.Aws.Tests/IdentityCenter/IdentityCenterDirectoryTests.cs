@@ -2,11 +2,7 @@ using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Tests.Integration;
-using PimBridge.Aws.Transport;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 using PimBridge.Testing;
 

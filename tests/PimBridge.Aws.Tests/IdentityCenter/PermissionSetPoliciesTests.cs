@@ -1,11 +1,6 @@
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Aws.Tests.Integration;
-using PimBridge.Aws.Transport;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 
 namespace PimBridge.Aws.Tests.IdentityCenter;

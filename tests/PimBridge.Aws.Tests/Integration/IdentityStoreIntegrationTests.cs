@@ -1,5 +1,4 @@
 using PimBridge.Aws.IdentityStore;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

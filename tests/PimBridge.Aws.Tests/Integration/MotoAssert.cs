@@ -1,5 +1,4 @@
 using System.Text.Json;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

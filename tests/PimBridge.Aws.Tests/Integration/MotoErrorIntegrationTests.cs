@@ -1,6 +1,5 @@
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

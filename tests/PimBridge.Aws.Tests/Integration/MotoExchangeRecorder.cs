@@ -1,7 +1,6 @@
 using System.Text.Json;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Integration;
 

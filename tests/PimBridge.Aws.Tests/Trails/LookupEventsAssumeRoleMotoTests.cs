@@ -4,7 +4,6 @@ using Amazon.SecurityToken;
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Tests.Wire;
 using PimBridge.Aws.Trails;
-using PimBridge.Aws.Transport;
 using PimBridge.Core.Gaps;
 using PimBridge.Testing;
 

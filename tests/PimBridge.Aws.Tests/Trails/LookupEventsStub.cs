@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PimBridge.Aws.CloudTrail;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Trails;
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Tests.Wire;
 using PimBridge.Aws.Trails;
-using PimBridge.Aws.Transport;
 using PimBridge.Core.Gaps;
 using PimBridge.Store.Sqlite;
 using PimBridge.Testing;

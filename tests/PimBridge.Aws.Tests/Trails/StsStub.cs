@@ -3,7 +3,6 @@ using System.Text;
 using System.Web;
 using Amazon.Runtime;
 using Amazon.SecurityToken;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Trails;
 

@@ -4,11 +4,6 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using PimBridge.Aws.Tests.Integration;
 using PimBridge.Aws.Trails;
-using PimBridge.Aws.Transport;
-using PimBridge.Core;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Ports;
 

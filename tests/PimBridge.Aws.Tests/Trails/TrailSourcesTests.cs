@@ -1,6 +1,5 @@
 using Amazon.Runtime;
 using PimBridge.Aws.Trails;
-using PimBridge.Aws.Transport;
 using PimBridge.Core.Configuration;
 using PimBridge.Core.Gaps;
 

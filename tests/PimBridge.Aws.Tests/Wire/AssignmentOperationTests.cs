@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 using PimBridge.Testing;
 
 namespace PimBridge.Aws.Tests.Wire;

@@ -1,7 +1,6 @@
 using PimBridge.Aws.CloudTrail;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Wire;
 

@@ -1,6 +1,5 @@
 using PimBridge.Aws.CloudTrail;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Wire;
 

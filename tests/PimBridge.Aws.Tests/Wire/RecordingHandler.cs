@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Wire;
 

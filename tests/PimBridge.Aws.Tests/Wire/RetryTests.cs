@@ -3,7 +3,6 @@ using Amazon.Runtime;
 using PimBridge.Aws.CloudTrail;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 using PimBridge.Testing;
 
 namespace PimBridge.Aws.Tests.Wire;

@@ -7,7 +7,6 @@ using Amazon.Runtime;
 using PimBridge.Aws.CloudTrail;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 
 namespace PimBridge.Aws.Tests.Wire;
 

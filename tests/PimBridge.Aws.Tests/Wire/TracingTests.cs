@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using PimBridge.Aws.SsoAdmin;
-using PimBridge.Aws.Transport;
 using PimBridge.Core.Telemetry;
 using PimBridge.Testing;
 

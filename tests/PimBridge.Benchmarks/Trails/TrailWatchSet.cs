@@ -1,11 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Benchmarks.Trails;
 

@@ -1,8 +1,5 @@
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
 using static PimBridge.Core.Tests.Gaps.GapSample;
 
 namespace PimBridge.Core.Tests.Gaps;

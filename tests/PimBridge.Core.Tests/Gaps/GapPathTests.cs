@@ -1,10 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
-using PimBridge.Core.Ports;
 using static PimBridge.Core.Tests.Gaps.GapSample;
 
 namespace PimBridge.Core.Tests.Gaps;

@@ -1,6 +1,4 @@
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Ports;
 using PimBridge.Store.Sqlite;

@@ -1,9 +1,5 @@
 using System.Text.Json.Nodes;
-using PimBridge.Core;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Core.Fences;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Testing.Adversarial;
 

@@ -1,10 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using PimBridge.Core;
 using PimBridge.Core.Configuration;
-using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
 using PimBridge.Core.Ports;
 

@@ -1,7 +1,5 @@
 using PimBridge.Sandbox;
 using PimBridge.Sandbox.Graph;
-using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 using Xunit;
 
 namespace PimBridge.Testing.Graph;

@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using PimBridge.Sandbox;
 using PimBridge.Sandbox.Graph;
-using PimBridge.Sandbox.Scenarios;
-using PimBridge.Sandbox.Trails;
 
 namespace PimBridge.Testing.Graph;
 
