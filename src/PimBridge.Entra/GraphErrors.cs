@@ -55,7 +55,7 @@ internal static class GraphErrors
     public static (bool Throttling, TimeSpan? RetryAfter) Throttle(Exception? error, DateTimeOffset now)
     {
         var throttling = false;
-        foreach (var ex in Chain(error))
+        foreach (var ex in FailureChain.Of(error))
         {
             switch (ex)
             {
@@ -70,22 +70,6 @@ internal static class GraphErrors
         }
 
         return (throttling, null);
-    }
-
-    /// <summary>The exception and its inner ones, depth first, an aggregate's last inner first; at most 16.</summary>
-    private static IEnumerable<Exception> Chain(Exception? error)
-    {
-        if (error is null) yield break;
-        var pending = new Stack<Exception>([error]);
-        var seen = 0;
-        while (pending.TryPop(out var ex) && seen++ < 16)
-        {
-            yield return ex;
-            if (ex is AggregateException aggregate)
-                foreach (var inner in aggregate.InnerExceptions) pending.Push(inner);
-            else if (ex.InnerException is { } inner)
-                pending.Push(inner);
-        }
     }
 
     /// <summary>The <c>Retry-After</c> header: delta-seconds, or an HTTP date (relative to <paramref name="now"/>).</summary>

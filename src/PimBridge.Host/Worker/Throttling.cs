@@ -19,7 +19,7 @@ public static class Throttling
     public static ThrottleSignal? Classify(Exception error)
     {
         ThrottleSignal? found = null;
-        foreach (var ex in Chain(error))
+        foreach (var ex in FailureChain.Of(error))
         {
             if (ex is not IThrottlingFailure { IsThrottling: true } throttled) continue;
             if (throttled.RetryAfter is { } after && after > TimeSpan.Zero) return new ThrottleSignal(after);
@@ -27,19 +27,5 @@ public static class Throttling
         }
 
         return found;
-    }
-
-    private static IEnumerable<Exception> Chain(Exception error)
-    {
-        var pending = new Stack<Exception>([error]);
-        var seen = 0;
-        while (pending.TryPop(out var ex) && seen++ < 16)
-        {
-            yield return ex;
-            if (ex is AggregateException aggregate)
-                foreach (var inner in aggregate.InnerExceptions) pending.Push(inner);
-            else if (ex.InnerException is { } inner)
-                pending.Push(inner);
-        }
     }
 }
