@@ -5,67 +5,6 @@ using PimBridge.Core.Domain;
 
 namespace PimBridge.Core.Engine;
 
-/// <summary>The window PIM justifies for one slot right now.</summary>
-public sealed record GrantWindow(ResolvedMapping Mapping, EntraPrincipal Principal, string GroupId, PimAccess Access, DateTimeOffset Start, DateTimeOffset? End, Activation Latest)
-{
-    /// <summary>Whether a permanent (eligible-free, standing) PIM assignment is part of the window, not only activations.</summary>
-    public bool IncludesPermanent { get; init; } = Latest.IsPermanent;
-
-    /// <summary>The instance whose end the window ends with (the latest-ending one).</summary>
-    public string ActivationId => Latest.Id;
-
-    public GrantSlot Slot => new(Mapping.Name, Principal.Id, GroupId, Access);
-}
-
-/// <summary>Every window PIM justifies now for the groups of one snapshot, one per slot.</summary>
-public sealed class GrantWindows(IReadOnlyCollection<string> groupIds, Dictionary<GrantSlot, GrantWindow> windows)
-{
-    public IReadOnlyCollection<string> GroupIds { get; } = groupIds;
-
-    public IReadOnlyDictionary<GrantSlot, GrantWindow> BySlot => windows;
-
-    /// <summary>These windows without some slots (ones that could not be looked up this time).</summary>
-    public GrantWindows Except(IReadOnlyCollection<GrantSlot> slots) =>
-        slots.Count == 0 ? this : new(GroupIds, windows.Where(w => !slots.Contains(w.Key)).ToDictionary());
-
-    /// <summary>The windows no active grant covers yet: the candidates for new grants.</summary>
-    public IReadOnlyList<GrantWindow> WithoutGrants(IReadOnlyList<ActiveGrant> active)
-    {
-        var live = active.Select(g => g.Slot).ToHashSet();
-        return windows.Values.Where(w => !live.Contains(w.Slot)).ToList();
-    }
-}
-
-/// <summary>
-/// How a window without an active grant may be granted, given the grants that already used its id: under
-/// <see cref="GrantId"/> (null: not at all, because an emergency revoke ended that activation's grant).
-/// </summary>
-public sealed record GrantIdentity(string? GrantId);
-
-/// <summary>What one reconcile decides. Empty when AWS-side state already matches PIM.</summary>
-public sealed record ReconcilePlan(
-    IReadOnlyList<Grant> NewGrants,
-    IReadOnlyList<GrantEndChange> EndChanges,
-    IReadOnlyList<GrantStop> Stops,
-    IReadOnlyList<UnmappedPrincipal> Unmapped,
-    IReadOnlyList<GrantWindow> Suppressed)
-{
-    /// <summary>Nothing to change. Windows suppressed by a revoke are reported, not changes.</summary>
-    public bool IsEmpty => NewGrants.Count + EndChanges.Count + Stops.Count + Unmapped.Count == 0;
-}
-
-/// <summary>An active grant whose end moves: PIM extended or shortened the activation.</summary>
-public sealed record GrantEndChange(ActiveGrant Grant, DateTimeOffset? NewEnd, string NewActivationId)
-{
-    public bool IsExtension => NewEnd is null || (Grant.End is { } old && NewEnd > old);
-}
-
-/// <summary>An active grant PIM no longer justifies: it ends now.</summary>
-public sealed record GrantStop(ActiveGrant Grant, string Reason);
-
-/// <summary>A principal with a mapped activation but no Identity Center user.</summary>
-public sealed record UnmappedPrincipal(EntraPrincipal Principal, string Mapping, string GroupId);
-
 /// <summary>
 /// The one reconcile decision, pure: PIM's authoritative snapshot of some groups (as windows), the active grants of
 /// those groups and <c>now</c> in; the changes out. Applying the plan and reconciling the same snapshot again yields

@@ -1,0 +1,22 @@
+using PimBridge.Core.Domain;
+
+namespace PimBridge.Core.Engine;
+
+/// <summary>Every window PIM justifies now for the groups of one snapshot, one per slot.</summary>
+public sealed class GrantWindows(IReadOnlyCollection<string> groupIds, Dictionary<GrantSlot, GrantWindow> windows)
+{
+    public IReadOnlyCollection<string> GroupIds { get; } = groupIds;
+
+    public IReadOnlyDictionary<GrantSlot, GrantWindow> BySlot => windows;
+
+    /// <summary>These windows without some slots (ones that could not be looked up this time).</summary>
+    public GrantWindows Except(IReadOnlyCollection<GrantSlot> slots) =>
+        slots.Count == 0 ? this : new(GroupIds, windows.Where(w => !slots.Contains(w.Key)).ToDictionary());
+
+    /// <summary>The windows no active grant covers yet: the candidates for new grants.</summary>
+    public IReadOnlyList<GrantWindow> WithoutGrants(IReadOnlyList<ActiveGrant> active)
+    {
+        var live = active.Select(g => g.Slot).ToHashSet();
+        return windows.Values.Where(w => !live.Contains(w.Slot)).ToList();
+    }
+}
