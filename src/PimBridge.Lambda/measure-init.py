@@ -2,8 +2,8 @@
 GET /2018-06-01/runtime/invocation/next on a local Runtime API stub, with moto_server as AWS (one permission set
 resolved by name, the DynamoDB store). The first run also serves one scheduled invocation and prints its answer.
 Needs moto_server and boto3 (as the tests do). Usage:
-  src/PimBridge.Lambda/build-lambda.sh /tmp/w.zip && unzip -q /tmp/w.zip -d /tmp/w
-  python3 src/PimBridge.Lambda/measure-init.py /tmp/w 7"""
+  src/PimBridge.Lambda/build-lambda.sh && unzip -q artifacts/pimbridge-watcher.zip -d artifacts/watcher
+  python3 src/PimBridge.Lambda/measure-init.py artifacts/watcher 7"""
 import json, os, socket, subprocess, sys, threading, time, statistics
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
