@@ -70,7 +70,7 @@ public sealed class FunctionTests
 
         await h.Function<ReconcileFunction>().RunAsync(new TimerInfo(), CancellationToken.None);
 
-        Assert.Equal(1, h.Pim.Reads);
+        Assert.Single(h.Pim.Reads);
         Assert.True(h.Aws.IsActive(AliceOpsProd));
     }
 

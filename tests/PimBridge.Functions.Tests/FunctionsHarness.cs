@@ -125,35 +125,6 @@ public sealed class FunctionsHarness : IAsyncDisposable
     }
 }
 
-/// <summary>PIM as the engine's port sees it: the activations made so far, still running on the clock.</summary>
-public sealed class FakePim(TimeProvider clock) : IPimSource
-{
-    private readonly Lock _gate = new();
-    private readonly List<Activation> _activations = [];
-
-    public int Reads { get; private set; }
-
-    public void Activate(string principal, string group, TimeSpan duration)
-    {
-        var now = clock.GetUtcNow();
-        lock (_gate)
-            _activations.Add(new Activation($"act-{_activations.Count + 1}", new EntraPrincipal(principal, $"{principal}@contoso.com"), group, PimAccess.Member, now, now + duration));
-    }
-
-    public Task<PimSnapshot> GetSnapshotAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default)
-    {
-        var now = clock.GetUtcNow();
-        lock (_gate)
-        {
-            Reads++;
-            return Task.FromResult(new PimSnapshot(groupIds, _activations.Where(a => groupIds.Contains(a.GroupId, StringComparer.OrdinalIgnoreCase) && a.End > now).ToList()));
-        }
-    }
-
-    public Task<ActivationRequest?> GetActivationRequestAsync(Activation activation, CancellationToken cancellationToken = default) =>
-        Task.FromResult<ActivationRequest?>(null);
-}
-
 /// <summary>Graph subscriptions that count EnsureAsync calls and report what they are told to.</summary>
 public sealed class FakeSubscriptions : IGraphSubscriptions
 {

@@ -8,6 +8,7 @@ using PimBridge.Core.Engine;
 using PimBridge.Core.Ports;
 using PimBridge.Entra;
 using PimBridge.Store.Sqlite;
+using PimBridge.Testing;
 using PimBridge.Testing.Graph;
 using static PimBridge.Host.Tests.HostHarness;
 
