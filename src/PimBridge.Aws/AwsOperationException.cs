@@ -1,13 +1,5 @@
 namespace PimBridge.Aws;
 
-/// <summary>The status of an asynchronous sso-admin operation (assignment creation or deletion, provisioning).</summary>
-internal interface IOperationStatus
-{
-    string? Status { get; }
-    string? RequestId { get; }
-    string? FailureReason { get; }
-}
-
 /// <summary>
 /// An asynchronous sso-admin operation was accepted but did not succeed: it ended FAILED (see <see cref="FailureReason"/>),
 /// or it was still IN_PROGRESS when the caller's deadline passed (<see cref="TimedOut"/>; it may still finish later).

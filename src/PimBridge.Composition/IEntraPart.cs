@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using PimBridge.Core.Configuration;
-using PimBridge.Core.Ports;
 
 namespace PimBridge.Composition;
 
@@ -14,6 +13,3 @@ public interface IEntraPart
     /// <exception cref="ConfigurationException">The section is missing or wrong.</exception>
     EntraConnection Connect(string configFile, PimBridgeSettings settings, ILoggerFactory loggerFactory, TimeProvider time);
 }
-
-/// <summary>The PIM source and the subscriptions that keep its change notifications coming.</summary>
-public sealed record EntraConnection(IPimSource Pim, IGraphSubscriptions Subscriptions);

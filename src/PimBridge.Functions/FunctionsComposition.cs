@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PimBridge.Composition;
-using PimBridge.Core.Ports;
 using PimBridge.Entra;
 using PimBridge.Host;
 using PimBridge.Store.DynamoDb;
@@ -31,12 +30,4 @@ public static class FunctionsComposition
         services.AddSingleton<ComposedSubscriptions>();
         return services;
     }
-}
-
-/// <summary>The Graph subscriptions of the composed engine (composing it on first use).</summary>
-public sealed class ComposedSubscriptions(LazyComposedEngine engine)
-{
-    /// <exception cref="ComponentsUnavailableException">PimBridge is not configured, or composed without Graph.</exception>
-    public async Task<IGraphSubscriptions> GetAsync(CancellationToken cancellationToken) =>
-        (await engine.GetAsync(cancellationToken).ConfigureAwait(false)).RequireSubscriptions();
 }

@@ -1,27 +1,8 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace PimBridge.Lambda;
-
-/// <summary>One invocation handed out by the Runtime API's <c>next</c> call.</summary>
-/// <param name="Deadline">When Lambda stops the invocation (<c>Lambda-Runtime-Deadline-Ms</c>).</param>
-public sealed record LambdaInvocation(string RequestId, DateTimeOffset Deadline, string? InvokedFunctionArn, string? TraceId, byte[] Payload);
-
-/// <summary>The error document the Runtime API takes for an invocation or an init failure.</summary>
-internal sealed record LambdaError(
-    [property: JsonPropertyName("errorMessage")] string ErrorMessage,
-    [property: JsonPropertyName("errorType")] string ErrorType,
-    [property: JsonPropertyName("stackTrace")] IReadOnlyList<string> StackTrace)
-{
-    public static LambdaError From(Exception error) => new(
-        error.Message, error.GetType().FullName ?? error.GetType().Name,
-        (error.StackTrace ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-}
-
-/// <summary>The Runtime API answered something a runtime cannot work with.</summary>
-internal sealed class LambdaRuntimeApiException(string message) : Exception(message);
 
 /// <summary>
 /// The Lambda Runtime API (version 2018-06-01) as a custom runtime uses it: <c>GET runtime/invocation/next</c>,

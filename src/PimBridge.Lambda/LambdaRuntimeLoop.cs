@@ -1,26 +1,5 @@
 namespace PimBridge.Lambda;
 
-/// <summary>What a function does with one invocation: the response body (JSON), or an exception reported as the error.</summary>
-internal interface ILambdaHandler
-{
-    /// <param name="cancellationToken">Fires shortly before the invocation's deadline (<see cref="LambdaRuntimeOptions.DeadlineMargin"/>).</param>
-    Task<byte[]> HandleAsync(LambdaInvocation invocation, CancellationToken cancellationToken);
-}
-
-internal sealed record LambdaRuntimeOptions
-{
-    /// <summary>Lambda's limit for a buffered (synchronous) response: 6 MB.</summary>
-    public const int LambdaMaxResponseBytes = 6 * 1024 * 1024;
-
-    /// <summary>
-    /// How long before the deadline the handler's token fires: time to report the timeout as an error (and for the
-    /// engine to leave its store consistent) before Lambda stops the process.
-    /// </summary>
-    public TimeSpan DeadlineMargin { get; init; } = TimeSpan.FromSeconds(2);
-
-    public int MaxResponseBytes { get; init; } = LambdaMaxResponseBytes;
-}
-
 /// <summary>
 /// A custom runtime's main loop: initialise the handler once (on failure report <c>init/error</c> and exit non-zero,
 /// so Lambda restarts the environment), then forever take the next invocation, run the handler under a token that

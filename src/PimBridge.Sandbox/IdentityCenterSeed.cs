@@ -6,14 +6,6 @@ using PimBridge.Sandbox.Scenarios;
 
 namespace PimBridge.Sandbox;
 
-/// <summary>The ids moto gave what the sandbox created.</summary>
-public sealed record SeededIdentityCenter(
-    string InstanceArn,
-    string IdentityStoreId,
-    IReadOnlyDictionary<string, string> UserIds,
-    IReadOnlyDictionary<string, string> GroupIds,
-    IReadOnlyDictionary<string, string> PermissionSetArns);
-
 /// <summary>
 /// Creates a scenario's Identity Center on moto: users, standing groups, permission sets with their session durations
 /// and customer inline policies, the groups' account assignments, and a provisioning of each permission set.

@@ -65,7 +65,3 @@ internal sealed record S3TrailCursor(
     public static bool TryParseStamp(string text, out DateTimeOffset time) =>
         DateTimeOffset.TryParseExact(text, StampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
 }
-
-[JsonSerializable(typeof(S3TrailCursor))]
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-internal sealed partial class S3TrailCursorJson : JsonSerializerContext;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Serialization;
 using PimBridge.Cli.Output;
 using PimBridge.Cli.Reports;
 using PimBridge.Core.Domain;
@@ -107,24 +106,5 @@ internal static class AlertsCommand
         output.Write(table);
         var bySeverity = Enum.GetValues<AlertSeverity>().Reverse().Select(s => $"{alerts.Count(a => a.Severity == s)} {Formats.Severity(s)}");
         output.WriteLine($"{Formats.Count(alerts.Count, "alert")}: {string.Join(", ", bySeverity)}.");
-    }
-}
-
-/// <summary>One alert of <c>alerts --json</c> (field names documented in docs/cli.md; every field always present).</summary>
-internal sealed record StoredAlertDocument(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("at")] string At,
-    [property: JsonPropertyName("severity")] string Severity,
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("subject")] string Subject,
-    [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("facts")] IReadOnlyDictionary<string, string> Facts)
-{
-    public static StoredAlertDocument From(Alert alert)
-    {
-        ArgumentNullException.ThrowIfNull(alert);
-        return new StoredAlertDocument(
-            alert.Id, Formats.Time(alert.At), Formats.Severity(alert.Severity), alert.Kind, alert.Subject, alert.Message,
-            alert.Facts ?? new Dictionary<string, string>());
     }
 }

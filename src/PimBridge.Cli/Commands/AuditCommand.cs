@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using PimBridge.Cli.Output;
 using PimBridge.Core.Domain;
 using Spectre.Console;
@@ -233,64 +232,3 @@ internal static class AuditCommand
         }
     }
 }
-
-/// <summary>
-/// RFC 4180 rows of audit entries: comma-separated, CRLF line ends, a field in double quotes (with quotes doubled) when
-/// it holds a comma, a quote, CR or LF. Values are written exactly as stored, so each hash can be recomputed.
-/// </summary>
-internal static class AuditCsv
-{
-    public const string Header = "seq,at,kind,subject,data,prevHash,hash\r\n";
-
-    /// <summary>Appends one entry's row, CRLF included.</summary>
-    public static void AppendRow(StringBuilder row, AuditEntry entry)
-    {
-        ArgumentNullException.ThrowIfNull(row);
-        ArgumentNullException.ThrowIfNull(entry);
-        row.Append(entry.Seq.ToString(CultureInfo.InvariantCulture)).Append(',')
-            .Append(AuditEntryDocument.TimeOf(entry)).Append(',');
-        Field(row, entry.Kind).Append(',');
-        Field(row, entry.Subject).Append(',');
-        Field(row, entry.Data).Append(',');
-        Field(row, entry.PrevHash).Append(',');
-        Field(row, entry.Hash).Append("\r\n");
-    }
-
-    private static StringBuilder Field(StringBuilder row, string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? row.Append(value) : row.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
-}
-
-/// <summary>
-/// One audit entry as <c>audit export</c> writes it. <c>at</c> is the exact UTC time that was hashed (round-trip form,
-/// <c>2026-11-21T20:00:05.0000000Z</c>) and <c>data</c> the exact JSON text that was hashed, as a string.
-/// </summary>
-internal sealed record AuditEntryDocument(
-    [property: JsonPropertyName("seq")] long Seq,
-    [property: JsonPropertyName("at")] string At,
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("subject")] string Subject,
-    [property: JsonPropertyName("data")] string Data,
-    [property: JsonPropertyName("prevHash")] string PrevHash,
-    [property: JsonPropertyName("hash")] string Hash)
-{
-    public static AuditEntryDocument From(AuditEntry entry)
-    {
-        ArgumentNullException.ThrowIfNull(entry);
-        return new AuditEntryDocument(entry.Seq, TimeOf(entry), entry.Kind, entry.Subject, entry.Data, entry.PrevHash, entry.Hash);
-    }
-
-    /// <summary>The time as <see cref="AuditChain.Hash"/> reads it.</summary>
-    public static string TimeOf(AuditEntry entry) => entry.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
-}
-
-/// <summary>The <c>audit verify --json</c> document (field names documented in docs/cli.md).</summary>
-internal sealed record AuditVerifyDocument(
-    [property: JsonPropertyName("ok")] bool Ok,
-    [property: JsonPropertyName("entries")] long Entries,
-    [property: JsonPropertyName("lastSeq")] long? LastSeq,
-    [property: JsonPropertyName("headHash")] string? HeadHash,
-    [property: JsonPropertyName("break")] AuditBreakDocument? Break);
-
-internal sealed record AuditBreakDocument(
-    [property: JsonPropertyName("seq")] long Seq,
-    [property: JsonPropertyName("reason")] string Reason);

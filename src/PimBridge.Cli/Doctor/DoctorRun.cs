@@ -1,63 +1,6 @@
 using System.Diagnostics;
-using System.Text.Json.Serialization;
 
 namespace PimBridge.Cli.Doctor;
-
-/// <summary>How one doctor check ended. Only <see cref="Fail"/> makes the doctor exit non-zero.</summary>
-internal enum CheckStatus
-{
-    Pass,
-    Fail,
-
-    /// <summary>Not run: what it needs (a valid configuration, credentials) failed earlier, or it does not apply.</summary>
-    Skipped,
-
-    /// <summary>Cannot be checked without changing something (writing a policy); the line says what it needs.</summary>
-    NotChecked,
-}
-
-/// <summary>
-/// What a check found: its status, one line of detail, and for a failure what to do about it (for a check that cannot
-/// be made, what it needs).
-/// </summary>
-internal sealed record CheckOutcome(CheckStatus Status, string Detail, string? Fix = null)
-{
-    public static CheckOutcome Pass(string detail) => new(CheckStatus.Pass, detail);
-
-    public static CheckOutcome Fail(string detail, string fix) => new(CheckStatus.Fail, detail, fix);
-
-    public static CheckOutcome Skipped(string detail) => new(CheckStatus.Skipped, detail);
-
-    /// <param name="needs">What it needs, in place of a fix: the reader makes sure of it by hand.</param>
-    public static CheckOutcome NotChecked(string detail, string? needs = null) => new(CheckStatus.NotChecked, detail, needs);
-}
-
-/// <summary>One line of the doctor's report (and one element of <c>checks</c> in its JSON).</summary>
-internal sealed record CheckResult(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("title")] string Title,
-    [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("detail")] string Detail,
-    [property: JsonPropertyName("fix")] string? Fix,
-    [property: JsonPropertyName("seconds")] double Seconds)
-{
-    [JsonIgnore]
-    public CheckStatus Outcome => Status switch
-    {
-        "pass" => CheckStatus.Pass,
-        "fail" => CheckStatus.Fail,
-        "skipped" => CheckStatus.Skipped,
-        _ => CheckStatus.NotChecked,
-    };
-
-    public static string StatusName(CheckStatus status) => status switch
-    {
-        CheckStatus.Pass => "pass",
-        CheckStatus.Fail => "fail",
-        CheckStatus.Skipped => "skipped",
-        _ => "not-checked",
-    };
-}
 
 /// <summary>
 /// Runs checks one after another, each under its own time limit, and hands each result to <c>report</c> as soon as it

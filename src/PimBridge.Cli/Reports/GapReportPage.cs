@@ -362,36 +362,3 @@ internal sealed class GapReportPage
 
         """;
 }
-
-/// <summary>One number of the statistics block; <see cref="Css"/> is one of the page's own colour classes.</summary>
-internal sealed record ReportStatistic(string Name, string Value, string? Css = null);
-
-/// <summary>A table cell: text (encoded when written), and one of the page's own CSS classes.</summary>
-internal sealed record ReportCell(string? Text, string? Css = null);
-
-/// <summary>One alert of the table, with the values its filters compare.</summary>
-internal sealed record ReportRow(AlertSeverity Severity, string Class, string? User, string? Account, IReadOnlyList<ReportCell> Cells);
-
-/// <summary>What happened to one user's grant, and every call after its end.</summary>
-internal sealed record ReportTimeline(string User, string Grant, DateTimeOffset End, DateTimeOffset? ActivatedAt, string? Summary, IReadOnlyList<TimelineItem> Items)
-{
-    /// <summary>"Admin in 111122223333. 3 calls after the end: 1 critical, 1 warning, 1 info."</summary>
-    public static string SummaryOf(IEnumerable<string> places, IReadOnlyCollection<AlertSeverity> calls) =>
-        $"{string.Join("; ", places.Distinct(StringComparer.Ordinal))}. {Formats.Count(calls.Count, "call")} after the end: "
-        + string.Join(", ", Enum.GetValues<AlertSeverity>().Reverse().Select(s => $"{calls.Count(c => c == s)} {Formats.Severity(s)}")) + ".";
-}
-
-internal enum TimelineMark
-{
-    Activation,
-    End,
-    Removal,
-    Fence,
-    Event,
-}
-
-/// <summary>
-/// One point of a timeline. For an <see cref="TimelineMark.Event"/>, <see cref="Class"/> is the gap class and
-/// <see cref="Blocked"/> whether the call itself was refused.
-/// </summary>
-internal sealed record TimelineItem(DateTimeOffset At, TimelineMark Mark, string Text, string? Class = null, bool? Blocked = null);

@@ -2,9 +2,6 @@ using PimBridge.Core.Gaps;
 
 namespace PimBridge.Cli.Scanning;
 
-/// <summary>One path a scan reads: a folder (through <see cref="TrailDirectorySource"/>) or a single trail file.</summary>
-internal sealed record TrailInput(string FullPath, TrailDirectorySource? Folder, int FileCount);
-
 /// <summary>
 /// The trail files named on the command line, checked before any reading starts so a mistyped path fails at once
 /// rather than after an hour of reading the others. Folders are read recursively (<c>*.json.gz</c> and <c>*.json</c>,

@@ -2,12 +2,6 @@ using PimBridge.Core.Gaps;
 
 namespace PimBridge.Cli.Scanning;
 
-/// <summary>How far a scan has read: for the progress line.</summary>
-internal readonly record struct TrailScanProgress(int FilesRead, int FilesTotal, long Bytes);
-
-/// <summary>What a scan found: each matching event once, in event time order, and what reading counted.</summary>
-internal sealed record TrailScanOutcome(IReadOnlyList<GapAlert> Alerts, TrailScanStats Stats, int Windows);
-
 /// <summary>
 /// Reads trail files against watch windows, the way the gap detector does (<see cref="GapWatchSet.Match"/>, one alert
 /// per event id) but with nothing stored: a one-off scan for an investigation or a CI check, safe to repeat.

@@ -1,12 +1,5 @@
 namespace PimBridge.Core.Domain;
 
-public enum AlertSeverity
-{
-    Info,
-    Warning,
-    Critical,
-}
-
 /// <summary>
 /// Something a person should know about. <see cref="Id"/> is deterministic for the condition it reports, so raising
 /// the same alert twice records it once.

@@ -1,11 +1,5 @@
 namespace PimBridge.Core.Domain;
 
-public enum EntitlementKind
-{
-    GroupMembership,
-    AccountAssignment,
-}
-
 /// <summary>
 /// One concrete piece of AWS access for one Identity Center user: a membership of an Identity Center group, or an
 /// account assignment of a permission set in one account.
@@ -38,24 +32,3 @@ public sealed record Entitlement(EntitlementKind Kind, string UserId, string? Gr
         ? $"membership of user {UserId} in group {GroupId}"
         : $"assignment of {PermissionSetArn} to user {UserId} in account {AccountId}";
 }
-
-/// <summary>
-/// What a mapping gives access to, for any user: membership of an Identity Center group, or a permission set in one
-/// account. <see cref="For"/> makes it one user's <see cref="Entitlement"/>.
-/// </summary>
-public sealed record AccessTarget(EntitlementKind Kind, string? GroupId, string? PermissionSetArn, string? AccountId)
-{
-    public static AccessTarget Group(string groupId) => new(EntitlementKind.GroupMembership, groupId, null, null);
-
-    public static AccessTarget Assignment(string permissionSetArn, string accountId) =>
-        new(EntitlementKind.AccountAssignment, null, permissionSetArn, accountId);
-
-    public Entitlement For(string userId) => new(Kind, userId, GroupId, PermissionSetArn, AccountId);
-
-    public override string ToString() => Kind == EntitlementKind.GroupMembership
-        ? $"Identity Center group {GroupId}"
-        : $"permission set {PermissionSetArn} in account {AccountId}";
-}
-
-/// <summary>A permission set in an account, as a group's account assignment or a fence target.</summary>
-public sealed record PermissionSetAccount(string PermissionSetArn, string AccountId);

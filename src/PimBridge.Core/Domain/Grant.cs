@@ -2,12 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace PimBridge.Core.Domain;
 
-public enum GrantState
-{
-    Active,
-    Ended,
-}
-
 /// <summary>
 /// A PIM activation of one principal in one group, mapped through one mapping: the justification for the
 /// entitlements it holds. Overlapping or extended activations of the same principal, group and access under one
@@ -76,20 +70,4 @@ public sealed record Grant
 
     /// <summary>Whether the grant is due to end at <paramref name="now"/> (active, with an end at or before now).</summary>
     public bool IsDueAt(DateTimeOffset now) => DueAt <= now;
-}
-
-/// <summary>The identity of a live grant: one mapping, one principal, one group, one access.</summary>
-public readonly record struct GrantSlot(string Mapping, string PrincipalId, string GroupId, PimAccess Access)
-{
-    public override string ToString() => $"{Mapping}|{PrincipalId}|{GroupId}|{Access}";
-}
-
-/// <summary>What reconcile needs of an active grant, and no more, so that 10,000 of them are cheap to read.</summary>
-public sealed record ActiveGrant(string Id, GrantSlot Slot, DateTimeOffset Start, DateTimeOffset? End);
-
-public static class EndReasons
-{
-    public const string Expired = "expired";
-    public const string Deactivated = "deactivated";
-    public const string Revoked = "revoked";
 }

@@ -2,30 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace PimBridge.Core.Domain;
 
-public enum IntentKind
-{
-    ApplyEntitlement,
-    RemoveEntitlement,
-
-    /// <summary>Bring a permission set's inline policy in line with its fences (put, move or lift statements).</summary>
-    SyncFences,
-
-    /// <summary>A hint (a change notification) that one Entra group changed: read it from PIM and reconcile it.</summary>
-    ReconcileGroup,
-
-    /// <summary>Send one notification to one sink (the subject names the sink, the kind and what it reports).</summary>
-    Notify,
-}
-
-public enum IntentState
-{
-    Pending,
-    Done,
-
-    /// <summary>No longer wanted when its turn came (for example a removal whose entitlement gained a holder again).</summary>
-    Superseded,
-}
-
 /// <summary>
 /// A durable record of AWS work to do (the outbox). It is written before any AWS call, executed idempotently,
 /// confirmed after, and retried with backoff until done; a restart resumes whatever is still pending.

@@ -1,14 +1,5 @@
 namespace PimBridge.Core.Domain;
 
-/// <summary>Where an entitlement stands in AWS, as far as PimBridge has confirmed.</summary>
-public enum EntitlementStatus
-{
-    Applying,
-    Applied,
-    Removing,
-    Removed,
-}
-
 /// <summary>
 /// The reference count of one entitlement: the grants holding it. It is applied when the first holder arrives and
 /// removed when the last one leaves, so overlapping grants never cut each other's access short.

@@ -2,20 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace PimBridge.Core.Domain;
 
-public enum FenceState
-{
-    /// <summary>Recorded; not yet in the permission set's inline policy (or waiting for policy capacity).</summary>
-    Pending,
-
-    /// <summary>Written and provisioned: sessions issued before <see cref="SessionFence.Cutoff"/> are denied.</summary>
-    Active,
-
-    /// <summary>Past <see cref="SessionFence.Until"/>; being taken out of the policy.</summary>
-    Lifting,
-
-    Lifted,
-}
-
 /// <summary>
 /// A Deny on one user's sessions of one permission set in some accounts, for tokens issued before <see cref="Cutoff"/>.
 /// It stays until <see cref="Until"/>, when no session it could match can still be alive.

@@ -13,15 +13,3 @@ public sealed record ReconcilePlan(
     /// <summary>Nothing to change. Windows suppressed by a revoke are reported, not changes.</summary>
     public bool IsEmpty => NewGrants.Count + EndChanges.Count + Stops.Count + Unmapped.Count == 0;
 }
-
-/// <summary>An active grant whose end moves: PIM extended or shortened the activation.</summary>
-public sealed record GrantEndChange(ActiveGrant Grant, DateTimeOffset? NewEnd, string NewActivationId)
-{
-    public bool IsExtension => NewEnd is null || (Grant.End is { } old && NewEnd > old);
-}
-
-/// <summary>An active grant PIM no longer justifies: it ends now.</summary>
-public sealed record GrantStop(ActiveGrant Grant, string Reason);
-
-/// <summary>A principal with a mapped activation but no Identity Center user.</summary>
-public sealed record UnmappedPrincipal(EntraPrincipal Principal, string Mapping, string GroupId);

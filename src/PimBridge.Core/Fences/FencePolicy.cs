@@ -7,13 +7,6 @@ using PimBridge.Core.Domain;
 
 namespace PimBridge.Core.Fences;
 
-/// <summary>The inline policy to write for a permission set's fences, and which fences did not fit.</summary>
-public sealed record FencePolicyResult(string? Policy, IReadOnlyList<string> Written, IReadOnlyList<string> Overflow);
-
-/// <summary>The customer's inline policy cannot be read, so PimBridge will not touch it.</summary>
-public sealed class UnreadablePolicyException(string permissionSetArn, string reason)
-    : Exception($"The inline policy of {permissionSetArn} is not a policy PimBridge can merge into ({reason}); fix or remove it in IAM Identity Center. No fence was written.");
-
 /// <summary>
 /// Writes session fences into a permission set's inline policy. Statements PimBridge owns carry a Sid starting with
 /// <see cref="SidPrefix"/>; every other statement and top-level member is kept as the customer wrote it. Fences with

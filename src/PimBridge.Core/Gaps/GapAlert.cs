@@ -3,22 +3,6 @@ using PimBridge.Core.Fences;
 
 namespace PimBridge.Core.Gaps;
 
-/// <summary>What an AWS call after a grant's end says about the fence and the removal.</summary>
-public enum GapClass
-{
-    /// <summary>The call was denied (AccessDenied, UnauthorizedOperation, an expired token and similar): the fence or the removal held.</summary>
-    Blocked,
-
-    /// <summary>Allowed, before the session fence was confirmed in place: the window PimBridge closes, but it was open.</summary>
-    SucceededBeforeFence,
-
-    /// <summary>Allowed after the fence was confirmed: the fence did not hold. Critical.</summary>
-    SucceededAfterFence,
-
-    /// <summary>Credentials were minted after the grant ended: the removal did not hold (or another path grants the role). Critical.</summary>
-    CredentialsAfterExpiry,
-}
-
 /// <summary>
 /// AWS activity by a user after their PIM grant ended, in an account and permission set the grant covered. One per
 /// CloudTrail event (its <see cref="EventId"/> is the alert's identity, so re-reading an event never alerts twice).
@@ -225,18 +209,5 @@ public sealed record GapAlert
             Message = $"{UserName}'s {PermissionSetName} session in {AccountId} called {call} {after} after PIM access ended; it {what}. {todo}",
             Facts = facts,
         };
-    }
-}
-
-/// <summary>Human durations for messages: "42s", "7m 05s", "2h 13m", "3d 4h".</summary>
-public static class Durations
-{
-    public static string Describe(TimeSpan span)
-    {
-        if (span < TimeSpan.Zero) return "-" + Describe(-span);
-        if (span.TotalMinutes < 1) return $"{(int)span.TotalSeconds}s";
-        if (span.TotalHours < 1) return $"{span.Minutes}m {span.Seconds:00}s";
-        if (span.TotalDays < 1) return $"{(int)span.TotalHours}h {span.Minutes:00}m";
-        return $"{(int)span.TotalDays}d {span.Hours}h";
     }
 }

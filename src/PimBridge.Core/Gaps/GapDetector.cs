@@ -9,9 +9,6 @@ using PimBridge.Core.Ports;
 
 namespace PimBridge.Core.Gaps;
 
-/// <summary>What one gap scan did.</summary>
-public sealed record GapScanResult(int Windows, TrailScanStats Stats, IReadOnlyList<GapAlert> NewAlerts, bool Skipped = false);
-
 /// <summary>
 /// Watches CloudTrail for activity after PIM access ended. Each scan builds the watch windows of recently ended grants
 /// (one per session fence, from the grant's end to the fence's until plus the delivery lag), reads the activity
@@ -269,16 +266,4 @@ public sealed class GapDetector(
         /// <summary>The store saved the cursor one version on.</summary>
         public void Committed(string name) => _versions.AddOrUpdate(name, 1, (_, version) => version + 1);
     }
-}
-
-/// <summary>Gap detection settings, validated.</summary>
-public sealed record GapSettings(TimeSpan DeliveryLag, TimeSpan Interval)
-{
-    /// <summary>
-    /// How far back a window that opened late is read again (a removal confirmed hours after the grant's end). A day
-    /// covers any removal the engine retries; beyond it the window is read from this bound, and docs/gaps.md says so.
-    /// </summary>
-    public TimeSpan LateLookback { get; init; } = TimeSpan.FromDays(1);
-
-    public static readonly GapSettings Default = new(GapWatchWindow.DefaultDeliveryLag, TimeSpan.FromMinutes(5));
 }

@@ -15,8 +15,3 @@ public interface IGraphSubscriptions
     /// <summary>The clientState the subscriptions are created with, which the webhook must expect; null when none are managed here.</summary>
     string? ClientState => null;
 }
-
-public sealed record SubscriptionReport(IReadOnlyList<SubscriptionAction> Actions);
-
-/// <summary>What was done for one subscription: <c>created</c>, <c>renewed</c>, <c>recreated</c>, <c>reauthorized</c>, <c>unchanged</c> or <c>failed</c>.</summary>
-public sealed record SubscriptionAction(string GroupId, string Resource, string Action, string? SubscriptionId, DateTimeOffset? ExpiresAt, string? Error = null);

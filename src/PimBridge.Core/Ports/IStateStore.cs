@@ -78,36 +78,3 @@ public interface IStateStore
     /// <summary>Gives the lease up if <paramref name="owner"/> holds it; otherwise does nothing.</summary>
     Task ReleaseLeaseAsync(string name, string owner, CancellationToken cancellationToken = default);
 }
-
-/// <summary>One atomic unit of state change. Keep it small: DynamoDB allows 100 items per transaction (see <see cref="CommitBudget"/>).</summary>
-public sealed class StateChange
-{
-    public List<Grant> Grants { get; } = [];
-    public List<LedgerEntry> Ledger { get; } = [];
-    public List<Intent> Intents { get; } = [];
-    public List<SessionFence> Fences { get; } = [];
-    public List<Alert> Alerts { get; } = [];
-    public List<Checkpoint> Checkpoints { get; } = [];
-    public List<AuditRecord> Audit { get; } = [];
-
-    public bool IsEmpty => Count == 0;
-
-    public int Count => Grants.Count + Ledger.Count + Intents.Count + Fences.Count + Alerts.Count + Checkpoints.Count + Audit.Count;
-}
-
-/// <summary>A record changed since it was read; re-read and decide again.</summary>
-public sealed class ConcurrencyConflictException(string recordType, string key)
-    : Exception($"The {recordType} '{key}' was changed by someone else since it was read; re-read it and try again.")
-{
-    public string RecordType { get; } = recordType;
-    public string Key { get; } = key;
-}
-
-/// <summary>
-/// A failure that says when to try again (an HTTP Retry-After). The outbox waits at least that long before retrying
-/// the intent, so a throttled receiver is not hammered by PimBridge's own, shorter backoff.
-/// </summary>
-public interface IRetryAfterHint
-{
-    TimeSpan? RetryAfter { get; }
-}

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using PimBridge.Core.Domain;
 
 namespace PimBridge.Core.Ports;
@@ -25,13 +24,3 @@ public static class StateJson
     private static T Read<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         JsonSerializer.Deserialize(json, type) ?? throw new JsonException($"A stored {typeof(T).Name} is JSON null.");
 }
-
-[JsonSourceGenerationOptions(
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    UseStringEnumConverter = true)]
-[JsonSerializable(typeof(Grant))]
-[JsonSerializable(typeof(LedgerEntry))]
-[JsonSerializable(typeof(Intent))]
-[JsonSerializable(typeof(SessionFence))]
-[JsonSerializable(typeof(Alert))]
-internal sealed partial class StateJsonContext : JsonSerializerContext;

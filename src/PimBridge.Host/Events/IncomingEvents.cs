@@ -4,18 +4,6 @@ using Azure.Messaging.EventGrid;
 
 namespace PimBridge.Host.Events;
 
-/// <summary>A request body that is not a valid delivery: refused with 400 and nothing changed.</summary>
-public sealed class EventFormatException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>
-/// One delivered event, whichever schema carried it, or (with <see cref="Error"/>) an element of a batch that is not
-/// one. Its identity is <see cref="Key"/>: CloudEvents identify an event by source and id together.
-/// </summary>
-public sealed record IncomingEvent(string Id, string Type, string? Subject, BinaryData? Data, string? Source = null, string? Error = null)
-{
-    public string Key => $"{Source}\n{Id}";
-}
-
 /// <summary>
 /// Parses a delivery: CloudEvents 1.0 (one structured event, a batch, or one binary-mode event read into a structured
 /// one by <see cref="FromBinaryMode"/>) or the Event Grid schema (an array, or one event), with Azure.Core's and Azure.Messaging.EventGrid's parsers, which check each schema's required members.
@@ -133,59 +121,4 @@ public static class IncomingEvents
 
         throw new EventFormatException("Neither a CloudEvent (no 'specversion') nor an Event Grid event (no 'eventType').");
     }
-}
-
-/// <summary>The members of a Graph change or lifecycle notification PimBridge reads (CloudEvent <c>data</c>, §5.5–5.6).</summary>
-public sealed record GraphNotification(string? ClientState, string? Resource, string? ResourceId, string? SubscriptionId, string? LifecycleEvent)
-{
-    /// <summary>Null when the data is not a JSON object.</summary>
-    public static GraphNotification? From(BinaryData? data)
-    {
-        if (data is null) return null;
-        try
-        {
-            using var document = JsonDocument.Parse(data.ToMemory());
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return null;
-            string? resourceId = null;
-            if (Find(root, "resourceData") is { ValueKind: JsonValueKind.Object } resourceData)
-                resourceId = String(resourceData, "id");
-            return new GraphNotification(String(root, "clientState"), String(root, "resource"), resourceId, String(root, "subscriptionId"), String(root, "lifecycleEvent"));
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// The group the notification is about, lower-case: <c>resourceData.id</c>, else the segment after <c>Groups/</c>
-    /// in <c>resource</c> or the event's subject (compared case-insensitively; <c>Groups/{id}/members/{user}</c> too).
-    /// </summary>
-    public string? GroupId(string? subject)
-    {
-        var id = ResourceId ?? AfterGroups(Resource) ?? AfterGroups(subject);
-        return string.IsNullOrWhiteSpace(id) ? null : id.Trim().ToLowerInvariant();
-    }
-
-    private static string? AfterGroups(string? path)
-    {
-        if (path is null) return null;
-        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var at = Array.FindIndex(segments, s => s.Equals("groups", StringComparison.OrdinalIgnoreCase));
-        return at >= 0 && at + 1 < segments.Length ? segments[at + 1] : null;
-    }
-
-    private static JsonElement? Find(JsonElement obj, string name)
-    {
-        foreach (var property in obj.EnumerateObject())
-        {
-            if (property.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return property.Value;
-        }
-
-        return null;
-    }
-
-    private static string? String(JsonElement obj, string name) =>
-        Find(obj, name) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
 }

@@ -41,5 +41,3 @@ public sealed class IngestionCounters
         Events.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
     }
 }
-
-public enum EventOutcome { Hinted, Duplicate, Unmapped, Ignored, Rejected, Lifecycle }

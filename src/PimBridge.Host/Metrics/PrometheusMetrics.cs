@@ -193,115 +193,102 @@ public sealed class PrometheusMetrics : IDisposable
             text.Append(' ').Append(value).Append('\n');
         }
     }
-}
 
-/// <summary>How an instrument is exported.</summary>
-internal enum MetricKind
-{
-    /// <summary>A monotonic sum: <c>Counter</c>, <c>ObservableCounter</c>.</summary>
-    Counter,
-
-    /// <summary>A value that goes up and down: up-down counters (summed) and gauges (last value).</summary>
-    Gauge,
-
-    /// <summary>A distribution: <c>Histogram</c>.</summary>
-    Histogram,
-}
-
-/// <summary>One instrument's aggregated series, one per tag set. Measurements arrive on any thread.</summary>
-internal sealed class InstrumentSeries(Instrument instrument, MetricKind kind, double[] buckets)
-{
-    private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
-
-    // Observable instruments and gauges report the current value, which replaces the previous one.
-    private readonly bool _lastValue = instrument.IsObservable || IsGauge(instrument);
-
-    public Instrument Instrument { get; } = instrument;
-
-    public MetricKind Kind { get; } = kind;
-
-    public double[] Buckets { get; } = buckets;
-
-    public static MetricKind? KindOf(Instrument instrument)
+    /// <summary>One instrument's aggregated series, one per tag set. Measurements arrive on any thread.</summary>
+    internal sealed class InstrumentSeries(Instrument instrument, MetricKind kind, double[] buckets)
     {
-        if (!instrument.GetType().IsGenericType) return null;
-        var type = instrument.GetType().GetGenericTypeDefinition();
-        if (type == typeof(Counter<>) || type == typeof(ObservableCounter<>)) return MetricKind.Counter;
-        if (type == typeof(Histogram<>)) return MetricKind.Histogram;
-        if (type == typeof(UpDownCounter<>) || type == typeof(ObservableUpDownCounter<>) || IsGauge(instrument)) return MetricKind.Gauge;
-        return null;
-    }
+        private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+        private readonly Lock _gate = new();
 
-    private static bool IsGauge(Instrument instrument) =>
-        instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() is var type && (type == typeof(ObservableGauge<>) || type == typeof(Gauge<>));
+        // Observable instruments and gauges report the current value, which replaces the previous one.
+        private readonly bool _lastValue = instrument.IsObservable || IsGauge(instrument);
 
-    public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        if (double.IsNaN(value) || (Kind == MetricKind.Counter && !_lastValue && value < 0))
-            return; // a counter only goes up; NaN would poison the sum
-        var labels = PrometheusText.Labels(tags);
-        if (Kind == MetricKind.Histogram && labels.Any(l => l.Key == "le"))
-            labels = labels.Where(l => l.Key != "le").ToList(); // le is the bucket's label
-        var key = Series.KeyOf(labels);
-        lock (_gate)
+        public Instrument Instrument { get; } = instrument;
+
+        public MetricKind Kind { get; } = kind;
+
+        public double[] Buckets { get; } = buckets;
+
+        public static MetricKind? KindOf(Instrument instrument)
         {
-            if (!_series.TryGetValue(key, out var series))
-                _series[key] = series = new Series(key, labels, Kind == MetricKind.Histogram ? Buckets.Length : -1);
-            if (Kind == MetricKind.Histogram)
+            if (!instrument.GetType().IsGenericType) return null;
+            var type = instrument.GetType().GetGenericTypeDefinition();
+            if (type == typeof(Counter<>) || type == typeof(ObservableCounter<>)) return MetricKind.Counter;
+            if (type == typeof(Histogram<>)) return MetricKind.Histogram;
+            if (type == typeof(UpDownCounter<>) || type == typeof(ObservableUpDownCounter<>) || IsGauge(instrument)) return MetricKind.Gauge;
+            return null;
+        }
+
+        private static bool IsGauge(Instrument instrument) =>
+            instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() is var type && (type == typeof(ObservableGauge<>) || type == typeof(Gauge<>));
+
+        public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (double.IsNaN(value) || (Kind == MetricKind.Counter && !_lastValue && value < 0))
+                return; // a counter only goes up; NaN would poison the sum
+            var labels = PrometheusText.Labels(tags);
+            if (Kind == MetricKind.Histogram && labels.Any(l => l.Key == "le"))
+                labels = labels.Where(l => l.Key != "le").ToList(); // le is the bucket's label
+            var key = Series.KeyOf(labels);
+            lock (_gate)
             {
-                var bucket = Array.BinarySearch(Buckets, value);
-                bucket = bucket >= 0 ? bucket : ~bucket; // le is inclusive: a value on a bound counts in that bucket
-                if (bucket < Buckets.Length) series.BucketCounts![bucket]++;
-                series.Value += value;
-                series.Count++;
+                if (!_series.TryGetValue(key, out var series))
+                    _series[key] = series = new Series(key, labels, Kind == MetricKind.Histogram ? Buckets.Length : -1);
+                if (Kind == MetricKind.Histogram)
+                {
+                    var bucket = Array.BinarySearch(Buckets, value);
+                    bucket = bucket >= 0 ? bucket : ~bucket; // le is inclusive: a value on a bound counts in that bucket
+                    if (bucket < Buckets.Length) series.BucketCounts![bucket]++;
+                    series.Value += value;
+                    series.Count++;
+                }
+                else if (_lastValue)
+                {
+                    series.Value = value;
+                }
+                else
+                {
+                    series.Value += value;
+                }
             }
-            else if (_lastValue)
-            {
-                series.Value = value;
-            }
-            else
-            {
-                series.Value += value;
-            }
+        }
+
+        public void Clear()
+        {
+            lock (_gate) _series.Clear();
+        }
+
+        /// <summary>Copies of the series, consistent with each other.</summary>
+        public List<Series> Snapshot()
+        {
+            lock (_gate) return _series.Values.Select(s => s.Copy()).ToList();
         }
     }
 
-    public void Clear()
+    /// <summary>One tag set's value (or, for a histogram, sum, count and per-bucket counts, the last for values above every bound).</summary>
+    internal sealed class Series(string key, IReadOnlyList<KeyValuePair<string, string>> labels, int buckets)
     {
-        lock (_gate) _series.Clear();
-    }
+        public string Key { get; } = key;
 
-    /// <summary>Copies of the series, consistent with each other.</summary>
-    public List<Series> Snapshot()
-    {
-        lock (_gate) return _series.Values.Select(s => s.Copy()).ToList();
-    }
-}
+        public IReadOnlyList<KeyValuePair<string, string>> Labels { get; } = labels;
 
-/// <summary>One tag set's value (or, for a histogram, sum, count and per-bucket counts, the last for values above every bound).</summary>
-internal sealed class Series(string key, IReadOnlyList<KeyValuePair<string, string>> labels, int buckets)
-{
-    public string Key { get; } = key;
+        public double Value { get; set; }
 
-    public IReadOnlyList<KeyValuePair<string, string>> Labels { get; } = labels;
+        public long Count { get; set; }
 
-    public double Value { get; set; }
+        public long[]? BucketCounts { get; private init; } = buckets >= 0 ? new long[buckets] : null;
 
-    public long Count { get; set; }
+        public static string KeyOf(IReadOnlyList<KeyValuePair<string, string>> labels) =>
+            string.Join('\u0001', labels.Select(l => $"{l.Key}\u0002{l.Value}"));
 
-    public long[]? BucketCounts { get; private init; } = buckets >= 0 ? new long[buckets] : null;
+        public Series Copy() => new(Key, Labels, -1) { Value = Value, Count = Count, BucketCounts = (long[]?)BucketCounts?.Clone() };
 
-    public static string KeyOf(IReadOnlyList<KeyValuePair<string, string>> labels) =>
-        string.Join('\u0001', labels.Select(l => $"{l.Key}\u0002{l.Value}"));
-
-    public Series Copy() => new(Key, Labels, -1) { Value = Value, Count = Count, BucketCounts = (long[]?)BucketCounts?.Clone() };
-
-    public void MergeFrom(Series other)
-    {
-        Value += other.Value;
-        Count += other.Count;
-        if (BucketCounts is null || other.BucketCounts is null) return;
-        for (var i = 0; i < BucketCounts.Length; i++) BucketCounts[i] += other.BucketCounts[i];
+        public void MergeFrom(Series other)
+        {
+            Value += other.Value;
+            Count += other.Count;
+            if (BucketCounts is null || other.BucketCounts is null) return;
+            for (var i = 0; i < BucketCounts.Length; i++) BucketCounts[i] += other.BucketCounts[i];
+        }
     }
 }

@@ -1,13 +1,9 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using PimBridge.Host.Events;
 
 namespace PimBridge.Host.Security;
-
-/// <summary>Whether a delivery proved who sent it, and if not, why (returned with the 401).</summary>
-public sealed record AuthResult(bool Authenticated, string Reason);
 
 /// <summary>
 /// Authenticates Event Grid deliveries by either credential that is configured: a Microsoft Entra bearer token

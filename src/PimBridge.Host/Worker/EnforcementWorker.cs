@@ -1,15 +1,7 @@
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PimBridge.Core.Engine;
 
 namespace PimBridge.Host.Worker;
-
-/// <summary>What one worker step did, and when the next one is due.</summary>
-public sealed record WorkerStep(DateTimeOffset NextDueAt, int Ticks, int GroupsPolled, ThrottleSignal? Throttled = null);
-
-/// <summary>What a full reconcile (the timer function) did.</summary>
-public sealed record FullReconcile(int Groups, ReconcilePlan? Plan, int Ticks, DateTimeOffset? SkippedUntil);
 
 /// <summary>
 /// Drives the engine. Each step: (1) the poll fallback reconciles the next mapped group(s) from PIM, the groups spread

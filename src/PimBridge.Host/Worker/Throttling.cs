@@ -2,9 +2,6 @@ using PimBridge.Core.Ports;
 
 namespace PimBridge.Host.Worker;
 
-/// <summary>PIM (Graph) said to slow down; <see cref="RetryAfter"/> is its hint, when it gave one.</summary>
-public sealed record ThrottleSignal(TimeSpan? RetryAfter);
-
 /// <summary>
 /// Recognises throttling in whatever the PIM source throws, anywhere in the exception chain, by Core's
 /// <see cref="IThrottlingFailure"/>: the adapters decide what throttling is (Graph's 429 and 503, AWS's throttling

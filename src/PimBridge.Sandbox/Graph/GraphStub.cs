@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -13,28 +12,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace PimBridge.Sandbox.Graph;
-
-/// <summary>One request the stub received, as it arrived on the wire.</summary>
-public sealed record StubRequest(string Method, string Path, string RawQuery, IReadOnlyDictionary<string, string> Query, IReadOnlyDictionary<string, string> Headers, string Body, TimeSpan ArrivedAt)
-{
-    public JsonNode? Json => string.IsNullOrEmpty(Body) ? null : JsonNode.Parse(Body);
-
-    public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
-}
-
-/// <summary>What the stub answers: a status, an optional JSON body (sent verbatim) and headers.</summary>
-public sealed record StubResponse(int Status, string? Json = null, IReadOnlyDictionary<string, string>? Headers = null)
-{
-    public static StubResponse Ok(string json) => new(200, json);
-
-    public static StubResponse Created(string json) => new(201, json);
-
-    public static readonly StubResponse NoContent = new(204);
-
-    /// <summary>Graph's error envelope, as documented for every API.</summary>
-    public static StubResponse Error(int status, string code, string message, IReadOnlyDictionary<string, string>? headers = null) =>
-        new(status, GraphJson.Error(code, message), headers);
-}
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 (Kestrel, port chosen by the OS) that answers like Microsoft Graph from routes the
@@ -144,12 +121,4 @@ public sealed class GraphStub : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
-}
-
-/// <summary>A host lifetime that starts and stops only when its owner says so: no signal handling, no console messages.</summary>
-internal sealed class EmbeddedLifetime : IHostLifetime
-{
-    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -4,18 +4,6 @@ using System.Text;
 
 namespace PimBridge.Core.Domain;
 
-/// <summary>An audit event before it is chained: what happened, to what, with which details (JSON).</summary>
-public sealed record AuditRecord(DateTimeOffset At, string Kind, string Subject, string Data);
-
-/// <summary>
-/// One entry of the append-only audit log. Each entry carries the hash of the one before it, so removing, reordering
-/// or editing any entry breaks the chain from that point on.
-/// </summary>
-public sealed record AuditEntry(long Seq, DateTimeOffset At, string Kind, string Subject, string Data, string PrevHash, string Hash);
-
-/// <summary>The first entry whose link does not hold, or null when the whole chain verifies.</summary>
-public sealed record AuditBreak(long Seq, string Reason);
-
 public static class AuditChain
 {
     /// <summary>The previous hash of the first entry.</summary>

@@ -1,0 +1,10 @@
+namespace PimBridge.Cli.Reports;
+
+internal enum TimelineMark
+{
+    Activation,
+    End,
+    Removal,
+    Fence,
+    Event,
+}

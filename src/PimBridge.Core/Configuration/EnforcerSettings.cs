@@ -1,0 +1,17 @@
+namespace PimBridge.Core.Configuration;
+
+public sealed record EnforcerSettings(TimeSpan RetryBaseDelay, TimeSpan RetryMaxDelay, TimeSpan ClaimTimeout, int AlertAfterAttempts, int BatchSize)
+{
+    /// <summary>
+    /// How long an Identity Center operation PimBridge started can still change things: an assignment operation stays
+    /// IN_PROGRESS past the client's own wait, and Identity Store lists a new membership late. AWS documents no bound;
+    /// within this time after PimBridge's own create or delete, what a listing shows is not trusted.
+    /// </summary>
+    public TimeSpan OperationSettleTime { get; init; } = TimeSpan.FromMinutes(15);
+
+    public static readonly EnforcerSettings Default = new(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5), 5, 200);
+
+    /// <summary>Exponential: base · 2^(attempts-1), capped.</summary>
+    public TimeSpan RetryDelay(int attempts) =>
+        TimeSpan.FromTicks((long)Math.Min(RetryMaxDelay.Ticks, RetryBaseDelay.Ticks * Math.Pow(2, Math.Max(0, attempts - 1))));
+}

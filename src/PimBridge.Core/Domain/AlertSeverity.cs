@@ -1,0 +1,8 @@
+namespace PimBridge.Core.Domain;
+
+public enum AlertSeverity
+{
+    Info,
+    Warning,
+    Critical,
+}

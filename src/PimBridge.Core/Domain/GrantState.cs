@@ -1,0 +1,7 @@
+namespace PimBridge.Core.Domain;
+
+public enum GrantState
+{
+    Active,
+    Ended,
+}

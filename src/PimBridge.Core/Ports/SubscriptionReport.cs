@@ -1,0 +1,3 @@
+namespace PimBridge.Core.Ports;
+
+public sealed record SubscriptionReport(IReadOnlyList<SubscriptionAction> Actions);

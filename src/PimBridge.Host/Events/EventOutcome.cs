@@ -1,0 +1,3 @@
+namespace PimBridge.Host.Events;
+
+public enum EventOutcome { Hinted, Duplicate, Unmapped, Ignored, Rejected, Lifecycle }
