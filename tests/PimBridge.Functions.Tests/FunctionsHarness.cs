@@ -69,7 +69,8 @@ public sealed class FunctionsHarness : IAsyncDisposable
         var mappings = await ResolvedMapping.ResolveAsync(engine.Mappings, aws);
         var store = await SqliteStateStore.OpenAsync(SqliteStateStore.InMemory);
         var pim = new FakePim(clock);
-        var subscriptions = new FakeSubscriptions();
+        var subscriptions = new FakeSubscriptions(
+            [new(OpsGroup, $"groups/{OpsGroup}/members", "renewed", "sub-ops", new DateTimeOffset(2026, 7, 29, 0, 0, 0, TimeSpan.Zero))]);
         var enforcer = new Enforcer(new EnforcerSetup
         {
             Store = store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = mappings, Fences = engine.Fences, Settings = engine.Enforcer, Time = clock, Pim = pim,
@@ -123,24 +124,4 @@ public sealed class FunctionsHarness : IAsyncDisposable
         await _services.DisposeAsync();
         await _store.DisposeAsync();
     }
-}
-
-/// <summary>Graph subscriptions that count EnsureAsync calls and report what they are told to.</summary>
-public sealed class FakeSubscriptions : IGraphSubscriptions
-{
-    public int Ensured { get; private set; }
-
-    public string? ClientState { get; set; } = Payloads.DefaultClientState;
-
-    public List<SubscriptionAction> EnsureActions { get; } =
-        [new(FunctionsHarness.OpsGroup, $"groups/{FunctionsHarness.OpsGroup}/members", "renewed", "sub-ops", new DateTimeOffset(2026, 7, 29, 0, 0, 0, TimeSpan.Zero))];
-
-    public Task<SubscriptionReport> EnsureAsync(CancellationToken cancellationToken = default)
-    {
-        Ensured++;
-        return Task.FromResult(new SubscriptionReport(EnsureActions.ToList()));
-    }
-
-    public Task<SubscriptionAction> ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(new SubscriptionAction(FunctionsHarness.OpsGroup, $"groups/{FunctionsHarness.OpsGroup}/members", "reauthorized", subscriptionId, null));
 }

@@ -96,7 +96,7 @@ public sealed class CompositionTests : IDisposable
                 ["PimBridge:ConfigFile"] = Path.Combine(_folder, "absent.json"), // the variable wins
                 ["PimBridge:SqlitePath"] = Path.Combine(_folder, "state.db"),
             });
-            web.Services.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions());
+            web.Services.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(HostHarness.NewSubscriptions());
         });
 
         Assert.Equal("ready", await ReadinessAsync(h));
@@ -109,7 +109,7 @@ public sealed class CompositionTests : IDisposable
         await using var h = await StartAsync(inputs: Shipped, configure: web =>
         {
             web.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["PimBridge:ConfigFile"] = missing });
-            web.Services.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions());
+            web.Services.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(HostHarness.NewSubscriptions());
         });
 
         Assert.StartsWith($"PimBridge is not configured: The PimBridge configuration is not valid:\n- {missing}: the configuration file does not exist", await ReadinessAsync(h));
@@ -126,7 +126,7 @@ public sealed class CompositionTests : IDisposable
                 ["PimBridge:ConfigFile"] = config,
                 ["PimBridge:SqlitePath"] = Path.Combine(_folder, "state.db"),
             });
-            web.Services.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(new FakeSubscriptions());
+            web.Services.AddSingleton<IPimSource>(new FakePim(TimeProvider.System)).AddSingleton<IGraphSubscriptions>(HostHarness.NewSubscriptions());
         });
 
         Assert.Equal("ready", await ReadinessAsync(h));

@@ -36,6 +36,13 @@ public sealed class HostHarness : IAsyncDisposable
     public const string AuditGroup = "22222222-2222-2222-2222-222222222222";
     public const string UnmappedGroup = "99999999-9999-9999-9999-999999999999";
     public const string ClientState = Payloads.DefaultClientState;
+
+    /// <summary>Subscriptions on both groups: ops renewed, audit unchanged.</summary>
+    public static FakeSubscriptions NewSubscriptions() => new(
+    [
+        new(OpsGroup, $"groups/{OpsGroup}/members", "renewed", "sub-ops", new DateTimeOffset(2026, 7, 29, 0, 0, 0, TimeSpan.Zero)),
+        new(AuditGroup, $"groups/{AuditGroup}/members", "unchanged", "sub-audit", new DateTimeOffset(2026, 7, 28, 0, 0, 0, TimeSpan.Zero)),
+    ]);
     public const string SharedSecret = "shared-secret-abcdefghijklmnop";
     public const string SecretHeader = "X-PimBridge-Secret";
     public const string Issuer = "https://login.microsoftonline.com/8a8a8a8a-4b4b-4c4c-4d4d-12e12e12e12e/v2.0";
@@ -107,7 +114,7 @@ public sealed class HostHarness : IAsyncDisposable
         var mappings = await ResolvedMapping.ResolveAsync(engine.Mappings, aws);
         var store = await SqliteStateStore.OpenAsync(SqliteStateStore.InMemory);
         var pim = new FakePim(clock);
-        var subscriptions = new FakeSubscriptions();
+        var subscriptions = NewSubscriptions();
         var enforcer = new Enforcer(new EnforcerSetup
         {
             Store = store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = mappings, Fences = engine.Fences, Settings = engine.Enforcer, Time = clock, Pim = pim,
@@ -199,39 +206,5 @@ public sealed class HostHarness : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         await _store.DisposeAsync();
-    }
-}
-
-/// <summary>Graph subscriptions that record what they were asked to do.</summary>
-public sealed class FakeSubscriptions : IGraphSubscriptions
-{
-    private readonly Lock _gate = new();
-    private readonly List<string> _reauthorized = [];
-    private int _ensured;
-
-    public IReadOnlyList<string> Reauthorized { get { lock (_gate) return [.. _reauthorized]; } }
-
-    public int Ensured { get { lock (_gate) return _ensured; } }
-
-    /// <summary>The clientState the subscriptions are created with (Entra.Subscriptions.ClientState), which the webhook checks.</summary>
-    public string? ClientState { get; set; } = HostHarness.ClientState;
-
-    /// <summary>What EnsureAsync reports.</summary>
-    public List<SubscriptionAction> EnsureActions { get; } =
-    [
-        new(HostHarness.OpsGroup, $"groups/{HostHarness.OpsGroup}/members", "renewed", "sub-ops", new DateTimeOffset(2026, 7, 29, 0, 0, 0, TimeSpan.Zero)),
-        new(HostHarness.AuditGroup, $"groups/{HostHarness.AuditGroup}/members", "unchanged", "sub-audit", new DateTimeOffset(2026, 7, 28, 0, 0, 0, TimeSpan.Zero)),
-    ];
-
-    public Task<SubscriptionReport> EnsureAsync(CancellationToken cancellationToken = default)
-    {
-        lock (_gate) _ensured++;
-        return Task.FromResult(new SubscriptionReport(EnsureActions.ToList()));
-    }
-
-    public Task<SubscriptionAction> ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default)
-    {
-        lock (_gate) _reauthorized.Add(subscriptionId);
-        return Task.FromResult(new SubscriptionAction(HostHarness.OpsGroup, $"groups/{HostHarness.OpsGroup}/members", "reauthorized", subscriptionId, null));
     }
 }

@@ -5,18 +5,10 @@ using System.Text.Json.Nodes;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PimBridge.Aws.SsoAdmin;
 using PimBridge.Composition;
 using PimBridge.Core.Domain;
-using PimBridge.Core.Engine;
-using PimBridge.Sandbox;
 using PimBridge.Sandbox.Trails;
 using PimBridge.Store.DynamoDb;
 using PimBridge.Testing;
@@ -188,14 +180,14 @@ public sealed class LambdaPackageTests : IDisposable
             });
         }
 
-        await using var webhook = await WebhookReceiver.StartAsync();
+        await using var webhook = await LoopbackReceiver.StartAsync();
         engine["Gaps"] = new JsonObject
         {
             ["Source"] = new JsonObject { ["Type"] = "s3", ["Bucket"] = TrailBucket, ["OrganizationId"] = Organization, ["Regions"] = new JsonArray(DynamoDbMotoFixture.Region) },
         };
         engine["Notifications"] = new JsonObject
         {
-            ["Sinks"] = new JsonArray(new JsonObject { ["Name"] = "hook", ["Type"] = "webhook", ["Url"] = webhook.Url, ["Kinds"] = new JsonArray("alert", "access-removed") }),
+            ["Sinks"] = new JsonArray(new JsonObject { ["Name"] = "hook", ["Type"] = "webhook", ["Url"] = webhook.Url("/hook").ToString(), ["Kinds"] = new JsonArray("alert", "access-removed") }),
         };
         environment[WatcherConfiguration.ConfigJsonVariable] = engine.ToJsonString();
 
@@ -251,7 +243,7 @@ public sealed class LambdaPackageTests : IDisposable
         var store = new DynamoDbStateStore(dynamo, table);
         var fence = Assert.Single(await store.ListFencesAsync(openOnly: true));
         Assert.Equal(permissionSetArn, fence.PermissionSetArn);
-        Assert.Contains(webhook.Received, document => document.Contains("access-removed", StringComparison.Ordinal));
+        Assert.Contains(webhook.Requests, request => request.Body.Contains("access-removed", StringComparison.Ordinal));
     }
 
     private static async Task<bool> AssignedAsync(SsoAdminClient ssoAdmin, string instanceArn, string permissionSetArn, string userId)
@@ -280,41 +272,4 @@ public sealed class LambdaPackageTests : IDisposable
 internal sealed class ShiftedTime(TimeSpan shift) : TimeProvider
 {
     public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + shift;
-}
-
-/// <summary>A loopback webhook receiver: records each POSTed body and answers 200.</summary>
-public sealed class WebhookReceiver : IAsyncDisposable
-{
-    private readonly WebApplication _app;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _received = new();
-
-    private WebhookReceiver(WebApplication app) => _app = app;
-
-    public string Url { get; private set; } = "";
-
-    public IReadOnlyCollection<string> Received => _received.ToArray();
-
-    public static async Task<WebhookReceiver> StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var receiver = new WebhookReceiver(app);
-        app.MapPost("/hook", async (HttpContext context) =>
-        {
-            using var reader = new StreamReader(context.Request.Body);
-            receiver._received.Enqueue(await reader.ReadToEndAsync());
-            return Results.Ok();
-        });
-        await app.StartAsync();
-        receiver.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/hook";
-        return receiver;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
 }

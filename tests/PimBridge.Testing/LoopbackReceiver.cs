@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace PimBridge.Notifications.Tests;
+namespace PimBridge.Testing;
 
 /// <summary>One request as it arrived on the wire.</summary>
 public sealed record ReceivedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)
@@ -51,7 +51,10 @@ public sealed class LoopbackReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedRequest> Requests => [.. _requests];
 
-    public ReceivedRequest Single() => Assert.Single(Requests);
+    /// <summary>The one request received; fails naming how many arrived when that is not exactly one.</summary>
+    public ReceivedRequest Single() => Requests is [var only]
+        ? only
+        : throw new InvalidOperationException($"expected exactly one request, received {Requests.Count}");
 
     public Uri Url(string path) => new(Root, path);
 
