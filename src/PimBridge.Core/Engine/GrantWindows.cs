@@ -3,7 +3,7 @@ using PimBridge.Core.Domain;
 namespace PimBridge.Core.Engine;
 
 /// <summary>Every window PIM justifies now for the groups of one snapshot, one per slot.</summary>
-public sealed class GrantWindows(IReadOnlyCollection<string> groupIds, Dictionary<GrantSlot, GrantWindow> windows)
+internal sealed class GrantWindows(IReadOnlyCollection<string> groupIds, Dictionary<GrantSlot, GrantWindow> windows)
 {
     public IReadOnlyCollection<string> GroupIds { get; } = groupIds;
 

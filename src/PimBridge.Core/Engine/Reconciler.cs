@@ -10,7 +10,7 @@ namespace PimBridge.Core.Engine;
 /// those groups and <c>now</c> in; the changes out. Applying the plan and reconciling the same snapshot again yields
 /// an empty plan.
 /// </summary>
-public static class Reconciler
+internal static class Reconciler
 {
     /// <summary>The windows PIM justifies now, one per slot: overlapping activations of a slot merge into one window.</summary>
     public static GrantWindows Windows(PimSnapshot snapshot, IReadOnlyList<ResolvedMapping> mappings, DateTimeOffset now)

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace PimBridge.Host.Events;
 
 /// <summary>The members of a Graph change or lifecycle notification PimBridge reads (CloudEvent <c>data</c>, §5.5–5.6).</summary>
-public sealed record GraphNotification(string? ClientState, string? Resource, string? ResourceId, string? SubscriptionId, string? LifecycleEvent)
+internal sealed record GraphNotification(string? ClientState, string? Resource, string? ResourceId, string? SubscriptionId, string? LifecycleEvent)
 {
     /// <summary>Null when the data is not a JSON object.</summary>
     public static GraphNotification? From(BinaryData? data)

@@ -12,7 +12,7 @@ namespace PimBridge.Host.Events;
 /// A batch is read element by element: Event Grid does not retry a 400, so one bad element must not lose the others;
 /// it comes back with its <see cref="IncomingEvent.Error"/>. Only a body with nothing valid in it is refused.
 /// </summary>
-public static class IncomingEvents
+internal static class IncomingEvents
 {
     public static IReadOnlyList<IncomingEvent> Parse(BinaryData body)
     {

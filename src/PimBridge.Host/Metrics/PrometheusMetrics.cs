@@ -16,7 +16,7 @@ namespace PimBridge.Host.Metrics;
 /// fixed buckets (the instrument's advice, else <see cref="DefaultBuckets"/>); observable instruments are read at each
 /// scrape. Everything counts from when this object was created: create it when the host starts.
 /// </remarks>
-public sealed class PrometheusMetrics : IDisposable
+internal sealed class PrometheusMetrics : IDisposable
 {
     /// <summary>The content type of the text exposition format.</summary>
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";

@@ -8,7 +8,7 @@ namespace PimBridge.Host.Metrics;
 /// Prometheus compatibility conventions: dots become underscores, the unit is appended in words
 /// (<c>s</c> → <c>_seconds</c>), annotations in braces (<c>{alert}</c>) are dropped, and counters end in <c>_total</c>.
 /// </summary>
-public static class PrometheusText
+internal static class PrometheusText
 {
     private static readonly Dictionary<string, string> Units = new(StringComparer.Ordinal)
     {

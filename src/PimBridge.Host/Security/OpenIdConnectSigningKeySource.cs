@@ -5,7 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace PimBridge.Host.Security;
 
 /// <summary>Keys from OpenID Connect metadata (Microsoft Entra's), cached and refreshed by <see cref="ConfigurationManager{T}"/>.</summary>
-public sealed class OpenIdConnectSigningKeySource(string metadataAddress, HttpClient? http = null) : ISigningKeySource
+internal sealed class OpenIdConnectSigningKeySource(string metadataAddress, HttpClient? http = null) : ISigningKeySource
 {
     private readonly ConfigurationManager<OpenIdConnectConfiguration> _configuration = new(
         metadataAddress, new OpenIdConnectConfigurationRetriever(), http is null ? new HttpDocumentRetriever() : new HttpDocumentRetriever(http));
