@@ -1,6 +1,7 @@
 using System.Globalization;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Gaps;
+using PimBridge.Sandbox.Scenarios;
 
 namespace PimBridge.Sandbox;
 
@@ -25,6 +26,9 @@ internal static class TimelineText
     /// <summary>An AWS call as people say it: <c>s3:ListBuckets</c>.</summary>
     public static string Call(string eventSource, string eventName) =>
         $"{eventSource.Replace(".amazonaws.com", "", StringComparison.Ordinal)}:{eventName}";
+
+    /// <summary>A scenario activity's AWS call as people say it.</summary>
+    public static string Call(ScenarioEvent activity) => Call(activity.EventSource, activity.EventName);
 
     public static string Severity(AlertSeverity severity) => severity.ToString().ToLowerInvariant();
 }
