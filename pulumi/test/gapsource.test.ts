@@ -125,7 +125,7 @@ test("the watcher's engine file names the S3 trail, with only GapSourceOptions' 
     assert.deepEqual(lookup.Gaps.Source, { Type: "lookup-events", AuditRoleName: "PimBridgeAudit", IdentityCenterAccountId: "111122223333", Regions: ["eu-west-1"] });
 
     // A misspelt member would be ignored by the engine's binder: every one must be a GapSourceOptions property.
-    const cs = fs.readFileSync(path.resolve(__dirname, "../../src/PimBridge.Core/Configuration/PimBridgeOptions.cs"), "utf8");
+    const cs = fs.readFileSync(path.resolve(__dirname, "../../src/PimBridge.Core/Configuration/GapSourceOptions.cs"), "utf8");
     const body = /class GapSourceOptions\s*\{([\s\S]*?)\n\}/.exec(cs)![1];
     const members = new Set([...body.matchAll(/public [\w<>?]+ (\w+) \{ get; set; \}/g)].map(m => m[1]));
     assert.ok(members.has("Bucket") && members.has("OrganizationId"), `GapSourceOptions members not found: ${[...members]}`);
