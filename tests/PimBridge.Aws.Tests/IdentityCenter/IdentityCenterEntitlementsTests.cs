@@ -195,6 +195,35 @@ public sealed class IdentityCenterEntitlementsTests(MotoFixture moto) : IDisposa
     }
 
     [Fact]
+    public async Task The_existence_check_reads_the_users_own_assignments_not_every_holder_of_the_permission_set()
+    {
+        // A permission set with more holders than one page: listing them all would cost a call per hundred holders
+        // for every grant (issue 15). The user's own assignments in the account are one call, whoever else holds it.
+        var (target, userId, permissionSetArn) = await NewAssignmentAsync("aa-holders");
+        for (var i = 0; i < 101; i++)
+            await _seed.AssignAsync(permissionSetArn, PrincipalTypes.User, await _seed.CreateUserAsync(MotoSeed.Unique("aa-holder") + "@example.com"));
+        var otherSet = await _seed.CreatePermissionSetAsync(MotoSeed.Unique("aa-holders-other"));
+        await _seed.AssignAsync(otherSet, PrincipalTypes.User, userId); // the same user and account, another permission set
+        var entitlement = Entitlement.AccountAssignment(userId, permissionSetArn, MotoSeed.AccountId);
+
+        var activeBefore = await target.IsActiveAsync(entitlement);
+        var granted = await target.GrantAsync(entitlement);
+        var activeAfter = await target.IsActiveAsync(entitlement);
+        var revoked = await target.RevokeAsync(entitlement);
+
+        Assert.False(activeBefore);
+        Assert.Equal(EntitlementChange.Made, granted);
+        Assert.True(activeAfter);
+        Assert.Equal(EntitlementChange.Made, revoked);
+        Assert.Empty(_recorder.Of("ListAccountAssignments"));
+        // IsActive, the grant's check, IsActive, the revoke's confirmation: one call each.
+        Assert.Equal(4, _recorder.Of("ListAccountAssignmentsForPrincipal").Count);
+        Assert.All(_recorder.Of("ListAccountAssignmentsForPrincipal"), e => Assert.Contains(MotoSeed.AccountId, e.RequestBody, StringComparison.Ordinal));
+        Assert.Equal(101, (await AssignmentsAsync(permissionSetArn)).Count);
+        Assert.Single(await AssignmentsAsync(otherSet));
+    }
+
+    [Fact]
     public async Task An_entitlement_without_its_target_is_rejected_before_any_call()
     {
         var target = new IdentityCenterEntitlements(SsoAdmin(), IdentityStore(), await OptionsAsync());
