@@ -336,7 +336,7 @@ public sealed class EnforcementHoleTests : IAsyncLifetime
         _world.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(2));
         await ReconcileAsync();
         // While engine a's apply is failing, engine b claims and runs the same intent (its claim expired).
-        _world.Model.FailNext("ListAccountAssignments", 5, new ModelError(500, "InternalServerException", "Internal failure."));
+        _world.Model.FailNext("ListAccountAssignmentsForPrincipal", 5, new ModelError(500, "InternalServerException", "Internal failure."));
         var b = _world.Engines[1];
         var interleaved = false;
         _world.BeforeEachCall = () =>

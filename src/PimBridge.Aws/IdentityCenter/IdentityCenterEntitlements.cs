@@ -170,17 +170,28 @@ internal sealed class IdentityCenterEntitlements : IEntitlementTarget
 
     // ---- account assignments (sso-admin) ----
 
+    /// <remarks>
+    /// Reads the user's own assignments in the account (<c>ListAccountAssignmentsForPrincipal</c> with
+    /// <c>Filter.AccountId</c>), not every holder of the permission set there (<c>ListAccountAssignments</c>): one call
+    /// whoever else holds it, where the full listing cost a call per hundred holders for each grant. The rows are still
+    /// checked against the whole key, as the filter is AWS's and the answer is untrusted.
+    /// </remarks>
     private async Task<bool> AssignmentExistsAsync(Entitlement entitlement, CancellationToken cancellationToken)
     {
-        var request = new ListAccountAssignmentsRequest
+        var request = new ListAccountAssignmentsForPrincipalRequest
         {
             InstanceArn = _options.InstanceArn,
-            AccountId = entitlement.AccountId!,
-            PermissionSetArn = entitlement.PermissionSetArn!,
+            PrincipalId = entitlement.UserId,
+            PrincipalType = PrincipalTypes.User,
+            Filter = new ListAccountAssignmentsFilter { AccountId = entitlement.AccountId },
+            MaxResults = 100,
         };
-        await foreach (var assignment in _ssoAdmin.ListAccountAssignmentsAsync(request, cancellationToken).ConfigureAwait(false))
+        await foreach (var assignment in _ssoAdmin.ListAccountAssignmentsForPrincipalAsync(request, cancellationToken).ConfigureAwait(false))
         {
-            if (assignment.PrincipalType == PrincipalTypes.User && SameId(assignment.PrincipalId, entitlement.UserId))
+            if (assignment.AccountId == entitlement.AccountId
+                && assignment.PermissionSetArn == entitlement.PermissionSetArn
+                && assignment.PrincipalType == PrincipalTypes.User
+                && SameId(assignment.PrincipalId, entitlement.UserId))
                 return true;
         }
 

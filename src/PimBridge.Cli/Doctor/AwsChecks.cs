@@ -27,7 +27,7 @@ internal static class AwsChecks
 {
     /// <summary>The writes PimBridge makes, which a read-only check cannot prove (see docs/cli.md), one line per purpose.</summary>
     public static readonly string WriteActions = string.Join(Environment.NewLine,
-        "account assignments: sso:CreateAccountAssignment, sso:DeleteAccountAssignment, sso:DescribeAccountAssignmentCreationStatus, sso:DescribeAccountAssignmentDeletionStatus, sso:ListAccountAssignments",
+        "account assignments: sso:CreateAccountAssignment, sso:DeleteAccountAssignment, sso:DescribeAccountAssignmentCreationStatus, sso:DescribeAccountAssignmentDeletionStatus, sso:ListAccountAssignmentsForPrincipal",
         "group memberships: identitystore:CreateGroupMembership, identitystore:DeleteGroupMembership, identitystore:ListGroupMembershipsForMember",
         "session fences: sso:PutInlinePolicyToPermissionSet, sso:DeleteInlinePolicyFromPermissionSet, sso:ProvisionPermissionSet, sso:DescribePermissionSetProvisioningStatus, sso:ListAccountsForProvisionedPermissionSet");
 

@@ -155,7 +155,7 @@ public sealed class IdentityCenterWireTests : IDisposable
         await target.GrantAsync(Assignment);
 
         Assert.Equal(
-            ["SWBExternalService.ListAccountAssignments", "SWBExternalService.CreateAccountAssignment", "SWBExternalService.DescribeAccountAssignmentCreationStatus"],
+            ["SWBExternalService.ListAccountAssignmentsForPrincipal", "SWBExternalService.CreateAccountAssignment", "SWBExternalService.DescribeAccountAssignmentCreationStatus"],
             sso.Requests.Select(r => r.Target));
         Assert.Equal(
             $$"""{"InstanceArn":"{{Instance}}","TargetId":"{{Account}}","TargetType":"AWS_ACCOUNT","PermissionSetArn":"{{PermissionSet}}","PrincipalType":"USER","PrincipalId":"{{User}}"}""",
@@ -188,8 +188,8 @@ public sealed class IdentityCenterWireTests : IDisposable
         Assert.Equal(EntitlementChange.Found, await target.GrantAsync(Assignment));
 
         Assert.Equal(
-            ["ListAccountAssignments", "CreateAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus",
-             "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus", "ListAccountAssignments"],
+            ["ListAccountAssignmentsForPrincipal", "CreateAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus",
+             "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus", "ListAccountAssignmentsForPrincipal"],
             sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
         Assert.Contains(OperationId, sso.Requests[^2].Body); // the same operation, not a second creation
     }
@@ -250,7 +250,7 @@ public sealed class IdentityCenterWireTests : IDisposable
         await target.GrantAsync(Assignment);
 
         Assert.Equal(
-            ["ListAccountAssignments", "CreateAccountAssignment", "CreateAccountAssignment", "ListAccountAssignments"],
+            ["ListAccountAssignmentsForPrincipal", "CreateAccountAssignment", "CreateAccountAssignment", "ListAccountAssignmentsForPrincipal"],
             sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
     }
 
@@ -293,8 +293,22 @@ public sealed class IdentityCenterWireTests : IDisposable
 
         Assert.True(await target.IsActiveAsync(Assignment));
         Assert.Equal("next", sso.Requests[1].Json.GetProperty("NextToken").GetString());
-        Assert.Equal(Account, sso.Requests[1].Json.GetProperty("AccountId").GetString());
-        Assert.Equal(PermissionSet, sso.Requests[1].Json.GetProperty("PermissionSetArn").GetString());
+        // The user's own assignments in the account, not every holder of the permission set (issue 15).
+        Assert.All(sso.Requests, r => Assert.Equal("SWBExternalService.ListAccountAssignmentsForPrincipal", r.Target));
+        Assert.Equal(User, sso.Requests[1].Json.GetProperty("PrincipalId").GetString());
+        Assert.Equal("USER", sso.Requests[1].Json.GetProperty("PrincipalType").GetString());
+        Assert.Equal(Account, sso.Requests[1].Json.GetProperty("Filter").GetProperty("AccountId").GetString());
+    }
+
+    [Fact]
+    public async Task The_users_assignment_of_another_permission_set_or_account_does_not_count()
+    {
+        var otherSet = $$"""{"AccountId":"{{Account}}","PermissionSetArn":"{{PermissionSet}}-other","PrincipalType":"USER","PrincipalId":"{{User}}"}""";
+        var otherAccount = $$"""{"AccountId":"999999999999","PermissionSetArn":"{{PermissionSet}}","PrincipalType":"USER","PrincipalId":"{{User}}"}""";
+        var sso = new RecordingHandler().Respond($$"""{"AccountAssignments":[{{otherSet}},{{otherAccount}}]}""");
+        var target = Entitlements(sso, new RecordingHandler());
+
+        Assert.False(await target.IsActiveAsync(Assignment));
     }
 
     [Fact]
@@ -334,7 +348,7 @@ public sealed class IdentityCenterWireTests : IDisposable
         Assert.Equal(EntitlementChange.Made, await target.RevokeAsync(Assignment));
 
         // Deleted, waited for, then confirmed by a listing.
-        Assert.Equal(["SWBExternalService.DeleteAccountAssignment", "SWBExternalService.DescribeAccountAssignmentDeletionStatus", "SWBExternalService.ListAccountAssignments"],
+        Assert.Equal(["SWBExternalService.DeleteAccountAssignment", "SWBExternalService.DescribeAccountAssignmentDeletionStatus", "SWBExternalService.ListAccountAssignmentsForPrincipal"],
             sso.Requests.Select(r => r.Target));
     }
 
