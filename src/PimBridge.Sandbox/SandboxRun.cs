@@ -61,14 +61,15 @@ public sealed class SandboxRun : IAsyncDisposable
 
         _timeline.Emit(TimelineKind.Setup, $"Scenario '{_scenario.Name}' starts: {TimelineText.Minutes(_scenario.Steps.Max(s => s.At))} of scenario time at {Speed.ToString("0.#", CultureInfo.InvariantCulture)}x (a scenario minute takes {(60_000 / Speed).ToString("0", CultureInfo.InvariantCulture)} ms), quiet stretches skipped.", scenarioTime: false);
         _timeline.Begin(_world.Clock);
-        foreach (var step in _scenario.Steps)
+        for (var i = 0; i < _scenario.Steps.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var step = _scenario.Steps[i];
             switch (step.Kind)
             {
-                case ScenarioEventKind.Activate: await pim.ActivateAsync(step, cancellationToken).ConfigureAwait(false); break;
+                case ScenarioEventKind.Activate: await pim.ActivateAsync(Together(ref i), cancellationToken).ConfigureAwait(false); break;
                 case ScenarioEventKind.Deactivate: await pim.DeactivateAsync(step, cancellationToken).ConfigureAwait(false); break;
-                case ScenarioEventKind.Expire: await pim.ExpireAsync(step, cancellationToken).ConfigureAwait(false); break;
+                case ScenarioEventKind.Expire: await pim.ExpireAsync(Together(ref i), cancellationToken).ConfigureAwait(false); break;
                 default: await users.ActAsync(step, cancellationToken).ConfigureAwait(false); break;
             }
 
@@ -83,6 +84,20 @@ public sealed class SandboxRun : IAsyncDisposable
         if (_options.KeepFolder)
             await File.WriteAllTextAsync(Path.Combine(_folder, "README.txt"), KeptFolderReadme(), cancellationToken).ConfigureAwait(false);
         return new SandboxReport(_scenario.Name, Speed, scenarioTime, _total.Elapsed, _options.KeepFolder ? _folder : null, outcomes, _timeline.Entries());
+    }
+
+    /// <summary>The step at <paramref name="i"/> and the ones after it of the same kind at the same time (a burst), played as one; moves <paramref name="i"/> to the last.</summary>
+    private List<ScenarioEvent> Together(ref int i)
+    {
+        var first = _scenario.Steps[i];
+        var together = new List<ScenarioEvent> { first };
+        while (i + 1 < _scenario.Steps.Count && _scenario.Steps[i + 1] is { } next && next.Kind == first.Kind && next.At == first.At)
+        {
+            together.Add(next);
+            i++;
+        }
+
+        return together;
     }
 
     private void ReportEngineTrouble()

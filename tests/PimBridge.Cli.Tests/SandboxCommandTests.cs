@@ -43,6 +43,40 @@ public sealed partial class SandboxCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_burst_scenario_plays_ten_activations_and_their_expiries_at_once_and_every_one_is_granted_removed_and_fenced()
+    {
+        var file = Path.Combine(RepositoryRoot(), "src", "PimBridge.Sandbox", "Scenarios", "burst.json");
+
+        var run = await CliRun.RunAsync("sandbox", "--scenario", file);
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        var output = run.Output;
+        // All ten activate at t+00:00 and PIM lists them before any access is confirmed: a burst, not a queue.
+        var lines = output.Split('\n');
+        var activations = lines.Select((l, i) => (l, i)).Where(x => x.l.StartsWith("t+", StringComparison.Ordinal) && x.l.Contains("activates incident-responders", StringComparison.Ordinal)).ToList();
+        Assert.Equal(10, activations.Count);
+        Assert.All(activations, a => Assert.StartsWith("t+00:00", a.l, StringComparison.Ordinal));
+        var firstAccess = Array.FindIndex(lines, l => l.Contains("activation → AWS access in", StringComparison.Ordinal));
+        Assert.True(firstAccess > activations.Max(a => a.i), output);
+        for (var i = 1; i <= 10; i++)
+        {
+            Assert.Matches($@"eng{i:00}'s activation → AWS access in \d+ ms: IncidentAdmin in 111122223333, 444455556666", output);
+            Assert.Matches($@"eng{i:00}'s expiry → removal and fence in \d+ ms \(removed after \d+ ms; fenced IncidentAdmin in 111122223333, 444455556666;", output);
+        }
+
+        Assert.Equal(10, lines.Count(l => l.StartsWith("t+20:00", StringComparison.Ordinal) && l.Contains("expires.", StringComparison.Ordinal)));
+        Assert.Contains("Passed: 31 of 31 expected outcomes observed", output, StringComparison.Ordinal);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "PimBridge.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException($"PimBridge.sln not found above {AppContext.BaseDirectory}.");
+    }
+
+    [Fact]
     public async Task Json_writes_the_outcome_summary_to_standard_output_and_keep_leaves_the_folder_to_inspect()
     {
         var run = await CliRun.RunAsync("sandbox", "--json", "--keep");
