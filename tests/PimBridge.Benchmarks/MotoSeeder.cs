@@ -44,6 +44,13 @@ public sealed class MotoSeeder : IDisposable
         return (await SendAsync(_identityStore, "AWSIdentityStore.CreateUser", body))["UserId"]!.GetValue<string>();
     }
 
+    /// <summary>Creates an Identity Center group and returns its id.</summary>
+    public async Task<string> CreateGroupAsync(string identityStoreId, string displayName)
+    {
+        var body = new JsonObject { ["IdentityStoreId"] = identityStoreId, ["DisplayName"] = displayName };
+        return (await SendAsync(_identityStore, "AWSIdentityStore.CreateGroup", body))["GroupId"]!.GetValue<string>();
+    }
+
     public async Task<string> CreatePermissionSetAsync(string instanceArn, string name, string sessionDuration)
     {
         var body = new JsonObject

@@ -14,6 +14,12 @@ public sealed record Adversity
         MinOperationTime = TimeSpan.Zero, MaxOperationTime = TimeSpan.Zero, MembershipListLag = TimeSpan.Zero,
     };
 
+    /// <summary>
+    /// AWS on a good day: no faults at all, and every asynchronous operation (assignment creation and deletion,
+    /// provisioning) stays IN_PROGRESS for exactly <paramref name="operationTime"/> (the benchmark's 1–3 s).
+    /// </summary>
+    public static Adversity Calm(TimeSpan operationTime) => None with { MinOperationTime = operationTime, MaxOperationTime = operationTime };
+
     /// <summary>ThrottlingException (HTTP 400) before any effect.</summary>
     public double Throttling { get; init; } = 0.04;
 

@@ -35,6 +35,7 @@ public sealed record ProvisionedPolicy(string? Policy, int Version);
 /// account's role, one account after another, each of which can fail, and one provisioning per account at a time;</item>
 /// <item>a successful creation provisions the permission set to its account with the policy as it is then;</item>
 /// <item>throttling, conflicts, server errors and lost responses on any call (see <see cref="Adversity"/>);</item>
+/// <item>when <see cref="Quotas"/> is set, AWS's request quotas (a token bucket per service) and pages of at most 100;</item>
 /// <item>other writers (<see cref="ForeignCreateAssignment"/>, …) whose access PimBridge must never take.</item>
 /// </list>
 /// The oracle reads <see cref="Provisioned"/>, what the roles actually carry, never what PimBridge wrote.
@@ -43,6 +44,9 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
 {
     public const string InstanceArn = ExampleDeployment.InstanceArn;
     public const string IdentityStoreId = ExampleDeployment.IdentityStoreId;
+
+    /// <summary>Outstanding asynchronous CreateAccountAssignment operations AWS allows ("cannot be raised"); the next answers ServiceQuotaExceededException.</summary>
+    public const int MaxOutstandingCreates = 15;
 
     private readonly Dictionary<AssignmentKey, Origin> _assignments = [];
     private readonly Dictionary<string, Operation> _operations = new(StringComparer.Ordinal);
@@ -198,6 +202,54 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
 
     public void Count(string operation) => Calls[operation] = Calls.GetValueOrDefault(operation) + 1;
 
+    // ------------------------------------------------------------------ quotas (opt-in)
+
+    private readonly RequestBucket _ssoAdminRequests = new();
+    private readonly RequestBucket _identityStoreRequests = new();
+
+    /// <summary>AWS's request quotas, enforced on the model's clock; null (the default): none, as in every safety schedule.</summary>
+    public AwsQuotas? Quotas { get; set; }
+
+    /// <summary>Calls the quotas refused with ThrottlingException, by operation (also counted in <see cref="Calls"/>).</summary>
+    public Dictionary<string, int> Throttled { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The request-rate quota of the call's service: null when the service's token bucket has a request left (it takes
+    /// it), ThrottlingException (HTTP 400, the documented shape) when not. A refused call takes no token, as AWS's
+    /// buckets do not charge for what they turn away. Always null without <see cref="Quotas"/>.
+    /// </summary>
+    public ModelError? AdmitRequest(string operation, bool identityStore)
+    {
+        if (Quotas is not { } quotas) return null;
+        var rate = identityStore ? quotas.IdentityStoreRequestsPerSecond : quotas.SsoAdminRequestsPerSecond;
+        var bucket = identityStore ? _identityStoreRequests : _ssoAdminRequests;
+        if (bucket.TryTake(Now, rate, Math.Max(1, rate * quotas.Burst.TotalSeconds)))
+            return null;
+        Throttled[operation] = Throttled.GetValueOrDefault(operation) + 1;
+        return new ModelError(400, "ThrottlingException", identityStore ? "Rate exceeded" : "There are too many requests processing. Please try again later.");
+    }
+
+    /// <summary>A token bucket on the model's clock: full at first, refilled at the rate, never above its size.</summary>
+    private sealed class RequestBucket
+    {
+        private readonly Lock _gate = new();
+        private double _tokens = double.NaN;
+        private DateTimeOffset _at;
+
+        public bool TryTake(DateTimeOffset now, double rate, double size)
+        {
+            lock (_gate)
+            {
+                if (double.IsNaN(_tokens)) _tokens = size;
+                else if (now > _at) _tokens = Math.Min(size, _tokens + (now - _at).TotalSeconds * rate);
+                if (now > _at) _at = now;
+                if (_tokens < 1) return false;
+                _tokens -= 1;
+                return true;
+            }
+        }
+    }
+
     /// <summary>Sees every request as it arrives: when, which operation, its body (for tests that time what was called).</summary>
     public Action<DateTimeOffset, string, JsonObject>? OnRequest { get; set; }
 
@@ -214,7 +266,7 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
             return Start(OperationKind.Create, key, finishAt: Now, succeeds: true).Status(Now);
         }
 
-        if (_operations.Values.Count(o => o.Running && o.Kind == OperationKind.Create) >= 15)
+        if (_operations.Values.Count(o => o.Running && o.Kind == OperationKind.Create) >= MaxOutstandingCreates)
             throw new ModelError(402, "ServiceQuotaExceededException", "Too many outstanding CreateAccountAssignment calls.");
         return Start(OperationKind.Create, key, Now + Draw(), succeeds: !Chance(Adversity.OperationFailures)).Status(Now);
     }

@@ -33,6 +33,7 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
         try
         {
             if (model.TakeScriptedFault(operation) is { } scripted) throw scripted;
+            if (model.AdmitRequest(operation, identityStore) is { } throttled) throw throttled;
             if (Faults && model.DrawFaultBefore(identityStore) is { } fault) throw fault;
             var answer = Serve(operation, body);
             if (Hook is { } after) await after(operation, CallStage.AfterEffect).ConfigureAwait(false);
@@ -70,14 +71,12 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
             case "DescribeAccountAssignmentDeletionStatus":
                 return new JsonObject { ["AccountAssignmentDeletionStatus"] = Status(model.DescribeOperation(S("AccountAssignmentDeletionRequestId"), IdentityCenterModel.OperationKind.Delete)) };
             case "ListAccountAssignments":
-                return new JsonObject { ["AccountAssignments"] = Array(model.ListAccountAssignments(S("PermissionSetArn"), S("AccountId")).Select(Assignment)) };
+                return Listing(body, "AccountAssignments", model.ListAccountAssignments(S("PermissionSetArn"), S("AccountId")).Select(k => ($"{k.PrincipalType}|{k.PrincipalId}", Assignment(k))));
             case "ListAccountAssignmentsForPrincipal":
-                return new JsonObject
-                {
-                    ["AccountAssignments"] = Array(model.ListAccountAssignmentsForPrincipal(S("PrincipalType"), S("PrincipalId"), body["Filter"]?["AccountId"]?.GetValue<string>()).Select(Assignment)),
-                };
+                return Listing(body, "AccountAssignments", model.ListAccountAssignmentsForPrincipal(S("PrincipalType"), S("PrincipalId"), body["Filter"]?["AccountId"]?.GetValue<string>())
+                    .Select(k => ($"{k.AccountId}|{k.PermissionSetArn}", Assignment(k))));
             case "ListPermissionSets":
-                return new JsonObject { ["PermissionSets"] = Array(model.PermissionSets.Keys.Select(k => (JsonNode)k)) };
+                return Listing(body, "PermissionSets", model.PermissionSets.Keys.Select(k => (k, (JsonNode)k)));
             case "DescribePermissionSet":
                 var set = model.DescribePermissionSet(S("PermissionSetArn"));
                 return new JsonObject
@@ -100,7 +99,7 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
             case "DescribePermissionSetProvisioningStatus":
                 return new JsonObject { ["PermissionSetProvisioningStatus"] = ProvisioningStatus(model.DescribeOperation(S("ProvisionPermissionSetRequestId"), IdentityCenterModel.OperationKind.Provision)) };
             case "ListAccountsForProvisionedPermissionSet":
-                return new JsonObject { ["AccountIds"] = Array(model.ListAccountsForProvisionedPermissionSet(S("PermissionSetArn"), Optional("ProvisioningStatus")).Select(a => (JsonNode)a)) };
+                return Listing(body, "AccountIds", model.ListAccountsForProvisionedPermissionSet(S("PermissionSetArn"), Optional("ProvisioningStatus")).Select(a => (a, (JsonNode)a)));
             case "GetUserId":
                 var unique = body["AlternateIdentifier"]?["UniqueAttribute"] ?? throw new ModelError(400, "ValidationException", "UniqueAttribute is required.");
                 return new JsonObject { ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["UserId"] = model.GetUserByName(unique["AttributeValue"]!.GetValue<string>()).Id };
@@ -111,23 +110,9 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
                 var group = body["AlternateIdentifier"]?["UniqueAttribute"]?["AttributeValue"]?.GetValue<string>() ?? throw new ModelError(400, "ValidationException", "UniqueAttribute is required.");
                 return new JsonObject { ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["GroupId"] = model.GetGroupByName(group) };
             case "ListGroupMembershipsForMember":
-                return new JsonObject
-                {
-                    ["GroupMemberships"] = Array(model.ListGroupMembershipsForMember(MemberUser()).Select(m => (JsonNode)new JsonObject
-                    {
-                        ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["MembershipId"] = m.MembershipId, ["GroupId"] = m.GroupId,
-                        ["MemberId"] = new JsonObject { ["UserId"] = m.UserId },
-                    })),
-                };
+                return Listing(body, "GroupMemberships", model.ListGroupMembershipsForMember(MemberUser()).Select(m => (m.MembershipId, GroupMembership(m))));
             case "ListGroupMemberships":
-                return new JsonObject
-                {
-                    ["GroupMemberships"] = Array(model.ListGroupMemberships(S("GroupId")).Select(m => (JsonNode)new JsonObject
-                    {
-                        ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["MembershipId"] = m.MembershipId, ["GroupId"] = m.GroupId,
-                        ["MemberId"] = new JsonObject { ["UserId"] = m.UserId },
-                    })),
-                };
+                return Listing(body, "GroupMemberships", model.ListGroupMemberships(S("GroupId")).Select(m => (m.MembershipId, GroupMembership(m))));
             case "CreateGroupMembership":
                 return new JsonObject { ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["MembershipId"] = model.CreateGroupMembership(S("GroupId"), MemberUser()) };
             case "DeleteGroupMembership":
@@ -166,6 +151,31 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
     {
         ["AccountId"] = key.AccountId, ["PermissionSetArn"] = key.PermissionSetArn, ["PrincipalType"] = key.PrincipalType, ["PrincipalId"] = key.PrincipalId,
     };
+
+    private static JsonNode GroupMembership(Membership m) => new JsonObject
+    {
+        ["IdentityStoreId"] = IdentityCenterModel.IdentityStoreId, ["MembershipId"] = m.MembershipId, ["GroupId"] = m.GroupId,
+        ["MemberId"] = new JsonObject { ["UserId"] = m.UserId },
+    };
+
+    /// <summary>
+    /// A list operation's answer: every item in one page, in the model's order, as before; with <see cref="AwsQuotas"/>,
+    /// pages of at most <see cref="AwsQuotas.PageSize"/> (or the request's smaller <c>MaxResults</c>) in the order of
+    /// each item's key, the key of a page's last item being its <c>NextToken</c>, so a page boundary holds whatever
+    /// changes between two pages.
+    /// </summary>
+    private JsonObject Listing(JsonObject body, string member, IEnumerable<(string Key, JsonNode Item)> items)
+    {
+        if (model.Quotas is not { } quotas)
+            return new JsonObject { [member] = Array(items.Select(i => i.Item)) };
+        var size = Math.Min(body["MaxResults"]?.GetValue<int>() ?? quotas.PageSize, quotas.PageSize);
+        var after = body["NextToken"]?.GetValue<string>();
+        var rest = items.Where(i => after is null || string.CompareOrdinal(i.Key, after) > 0).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
+        var page = rest.Take(size).ToList();
+        var answer = new JsonObject { [member] = Array(page.Select(i => i.Item)) };
+        if (rest.Count > size) answer["NextToken"] = page[^1].Key;
+        return answer;
+    }
 
     private static JsonArray Array(IEnumerable<JsonNode> items) => new(items.ToArray());
 
