@@ -44,7 +44,7 @@ internal sealed class PimPlayback(Scenario scenario, SandboxOptions options, San
         }
 
         foreach (var group in steps.Select(s => s.Group!).Distinct())
-            await _world.Enforcer.HintAsync(_world.EntraGroups[_scenario.Group(group).Name], cancellationToken).ConfigureAwait(false);
+            await _world.Enforcer.HintAsync(_world.EntraGroups[group], cancellationToken).ConfigureAwait(false);
 
         // Waited for together, told in the scenario's order.
         foreach (var (kind, text) in await Task.WhenAll(runs.Select(r => AccessOfAsync(r, runs.Count > 1, cancellationToken))).ConfigureAwait(false))

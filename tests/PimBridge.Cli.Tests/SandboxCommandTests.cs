@@ -45,7 +45,7 @@ public sealed partial class SandboxCommandTests : IDisposable
     [Fact]
     public async Task The_burst_scenario_plays_ten_activations_and_their_expiries_at_once_and_every_one_is_granted_removed_and_fenced()
     {
-        var file = Path.Combine(RepositoryRoot(), "src", "PimBridge.Sandbox", "Scenarios", "burst.json");
+        var file = Path.Combine(PimBridge.Testing.RepositoryRoot.Path, "src", "PimBridge.Sandbox", "Scenarios", "burst.json");
 
         var run = await CliRun.RunAsync("sandbox", "--scenario", file);
 
@@ -66,14 +66,6 @@ public sealed partial class SandboxCommandTests : IDisposable
 
         Assert.Equal(10, lines.Count(l => l.StartsWith("t+20:00", StringComparison.Ordinal) && l.Contains("expires.", StringComparison.Ordinal)));
         Assert.Contains("Passed: 31 of 31 expected outcomes observed", output, StringComparison.Ordinal);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "PimBridge.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException($"PimBridge.sln not found above {AppContext.BaseDirectory}.");
     }
 
     [Fact]

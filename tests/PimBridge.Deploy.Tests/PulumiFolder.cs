@@ -12,15 +12,7 @@ internal static class PulumiFolder
     private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(5);
     private static readonly SemaphoreSlim InstallGate = new(1, 1);
 
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "PimBridge.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException($"PimBridge.sln was not found above {AppContext.BaseDirectory}: run the tests from the repository.");
-    }
-
-    public static string Path() => System.IO.Path.Combine(RepositoryRoot(), "pulumi");
+    public static string Path() => System.IO.Path.Combine(Testing.RepositoryRoot.Path, "pulumi");
 
     /// <summary>.CI installs the packages first; a developer's first run installs them here, exactly as locked.</summary>
     public static async Task EnsureInstalledAsync()

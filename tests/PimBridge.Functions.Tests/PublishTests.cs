@@ -17,7 +17,7 @@ public sealed class PublishedAppFixture : IDisposable
     {
         Package = Path.Combine(_folder, "functions");
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(FindRepositoryRoot(), "src", "PimBridge.Functions", "publish-functions.sh"));
+        start.ArgumentList.Add(Path.Combine(PimBridge.Testing.RepositoryRoot.Path, "src", "PimBridge.Functions", "publish-functions.sh"));
         start.ArgumentList.Add(Package);
         start.Environment["PIMBRIDGE_FUNCTIONS_ARTIFACTS_PATH"] = Path.Combine(_folder, "build");
         using var process = Process.Start(start)!;
@@ -51,14 +51,6 @@ public sealed class PublishedAppFixture : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private static string FindRepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            if (File.Exists(Path.Combine(folder.FullName, "PimBridge.sln")))
-                return folder.FullName;
-        throw new InvalidOperationException($"No PimBridge.sln above {AppContext.BaseDirectory}: run the tests from the repository.");
-    }
 }
 
 /// <summary>What the Functions host reads from the published app: which functions exist, their bindings, and how to start the worker.</summary>

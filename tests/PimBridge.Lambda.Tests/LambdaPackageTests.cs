@@ -22,14 +22,6 @@ public sealed class LambdaPackageTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            if (File.Exists(Path.Combine(folder.FullName, "PimBridge.sln")))
-                return folder.FullName;
-        throw new InvalidOperationException($"No PimBridge.sln above {AppContext.BaseDirectory}: run the tests from the repository.");
-    }
-
     private static (int ExitCode, string Output) Run(string file, string arguments, IDictionary<string, string?> environment)
     {
         var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -49,7 +41,7 @@ public sealed class LambdaPackageTests : IDisposable
     public async Task The_build_script_zips_a_self_contained_trimmed_package_whose_bootstrap_refuses_to_run_outside_Lambda_and_runs_the_watcher_in_it()
     {
         var zipPath = Path.Combine(_folder, "pimbridge-watcher.zip");
-        var (exitCode, output) = Run("bash", $"\"{Path.Combine(RepositoryRoot(), "src", "PimBridge.Lambda", "build-lambda.sh")}\" \"{zipPath}\"",
+        var (exitCode, output) = Run("bash", $"\"{Path.Combine(RepositoryRoot.Path, "src", "PimBridge.Lambda", "build-lambda.sh")}\" \"{zipPath}\"",
             new Dictionary<string, string?> { ["PIMBRIDGE_LAMBDA_ARTIFACTS_PATH"] = Path.Combine(_folder, "build") });
         Assert.True(exitCode == 0, $"build-lambda.sh failed ({exitCode}):\n{output}");
 
