@@ -15,4 +15,7 @@ public sealed class EnforcerOptions
 
     /// <summary>Most items of each kind one tick takes on.</summary>
     public int BatchSize { get; set; } = 200;
+
+    /// <summary>How many intents one tick runs side by side (AWS operations stay IN_PROGRESS for seconds).</summary>
+    public int Parallelism { get; set; } = EnforcerSettings.DefaultParallelism;
 }

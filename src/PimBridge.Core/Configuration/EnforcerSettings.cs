@@ -9,6 +9,15 @@ public sealed record EnforcerSettings(TimeSpan RetryBaseDelay, TimeSpan RetryMax
     /// </summary>
     public TimeSpan OperationSettleTime { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// How many intents a tick runs side by side. An account assignment's operation stays IN_PROGRESS for seconds, and
+    /// AWS allows 15 outstanding at once: 16 lets the 15 run while one more worker, kept for taking access away, is free.
+    /// One runs them one after another, in a seeded order (the randomized safety schedules replay exactly).
+    /// </summary>
+    public int Parallelism { get; init; } = DefaultParallelism;
+
+    public const int DefaultParallelism = 16;
+
     public static readonly EnforcerSettings Default = new(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5), 5, 200);
 
     /// <summary>Exponential: base · 2^(attempts-1), capped.</summary>

@@ -1,0 +1,163 @@
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Ports;
+using PimBridge.Testing;
+using static PimBridge.Core.Tests.EngineHarness;
+using static PimBridge.Testing.ExampleDeployment;
+
+namespace PimBridge.Core.Tests;
+
+/// <summary>
+/// A tick runs intents side by side (<c>Enforcer.Parallelism</c>): AWS's assignment operations stay IN_PROGRESS for
+/// seconds, so one at a time a burst drains at a third of an activation a second. Taking access away keeps a worker
+/// of its own, so a removal that falls due in the middle of a burst never waits behind the burst's slow grants.
+/// </summary>
+public sealed class ParallelIntentTests
+{
+    /// <summary>How long a held grant waits at most; longer than <see cref="WaitLimit"/>, so no timeout lets a held grant through in time.</summary>
+    private static readonly TimeSpan GateTimeout = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task A_tick_runs_grants_side_by_side_so_one_slow_AWS_operation_does_not_hold_up_the_next()
+    {
+        await using var h = await StartAsync(o => o.Enforcer.Parallelism = 4);
+        var gate = new GrantGate(h.Aws, holdUser: "u-alice", openAt: 2);
+        var enforcer = Enforcer(h, gate);
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1)); // Admin in Prod and in Staging
+        await enforcer.ReconcileAsync(h.Snapshot());
+
+        var tick = await enforcer.TickAsync();
+
+        // Each grant is held until two are in flight at once: one at a time, neither would ever be let through.
+        Assert.Equal(2, gate.MostInFlight);
+        Assert.Equal(0, tick.IntentsFailed);
+        Assert.True(h.Aws.IsActive(Entitlement.AccountAssignment("u-alice", Admin, Prod)));
+        Assert.True(h.Aws.IsActive(Entitlement.AccountAssignment("u-alice", Admin, Staging)));
+    }
+
+    [Fact]
+    public async Task With_parallelism_one_a_tick_runs_its_intents_one_after_another()
+    {
+        await using var h = await StartAsync(o => o.Enforcer.Parallelism = 1);
+        var gate = new GrantGate(h.Aws, holdUser: null, openAt: 1);
+        var enforcer = Enforcer(h, gate);
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        h.Activate("bob-entra", OpsGroup, TimeSpan.FromHours(1));
+        await enforcer.ReconcileAsync(h.Snapshot());
+
+        await enforcer.TickAsync();
+
+        Assert.Equal(1, gate.MostInFlight);
+        Assert.Equal(4, h.Aws.ActiveKeys.Count(k => k.Contains(Admin, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_removal_that_falls_due_while_every_grant_worker_waits_on_AWS_starts_without_waiting_for_them()
+    {
+        await using var h = await StartAsync(o => o.Enforcer.Parallelism = 2);
+        var gate = new GrantGate(h.Aws, holdUser: "u-alice", openAt: int.MaxValue);
+        var enforcer = Enforcer(h, gate);
+        h.Activate("bob-entra", AuditGroup, TimeSpan.FromMinutes(30)); // Admin in Prod
+        await enforcer.ReconcileAsync(h.Snapshot());
+        await enforcer.TickAsync();
+        var bobs = Entitlement.AccountAssignment("u-bob", Admin, Prod);
+        Assert.True(h.Aws.IsActive(bobs));
+
+        h.Advance(TimeSpan.FromMinutes(29));
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1)); // two grants, both held by AWS
+        await enforcer.ReconcileAsync(h.Snapshot());
+        var tick = enforcer.TickAsync();
+        try
+        {
+            await gate.WaitForInFlightAsync(1);
+
+            // Bob's activation ends while alice's grants wait: the tick looks again and its free worker removes bob's access.
+            h.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2));
+            await WaitUntilAsync(() => !h.Aws.IsActive(bobs));
+            Assert.Equal(1, gate.MostInFlight); // grants never took the worker kept for taking access away
+        }
+        finally
+        {
+            gate.Open();
+        }
+
+        await tick.WaitAsync(GateTimeout);
+        await h.SettleAsync();
+        Assert.True(h.Aws.IsActive(Entitlement.AccountAssignment("u-alice", Admin, Prod)));
+        Assert.False(h.Aws.IsActive(bobs));
+    }
+
+    private static Enforcer Enforcer(EngineHarness h, GrantGate gate) => new(new EnforcerSetup
+    {
+        Store = h.Store, Aws = new IdentityCenterPorts(gate, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
+        Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+    });
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (waited.Elapsed > WaitLimit) Assert.Fail("the condition never held");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>
+    /// An Identity Center whose grants (of one user, or everyone's) are held, as IN_PROGRESS operations are, until
+    /// <c>openAt</c> of them are in flight at once or the test opens the gate.
+    /// </summary>
+    private sealed class GrantGate(SimulatedIdentityCenter aws, string? holdUser, int openAt) : IEntitlementTarget
+    {
+        private readonly Lock _gate = new();
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<(int Count, TaskCompletionSource Reached)> _watchers = [];
+        private int _inFlight;
+
+        public int MostInFlight { get; private set; }
+
+        public void Open() => _open.TrySetResult();
+
+        public Task WaitForInFlightAsync(int count)
+        {
+            lock (_gate)
+            {
+                if (_inFlight >= count) return Task.CompletedTask;
+                var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _watchers.Add((count, reached));
+                return reached.Task.WaitAsync(WaitLimit);
+            }
+        }
+
+        public async Task<EntitlementChange> GrantAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default)
+        {
+            if (holdUser is not null && entitlement.UserId != holdUser)
+                return await aws.GrantAsync(entitlement, beforeChange, cancellationToken);
+            lock (_gate)
+            {
+                MostInFlight = Math.Max(MostInFlight, ++_inFlight);
+                if (_inFlight >= openAt) _open.TrySetResult();
+                foreach (var watcher in _watchers.Where(w => _inFlight >= w.Count)) watcher.Reached.TrySetResult();
+            }
+
+            try
+            {
+                await _open.Task.WaitAsync(GateTimeout, cancellationToken);
+                return await aws.GrantAsync(entitlement, beforeChange, cancellationToken);
+            }
+            finally
+            {
+                lock (_gate) _inFlight--;
+            }
+        }
+
+        public Task<EntitlementChange> RevokeAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default) =>
+            aws.RevokeAsync(entitlement, beforeChange, cancellationToken);
+
+        public Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default) => aws.IsActiveAsync(entitlement, cancellationToken);
+
+        public Task<IReadOnlyList<string>> ListUsersAsync(AccessTarget target, CancellationToken cancellationToken = default) => aws.ListUsersAsync(target, cancellationToken);
+    }
+}
