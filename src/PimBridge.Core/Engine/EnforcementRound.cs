@@ -14,39 +14,85 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
     private static readonly TimeSpan LookAgainAfter = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// One round of enforcement: due grants end, due fences lift, due intents run, removals and fences first. Costs
-    /// O(due items). Whenever AWS work has taken the clock a second on, the tick looks again, so a removal that falls
-    /// due meanwhile goes before the rest of the batch (I6: a burst of grants never holds up an expiry).
+    /// One round of enforcement: due grants end, due fences lift, due intents run, removals and fences first, up to
+    /// <see cref="Configuration.EnforcerSettings.Parallelism"/> side by side. Costs O(due items). Whenever the clock has
+    /// moved a second on (AWS work takes time), the tick looks again, so a removal that falls due meanwhile goes before
+    /// the rest of the batch; giving access never takes the last worker, so that removal starts at once (I6: a burst
+    /// of grants never holds up an expiry).
     /// </summary>
     public async Task<TickResult> RunAsync(CancellationToken cancellationToken)
     {
         int ended = 0, fencesDue = 0, done = 0, failed = 0, superseded = 0, waiting = 0;
+        var parallelism = engine.Settings.Parallelism;
+        // With one worker the tick keeps the simple order: run one, then look at the clock (seeded runs replay exactly).
+        var givingLimit = parallelism > 1 ? parallelism - 1 : 1;
         var ran = new HashSet<string>(StringComparer.Ordinal);
+        // Each run and whether it gives access (a list: a run that completed at once may share its cached task with another).
+        var running = new List<(Task<IntentOutcome> Run, bool Gives)>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? lookAgain = null;
         var lookedAt = engine.Time.GetUtcNow();
         var queue = await DueWorkAsync(lookedAt).ConfigureAwait(false);
-        while (queue.Count > 0)
+        try
         {
-            var intent = queue.Dequeue();
-            if (!ran.Add(intent.Id))
-                continue;
-            if (intent.Kind == IntentKind.Notify)
+            while (true)
             {
-                runner.StartDelivery(intent);
-                continue;
-            }
+                var giving = running.Count(r => r.Gives);
+                while (running.Count < parallelism && queue.TryPeek(out var next, out _))
+                {
+                    if (GivesAccess(next.Kind) && giving >= givingLimit)
+                        break; // the last worker is kept for taking access away (what follows gives access or notifies)
+                    queue.Dequeue();
+                    if (!ran.Add(next.Id))
+                        continue;
+                    if (next.Kind == IntentKind.Notify)
+                    {
+                        runner.StartDelivery(next);
+                        continue;
+                    }
 
-            switch (await runner.RunAsync(intent, cancellationToken).ConfigureAwait(false))
-            {
-                case IntentOutcome.Done: done++; break;
-                case IntentOutcome.Failed: failed++; break;
-                case IntentOutcome.Superseded: superseded++; break;
-                case IntentOutcome.Waiting: waiting++; break;
-            }
+                    running.Add((runner.RunAsync(next, stop.Token), GivesAccess(next.Kind)));
+                    giving += GivesAccess(next.Kind) ? 1 : 0;
+                }
 
-            if (engine.Time.GetUtcNow() - lookedAt >= LookAgainAfter)
+                if (running.Count == 0)
+                    break;
+                // Side by side, runs can wait on AWS for seconds: wake when a second has passed, too, to look again.
+                if (parallelism > 1 && lookAgain is not { IsCompleted: false } && running.Any(r => !r.Run.IsCompleted))
+                    lookAgain = Task.Delay(LookAgainAfter, engine.Time, stop.Token);
+                var runs = running.Select(r => (Task)r.Run);
+                var first = await Task.WhenAny(lookAgain is null ? runs : runs.Append(lookAgain)).ConfigureAwait(false);
+                if (running.FindIndex(r => r.Run == first) is var index and >= 0)
+                {
+                    running.RemoveAt(index);
+                    switch (await ((Task<IntentOutcome>)first).ConfigureAwait(false))
+                    {
+                        case IntentOutcome.Done: done++; break;
+                        case IntentOutcome.Failed: failed++; break;
+                        case IntentOutcome.Superseded: superseded++; break;
+                        case IntentOutcome.Waiting: waiting++; break;
+                    }
+                }
+
+                if (engine.Time.GetUtcNow() - lookedAt >= LookAgainAfter)
+                {
+                    lookedAt = engine.Time.GetUtcNow();
+                    queue = await DueWorkAsync(lookedAt).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            // When a run fails the tick (shutting down, the store gone), the others are cancelled and awaited, so none
+            // outlives its tick; their claims expire and they run again.
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
             {
-                lookedAt = engine.Time.GetUtcNow();
-                queue = await DueWorkAsync(lookedAt).ConfigureAwait(false);
+                await Task.WhenAll(running.Select(r => r.Run)).ConfigureAwait(false);
+            }
+            catch (Exception) when (running.Count > 0)
+            {
+                // the tick already fails with the first error
             }
         }
 
@@ -139,6 +185,9 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
         await engine.Intents.EnsureAsync(change, IntentKind.SyncFences, fence.PermissionSetArn, now, cancellationToken).ConfigureAwait(false);
         await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Giving access and reading PIM (which leads to giving it): never all the workers.</summary>
+    private static bool GivesAccess(IntentKind kind) => kind is IntentKind.ApplyEntitlement or IntentKind.ReconcileGroup;
 
     private static int Priority(IntentKind kind) => kind switch
     {

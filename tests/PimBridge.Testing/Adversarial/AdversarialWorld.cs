@@ -111,6 +111,9 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
     public static async Task<AdversarialWorld> StartAsync(int seed, Action<PimBridgeOptions>? configure = null, Func<Task<IStateStore>>? openStore = null)
     {
         var options = ExampleDeployment.Options(new() { DisplayName = "Platform" });
+        // One intent at a time: on the auto-advancing clock, runs side by side would each move time on, and a seeded
+        // schedule must replay exactly. The two engines still race each other on every intent.
+        options.Enforcer.Parallelism = 1;
         configure?.Invoke(options);
         var settings = PimBridgeConfiguration.Validate(options);
         var world = new AdversarialWorld(seed, openStore is null ? await SqliteStateStore.OpenAsync(":memory:") : await openStore(), settings);
