@@ -20,7 +20,7 @@ public sealed class SsoAdminClient : IDisposable
         options.ValidateOperations();
         _transport = new AwsJsonTransport(AwsService.SsoAdmin, options);
         _options = options;
-        _slots = new OperationSlots(options.MaxOutstandingAssignmentOperations);
+        _slots = new OperationSlots(options.MaxOutstandingAssignmentOperations, options.OperationSlotsKeptForDeletions);
     }
 
     public Uri Endpoint => _transport.Endpoint;
@@ -177,7 +177,8 @@ public sealed class SsoAdminClient : IDisposable
         string operation, AccountAssignmentRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResponse> responseType,
         Func<TResponse, AccountAssignmentOperationStatus?> status, CancellationToken cancellationToken)
     {
-        await _slots.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        var creation = operation == "CreateAccountAssignment";
+        await _slots.AcquireAsync(creation, cancellationToken).ConfigureAwait(false);
         TResponse response;
         try
         {
@@ -185,12 +186,12 @@ public sealed class SsoAdminClient : IDisposable
         }
         catch
         {
-            _slots.ReleaseUnstarted();
+            _slots.ReleaseUnstarted(creation);
             throw;
         }
 
         var started = status(response);
-        _slots.AfterStart(started?.Status, started?.RequestId);
+        _slots.AfterStart(creation, started?.Status, started?.RequestId);
         if (started?.Status is null)
             throw Malformed(operation, "a status with Status and RequestId");
         return response;

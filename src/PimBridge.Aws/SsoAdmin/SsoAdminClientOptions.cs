@@ -11,6 +11,12 @@ public sealed class SsoAdminClientOptions : AwsClientOptions
     /// </summary>
     public int MaxOutstandingAssignmentOperations { get; set; } = 15;
 
+    /// <summary>
+    /// Of <see cref="MaxOutstandingAssignmentOperations"/>, how many creations never take, so that a removal starts at
+    /// once even while a burst of grants has filled the rest. Less than the maximum.
+    /// </summary>
+    public int OperationSlotsKeptForDeletions { get; set; } = 2;
+
     /// <summary>First pause before polling an IN_PROGRESS operation; doubles up to <see cref="OperationPollMaxDelay"/>.</summary>
     public TimeSpan OperationPollInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -23,6 +29,8 @@ public sealed class SsoAdminClientOptions : AwsClientOptions
     {
         if (MaxOutstandingAssignmentOperations < 1)
             throw new ArgumentException($"sso-admin: MaxOutstandingAssignmentOperations must be at least 1, got {MaxOutstandingAssignmentOperations}.");
+        if (OperationSlotsKeptForDeletions < 0 || OperationSlotsKeptForDeletions >= MaxOutstandingAssignmentOperations)
+            throw new ArgumentException($"sso-admin: OperationSlotsKeptForDeletions must be at least 0 and less than MaxOutstandingAssignmentOperations ({MaxOutstandingAssignmentOperations}), got {OperationSlotsKeptForDeletions}.");
         if (OperationPollInitialDelay <= TimeSpan.Zero || OperationPollMaxDelay < OperationPollInitialDelay || OperationTimeout <= TimeSpan.Zero)
             throw new ArgumentException("sso-admin: OperationPollInitialDelay must be positive, OperationPollMaxDelay at least as long, and OperationTimeout positive.");
     }

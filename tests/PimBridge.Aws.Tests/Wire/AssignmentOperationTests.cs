@@ -35,7 +35,7 @@ public sealed class AssignmentOperationTests
         for (var i = 0; i < 3; i++) handler.Respond(Creation("IN_PROGRESS", $"r{i}"));
         handler.Respond(Creation("SUCCEEDED", "r0")); // the Describe call
         handler.Respond(Creation("IN_PROGRESS", "r3"));
-        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 3);
+        using var client = WireClients.SsoAdmin(handler, configure: o => { o.MaxOutstandingAssignmentOperations = 3; o.OperationSlotsKeptForDeletions = 0; });
 
         for (var i = 0; i < 3; i++) await client.CreateAccountAssignmentAsync(Assignment());
         Assert.Equal(0, client.AvailableOperationSlots);
@@ -53,13 +53,32 @@ public sealed class AssignmentOperationTests
     }
 
     [Fact]
+    public async Task Creations_leave_slots_to_deletions_so_a_removal_starts_while_a_burst_of_grants_fills_the_rest()
+    {
+        var handler = new RecordingHandler();
+        for (var i = 0; i < 3; i++) handler.Respond(Creation("IN_PROGRESS", $"r{i}"));
+        handler.Respond(Deletion("IN_PROGRESS", "d0"));
+        handler.Respond(Deletion("IN_PROGRESS", "d1"));
+        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 5);
+
+        for (var i = 0; i < 3; i++) await client.CreateAccountAssignmentAsync(Assignment()); // 5 less the 2 kept
+        var fourth = client.CreateAccountAssignmentAsync(Assignment("444455556666"));
+        await client.DeleteAccountAssignmentAsync(Assignment("777788889999")).WaitAsync(TimeSpan.FromSeconds(10));
+        await client.DeleteAccountAssignmentAsync(Assignment("777788880000")).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.False(fourth.IsCompleted);
+        Assert.Equal(5, handler.Requests.Count);
+        Assert.Equal(0, client.AvailableOperationSlots);
+    }
+
+    [Fact]
     public async Task Operations_that_finish_at_once_or_fail_to_start_hold_no_slot()
     {
         var handler = new RecordingHandler()
             .Respond(Creation("SUCCEEDED", "r1"))
             .RespondError(HttpStatusCode.Forbidden, """{"__type":"AccessDeniedException","Message":"no"}""")
             .Respond(Deletion("FAILED", "r2"));
-        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 1);
+        using var client = WireClients.SsoAdmin(handler, configure: o => { o.MaxOutstandingAssignmentOperations = 1; o.OperationSlotsKeptForDeletions = 0; });
 
         await client.CreateAccountAssignmentAsync(Assignment());
         await Assert.ThrowsAsync<AwsServiceException>(() => client.CreateAccountAssignmentAsync(Assignment()));
