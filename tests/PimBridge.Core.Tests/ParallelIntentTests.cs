@@ -89,11 +89,67 @@ public sealed class ParallelIntentTests
         Assert.False(h.Aws.IsActive(bobs));
     }
 
-    private static Enforcer Enforcer(EngineHarness h, GrantGate gate) => new(new EnforcerSetup
+    [Fact]
+    public async Task A_reconcile_grants_each_principal_as_soon_as_it_is_looked_up_not_after_every_principal_of_the_burst()
     {
-        Store = h.Store, Aws = new IdentityCenterPorts(gate, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
+        await using var h = await StartAsync();
+        var lookups = new LookupGate(h.Aws, holdFrom: 2);
+        var enforcer = Enforcer(h, new GrantGate(h.Aws, holdUser: null, openAt: 1), lookups);
+        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1));
+        h.Activate("bob-entra", AuditGroup, TimeSpan.FromHours(1));
+
+        var reconcile = enforcer.ReconcileAsync(h.Snapshot());
+        try
+        {
+            var held = await lookups.SecondStartedAsync();
+
+            // The second principal's lookup is still under way (the Identity Store quota paces a burst's lookups), yet
+            // the first principal's grant is recorded and its access queued.
+            var first = Assert.Single(await h.Store.GetActiveGrantsForGroupsAsync([AuditGroup]));
+            Assert.NotEqual(held, first.Slot.PrincipalId);
+            Assert.NotEmpty(await h.Store.GetDueIntentsAsync(h.Now, 10));
+        }
+        finally
+        {
+            lookups.Open();
+        }
+
+        var result = await reconcile.WaitAsync(GateTimeout);
+        Assert.Equal(2, result.Plan.NewGrants.Count);
+        Assert.Equal(2, (await h.Store.GetActiveGrantsForGroupsAsync([AuditGroup])).Count);
+    }
+
+    private static Enforcer Enforcer(EngineHarness h, GrantGate gate, IUserMapping? users = null) => new(new EnforcerSetup
+    {
+        Store = h.Store, Aws = new IdentityCenterPorts(gate, h.Aws, h.Aws, users ?? h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
         Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
     });
+
+    /// <summary>User lookups from the <c>holdFrom</c>-th on are held until the test opens the gate.</summary>
+    private sealed class LookupGate(SimulatedIdentityCenter aws, int holdFrom) : IUserMapping
+    {
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<string> _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _lookups;
+
+        public string Describe => aws.Describe;
+
+        public void Open() => _open.TrySetResult();
+
+        /// <summary>The principal whose lookup is held, once it is.</summary>
+        public Task<string> SecondStartedAsync() => _held.Task.WaitAsync(WaitLimit);
+
+        public async Task<IdentityCenterUser?> FindAsync(EntraPrincipal principal, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _lookups) >= holdFrom)
+            {
+                _held.TrySetResult(principal.Id);
+                await _open.Task.WaitAsync(GateTimeout, cancellationToken);
+            }
+
+            return await aws.FindAsync(principal, cancellationToken);
+        }
+    }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

@@ -21,48 +21,80 @@ internal sealed class GrantLifecycle(EngineContext engine, FencePlanner fencePla
 
     /// <summary>Reconciles PIM's snapshot of some groups. With <paramref name="dryRun"/>, only plans.</summary>
     /// <param name="seenAt">When PimBridge first learned of these activations (a hint's arrival); now when null.</param>
+    /// <remarks>
+    /// Applied, it takes access away first (stops and moved ends need no lookup), then grants each new principal as
+    /// soon as that principal is looked up: in a burst the Identity Store quota paces the lookups (two calls per new
+    /// user), and the first engineer's access must not wait for the hundredth engineer's lookup.
+    /// </remarks>
     public async Task<ReconcileResult> ReconcileAsync(PimSnapshot snapshot, bool dryRun = false, DateTimeOffset? seenAt = null, CancellationToken cancellationToken = default)
     {
         var now = engine.Time.GetUtcNow();
         var active = await engine.Store.GetActiveGrantsForGroupsAsync(snapshot.GroupIds, cancellationToken).ConfigureAwait(false);
         var windows = Reconciler.Windows(snapshot, engine.Mappings, now);
-        var unread = new List<GrantSlot>();
-        var identities = new Dictionary<GrantSlot, GrantIdentity>();
-        var users = new Dictionary<string, IdentityCenterUser?>(StringComparer.Ordinal);
+        var candidates = windows.WithoutGrants(active);
         var failures = new ReconcileFailures();
-        foreach (var window in windows.WithoutGrants(active))
+        if (dryRun)
         {
-            // One principal whose lookup fails waits for the next reconcile; the others, and every stop, go ahead.
-            // Only windows without a grant are looked up, so leaving one out never reads as a deactivation.
+            var lookedUp = await LookUpAsync(candidates, failures, cancellationToken).ConfigureAwait(false);
+            var plan = Reconciler.Plan(windows.Except(lookedUp.Unread), engine.Mappings, active, lookedUp.Users, now, lookedUp.Identities);
+            failures.ThrowFirst();
+            return new ReconcileResult(plan, Applied: false);
+        }
+
+        // Only windows without a grant are looked up, so leaving them out of this plan never reads as a deactivation.
+        var known = Reconciler.Plan(windows.Except([.. candidates.Select(w => w.Slot)]), engine.Mappings, active, EmptyUsers, now);
+        foreach (var stop in known.Stops)
+            await failures.TryAsync(() => ConflictRetry.RunAsync(ct => EndGrantAsync(stop.Grant.Id, now, stop.Reason, ct), cancellationToken)).ConfigureAwait(false);
+        foreach (var change in known.EndChanges)
+            await failures.TryAsync(() => ConflictRetry.RunAsync(ct => MoveGrantEndAsync(change, now, ct), cancellationToken)).ConfigureAwait(false);
+
+        var newGrants = new List<Grant>();
+        var unmapped = new List<UnmappedPrincipal>();
+        var suppressed = new List<GrantWindow>();
+        foreach (var window in candidates)
+        {
+            var lookedUp = await LookUpAsync([window], failures, cancellationToken).ConfigureAwait(false);
+            if (lookedUp.Unread.Count > 0)
+                continue;
+            var plan = Reconciler.Plan(windows.Only(window.Slot), engine.Mappings, [], lookedUp.Users, now, lookedUp.Identities);
+            foreach (var grant in plan.NewGrants)
+                await failures.TryAsync(() => ConflictRetry.RunAsync(ct => StartGrantAsync(grant with { FirstSeenAt = seenAt ?? now }, now, ct), cancellationToken)).ConfigureAwait(false);
+            foreach (var missing in plan.Unmapped)
+                await failures.TryAsync(() => RaiseUnmappedAsync(missing, now, cancellationToken)).ConfigureAwait(false);
+            newGrants.AddRange(plan.NewGrants);
+            unmapped.AddRange(plan.Unmapped);
+            suppressed.AddRange(plan.Suppressed);
+        }
+
+        failures.ThrowFirst();
+        return new ReconcileResult(Reconciler.Combine(known, newGrants, unmapped, suppressed), Applied: true);
+    }
+
+    private static readonly IReadOnlyDictionary<string, IdentityCenterUser?> EmptyUsers = new Dictionary<string, IdentityCenterUser?>();
+
+    /// <summary>
+    /// Looks up the grant identity and the Identity Center user of each window (users once per principal). One
+    /// principal whose lookup fails waits for the next reconcile and is listed as unread; the others go ahead.
+    /// </summary>
+    private async Task<Lookups> LookUpAsync(IReadOnlyList<GrantWindow> windows, ReconcileFailures failures, CancellationToken cancellationToken)
+    {
+        var lookups = new Lookups([], new Dictionary<GrantSlot, GrantIdentity>(), new Dictionary<string, IdentityCenterUser?>(StringComparer.Ordinal));
+        foreach (var window in windows)
+        {
             if (!await failures.TryAsync(async () =>
                 {
                     var identity = await IdentityForAsync(window, cancellationToken).ConfigureAwait(false);
-                    if (identity is not null) identities[window.Slot] = identity;
-                    if (identity is { GrantId: null } || users.ContainsKey(window.Principal.Id)) return;
-                    users[window.Principal.Id] = await engine.Aws.Users.FindAsync(window.Principal, cancellationToken).ConfigureAwait(false);
+                    if (identity is not null) lookups.Identities[window.Slot] = identity;
+                    if (identity is { GrantId: null } || lookups.Users.ContainsKey(window.Principal.Id)) return;
+                    lookups.Users[window.Principal.Id] = await engine.Aws.Users.FindAsync(window.Principal, cancellationToken).ConfigureAwait(false);
                 }).ConfigureAwait(false))
-                unread.Add(window.Slot);
+                lookups.Unread.Add(window.Slot);
         }
 
-        var plan = Reconciler.Plan(windows.Except(unread), engine.Mappings, active, users, now, identities);
-        if (dryRun || plan.IsEmpty)
-        {
-            failures.ThrowFirst();
-            return new ReconcileResult(plan, Applied: !dryRun);
-        }
-
-        // Taking access away first; each step on its own, so one that fails holds up none of the others.
-        foreach (var stop in plan.Stops)
-            await failures.TryAsync(() => ConflictRetry.RunAsync(ct => EndGrantAsync(stop.Grant.Id, now, stop.Reason, ct), cancellationToken)).ConfigureAwait(false);
-        foreach (var change in plan.EndChanges)
-            await failures.TryAsync(() => ConflictRetry.RunAsync(ct => MoveGrantEndAsync(change, now, ct), cancellationToken)).ConfigureAwait(false);
-        foreach (var grant in plan.NewGrants)
-            await failures.TryAsync(() => ConflictRetry.RunAsync(ct => StartGrantAsync(grant with { FirstSeenAt = seenAt ?? now }, now, ct), cancellationToken)).ConfigureAwait(false);
-        foreach (var missing in plan.Unmapped)
-            await failures.TryAsync(() => RaiseUnmappedAsync(missing, now, cancellationToken)).ConfigureAwait(false);
-        failures.ThrowFirst();
-        return new ReconcileResult(plan, Applied: true);
+        return lookups;
     }
+
+    private sealed record Lookups(List<GrantSlot> Unread, Dictionary<GrantSlot, GrantIdentity> Identities, Dictionary<string, IdentityCenterUser?> Users);
 
     /// <summary>
     /// Walks the grants that already used a window's id. An ended grant is succeeded under a new id (PIM extended the

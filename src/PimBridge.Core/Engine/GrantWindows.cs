@@ -13,6 +13,9 @@ internal sealed class GrantWindows(IReadOnlyCollection<string> groupIds, Diction
     public GrantWindows Except(IReadOnlyCollection<GrantSlot> slots) =>
         slots.Count == 0 ? this : new(GroupIds, windows.Where(w => !slots.Contains(w.Key)).ToDictionary());
 
+    /// <summary>One slot's window alone, for the same groups.</summary>
+    public GrantWindows Only(GrantSlot slot) => new(GroupIds, windows.Where(w => w.Key == slot).ToDictionary());
+
     /// <summary>The windows no active grant covers yet: the candidates for new grants.</summary>
     public IReadOnlyList<GrantWindow> WithoutGrants(IReadOnlyList<ActiveGrant> active)
     {

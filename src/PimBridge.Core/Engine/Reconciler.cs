@@ -128,6 +128,14 @@ internal static class Reconciler
             [.. suppressed.OrderBy(w => w.Slot.ToString(), StringComparer.Ordinal)]);
     }
 
+    /// <summary>A plan of stops and moved ends, with the new grants decided one principal at a time after it.</summary>
+    public static ReconcilePlan Combine(ReconcilePlan known, IEnumerable<Grant> newGrants, IEnumerable<UnmappedPrincipal> unmapped, IEnumerable<GrantWindow> suppressed) => new(
+        [.. known.NewGrants.Concat(newGrants).OrderBy(g => g.Id, StringComparer.Ordinal)],
+        known.EndChanges,
+        known.Stops,
+        [.. known.Unmapped.Concat(unmapped).OrderBy(u => u.Principal.Id, StringComparer.Ordinal).ThenBy(u => u.Mapping, StringComparer.Ordinal)],
+        [.. known.Suppressed.Concat(suppressed).OrderBy(w => w.Slot.ToString(), StringComparer.Ordinal)]);
+
     private static GrantWindow Merge(GrantWindow a, GrantWindow b)
     {
         var end = a.End is null || b.End is null ? null : (a.End > b.End ? a.End : b.End);
