@@ -54,6 +54,9 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
     private int _ids;
 
     public Adversity Adversity { get; set; } = Adversity.None;
+
+    /// <summary>Held by the wire while a request acts on the model: AWS serializes each call.</summary>
+    public Lock Gate { get; } = new();
     public Dictionary<string, ModelUser> Users { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, string> Groups { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, ModelPermissionSet> PermissionSets { get; } = new(StringComparer.Ordinal);

@@ -28,17 +28,28 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
         var operation = target[(target.IndexOf('.') + 1)..];
         var body = JsonNode.Parse(await request.Content!.ReadAsStringAsync(cancellationToken).ConfigureAwait(false))!.AsObject();
         if (Hook is { } before) await before(operation, CallStage.Before).ConfigureAwait(false);
-        model.Count(operation);
-        model.OnRequest?.Invoke(model.Now, operation, body);
         try
         {
-            if (model.TakeScriptedFault(operation) is { } scripted) throw scripted;
-            if (model.AdmitRequest(operation, identityStore) is { } throttled) throw throttled;
-            if (Faults && model.DrawFaultBefore(identityStore) is { } fault) throw fault;
-            var answer = Serve(operation, body);
+            JsonObject answer;
+            // One request at a time inside the model, as AWS serializes each call: an engine running intents side by
+            // side sends concurrently, and the model's collections are not built for that.
+            lock (model.Gate)
+            {
+                model.Count(operation);
+                model.OnRequest?.Invoke(model.Now, operation, body);
+                if (model.TakeScriptedFault(operation) is { } scripted) throw scripted;
+                if (model.AdmitRequest(operation, identityStore) is { } throttled) throw throttled;
+                if (Faults && model.DrawFaultBefore(identityStore) is { } fault) throw fault;
+                answer = Serve(operation, body);
+            }
+
             if (Hook is { } after) await after(operation, CallStage.AfterEffect).ConfigureAwait(false);
-            if (IsWrite(operation) && model.DrawLostResponse(operation, Faults))
-                throw new ModelError(500, "InternalServerException", "Internal failure (the write was applied).");
+            lock (model.Gate)
+            {
+                if (IsWrite(operation) && model.DrawLostResponse(operation, Faults))
+                    throw new ModelError(500, "InternalServerException", "Internal failure (the write was applied).");
+            }
+
             return Json(HttpStatusCode.OK, answer);
         }
         catch (ModelError error)

@@ -1,0 +1,134 @@
+using Amazon.Runtime;
+using PimBridge.Aws;
+using PimBridge.Aws.IdentityCenter;
+using PimBridge.Aws.IdentityStore;
+using PimBridge.Aws.SsoAdmin;
+using PimBridge.Core.Configuration;
+using PimBridge.Core.Domain;
+using PimBridge.Core.Engine;
+using PimBridge.Core.Ports;
+using PimBridge.Store.Sqlite;
+using PimBridge.Testing.Adversarial;
+using static PimBridge.Testing.ExampleDeployment;
+
+namespace PimBridge.Safety.Tests;
+
+/// <summary>
+/// A burst and a mass expiry with the engine as deployed (intents side by side, the default parallelism) against the
+/// model at AWS's documented quotas, on the real clock: 20 requests a second per service, at most 15 outstanding
+/// creations, operations IN_PROGRESS for a while. What AWS documents must hold whatever the concurrency: no call refused
+/// for a quota reaches an intent, every engineer gets exactly the access PIM justifies, and at the end no access and no
+/// live session is left.
+/// </summary>
+public sealed class BurstAtQuotasTests
+{
+    private static readonly TimeSpan InProgress = TimeSpan.FromMilliseconds(500);
+
+    [Fact]
+    public async Task Forty_engineers_activating_at_once_and_expiring_at_once_get_and_lose_exactly_their_access_with_no_quota_refusal()
+    {
+        var model = new IdentityCenterModel(TimeProvider.System, new Random(15)) { Adversity = Adversity.Calm(InProgress) };
+        model.AddPermissionSet(Admin, "Admin", TimeSpan.FromHours(1));
+        model.AddPermissionSet(ReadOnly, "ReadOnly", TimeSpan.FromHours(1));
+        model.Groups[IdcPlatformGroup] = "Platform";
+        model.ForeignCreateAssignment(new AssignmentKey(ReadOnly, Prod, "GROUP", IdcPlatformGroup));
+        var engineers = Enumerable.Range(0, 40).Select(i => (Principal: $"engineer-{i}", UserId: $"u-{i:D4}", UserName: $"engineer{i}@contoso.com")).ToList();
+        foreach (var engineer in engineers) model.AddUser(engineer.UserId, engineer.UserName);
+        model.Quotas = AwsQuotas.Documented; // from here on: the world before the burst was set up by other hands
+
+        var wire = new IdentityCenterWire(model);
+        using var ssoAdmin = new SsoAdminClient(Configure(new SsoAdminClientOptions(), wire));
+        using var identityStore = new IdentityStoreClient(Configure(new IdentityStoreClientOptions(), wire));
+        var settings = PimBridgeConfiguration.Validate(Options(new() { DisplayName = "Platform" }));
+        Assert.Equal(EnforcerSettings.DefaultParallelism, settings.Enforcer.Parallelism);
+        var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter));
+        var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory);
+        await using var store = await SqliteStateStore.OpenAsync(":memory:");
+        var pim = new ListedActivations();
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = store, Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = TimeProvider.System, Pim = pim,
+            Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory,
+                new IdentityStoreUserMapping(identityStore, IdentityStoreId, settings.IdentityCenter.MatchUsersBy)),
+        });
+
+        // Half activate the ops group (Admin in Prod and in Staging: two assignments each), half the platform group (a membership).
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < engineers.Count; i++)
+            pim.Add(new Activation($"act-{i}", new EntraPrincipal(engineers[i].Principal, engineers[i].UserName), i % 2 == 0 ? OpsGroup : PlatformGroup, PimAccess.Member, now, now + TimeSpan.FromHours(1)));
+        await enforcer.HintAsync(OpsGroup);
+        await enforcer.HintAsync(PlatformGroup);
+        await TickUntilAsync(enforcer, async () => (await store.ListGrantsAsync(activeOnly: true, null)).Count(g => g.AccessConfirmedAt is not null) == engineers.Count);
+
+        for (var i = 0; i < engineers.Count; i++)
+        {
+            var userId = engineers[i].UserId;
+            Assert.Equal(i % 2 == 0, model.CanAssume(userId, Admin, Prod));
+            Assert.Equal(i % 2 == 0, model.CanAssume(userId, Admin, Staging));
+            Assert.Equal(i % 2 == 1, model.CanAssume(userId, ReadOnly, Prod));
+        }
+
+        // Every activation ends at the same instant: PIM lists none of them any more.
+        pim.Clear();
+        await enforcer.ReconcileGroupsAsync([OpsGroup, PlatformGroup]);
+        await TickUntilAsync(enforcer, async () => (await store.ListGrantsAsync(activeOnly: true, null)).Count == 0 && !model.AnyOperationRunning
+            && (await store.GetDueIntentsAsync(DateTimeOffset.MaxValue, 1)).Count == 0
+            && (await store.ListFencesAsync(openOnly: true)).All(f => f.State == FenceState.Active));
+
+        foreach (var (_, userId, _) in engineers)
+        {
+            Assert.False(model.CanAssume(userId, Admin, Prod));
+            Assert.False(model.CanAssume(userId, Admin, Staging));
+            Assert.False(model.CanAssume(userId, ReadOnly, Prod));
+        }
+
+        // Every removal fenced its user's sessions, written and provisioned (Active) in every account the user reached.
+        var fences = await store.ListFencesAsync(openOnly: true);
+        Assert.Equal(engineers.Select(e => e.UserId).Order(), fences.Select(f => f.UserId).Distinct().Order());
+        Assert.All(fences, f => Assert.Equal(FenceState.Active, f.State));
+        foreach (var (_, userId, _) in engineers.Where((_, i) => i % 2 == 0))
+            Assert.Equal(new[] { Prod, Staging }.Order(), fences.Single(f => f.UserId == userId && f.PermissionSetArn == Admin).Accounts.Order());
+        Assert.Empty(model.Throttled); // the shared limiters kept every call under the quotas
+        var audit = await store.ReadAuditAsync().ToListAsync();
+        Assert.DoesNotContain(audit, a => a.Kind == "intent.failed");
+    }
+
+    private static async Task TickUntilAsync(Enforcer enforcer, Func<Task<bool>> done)
+    {
+        var limit = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
+        while (!await done())
+        {
+            Assert.True(DateTimeOffset.UtcNow < limit, "the burst did not settle within two minutes");
+            if ((await enforcer.TickAsync()).DidNothing)
+                await Task.Delay(100);
+        }
+    }
+
+    private static T Configure<T>(T options, HttpMessageHandler wire) where T : AwsClientOptions
+    {
+        options.Region = "eu-west-1";
+        options.Endpoint = new Uri("http://identity-center.model.invalid/");
+        options.Credentials = new BasicAWSCredentials("AKIDMODEL", "model-secret");
+        options.HttpHandler = wire;
+        return options;
+    }
+
+    /// <summary>PIM: the activations listed now.</summary>
+    private sealed class ListedActivations : IPimSource
+    {
+        private readonly List<Activation> _listed = [];
+
+        public void Add(Activation activation) { lock (_listed) _listed.Add(activation); }
+
+        public void Clear() { lock (_listed) _listed.Clear(); }
+
+        public Task<PimSnapshot> GetSnapshotAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default)
+        {
+            lock (_listed)
+                return Task.FromResult(new PimSnapshot(groupIds, _listed.Where(a => groupIds.Contains(a.GroupId, StringComparer.OrdinalIgnoreCase)).ToList()));
+        }
+
+        public Task<ActivationRequest?> GetActivationRequestAsync(Activation activation, CancellationToken cancellationToken = default) =>
+            Task.FromResult<ActivationRequest?>(null);
+    }
+}
