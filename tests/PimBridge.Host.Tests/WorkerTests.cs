@@ -157,6 +157,50 @@ public sealed class WorkerTests
     }
 
     [Fact]
+    public async Task When_PIM_throttles_the_read_of_changed_groups_the_poll_pauses_and_the_same_changes_are_read_again_afterwards()
+    {
+        var delta = new FakeMembershipDelta();
+        await using var h = await StartAsync(membershipDelta: delta);
+        await h.Worker.RunOnceAsync(); // the first round
+        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        delta.Changed(OpsGroup);
+        h.Pim.FailNext(new GraphPimException(OpsGroup, "throttled", new ApiException("Too many requests")
+        {
+            ResponseStatusCode = 429,
+            ResponseHeaders = new Dictionary<string, IEnumerable<string>>(StringComparer.OrdinalIgnoreCase) { ["Retry-After"] = ["60"] },
+        }, h.Clock));
+        var throttledAt = h.Now;
+
+        var step = await h.Worker.RunOnceAsync();
+        Assert.Equal(TimeSpan.FromSeconds(60), step.Throttled!.RetryAfter);
+        Assert.Equal(FakeMembershipDelta.Cursor(0), (await h.Store.GetCheckpointAsync(Core.Polling.GroupChangeFeed.CheckpointName))!.Value.Split('\t')[1]);
+        await h.StepUntilAsync(() => h.Aws.IsActive(AliceOpsProd), maxSteps: 200);
+
+        Assert.Equal(throttledAt.AddSeconds(60), h.Now);
+        Assert.Equal(FakeMembershipDelta.Cursor(0), delta.Reads[^1].Cursor); // read again from the cursor before the changes
+        Assert.Equal(FakeMembershipDelta.Cursor(1), (await h.Store.GetCheckpointAsync(Core.Polling.GroupChangeFeed.CheckpointName))!.Value.Split('\t')[1]);
+    }
+
+    [Fact]
+    public async Task When_reading_a_changed_group_from_PIM_fails_it_is_left_as_a_durable_hint_and_the_delta_moves_on()
+    {
+        var delta = new FakeMembershipDelta();
+        await using var h = await StartAsync(membershipDelta: delta);
+        await h.Worker.RunOnceAsync(); // the first round
+        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        delta.Changed(OpsGroup);
+        h.Pim.FailNext(new InvalidOperationException("one group's read failed"));
+
+        await h.Worker.RunOnceAsync();
+
+        Assert.True(h.Aws.IsActive(AliceOpsProd)); // the hint ran in the same step's tick
+        Assert.Empty(await h.HintsAsync(OpsGroup));
+        Assert.Equal(FakeMembershipDelta.Cursor(1), (await h.Store.GetCheckpointAsync(Core.Polling.GroupChangeFeed.CheckpointName))!.Value.Split('\t')[1]);
+    }
+
+    [Fact]
     public async Task A_full_read_interval_shorter_than_the_poll_interval_stops_the_host_from_starting()
     {
         var invalid = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(new Dictionary<string, string?> { ["Worker:PollInterval"] = "00:01:00", ["Worker:FullPollInterval"] = "00:00:30" }));

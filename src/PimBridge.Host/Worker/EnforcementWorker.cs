@@ -98,8 +98,9 @@ public sealed class EnforcementWorker(
 
     /// <summary>
     /// One delta round: reconciles from PIM the mapped groups whose membership changed (all of them when the delta
-    /// cannot speak for them), then saves the delta's cursor. Nothing is saved when the read fails, so the next round
-    /// sees the same changes again.
+    /// cannot speak for them), then saves the delta's cursor. When PIM throttles, nothing is saved and the poll pauses:
+    /// the next round sees the same changes again. When the PIM read fails otherwise, the groups become durable hints
+    /// (the tick reads each one, retrying it on its own) and the cursor moves on.
     /// </summary>
     private async Task<(int Polled, bool Changed, ThrottleSignal? Throttled)> ReadChangesAsync(Enforcer enforcer, GroupChangeFeed feed, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -121,9 +122,22 @@ public sealed class EnforcementWorker(
             var changed = false;
             if (changes.Changed.Count > 0)
             {
-                log.LogDebug("Graph's membership delta: {Count} mapped groups changed ({Groups}); reading them from PIM", changes.Changed.Count, string.Join(", ", changes.Changed.Order(StringComparer.Ordinal)));
-                var result = await enforcer.ReconcileGroupsAsync(changes.Changed.Order(StringComparer.Ordinal).ToList(), cancellationToken: cancellationToken).ConfigureAwait(false);
-                changed = !result.Plan.IsEmpty;
+                var groupsChanged = changes.Changed.Order(StringComparer.Ordinal).ToList();
+                log.LogDebug("Graph's membership delta: {Count} mapped groups changed ({Groups}); reading them from PIM", groupsChanged.Count, string.Join(", ", groupsChanged));
+                try
+                {
+                    var result = await enforcer.ReconcileGroupsAsync(groupsChanged, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    changed = !result.Plan.IsEmpty;
+                }
+                catch (Exception ex) when (Throttling.Classify(ex) is null && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+                {
+                    // One group whose read fails must not pin the cursor (every round would read the growing set again):
+                    // the groups become durable hints, which the tick reads from PIM one by one, retrying each on its own.
+                    log.LogWarning(ex, "Reading the groups Graph's membership delta named ({Groups}) from PIM failed; they are recorded as hints and retried one by one", string.Join(", ", groupsChanged));
+                    foreach (var group in groupsChanged)
+                        await enforcer.HintAsync(group, cancellationToken).ConfigureAwait(false);
+                    changed = true;
+                }
             }
 
             if (!await feed.CommitAsync(changes, cancellationToken).ConfigureAwait(false))
