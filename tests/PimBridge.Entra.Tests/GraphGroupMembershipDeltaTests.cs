@@ -109,4 +109,11 @@ public sealed class GraphGroupMembershipDeltaTests : IClassFixture<GraphStubFixt
         Assert.False(error.IsThrottling);
         Assert.Contains("Insufficient privileges", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("https://graph.microsoft.com/v1.0/groups/delta()?$filter=id%20eq%20'a'", "groups/delta()")]
+    [InlineData("https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=abc", "groups/delta")]
+    [InlineData("https://graph.microsoft.com/v1.0/groups/11111111-aaaa-4aaa-8aaa-111111111111/members", "groups/{id}/members")]
+    public void Delta_requests_are_counted_and_traced_as_the_delta_function_not_as_a_group_id(string url, string resource) =>
+        Assert.Equal(resource, GraphMetricsHandler.Resource(new Uri(url)));
 }

@@ -117,6 +117,8 @@ public sealed class EnforcementWorker(
         try
         {
             var changes = await feed.ReadAsync(groups, cancellationToken).ConfigureAwait(false);
+            if (changes.FirstRound)
+                log.LogInformation("Graph's membership delta: no saved cursor for some mapped groups (first round, or the mappings changed); reading them from PIM and keeping the cursor from now on");
             foreach (var warning in changes.Warnings)
                 log.LogWarning("Graph's membership delta: {Problem}", warning);
             var changed = false;
