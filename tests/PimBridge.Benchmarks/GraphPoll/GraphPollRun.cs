@@ -130,6 +130,7 @@ public static class GraphPollRun
         var waiting = new List<(DateTimeOffset At, Entitlement Access)>();
         var latencies = new List<TimeSpan>();
         var requestsBefore = 0;
+        int? startupCalls = null;
         var marks = new List<(DateTimeOffset At, int Requests)>();
         var nextDue = clock.GetUtcNow();
         var nextMark = measureFrom;
@@ -158,7 +159,11 @@ public static class GraphPollRun
             }
 
             if (now >= nextDue)
+            {
                 nextDue = (await worker.RunOnceAsync()).NextDueAt;
+                startupCalls ??= stub.Requests.Count; // the first step: the first delta round reads every group
+            }
+
             foreach (var granted in waiting.Where(w => aws.IsActive(w.Access)).ToList())
             {
                 latencies.Add(clock.GetUtcNow() - granted.At);
@@ -189,7 +194,8 @@ public static class GraphPollRun
             measured.GroupBy(r => Category(r.Path)).ToDictionary(g => g.Key, g => g.Count()),
             settings.IdleMinutes + settings.ActiveMinutes,
             latencies,
-            waiting.Count);
+            waiting.Count,
+            startupCalls ?? 0);
     }
 
     private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
@@ -204,13 +210,13 @@ public static class GraphPollRun
         _ => path,
     };
 
-    private sealed record Result(List<int> IdleMinutes, List<int> ActiveMinutes, Dictionary<string, int> ByPath, int Minutes, List<TimeSpan> Latencies, int NeverGranted)
+    private sealed record Result(List<int> IdleMinutes, List<int> ActiveMinutes, Dictionary<string, int> ByPath, int Minutes, List<TimeSpan> Latencies, int NeverGranted, int StartupCalls)
     {
         public override string ToString()
         {
             var paths = string.Join(", ", ByPath.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value / (double)Minutes:F1}"));
             var latency = Latencies.Count == 0 ? "none" : $"min {Latencies.Min().TotalSeconds:F1} s, median {Latencies.Order().ElementAt(Latencies.Count / 2).TotalSeconds:F1} s, max {Latencies.Max().TotalSeconds:F1} s over {Latencies.Count}";
-            return $"idle calls/min [{string.Join(' ', IdleMinutes)}] active calls/min [{string.Join(' ', ActiveMinutes)}]; per minute by path: {paths}; activation-to-grant (virtual, poll only) {latency}; never granted {NeverGranted}";
+            return $"startup step {StartupCalls} calls; idle calls/min [{string.Join(' ', IdleMinutes)}] active calls/min [{string.Join(' ', ActiveMinutes)}]; per minute by path: {paths}; activation-to-grant (virtual, poll only) {latency}; never granted {NeverGranted}";
         }
     }
 
