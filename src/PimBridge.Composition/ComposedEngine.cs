@@ -12,6 +12,7 @@ using PimBridge.Core.Configuration;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Gaps;
 using PimBridge.Core.Notifications;
+using PimBridge.Core.Polling;
 using PimBridge.Core.Ports;
 using PimBridge.Notifications;
 
@@ -35,6 +36,9 @@ public sealed record ComposedEngine(Enforcer Enforcer, IStateStore Store, IGraph
 
     /// <summary>The drift sweep (null in a host composed without it).</summary>
     public DriftSweep? Sweep { get; init; }
+
+    /// <summary>Which mapped groups changed since the poll last looked (Graph's membership delta); null without one.</summary>
+    public GroupChangeFeed? GroupChanges { get; init; }
 
     /// <summary>
     /// Composes the engine from configuration, the one composition of every host (<c>pimbridge serve</c>, the
@@ -69,11 +73,13 @@ public sealed record ComposedEngine(Enforcer Enforcer, IStateStore Store, IGraph
         var storeFactory = StoreFactory(configuration, inputs.Stores);
         var pim = inputs.Pim;
         var subscriptions = inputs.Subscriptions;
+        var membershipDelta = inputs.MembershipDelta;
         if (inputs.Entra is { } entraPart && (pim is null || subscriptions is null))
         {
             // Graph from the file's Entra section (PIMBRIDGE_Entra__… variables on top); what the caller gives (tests,
             // hosts that register their own) takes precedence.
             var entra = entraPart.Connect(configFile, settings, loggerFactory, time);
+            if (pim is null) membershipDelta ??= entra.MembershipDelta;
             pim ??= entra.Pim;
             subscriptions ??= entra.Subscriptions;
         }
@@ -112,6 +118,7 @@ public sealed record ComposedEngine(Enforcer Enforcer, IStateStore Store, IGraph
             return new ComposedEngine(enforcer, store, subscriptions, resources)
             {
                 Gaps = gaps, GapInterval = settings.Gaps.Interval, Sweep = new DriftSweep(store, ports, enforcer, settings.Verifier, time),
+                GroupChanges = membershipDelta is null ? null : new GroupChangeFeed(store, membershipDelta, time),
             };
         }
         catch

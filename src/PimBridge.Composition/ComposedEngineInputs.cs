@@ -28,6 +28,12 @@ public sealed record ComposedEngineInputs
     public IGraphSubscriptions? Subscriptions { get; init; }
 
     /// <summary>
+    /// Used instead of the Entra part's, which is taken only with the Entra part's PIM source (a delta of one tenant
+    /// says nothing about another source's PIM). None: the poll reads every group every interval.
+    /// </summary>
+    public IGroupMembershipDelta? MembershipDelta { get; init; }
+
+    /// <summary>
     /// True for a one-shot command (the CLI): wait for each asynchronous AWS operation to finish. False (a host that
     /// ticks): hand a slow one back to the engine, which looks again shortly, so no removal waits behind it (I6).
     /// </summary>

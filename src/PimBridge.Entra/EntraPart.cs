@@ -23,7 +23,7 @@ public sealed class EntraPart : IEntraPart
         var pim = new GraphPimSource(graph, entra, loggerFactory.CreateLogger<GraphPimSource>(), time);
         var subscriptions = new GraphSubscriptions(graph, entra.Subscriptions,
             settings.Mappings.Select(m => m.EntraGroupId), settings.Mappings.Where(m => m.Access == PimAccess.Owner).Select(m => m.EntraGroupId), time);
-        return new EntraConnection(pim, subscriptions);
+        return new EntraConnection(pim, subscriptions, new GraphGroupMembershipDelta(graph, time));
     }
 
     /// <summary>

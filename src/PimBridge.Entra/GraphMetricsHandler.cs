@@ -82,13 +82,16 @@ internal sealed class GraphMetricsHandler : DelegatingHandler
 
     /// <summary>
     /// The request path without its version and with ids replaced by <c>{id}</c>, so the tag has a handful of values:
-    /// <c>/v1.0/users/8f…/</c> → <c>users/{id}</c>. A segment that is not a plain word (letters and dots) is an id.
+    /// <c>/v1.0/users/8f…/</c> → <c>users/{id}</c>. A segment that is not a plain word (letters and dots, and a
+    /// function call's <c>()</c>, as in the SDK's <c>groups/delta()</c>) is an id.
     /// </summary>
     internal static string Resource(Uri? uri)
     {
         if (uri is null) return "";
         var segments = uri.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).ToList();
         if (segments.Count > 0 && segments[0] is "v1.0" or "beta") segments.RemoveAt(0);
-        return string.Join('/', segments.Select(s => s.Length <= 64 && s.All(c => char.IsAsciiLetter(c) || c == '.') ? s : "{id}"));
+        return string.Join('/', segments.Select(s => s.Length <= 64 && Word(s.EndsWith("()", StringComparison.Ordinal) ? s[..^2] : s) ? s : "{id}"));
     }
+
+    private static bool Word(string segment) => segment.Length > 0 && segment.All(c => char.IsAsciiLetter(c) || c == '.');
 }

@@ -126,8 +126,19 @@ public sealed class PimBridgeHostOptions
         /// </summary>
         public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-        /// <summary>Every mapped group is reconciled from PIM once per interval, the groups spread across it. Zero turns the poll off.</summary>
-        public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+        /// <summary>
+        /// How often the poll asks Graph's membership delta which mapped groups changed, and reads those from PIM (a
+        /// delta is only a hint; PIM decides). Without a delta (a host whose PIM source is not Graph), every mapped
+        /// group is read from PIM once per interval, spread across it. Zero turns the poll off (both reads).
+        /// </summary>
+        public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+        /// <summary>
+        /// With the membership delta, every mapped group is still read from PIM once per this interval, spread across
+        /// it: an extended activation, or one ended early while the principal keeps a standing membership, changes no
+        /// membership, so the delta never shows it. At least <see cref="PollInterval"/>.
+        /// </summary>
+        public TimeSpan FullPollInterval { get; set; } = TimeSpan.FromMinutes(5);
 
         /// <summary>The closest two poll reads may follow each other; with many groups, each read takes several.</summary>
         public TimeSpan MinPollSpacing { get; set; } = TimeSpan.FromSeconds(1);

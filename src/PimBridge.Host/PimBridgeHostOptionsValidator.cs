@@ -19,6 +19,8 @@ internal sealed class PimBridgeHostOptionsValidator : IValidateOptions<PimBridge
             problems.Add($"{at}:Worker:TickInterval must be positive, got {w.TickInterval}.");
         if (w.PollInterval < TimeSpan.Zero || w.MinPollSpacing <= TimeSpan.Zero || w.ThrottleBaseDelay <= TimeSpan.Zero || w.ThrottleMaxDelay < w.ThrottleBaseDelay)
             problems.Add($"{at}:Worker: PollInterval must not be negative, MinPollSpacing and ThrottleBaseDelay must be positive, ThrottleMaxDelay at least ThrottleBaseDelay.");
+        if (w.PollInterval > TimeSpan.Zero && w.FullPollInterval < w.PollInterval)
+            problems.Add($"{at}:Worker:FullPollInterval must be at least PollInterval ({w.PollInterval}): the full read is the slower safety net under the membership delta, got {w.FullPollInterval}.");
         if (w.MaxTicksInARow < 1)
             problems.Add($"{at}:Worker:MaxTicksInARow must be at least 1.");
         if (options.Bearer.Enabled && string.IsNullOrEmpty(options.Bearer.MetadataAddress) && !options.Bearer.ValidIssuers.Any(i => !string.IsNullOrWhiteSpace(i)))

@@ -85,6 +85,41 @@ public sealed class CompositionTests : IDisposable
     }
 
     [Fact]
+    public async Task The_Entra_part_gives_the_poll_Graphs_membership_delta_only_with_its_own_PIM_source()
+    {
+        var config = Path.Combine(_folder, "entra.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1" },
+              "Mappings": [ { "Name": "ops-admin", "EntraGroupId": "{{OpsGroup}}", "AccountAssignments": { "PermissionSet": "{{Admin}}", "Accounts": [ "{{Prod}}" ] } } ],
+              "Entra": {
+                "Mode": "ManagedIdentity", "GraphBaseUrl": "http://127.0.0.1:9/v1.0",
+                "Subscriptions": { "AzureSubscriptionId": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "ResourceGroup": "pimbridge", "PartnerTopic": "pimbridge-graph", "Location": "westeurope", "ClientState": "host-tests-client-state-0123456789" }
+              }
+            }
+            """);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PimBridge:ConfigFile"] = config,
+            ["PimBridge:SqlitePath"] = Path.Combine(_folder, "entra.db"),
+        }).Build();
+        var loggers = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
+        var graph = await ComposedEngine.ComposeAsync(configuration, TimeProvider.System, loggers, Shipped);
+        var otherPim = await ComposedEngine.ComposeAsync(configuration, TimeProvider.System, loggers, Shipped with { Pim = new FakePim(TimeProvider.System) });
+        try
+        {
+            Assert.NotNull(graph.GroupChanges);
+            Assert.Null(otherPim.GroupChanges); // a delta of the tenant says nothing about another PIM source
+        }
+        finally
+        {
+            await graph.Resources!.DisposeAsync();
+            await otherPim.Resources!.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_configuration_JSON_in_PIMBRIDGE_CONFIG_JSON_is_used_instead_of_a_file()
     {
         var json = await File.ReadAllTextAsync(await WriteConfigAsync("from-variable.json"));

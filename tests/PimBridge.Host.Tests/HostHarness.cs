@@ -89,10 +89,11 @@ public sealed class HostHarness : IAsyncDisposable
     /// <param name="inputs">Composes from the host's configuration with these, as a deployed host does (<see cref="ComposedEngine.ComposeAsync"/>).</param>
     /// <param name="configure">More configuration of the web host, applied last.</param>
     /// <param name="trailFolder">A folder of CloudTrail files for the gap detector (none: no gap detector).</param>
+    /// <param name="membershipDelta">Graph's membership delta for the poll (none: the poll reads every group every interval).</param>
     public static async Task<HostHarness> StartAsync(
         IDictionary<string, string?>? settings = null, bool backgroundWorker = false,
         Func<IServiceProvider, CancellationToken, Task<ComposedEngine>>? compose = null, Action<WebApplicationBuilder>? configure = null,
-        string? trailFolder = null, ComposedEngineInputs? inputs = null)
+        string? trailFolder = null, ComposedEngineInputs? inputs = null, IGroupMembershipDelta? membershipDelta = null)
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero));
         var aws = new SimulatedIdentityCenter();
@@ -124,6 +125,7 @@ public sealed class HostHarness : IAsyncDisposable
             Gaps = trailFolder is null ? null : new Core.Gaps.GapDetector(store, new Core.Gaps.TrailDirectorySource(trailFolder), aws, Core.Gaps.GapSettings.Default, clock),
             // Unpaced: the harness's clock moves only when a test moves it.
             Sweep = new DriftSweep(store, new IdentityCenterPorts(aws, aws, aws, aws), enforcer, engine.Verifier with { RequestsPerSecond = double.PositiveInfinity }, clock),
+            GroupChanges = membershipDelta is null ? null : new Core.Polling.GroupChangeFeed(store, membershipDelta, clock),
         };
 
         var values = new Dictionary<string, string?>

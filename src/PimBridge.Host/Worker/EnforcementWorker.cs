@@ -1,14 +1,18 @@
 using Microsoft.Extensions.Options;
 using PimBridge.Core.Engine;
+using PimBridge.Core.Polling;
 
 namespace PimBridge.Host.Worker;
 
 /// <summary>
-/// Drives the engine. Each step: (1) the poll fallback reconciles the next mapped group(s) from PIM, the groups spread
-/// evenly over <c>PollInterval</c>, pausing when PIM throttles (its Retry-After, else exponential from
-/// <c>ThrottleBaseDelay</c>); (2) the enforcer ticks when signalled (a recorded hint), when the poll changed something,
-/// or at least every <c>TickInterval</c>, back to back while ticks find work. Steps never overlap, and a tick, once
-/// started, finishes even when the host stops (it runs uncancelled; the store keeps every step idempotent anyway).
+/// Drives the engine. Each step: (1) the poll, when notifications are late or lost: with Graph's membership delta
+/// (<see cref="ComposedEngine.GroupChanges"/>), every <c>PollInterval</c> it asks which mapped groups changed and
+/// reconciles those from PIM (the delta is a hint; PIM decides), and it also reconciles every mapped group once per
+/// <c>FullPollInterval</c>, the groups spread evenly over it, for what membership does not show (extensions); without
+/// a delta the spread is over <c>PollInterval</c>. Both pause when Graph throttles (its Retry-After, else exponential
+/// from <c>ThrottleBaseDelay</c>). (2) The enforcer ticks when signalled (a recorded hint), when the poll changed
+/// something, or at least every <c>TickInterval</c>, back to back while ticks find work. Steps never overlap, and a
+/// tick, once started, finishes even when the host stops (it runs uncancelled; the store keeps every step idempotent anyway).
 /// </summary>
 public sealed class EnforcementWorker(
     LazyComposedEngine components,
@@ -21,6 +25,7 @@ public sealed class EnforcementWorker(
     private readonly PimBridgeHostOptions.WorkerOptions _options = options.Value.Worker;
     private DateTimeOffset _nextTick = DateTimeOffset.MinValue;
     private DateTimeOffset _nextPoll = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextChanges = DateTimeOffset.MinValue;
     private DateTimeOffset _pollPausedUntil = DateTimeOffset.MinValue;
     private IReadOnlyList<string>? _groups;
     private int _cursor;
@@ -68,8 +73,15 @@ public sealed class EnforcementWorker(
         int polled = 0;
         ThrottleSignal? throttled = null;
         var changed = false;
-        if (_options.PollInterval > TimeSpan.Zero && now >= _nextPoll)
-            (polled, changed, throttled) = await PollAsync(parts.Enforcer, now, cancellationToken).ConfigureAwait(false);
+        var polling = _options.PollInterval > TimeSpan.Zero;
+        var feed = parts.GroupChanges;
+        if (polling && feed is not null && now >= _nextChanges)
+            (polled, changed, throttled) = await ReadChangesAsync(parts.Enforcer, feed, now, cancellationToken).ConfigureAwait(false);
+        if (polling && now >= _nextPoll)
+        {
+            var (spread, spreadChanged, spreadThrottled) = await PollAsync(parts.Enforcer, feed is null ? _options.PollInterval : _options.FullPollInterval, now, cancellationToken).ConfigureAwait(false);
+            (polled, changed, throttled) = (polled + spread, changed || spreadChanged, throttled ?? spreadThrottled);
+        }
 
         var ticks = 0;
         if (signalled || changed || now >= _nextTick)
@@ -78,8 +90,75 @@ public sealed class EnforcementWorker(
             _nextTick = time.GetUtcNow() + _options.TickInterval;
         }
 
-        var next = _options.PollInterval > TimeSpan.Zero && _nextPoll < _nextTick ? _nextPoll : _nextTick;
+        var next = _nextTick;
+        if (polling && _nextPoll < next) next = _nextPoll;
+        if (polling && feed is not null && _nextChanges < next) next = _nextChanges;
         return new WorkerStep(next, ticks, polled, throttled);
+    }
+
+    /// <summary>
+    /// One delta round: reconciles from PIM the mapped groups whose membership changed (all of them when the delta
+    /// cannot speak for them), then saves the delta's cursor. When PIM throttles, nothing is saved and the poll pauses:
+    /// the next round sees the same changes again. When the PIM read fails otherwise, the groups become durable hints
+    /// (the tick reads each one, retrying it on its own) and the cursor moves on.
+    /// </summary>
+    private async Task<(int Polled, bool Changed, ThrottleSignal? Throttled)> ReadChangesAsync(Enforcer enforcer, GroupChangeFeed feed, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (now < _pollPausedUntil)
+        {
+            _nextChanges = _pollPausedUntil;
+            return (0, false, null);
+        }
+
+        _nextChanges = now + _options.PollInterval;
+        var groups = Groups(enforcer);
+        if (groups.Count == 0)
+            return (0, false, null);
+        try
+        {
+            var changes = await feed.ReadAsync(groups, cancellationToken).ConfigureAwait(false);
+            if (changes.FirstRound)
+                log.LogInformation("Graph's membership delta: no saved cursor for some mapped groups (first round, or the mappings changed); reading them from PIM and keeping the cursor from now on");
+            foreach (var warning in changes.Warnings)
+                log.LogWarning("Graph's membership delta: {Problem}", warning);
+            var changed = false;
+            if (changes.Changed.Count > 0)
+            {
+                var groupsChanged = changes.Changed.Order(StringComparer.Ordinal).ToList();
+                log.LogDebug("Graph's membership delta: {Count} mapped groups changed ({Groups}); reading them from PIM", groupsChanged.Count, string.Join(", ", groupsChanged));
+                try
+                {
+                    var result = await enforcer.ReconcileGroupsAsync(groupsChanged, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    changed = !result.Plan.IsEmpty;
+                }
+                catch (Exception ex) when (Throttling.Classify(ex) is null && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+                {
+                    // One group whose read fails must not pin the cursor (every round would read the growing set again):
+                    // the groups become durable hints, which the tick reads from PIM one by one, retrying each on its own.
+                    log.LogWarning(ex, "Reading the groups Graph's membership delta named ({Groups}) from PIM failed; they are recorded as hints and retried one by one", string.Join(", ", groupsChanged));
+                    foreach (var group in groupsChanged)
+                        await enforcer.HintAsync(group, cancellationToken).ConfigureAwait(false);
+                    changed = true;
+                }
+            }
+
+            if (!await feed.CommitAsync(changes, cancellationToken).ConfigureAwait(false))
+                log.LogDebug("Graph's membership delta: another instance saved its cursor first; the next round reads on from it");
+            _throttles = 0;
+            return (changes.Changed.Count, changed, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            if (Throttling.Classify(ex) is { } throttle)
+            {
+                PauseForThrottling(throttle, now, ex);
+                _nextChanges = _pollPausedUntil;
+                return (0, false, throttle); // the cursor did not move: the same changes are read when the pause ends
+            }
+
+            log.LogError(ex, "Reading Graph's membership delta, or the groups it named from PIM, failed; the cursor did not move, so the next round reads the same changes again");
+            return (0, false, null);
+        }
     }
 
     /// <summary>Reconciles every mapped group from PIM, then ticks until idle: the timer function. Skipped while PIM throttles.</summary>
@@ -148,7 +227,8 @@ public sealed class EnforcementWorker(
         }
     }
 
-    private async Task<(int Polled, bool Changed, ThrottleSignal? Throttled)> PollAsync(Enforcer enforcer, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The spread: the next mapped group(s) from PIM, every group once per <paramref name="interval"/>.</summary>
+    private async Task<(int Polled, bool Changed, ThrottleSignal? Throttled)> PollAsync(Enforcer enforcer, TimeSpan interval, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (now < _pollPausedUntil)
         {
@@ -157,7 +237,6 @@ public sealed class EnforcementWorker(
         }
 
         var groups = Groups(enforcer);
-        var interval = _options.PollInterval;
         if (groups.Count == 0)
         {
             _nextPoll = now + interval;
@@ -199,6 +278,7 @@ public sealed class EnforcementWorker(
         var delay = throttle.RetryAfter ?? exponential;
         _pollPausedUntil = now + delay;
         _nextPoll = _pollPausedUntil;
+        _nextChanges = _pollPausedUntil;
         log.LogWarning("PIM throttled the poll ({Error}); pausing it for {Delay} ({Source})", error.Message, delay, throttle.RetryAfter is null ? $"backoff, throttle {_throttles} in a row" : "Retry-After");
     }
 
