@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.ObjectModel;
 using System.Text.RegularExpressions;
 using System.Xml;
@@ -26,6 +27,7 @@ internal sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
     private readonly TtlCache<string, PermissionSet> _permissionSets;
     private readonly TtlCache<string, string> _groupIds;
     private readonly SemaphoreSlim _catalogRefresh = new(1, 1);
+    private readonly ConcurrentDictionary<string, Lazy<Task<PermissionSet>>> _sessionDurationReads = new(StringComparer.Ordinal);
     private volatile PermissionSetCatalog _catalog = PermissionSetCatalog.Empty;
 
     public IdentityCenterDirectory(SsoAdminClient ssoAdmin, IdentityStoreClient identityStore, IdentityCenterAdapterOptions options, TimeProvider? time = null)
@@ -54,8 +56,24 @@ internal sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
         // Read fresh, never from the cache: a duration raised within the cache's lifetime would be missed by the
         // once-a-minute watch and understated at fence planning, and sessions minted under it would outlive the fence.
-        var permissionSet = await LoadPermissionSetAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
+        // A read already in flight is as fresh as a new one would be (both answer as of about now), so a burst's grants
+        // share it; once answered, it is never kept.
+        var reading = _sessionDurationReads.GetOrAdd(permissionSetArn, arn => new Lazy<Task<PermissionSet>>(() => ReadOnceAsync(arn)));
+        var permissionSet = await reading.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         return SessionDurationOf(permissionSetArn, permissionSet.SessionDuration);
+
+        async Task<PermissionSet> ReadOnceAsync(string arn)
+        {
+            try
+            {
+                // Not the first caller's token: the others wait on this read too (each stops waiting on its own token).
+                return await LoadPermissionSetAsync(arn, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                _sessionDurationReads.TryRemove(arn, out _); // only this read's entry can be there until it is removed
+            }
+        }
     }
 
     public async Task<string> GetPermissionSetNameAsync(string permissionSetArn, CancellationToken cancellationToken = default)

@@ -486,6 +486,29 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
+    public async Task Session_duration_reads_made_while_one_is_in_flight_share_it_and_a_read_after_it_asks_AWS_again()
+    {
+        using var release = new ManualResetEventSlim();
+        var sso = new RecordingHandler()
+            .Respond($$$"""{"PermissionSet":{"Name":"Admin","PermissionSetArn":"{{{PermissionSet}}}","SessionDuration":"PT2H"}}""")
+            .Respond($$$"""{"PermissionSet":{"Name":"Admin","PermissionSetArn":"{{{PermissionSet}}}","SessionDuration":"PT4H"}}""");
+        sso.OnRequest = _ => release.Wait(TimeSpan.FromSeconds(10));
+        var directory = new IdentityCenterDirectory(Sso(sso), StoreClient(new RecordingHandler()), Options, new ManualTimeProvider());
+
+        var first = Task.Run(() => directory.GetSessionDurationAsync(PermissionSet));
+        for (var waited = 0; sso.Requests.Count == 0 && waited < 1000; waited++) await Task.Delay(10);
+        var second = Task.Run(() => directory.GetSessionDurationAsync(PermissionSet)); // a burst's next grant, while AWS answers the first
+        await Task.Delay(100);
+        release.Set();
+
+        Assert.Equal(TimeSpan.FromHours(2), await first);
+        Assert.Equal(TimeSpan.FromHours(2), await second);
+        Assert.Single(sso.Requests);
+        Assert.Equal(TimeSpan.FromHours(4), await directory.GetSessionDurationAsync(PermissionSet)); // never kept once answered
+        Assert.Equal(2, sso.Requests.Count);
+    }
+
+    [Fact]
     public async Task A_SessionDuration_that_is_not_ISO_8601_fails_naming_the_value()
     {
         var sso = new RecordingHandler()
