@@ -119,11 +119,84 @@ public sealed class ParallelIntentTests
         Assert.Equal(2, (await h.Store.GetActiveGrantsForGroupsAsync([AuditGroup])).Count);
     }
 
-    private static Enforcer Enforcer(EngineHarness h, GrantGate gate, IUserMapping? users = null) => new(new EnforcerSetup
+    [Fact]
+    public async Task PIM_reads_take_at_most_a_quarter_of_the_workers_leaving_the_rest_to_grants()
+    {
+        await using var h = await StartAsync(o => o.Enforcer.Parallelism = 8);
+        var pim = new PimGate(h);
+        var enforcer = Enforcer(h, new GrantGate(h.Aws, holdUser: null, openAt: 1), pim: pim);
+        foreach (var group in new[] { OpsGroup, AuditGroup, PlatformGroup })
+            await enforcer.HintAsync(group);
+
+        var tick = enforcer.TickAsync();
+        try
+        {
+            await pim.WaitForReadsAsync(2);
+            await Task.Delay(200); // a third read, were it let through, would have started by now
+            Assert.Equal(2, pim.MostInFlight);
+        }
+        finally
+        {
+            pim.Open();
+        }
+
+        await tick.WaitAsync(GateTimeout);
+        await h.SettleAsync();
+        Assert.Equal(3, pim.Reads);
+    }
+
+    private static Enforcer Enforcer(EngineHarness h, GrantGate gate, IUserMapping? users = null, IPimSource? pim = null) => new(new EnforcerSetup
     {
         Store = h.Store, Aws = new IdentityCenterPorts(gate, h.Aws, h.Aws, users ?? h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
-        Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+        Settings = h.Settings.Enforcer, Time = h.Clock, Pim = pim ?? h,
     });
+
+    /// <summary>PIM whose reads are held until the test opens the gate.</summary>
+    private sealed class PimGate(IPimSource pim) : IPimSource
+    {
+        private readonly Lock _gate = new();
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _inFlight;
+
+        public int MostInFlight { get; private set; }
+
+        public int Reads { get; private set; }
+
+        public void Open() => _open.TrySetResult();
+
+        public async Task WaitForReadsAsync(int count)
+        {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                lock (_gate) if (_inFlight >= count) return;
+                if (waited.Elapsed > WaitLimit) Assert.Fail($"{count} PIM reads never ran at once");
+                await Task.Delay(10);
+            }
+        }
+
+        public async Task<PimSnapshot> GetSnapshotAsync(IReadOnlyCollection<string> groupIds, CancellationToken cancellationToken = default)
+        {
+            lock (_gate)
+            {
+                Reads++;
+                MostInFlight = Math.Max(MostInFlight, ++_inFlight);
+            }
+
+            try
+            {
+                await _open.Task.WaitAsync(GateTimeout, cancellationToken);
+                return await pim.GetSnapshotAsync(groupIds, cancellationToken);
+            }
+            finally
+            {
+                lock (_gate) _inFlight--;
+            }
+        }
+
+        public Task<ActivationRequest?> GetActivationRequestAsync(Activation activation, CancellationToken cancellationToken = default) =>
+            pim.GetActivationRequestAsync(activation, cancellationToken);
+    }
 
     /// <summary>User lookups from the <c>holdFrom</c>-th on are held until the test opens the gate.</summary>
     private sealed class LookupGate(SimulatedIdentityCenter aws, int holdFrom) : IUserMapping

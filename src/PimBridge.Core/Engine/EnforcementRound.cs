@@ -35,8 +35,12 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
         var givingLimit = parallelism > 1 ? parallelism - 1 : 1;
         var lookAgainAfter = parallelism > 1 ? SideBySideLookAgainAfter : LookAgainAfter;
         var ran = new HashSet<string>(StringComparer.Ordinal);
-        // Each run and whether it gives access (a list: a run that completed at once may share its cached task with another).
-        var running = new List<(Task<IntentOutcome> Run, bool Gives)>();
+        // PIM reads (and the user lookups in them) are paced by Identity Store's quota however many run: a quarter of
+        // the workers is enough for them, and the rest are better spent waiting on assignment operations.
+        var readingLimit = Math.Max(1, parallelism / 4);
+        // Each run, whether it gives access and whether it reads PIM (a list: a run that completed at once may share its
+        // cached task with another).
+        var running = new List<(Task<IntentOutcome> Run, bool Gives, bool Reads)>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task? lookAgain = null;
         var lookedAt = engine.Time.GetUtcNow();
@@ -46,10 +50,13 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
             while (true)
             {
                 var giving = running.Count(r => r.Gives);
+                var reading = running.Count(r => r.Reads);
                 while (running.Count < parallelism && queue.TryPeek(out var next, out _))
                 {
                     if (GivesAccess(next.Kind) && giving >= givingLimit)
                         break; // the last worker is kept for taking access away (what follows gives access or notifies)
+                    if (next.Kind == IntentKind.ReconcileGroup && reading >= readingLimit)
+                        break; // what follows reads PIM too, or notifies
                     queue.Dequeue();
                     if (!ran.Add(next.Id))
                         continue;
@@ -59,8 +66,9 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                         continue;
                     }
 
-                    running.Add((runner.RunAsync(next, stop.Token), GivesAccess(next.Kind)));
+                    running.Add((runner.RunAsync(next, stop.Token), GivesAccess(next.Kind), next.Kind == IntentKind.ReconcileGroup));
                     giving += GivesAccess(next.Kind) ? 1 : 0;
+                    reading += next.Kind == IntentKind.ReconcileGroup ? 1 : 0;
                 }
 
                 if (running.Count == 0)
