@@ -38,11 +38,17 @@ internal sealed class RemoveEntitlementHandler(EngineContext engine, FencePlanne
         }
 
         var wasRemoved = entry.Status == EntitlementStatus.Removed;
+        // PimBridge sent a removal after its last creation was confirmed (an earlier run of this removal, whose
+        // confirmation was lost to a conflict or a crash): nothing found now is that removal's doing, not a listing
+        // lagging behind a creation, so there is nothing to wait for.
+        var removedSinceConfirmedCreation = entry is { CreateAttemptedAt: { } created, AppliedAt: { } applied, DeleteAttemptedAt: { } deleted }
+            && applied >= created && deleted >= applied;
         var outcome = await engine.Aws.Entitlements.RevokeAsync(entry.Entitlement, async ct =>
             (intent, entry) = await run.MarkActingAsync(entry with { DeleteAttemptedAt = engine.Time.GetUtcNow() }, ct).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         var confirmed = engine.Time.GetUtcNow();
-        if (outcome == EntitlementChange.Found && entry.CreateAttemptedAt is { } creating && creating >= (entry.RemovedAt ?? DateTimeOffset.MinValue)
+        if (outcome == EntitlementChange.Found && !removedSinceConfirmedCreation
+            && entry.CreateAttemptedAt is { } creating && creating >= (entry.RemovedAt ?? DateTimeOffset.MinValue)
             && confirmed < creating + engine.Settings.OperationSettleTime)
         {
             // Not listed so soon after PimBridge's own create may be a listing that lags: look again once it must have settled.
