@@ -38,6 +38,29 @@ public sealed class ParallelIntentTests
     }
 
     [Fact]
+    public async Task Two_grants_of_one_activation_finishing_together_still_confirm_its_access_once()
+    {
+        // Each apply confirms the activation's access when every other entitlement of it is applied; side by side,
+        // each finishing at once may see the other not yet applied, and neither would confirm it.
+        await using var h = await StartAsync(o => o.Enforcer.Parallelism = 4);
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1)); // Admin in Prod and in Staging
+        await h.Enforcer.ReconcileAsync(h.Snapshot());
+        var grantId = Assert.Single(await h.Store.ListGrantsAsync(activeOnly: true, "u-alice")).Id;
+
+        // Both applies decide before either has written: the moment the skew needs, made certain.
+        var store = GrantReadBarrier.Wrap(h.Store, grantId, parties: 2);
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = store, Aws = new IdentityCenterPorts(new GrantGate(h.Aws, holdUser: "u-alice", openAt: 2), h.Aws, h.Aws, h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
+            Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+        });
+        for (var i = 0; i < 10 && !(await enforcer.TickAsync()).DidNothing; i++) h.Advance(TimeSpan.FromSeconds(10));
+
+        var grant = Assert.Single(await h.Store.ListGrantsAsync(activeOnly: true, "u-alice"));
+        Assert.NotNull(grant.AccessConfirmedAt);
+    }
+
+    [Fact]
     public async Task With_parallelism_one_a_tick_runs_its_intents_one_after_another()
     {
         await using var h = await StartAsync(o => o.Enforcer.Parallelism = 1);
@@ -288,5 +311,38 @@ public sealed class ParallelIntentTests
         public Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default) => aws.IsActiveAsync(entitlement, cancellationToken);
 
         public Task<IReadOnlyList<string>> ListUsersAsync(AccessTarget target, CancellationToken cancellationToken = default) => aws.ListUsersAsync(target, cancellationToken);
+    }
+
+    /// <summary>
+    /// A store where the commits confirming a grant's entitlements wait until <c>parties</c> of them have arrived (or a
+    /// short while has passed): each was decided before any other was written.
+    /// </summary>
+    public class GrantReadBarrier : System.Reflection.DispatchProxy
+    {
+        private IStateStore _inner = null!;
+        private string _grantId = "";
+        private Barrier? _barrier;
+
+        public static IStateStore Wrap(IStateStore inner, string grantId, int parties)
+        {
+            var store = Create<IStateStore, GrantReadBarrier>();
+            var barrier = (GrantReadBarrier)(object)store;
+            (barrier._inner, barrier._grantId, barrier._barrier) = (inner, grantId, new Barrier(parties));
+            return store;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IStateStore.CommitAsync) && args![0] is StateChange change
+                && change.Ledger.Any(e => e.Status == EntitlementStatus.Applied && e.Holders.Contains(_grantId)) && _barrier is { } barrier)
+            {
+                if (barrier.SignalAndWait(TimeSpan.FromSeconds(2)))
+                    _barrier = null; // once: the two confirmations were both decided
+                else
+                    barrier.RemoveParticipant();
+            }
+
+            return targetMethod.Invoke(_inner, args);
+        }
     }
 }

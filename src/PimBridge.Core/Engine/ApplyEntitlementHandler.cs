@@ -93,6 +93,13 @@ internal sealed class ApplyEntitlementHandler(EngineContext engine) : IIntentHan
                 change.Grants.Add(grant with { AccessConfirmedAt = now });
                 engine.Outbox.EnqueueAccessLive(change, grant, now);
             }
+            else
+            {
+                // Written as it is (its version moves on), so that two applies of one grant finishing side by side, each
+                // seeing the other not yet applied, cannot both leave it unconfirmed: the second to commit conflicts,
+                // runs again and confirms.
+                change.Grants.Add(grant);
+            }
         }
     }
 }

@@ -38,9 +38,9 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
         // PIM reads (and the user lookups in them) are paced by Identity Store's quota however many run: a quarter of
         // the workers is enough for them, and the rest are better spent waiting on assignment operations.
         var readingLimit = Math.Max(1, parallelism / 4);
-        // Each run, whether it gives access and whether it reads PIM (a list: a run that completed at once may share its
-        // cached task with another).
-        var running = new List<(Task<IntentOutcome> Run, bool Gives, bool Reads)>();
+        // Each run, whether it gives access, whether it reads PIM, and its work (a list: a run that completed at once may
+        // share its cached task with another).
+        var running = new List<(Task<IntentOutcome> Run, bool Gives, bool Reads, IntentKind Kind, string Subject)>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task? lookAgain = null;
         var lookedAt = engine.Time.GetUtcNow();
@@ -58,6 +58,8 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                     if (next.Kind == IntentKind.ReconcileGroup && reading >= readingLimit)
                         break; // what follows reads PIM too, or notifies
                     queue.Dequeue();
+                    if (running.Any(r => r.Kind == next.Kind && r.Subject == next.Subject))
+                        continue; // a second intent for work under way here (queued while the first held its claim) waits for it
                     if (!ran.Add(next.Id))
                         continue;
                     if (next.Kind == IntentKind.Notify)
@@ -66,7 +68,7 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                         continue;
                     }
 
-                    running.Add((runner.RunAsync(next, stop.Token), GivesAccess(next.Kind), next.Kind == IntentKind.ReconcileGroup));
+                    running.Add((runner.RunAsync(next, stop.Token), GivesAccess(next.Kind), next.Kind == IntentKind.ReconcileGroup, next.Kind, next.Subject));
                     giving += GivesAccess(next.Kind) ? 1 : 0;
                     reading += next.Kind == IntentKind.ReconcileGroup ? 1 : 0;
                 }

@@ -101,22 +101,30 @@ internal sealed class IntentRunner(EngineContext engine, IEnumerable<IIntentHand
         catch (OperationInProgressException waiting)
         {
             // AWS is still at it: look again soon, no failure counted, and meanwhile the tick moves on (I6).
-            await WaitForAwsAsync(run.Intent, waiting, cancellationToken).ConfigureAwait(false);
+            await RunAgainAsync(run.Intent, waiting, waiting.RetryAfter, cancellationToken).ConfigureAwait(false);
+            return IntentOutcome.Waiting;
+        }
+        catch (ConcurrencyConflictException conflict) when (!cancellationToken.IsCancellationRequested)
+        {
+            // State moved while this run worked (another run confirmed first: side by side, two grants of one activation,
+            // or fifteen removals planning fences on one permission set). Not a failure: the idempotent intent runs again
+            // at once and decides from the new state, rather than backing off while access or a fence waits.
+            await RunAgainAsync(run.Intent, conflict, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             return IntentOutcome.Waiting;
         }
         catch (Exception ex)
         {
-            // Includes a conflict on confirming: state moved after the AWS call, and the idempotent intent simply runs again.
             EngineTracing.Failed(span, ex);
             await RecordFailureAsync(run.Intent, ex, cancellationToken).ConfigureAwait(false);
             return IntentOutcome.Failed;
         }
     }
 
-    private async Task WaitForAwsAsync(Intent intent, OperationInProgressException waiting, CancellationToken cancellationToken)
+    /// <summary>Runs the intent again after <paramref name="after"/> without counting a failure.</summary>
+    private async Task RunAgainAsync(Intent intent, Exception why, TimeSpan after, CancellationToken cancellationToken)
     {
         var change = new StateChange();
-        change.Intents.Add(intent with { NextAttemptAt = engine.Time.GetUtcNow() + waiting.RetryAfter, LastError = waiting.Message });
+        change.Intents.Add(intent with { NextAttemptAt = engine.Time.GetUtcNow() + after, LastError = why.Message });
         try
         {
             await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
