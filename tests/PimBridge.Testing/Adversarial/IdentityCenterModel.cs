@@ -253,6 +253,13 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
         }
     }
 
+    /// <summary>
+    /// Opt-in: how long a ProvisionPermissionSet of the permission set stays IN_PROGRESS, in place of the drawn
+    /// operation time (a slow provisioning of one permission set while the others' run at the usual pace). Empty (the
+    /// default): every provisioning takes the drawn time, as before.
+    /// </summary>
+    public Dictionary<string, TimeSpan> ProvisioningTimeOf { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Sees every request as it arrives: when, which operation, its body (for tests that time what was called).</summary>
     public Action<DateTimeOffset, string, JsonObject>? OnRequest { get; set; }
 
@@ -344,7 +351,8 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
             throw new ModelError(400, "ValidationException", "The permission set is not provisioned to any account.");
         if (_operations.Values.Any(o => o.Running && o.PermissionSet == permissionSetArn && o.Accounts.Intersect(accounts).Any()))
             throw Conflict("A provisioning of this permission set is in progress in one of the accounts.");
-        var operation = new Operation(NewId(), OperationKind.Provision, null, permissionSetArn, Now, Now + Draw(), true)
+        var time = ProvisioningTimeOf.TryGetValue(permissionSetArn, out var fixedTime) ? fixedTime : Draw();
+        var operation = new Operation(NewId(), OperationKind.Provision, null, permissionSetArn, Now, Now + time, true)
         {
             Accounts = accounts,
             Snapshot = new ProvisionedPolicy(set.Policy, set.Version),
