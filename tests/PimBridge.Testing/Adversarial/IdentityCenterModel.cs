@@ -191,6 +191,13 @@ public sealed class IdentityCenterModel(TimeProvider time, Random random)
         return PermissionSets.TryGetValue(permissionSetArn, out var set) ? set.Provisioned.GetValueOrDefault(accountId) : null;
     }
 
+    /// <summary>Whether a ProvisionPermissionSet of the permission set is IN_PROGRESS now.</summary>
+    public bool ProvisioningNow(string permissionSetArn)
+    {
+        Settle();
+        return _operations.Values.Any(o => o.Running && o.Kind == OperationKind.Provision && o.PermissionSet == permissionSetArn);
+    }
+
     public IReadOnlyDictionary<AssignmentKey, Origin> Assignments { get { Settle(); return _assignments; } }
 
     public IReadOnlyCollection<Membership> Memberships { get { Settle(); return _memberships.Values; } }
