@@ -121,6 +121,29 @@ public sealed class AwsQuotaTests : IDisposable
     }
 
     [Fact]
+    public async Task A_permission_set_given_its_own_provisioning_time_stays_IN_PROGRESS_that_long_while_another_provisions_at_the_usual_pace()
+    {
+        _model.Adversity = Adversity.Calm(TimeSpan.FromSeconds(1));
+        _model.AddPermissionSet(ReadOnly, "ReadOnly", TimeSpan.FromHours(1));
+        _model.ForeignCreateAssignment(new AssignmentKey(Admin, Prod, "USER", UserId(0)));
+        _model.ForeignCreateAssignment(new AssignmentKey(ReadOnly, Prod, "USER", UserId(1)));
+        _model.ProvisioningTimeOf[Admin] = TimeSpan.FromSeconds(120);
+
+        var slow = await ProvisionAsync(Admin);
+        var usual = await ProvisionAsync(ReadOnly);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var afterOneSecond = (await ProvisioningAsync(slow.RequestId!), await ProvisioningAsync(usual.RequestId!));
+        _clock.Advance(TimeSpan.FromSeconds(119) - TimeSpan.FromMilliseconds(1));
+        var justBefore = await ProvisioningAsync(slow.RequestId!);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        var atTheTime = await ProvisioningAsync(slow.RequestId!);
+
+        Assert.Equal(("IN_PROGRESS", "IN_PROGRESS"), (slow.Status, usual.Status));
+        Assert.Equal(("IN_PROGRESS", "SUCCEEDED"), (afterOneSecond.Item1.Status, afterOneSecond.Item2.Status));
+        Assert.Equal(("IN_PROGRESS", "SUCCEEDED"), (justBefore.Status, atTheTime.Status));
+    }
+
+    [Fact]
     public async Task Lists_answer_pages_of_at_most_100_under_the_quotas_and_in_one_answer_without_them()
     {
         for (var i = 0; i < 150; i++) _model.ForeignCreateAssignment(new AssignmentKey(Admin, Prod, "USER", UserId(i)));
@@ -162,6 +185,15 @@ public sealed class AwsQuotaTests : IDisposable
         {
             InstanceArn = IdentityCenterModel.InstanceArn, TargetId = Prod, PermissionSetArn = Admin, PrincipalType = PrincipalTypes.User, PrincipalId = UserId(i),
         })).AccountAssignmentCreationStatus!;
+
+    private async Task<PermissionSetProvisioningStatus> ProvisionAsync(string permissionSet) =>
+        (await _ssoAdmin.ProvisionPermissionSetAsync(new ProvisionPermissionSetRequest
+        {
+            InstanceArn = IdentityCenterModel.InstanceArn, PermissionSetArn = permissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts,
+        })).PermissionSetProvisioningStatus!;
+
+    private Task<PermissionSetProvisioningStatus> ProvisioningAsync(string requestId) =>
+        _ssoAdmin.DescribePermissionSetProvisioningStatusAsync(new() { InstanceArn = IdentityCenterModel.InstanceArn, ProvisionPermissionSetRequestId = requestId });
 
     private Task<AccountAssignmentOperationStatus> DescribeCreationAsync(string requestId) =>
         _ssoAdmin.DescribeAccountAssignmentCreationStatusAsync(new() { InstanceArn = IdentityCenterModel.InstanceArn, AccountAssignmentCreationRequestId = requestId });

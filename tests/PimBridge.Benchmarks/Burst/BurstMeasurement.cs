@@ -54,7 +54,7 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
         Console.WriteLine(Invariant($"  drain: {n} activations in {span:0.00} s (first hint to last confirmation) = {n / span:0.00} activations/s"));
         Console.WriteLine($"  ticks: {loop.Ticks}; intents done {loop.Total.IntentsDone}, waiting {loop.Total.IntentsWaiting}, failed {loop.Total.IntentsFailed}");
         PrintCalls(n, "activation");
-        var (failures, throttled) = await PrintThrottlingAsync();
+        var (failures, throttled, _) = await PrintThrottlingAsync();
         var perOperation = string.Join(" ", aws.Wire.Calls.Select(c => Invariant($"{c.Key}={c.Value / (double)n:0.###}")));
         Console.WriteLine(Invariant(
             $"result: phase=burst aws={aws.Name} shape={BurstShapes.NameOf(options.Shape)} n={n} groups={options.Groups} inProgress={options.InProgress.TotalSeconds:0.###} first={seconds[0]:0.000} p50={P(seconds, 50):0.000} p95={P(seconds, 95):0.000} p99={P(seconds, 99):0.000} max={seconds[^1]:0.000} drain={n / span:0.00} ") +
@@ -63,15 +63,22 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
         return (await store.ListGrantsAsync(activeOnly: true, user: null)).Where(g => wanted.Contains(g.ActivationId)).ToList();
     }
 
-    public async Task ExpireAsync(BurstOptions options, BurstPim pim, Enforcer enforcer, IReadOnlyList<string> entraGroups, IReadOnlyList<string> ids, IReadOnlyList<Grant> grants)
+    /// <param name="deadSink">With <c>--dead-sink</c>: the outbox's dead sink, whose deliveries are reported.</param>
+    /// <param name="slow">With <c>--slow-provisioning</c>: the other permission set, whose provisioning is under way at the instant and whose grants end at it too.</param>
+    public async Task ExpireAsync(BurstOptions options, BurstPim pim, Enforcer enforcer, IReadOnlyList<string> entraGroups, IReadOnlyList<string> ids, IReadOnlyList<Grant> grants,
+        DeadSink? deadSink = null, SlowProvisioning? slow = null)
     {
         var n = ids.Count;
+        if (slow is not null)
+            await slow.StartSlowProvisioningAsync();
         // Far enough ahead for the poll that records the new end (a commit per grant) to finish first.
         var end = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(5) + TimeSpan.FromMilliseconds(20.0 * grants.Count);
         end = new DateTimeOffset(end.Ticks - end.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
         pim.EndAt(ids, end);
+        if (slow is not null)
+            pim.EndAt(slow.EndingAtTheInstant, end);
         var poll = Stopwatch.StartNew();
-        await enforcer.ReconcileGroupsAsync(entraGroups);
+        await enforcer.ReconcileGroupsAsync(slow is null ? entraGroups : [.. entraGroups, SlowProvisioning.EntraGroup]);
         var wanted = ids.ToHashSet(StringComparer.Ordinal);
         var shortened = (await store.ListGrantsAsync(activeOnly: true, user: null)).Where(g => wanted.Contains(g.ActivationId)).ToList();
         Console.WriteLine();
@@ -80,6 +87,7 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
             throw new InvalidOperationException("The grants' end was not recorded before it came: raise the lead.");
 
         await StartPhaseAsync();
+        var deliveriesBefore = deadSink?.Deliveries;
         var keys = grants.SelectMany(g => g.EntitlementKeys).Distinct(StringComparer.Ordinal).ToList();
         var users = grants.Select(g => g.User.UserId).ToHashSet(StringComparer.Ordinal);
         await loop.RunUntilAsync(async () => DateTimeOffset.UtcNow > end && (await RemovedAsync(keys)).Count == keys.Count, options.Timeout,
@@ -95,21 +103,36 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
         var fences = (await store.ListFencesAsync(openOnly: true)).Where(f => users.Contains(f.UserId)).ToList();
         var active = fences.Where(f => f.State == FenceState.Active).ToList();
         var alerts = (await store.ListAlertsAsync(end)).GroupBy(a => a.Kind).ToDictionary(a => a.Key, a => a.Count(), StringComparer.Ordinal);
-        var fenceWrites = FenceWrites.Sum(aws.Wire.Count);
+        // The measured permission sets' writes only: the side load's own are reported apart.
+        var otherWrites = slow is null || aws is not ModelAws model ? 0 : FenceWrites.Sum(o => model.WritesTo(o, ModelAws.OtherPermissionSetArn));
+        var fenceWrites = FenceWrites.Sum(aws.Wire.Count) - otherWrites;
         Console.WriteLine(Invariant($"  end to the first removal sent (first Delete* on the wire): {firstStart:0.000} s"));
         Console.WriteLine(Invariant($"  removal confirmed, per activation (its last entitlement's RemovedAt − end): p50 {P(byActivation, 50):0.000} s, p95 {P(byActivation, 95):0.000} s, max {byActivation[^1]:0.000} s"));
         Console.WriteLine(Invariant($"  drain: {keys.Count} entitlements of {n} activations removed in {last:0.00} s from the end = {n / last:0.00} activations/s ({keys.Count / last:0.00} removals/s)"));
         Console.WriteLine(Invariant($"  fences: {fences.Count} open for these users: {active.Count} written (active), {fences.Count(f => f.State == FenceState.Pending)} pending; ") +
             (active.Count > 0 ? Invariant($"the last written {(active.Max(f => f.ActiveSince!.Value) - end).TotalSeconds:0.00} s after the end") : "none written"));
-        Console.WriteLine($"  fence policy updates: {string.Join(", ", FenceWrites.Select(o => $"{o} {aws.Wire.Count(o)}"))} (also GetInlinePolicyForPermissionSet {aws.Wire.Count("GetInlinePolicyForPermissionSet")}, DescribePermissionSetProvisioningStatus {aws.Wire.Count("DescribePermissionSetProvisioningStatus")})");
+        Console.WriteLine($"  fence policy updates: {string.Join(", ", FenceWrites.Select(o => $"{o} {aws.Wire.Count(o)}"))}{(otherWrites > 0 ? $", of which {otherWrites} to {SlowProvisioning.PermissionSetName}" : "")} (also GetInlinePolicyForPermissionSet {aws.Wire.Count("GetInlinePolicyForPermissionSet")}, DescribePermissionSetProvisioningStatus {aws.Wire.Count("DescribePermissionSetProvisioningStatus")})");
         Console.WriteLine($"  alerts raised: {(alerts.Count == 0 ? "none" : string.Join(", ", alerts.Select(a => $"{a.Key} {a.Value}")))}");
         Console.WriteLine($"  ticks: {loop.Ticks}; grants ended {loop.Total.GrantsEnded}, intents done {loop.Total.IntentsDone}, waiting {loop.Total.IntentsWaiting}, failed {loop.Total.IntentsFailed}");
         PrintCalls(n, "activation");
-        var (failures, throttled) = await PrintThrottlingAsync();
+        var (failures, throttled, notifyFailures) = await PrintThrottlingAsync();
+        var sideLoads = new List<string>();
+        if (deadSink is not null && deliveriesBefore is { } before)
+        {
+            var (delivered, failed, answered) = deadSink.Deliveries;
+            var waiting = delivered - failed - answered;
+            Console.WriteLine($"  dead sink ({deadSink.Describe}): in the phase {delivered - before.Sent} deliveries sent, {failed - before.Failed} timed out or failed, {answered - before.Answered} answered; " +
+                $"{waiting} waiting for an answer now; connections accepted since the start {deadSink.Accepted}; notify intent failures recorded in the phase {notifyFailures}");
+            sideLoads.Add($"deadSink notifySent={delivered - before.Sent} notifyFailed={failed - before.Failed} notifyWaiting={waiting} notifyIntentFailures={notifyFailures}");
+        }
+
+        if (slow is not null)
+            sideLoads.Add("slowProvisioning " + await slow.ReportAsync(end));
         var perOperation = string.Join(" ", aws.Wire.Calls.Select(c => Invariant($"{c.Key}={c.Value / (double)n:0.###}")));
         Console.WriteLine(Invariant(
             $"result: phase=expiry aws={aws.Name} shape={BurstShapes.NameOf(options.Shape)} n={n} firstRemoval={firstStart:0.000} p50={P(byActivation, 50):0.000} p95={P(byActivation, 95):0.000} max={byActivation[^1]:0.000} drain={n / last:0.00} removalsPerSecond={keys.Count / last:0.00} ") +
-            Invariant($"fencesWritten={active.Count} fencesPending={fences.Count(f => f.State == FenceState.Pending)} fencePolicyUpdates={fenceWrites} capacityAlerts={alerts.GetValueOrDefault("fence-capacity-exhausted")} refused={aws.RefusedForQuota.Values.Sum()} intentFailures={failures} throttlingFailures={throttled} {perOperation}"));
+            Invariant($"fencesWritten={active.Count} fencesPending={fences.Count(f => f.State == FenceState.Pending)} fencePolicyUpdates={fenceWrites} capacityAlerts={alerts.GetValueOrDefault("fence-capacity-exhausted")} refused={aws.RefusedForQuota.Values.Sum()} intentFailures={failures} throttlingFailures={throttled} {perOperation}") +
+            (sideLoads.Count == 0 ? "" : " | " + string.Join(" | ", sideLoads)));
     }
 
     /// <summary>When each entitlement that is removed was removed.</summary>
@@ -138,19 +161,29 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
         }
     }
 
-    /// <summary>Prints the throttling seen, from AWS's side and from the engine's, and returns the intent failures (all, and throttling's).</summary>
-    private async Task<(int Failures, int Throttled)> PrintThrottlingAsync()
+    /// <summary>
+    /// Prints the throttling seen, from AWS's side and from the engine's, and returns the intent failures (all but
+    /// notifications', and throttling's) and the notifications' failures (a dead sink's, counted apart).
+    /// </summary>
+    private async Task<(int Failures, int Throttled, int NotifyFailures)> PrintThrottlingAsync()
     {
         var refused = aws.RefusedForQuota;
         var errors = aws.Wire.Errors;
         var throttledOnWire = errors.Where(e => e.Key.Code == "ThrottlingException").Sum(e => e.Value);
-        int failures = 0, throttled = 0;
+        int failures = 0, throttled = 0, notifyFailures = 0;
         var reasons = new Dictionary<string, int>(StringComparer.Ordinal);
         await foreach (var entry in store.ReadAuditAsync(_auditFrom))
         {
             if (entry.Kind != "intent.failed") continue;
+            var data = JsonNode.Parse(entry.Data);
+            if (data?["kind"]?.GetValue<string>() == nameof(IntentKind.Notify))
+            {
+                notifyFailures++;
+                continue;
+            }
+
             failures++;
-            var message = JsonNode.Parse(entry.Data)?["error"]?.GetValue<string>() ?? "";
+            var message = data?["error"]?.GetValue<string>() ?? "";
             if (message.Contains("Throttling", StringComparison.Ordinal) || message.Contains("Rate exceeded", StringComparison.Ordinal)) throttled++;
             var reason = message.Length > 120 ? message[..120] + "…" : message;
             reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
@@ -163,7 +196,7 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
             Console.WriteLine($"  other error answers: {string.Join(", ", other.Select(e => $"{e.Key.Operation} {e.Key.Code} × {e.Value}"))}");
         foreach (var (reason, count) in reasons.OrderByDescending(r => r.Value).Take(5))
             Console.WriteLine($"    intent failed × {count}: {reason}");
-        return (failures, throttled);
+        return (failures, throttled, notifyFailures);
     }
 
     /// <summary>Nearest rank: the smallest value with at least p % of the values at or below it.</summary>

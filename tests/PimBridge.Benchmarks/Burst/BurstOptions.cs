@@ -7,7 +7,7 @@ internal sealed record BurstOptions
 {
     public const string Usage =
         "usage: burst [--aws model|moto (model)] [--shape account|accounts3|group|group+accounts3 (account)] [--activations N (1000)] [--groups G (10)] " +
-        "[--in-progress SECONDS (1)] [--rps R (20)] [--warmup W (3)] [--expiry] [--idle-ms MS (1000)] [--timeout-minutes M (90)]";
+        "[--in-progress SECONDS (1)] [--rps R (20)] [--warmup W (3)] [--expiry [--dead-sink] [--slow-provisioning SECONDS]] [--idle-ms MS (1000)] [--timeout-minutes M (90)]";
 
     /// <summary>"model" (the adversarial model at AWS's quotas) or "moto".</summary>
     public string Aws { get; init; } = "model";
@@ -31,6 +31,15 @@ internal sealed record BurstOptions
 
     /// <summary>After the burst, end every activation of it at one instant and measure the removals.</summary>
     public bool Expiry { get; init; }
+
+    /// <summary>With <see cref="Expiry"/>: the engine's notifications go to a webhook that accepts and never answers.</summary>
+    public bool DeadSink { get; init; }
+
+    /// <summary>
+    /// With <see cref="Expiry"/> (model only): another permission set whose provisioning stays IN_PROGRESS this long,
+    /// provisioning a fence at the expiry instant, with a few of its grants ending at the instant too.
+    /// </summary>
+    public TimeSpan? SlowProvisioning { get; init; }
 
     /// <summary>The pause after a tick that found nothing (the host's Worker:TickInterval).</summary>
     public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(1);
@@ -56,6 +65,8 @@ internal sealed record BurstOptions
                     "--rps" => options with { RequestsPerSecond = double.Parse(Next(), CultureInfo.InvariantCulture) },
                     "--warmup" => options with { Warmup = int.Parse(Next(), CultureInfo.InvariantCulture) },
                     "--expiry" => options with { Expiry = true },
+                    "--dead-sink" => options with { DeadSink = true },
+                    "--slow-provisioning" => options with { SlowProvisioning = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
                     "--idle-ms" => options with { Idle = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) },
                     "--timeout-minutes" => options with { Timeout = TimeSpan.FromMinutes(int.Parse(Next(), CultureInfo.InvariantCulture)) },
                     _ => throw new FormatException($"unknown argument {args[i]}"),
@@ -73,6 +84,9 @@ internal sealed record BurstOptions
             { Activations: < 1 } or { Groups: < 1 } => "--activations and --groups must be at least 1",
             { Warmup: < 0 } => "--warmup must not be negative",
             { RequestsPerSecond: <= 0 } => "--rps must be positive",
+            { Expiry: false, DeadSink: true } or { Expiry: false, SlowProvisioning: not null } => "--dead-sink and --slow-provisioning go with --expiry",
+            { SlowProvisioning: not null, Aws: not "model" } => "--slow-provisioning needs --aws model",
+            { SlowProvisioning: { } slow } when slow <= TimeSpan.Zero => "--slow-provisioning must be positive",
             _ when options.InProgress < TimeSpan.Zero || options.Idle < TimeSpan.Zero => "--in-progress and --idle-ms must not be negative",
             _ => null,
         };

@@ -22,7 +22,10 @@ namespace PimBridge.Benchmarks.Burst;
 /// endpoint does), and the loop ticks as the host's worker does until every activation's access is confirmed.
 /// Per activation: AccessConfirmedAt − FirstSeenAt (the hint), its grants' latest and earliest.</item>
 /// <item>With <c>--expiry</c>: PIM ends every activation of the burst at one instant a few seconds ahead (a poll
-/// records the new end), and the loop runs until every entitlement is removed and the fences are written.</item>
+/// records the new end), and the loop runs until every entitlement is removed and the fences are written. Side loads
+/// that must change none of its figures (issue 15): <c>--dead-sink</c>, notifications to a webhook that never answers
+/// (<see cref="DeadSink"/>); <c>--slow-provisioning S</c>, another permission set provisioning for S seconds at the
+/// instant, with grants of its own ending then too (<see cref="SlowProvisioning"/>).</item>
 /// </list>
 /// AWS calls are counted on the wire, below the signer, per attempt.
 /// </summary>
@@ -40,21 +43,24 @@ public static class BurstRun
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"burst: {n} activations at once, each {BurstShapes.Describe(options.Shape)}, over {options.Groups} Entra group(s); client limiters {options.RequestsPerSecond} requests/s per service"));
         Console.WriteLine($"  {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
-        await using BurstAws aws = options.Aws == "moto" ? await MotoAws.StartAsync(options.RequestsPerSecond) : new ModelAws(options.InProgress, options.RequestsPerSecond);
+        await using BurstAws aws = options.Aws == "moto" ? await MotoAws.StartAsync(options.RequestsPerSecond) : new ModelAws(options.InProgress, options.RequestsPerSecond, options.SlowProvisioning);
         Console.WriteLine($"  AWS: {aws.Describe}");
 
-        var userNames = Enumerable.Range(0, options.Warmup + n).Select(i => $"bench-user-{i:D5}@example.com").ToList();
+        // With --slow-provisioning, a few more users, granted the other permission set (they come after the burst's).
+        var otherUsers = options.SlowProvisioning is null ? 0 : SlowProvisioning.Users;
+        var userNames = Enumerable.Range(0, options.Warmup + n + otherUsers).Select(i => $"bench-user-{i:D5}@example.com").ToList();
         var seeding = Stopwatch.StartNew();
         await aws.SeedUsersAsync(userNames);
         Console.WriteLine($"  seeded {userNames.Count} users in {seeding.Elapsed.TotalSeconds:0.0} s");
 
         var entraGroups = Enumerable.Range(0, options.Groups).Select(g => $"{g:x8}-1111-4111-8111-111111111111").ToList();
+        var burstMappings = BurstShapes.Mappings(options.Shape, entraGroups, BurstAws.Accounts, aws.GroupId);
+        var grantsPerActivation = burstMappings.Count / entraGroups.Count;
         var settings = PimBridgeConfiguration.Validate(new PimBridgeOptions
         {
             IdentityCenter = new() { InstanceArn = aws.InstanceArn, IdentityStoreId = aws.IdentityStoreId, Region = "eu-west-1" },
-            Mappings = BurstShapes.Mappings(options.Shape, entraGroups, BurstAws.Accounts, aws.GroupId),
+            Mappings = options.SlowProvisioning is null ? burstMappings : [.. burstMappings, SlowProvisioning.Mapping(BurstAws.Accounts[0])],
         });
-        var grantsPerActivation = settings.Mappings.Count / entraGroups.Count;
         var adapters = IdentityCenterAdapters.Create(aws.SsoAdmin, aws.IdentityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter));
         var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory);
         var directory = Path.Combine(Path.GetTempPath(), "pimbridge-burst-" + Guid.NewGuid().ToString("N"));
@@ -62,10 +68,13 @@ public static class BurstRun
         try
         {
             await using var store = await SqliteStateStore.OpenAsync(Path.Combine(directory, "state.db"));
+            await using var deadSink = options.DeadSink ? new DeadSink(settings.ExpiryWarning) : null;
+            if (deadSink is not null)
+                Console.WriteLine($"  notifications: {deadSink.Describe}");
             var pim = new BurstPim();
             var enforcer = new Enforcer(new EnforcerSetup
             {
-                Store = store, Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = TimeProvider.System, Pim = pim,
+                Store = store, Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = TimeProvider.System, Pim = pim, Notifications = deadSink?.Outbox,
                 Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory,
                     new IdentityStoreUserMapping(aws.IdentityStore, aws.IdentityStoreId, settings.IdentityCenter.MatchUsersBy)),
             });
@@ -79,6 +88,10 @@ public static class BurstRun
                 await enforcer.HintAsync(activation.GroupId);
                 await loop.RunUntilAsync(async () => (await run.ConfirmedAsync([activation.Id])).Count == 1, TimeSpan.FromMinutes(2), () => Task.FromResult("warming up"));
             }
+
+            var slow = options.SlowProvisioning is { } provisioning ? new SlowProvisioning((ModelAws)aws, store, loop, pim, enforcer, provisioning) : null;
+            if (slow is not null)
+                await slow.GrantAsync([.. Enumerable.Range(options.Warmup + n, otherUsers).Select(i => Principal(i, userNames))]);
 
             // The burst: every activation listed at once, a hint for each.
             await run.StartPhaseAsync();
@@ -98,7 +111,7 @@ public static class BurstRun
             var granted = await run.ReportBurstAsync(options, ids);
 
             if (options.Expiry)
-                await run.ExpireAsync(options, pim, enforcer, entraGroups, ids, granted);
+                await run.ExpireAsync(options, pim, enforcer, entraGroups, ids, granted, deadSink, slow);
             Console.WriteLine($"  load average at the end {LoadAverage()}");
             return 0;
         }
