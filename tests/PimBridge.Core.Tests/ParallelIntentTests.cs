@@ -61,6 +61,38 @@ public sealed class ParallelIntentTests
     }
 
     [Fact]
+    public async Task In_a_mass_expiry_a_fence_sync_runs_beside_the_removals_not_after_the_last_of_them()
+    {
+        await using var h = await StartAsync(o => o.Enforcer.Parallelism = 2);
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(30)); // Admin in Prod and in Staging, each
+        h.Activate("bob-entra", OpsGroup, TimeSpan.FromMinutes(30));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        var revokes = new RevokeGate(h.Aws, passFirst: 1);
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = h.Store, Aws = new IdentityCenterPorts(revokes, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
+            Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+        });
+        h.Advance(TimeSpan.FromMinutes(31));
+
+        var tick = enforcer.TickAsync();
+        try
+        {
+            // One removal is done and three wait on AWS: the first user's fence is written meanwhile.
+            await WaitUntilAsync(() => h.Aws.ProvisionedPolicy(Admin)?.Contains("PimBridgeFence", StringComparison.Ordinal) == true,
+                between: () => h.Advance(TimeSpan.FromMilliseconds(300))); // the tick looks again for due work as time passes
+            Assert.Equal(1, revokes.Passed);
+        }
+        finally
+        {
+            revokes.Open();
+        }
+
+        await tick.WaitAsync(GateTimeout);
+    }
+
+    [Fact]
     public async Task With_parallelism_one_a_tick_runs_its_intents_one_after_another()
     {
         await using var h = await StartAsync(o => o.Enforcer.Parallelism = 1);
@@ -221,6 +253,31 @@ public sealed class ParallelIntentTests
             pim.GetActivationRequestAsync(activation, cancellationToken);
     }
 
+    /// <summary>An Identity Center whose revokes after the first <c>passFirst</c> are held until the test opens the gate.</summary>
+    private sealed class RevokeGate(SimulatedIdentityCenter aws, int passFirst) : IEntitlementTarget
+    {
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _revokes;
+
+        public int Passed => Math.Min(Volatile.Read(ref _revokes), passFirst);
+
+        public void Open() => _open.TrySetResult();
+
+        public async Task<EntitlementChange> RevokeAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _revokes) > passFirst)
+                await _open.Task.WaitAsync(GateTimeout, cancellationToken);
+            return await aws.RevokeAsync(entitlement, beforeChange, cancellationToken);
+        }
+
+        public Task<EntitlementChange> GrantAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default) =>
+            aws.GrantAsync(entitlement, beforeChange, cancellationToken);
+
+        public Task<bool> IsActiveAsync(Entitlement entitlement, CancellationToken cancellationToken = default) => aws.IsActiveAsync(entitlement, cancellationToken);
+
+        public Task<IReadOnlyList<string>> ListUsersAsync(AccessTarget target, CancellationToken cancellationToken = default) => aws.ListUsersAsync(target, cancellationToken);
+    }
+
     /// <summary>User lookups from the <c>holdFrom</c>-th on are held until the test opens the gate.</summary>
     private sealed class LookupGate(SimulatedIdentityCenter aws, int holdFrom) : IUserMapping
     {
@@ -247,12 +304,13 @@ public sealed class ParallelIntentTests
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    private static async Task WaitUntilAsync(Func<bool> condition, Action? between = null)
     {
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!condition())
         {
             if (waited.Elapsed > WaitLimit) Assert.Fail("the condition never held");
+            between?.Invoke();
             await Task.Delay(10);
         }
     }

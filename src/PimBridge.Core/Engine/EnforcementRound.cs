@@ -38,26 +38,34 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
         // PIM reads (and the user lookups in them) are paced by Identity Store's quota however many run: a quarter of
         // the workers is enough for them, and the rest are better spent waiting on assignment operations.
         var readingLimit = Math.Max(1, parallelism / 4);
+        // Removals never take the last worker either: a permission set's fence sync takes it, writing every fence pending
+        // at that moment, so in a mass expiry fences keep pace with the removals instead of waiting for the last one.
+        var removingLimit = parallelism > 1 ? parallelism - 1 : 1;
         // Each run, whether it gives access, whether it reads PIM, and its work (a list: a run that completed at once may
         // share its cached task with another).
         var running = new List<(Task<IntentOutcome> Run, bool Gives, bool Reads, IntentKind Kind, string Subject)>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task? lookAgain = null;
         var lookedAt = engine.Time.GetUtcNow();
-        var queue = await DueWorkAsync(lookedAt).ConfigureAwait(false);
+        var due = await DueWorkAsync(lookedAt).ConfigureAwait(false);
         try
         {
             while (true)
             {
                 var giving = running.Count(r => r.Gives);
                 var reading = running.Count(r => r.Reads);
-                while (running.Count < parallelism && queue.TryPeek(out var next, out _))
+                var removing = running.Count(r => r.Kind == IntentKind.RemoveEntitlement);
+                // In order of priority, each class of work up to its limit: work of a class at its limit waits, and what
+                // follows it may still start.
+                for (var i = 0; i < due.Count && running.Count < parallelism; i++)
                 {
-                    if (GivesAccess(next.Kind) && giving >= givingLimit)
-                        break; // the last worker is kept for taking access away (what follows gives access or notifies)
-                    if (next.Kind == IntentKind.ReconcileGroup && reading >= readingLimit)
-                        break; // what follows reads PIM too, or notifies
-                    queue.Dequeue();
+                    if (due[i] is not { } next)
+                        continue;
+                    if ((GivesAccess(next.Kind) && giving >= givingLimit)
+                        || (next.Kind == IntentKind.ReconcileGroup && reading >= readingLimit)
+                        || (next.Kind == IntentKind.RemoveEntitlement && removing >= removingLimit))
+                        continue;
+                    due[i] = null;
                     if (running.Any(r => r.Kind == next.Kind && r.Subject == next.Subject))
                         continue; // a second intent for work under way here (queued while the first held its claim) waits for it
                     if (!ran.Add(next.Id))
@@ -71,6 +79,7 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                     running.Add((runner.RunAsync(next, stop.Token), GivesAccess(next.Kind), next.Kind == IntentKind.ReconcileGroup, next.Kind, next.Subject));
                     giving += GivesAccess(next.Kind) ? 1 : 0;
                     reading += next.Kind == IntentKind.ReconcileGroup ? 1 : 0;
+                    removing += next.Kind == IntentKind.RemoveEntitlement ? 1 : 0;
                 }
 
                 if (running.Count == 0)
@@ -95,7 +104,7 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                 if (engine.Time.GetUtcNow() - lookedAt >= lookAgainAfter)
                 {
                     lookedAt = engine.Time.GetUtcNow();
-                    queue = await DueWorkAsync(lookedAt).ConfigureAwait(false);
+                    due = await DueWorkAsync(lookedAt).ConfigureAwait(false);
                 }
             }
         }
@@ -118,7 +127,7 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
         return new TickResult(ended, fencesDue, done, failed, superseded, waiting);
 
         // Ends the grants and starts the lifts that are due, and returns the due intents, taking access away first.
-        async Task<PriorityQueue<Intent, (int, int)>> DueWorkAsync(DateTimeOffset now)
+        async Task<List<Intent?>> DueWorkAsync(DateTimeOffset now)
         {
             foreach (var grant in await engine.Store.GetDueGrantsAsync(now, engine.Settings.BatchSize, cancellationToken).ConfigureAwait(false))
             {
@@ -135,14 +144,7 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
             // read past, so a backlog of hints never starves removals and fences.
             var runnable = await engine.Store.GetDueIntentsAsync(now, engine.Settings.BatchSize, except: engine.Pim is null ? IntentKind.ReconcileGroup : null, cancellationToken).ConfigureAwait(false);
             // Taking access away comes first: removals and fences never wait behind grants, PIM reads or notifications.
-            var due = new PriorityQueue<Intent, (int, int)>();
-            for (var i = 0; i < runnable.Count; i++)
-            {
-                if (!ran.Contains(runnable[i].Id))
-                    due.Enqueue(runnable[i], (Priority(runnable[i].Kind), i));
-            }
-
-            return due;
+            return [.. runnable.Where(i => !ran.Contains(i.Id)).OrderBy(i => Priority(i.Kind))]; // stable: the store's order within a kind
         }
     }
 
