@@ -77,6 +77,35 @@ internal sealed class ApplyEntitlementHandler(EngineContext engine) : IIntentHan
         return durations;
     }
 
+    /// <summary>
+    /// After the confirmation is written, looks again: two applies of one grant finishing side by side each saw the
+    /// other not yet applied, and neither stamped the grant. The last of them to commit sees both applied here.
+    /// </summary>
+    public async Task AfterCommitAsync(StateChange committed, CancellationToken cancellationToken)
+    {
+        foreach (var holder in committed.Ledger.Where(e => e.Status == EntitlementStatus.Applied).SelectMany(e => e.Holders).Distinct(StringComparer.Ordinal))
+        {
+            await ConflictRetry.RunAsync(async ct =>
+            {
+                var grant = await engine.Store.GetGrantAsync(holder, ct).ConfigureAwait(false);
+                if (grant is not { State: GrantState.Active, AccessConfirmedAt: null })
+                    return;
+                foreach (var key in grant.EntitlementKeys)
+                {
+                    if ((await engine.Store.GetLedgerEntryAsync(key, ct).ConfigureAwait(false))?.Status != EntitlementStatus.Applied)
+                        return;
+                }
+
+                var now = engine.Time.GetUtcNow();
+                var change = new StateChange();
+                change.Grants.Add(grant with { AccessConfirmedAt = now });
+                engine.Outbox.EnqueueAccessLive(change, grant, now);
+                await engine.Store.CommitAsync(change, ct).ConfigureAwait(false);
+                EngineMetrics.AccessConfirmed(change);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Stamps holder grants whose every entitlement is now applied: their access is live.</summary>
     private async Task ConfirmAccessAsync(StateChange change, LedgerEntry applied, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -93,13 +122,7 @@ internal sealed class ApplyEntitlementHandler(EngineContext engine) : IIntentHan
                 change.Grants.Add(grant with { AccessConfirmedAt = now });
                 engine.Outbox.EnqueueAccessLive(change, grant, now);
             }
-            else
-            {
-                // Written as it is (its version moves on), so that two applies of one grant finishing side by side, each
-                // seeing the other not yet applied, cannot both leave it unconfirmed: the second to commit conflicts,
-                // runs again and confirms.
-                change.Grants.Add(grant);
-            }
+
         }
     }
 }

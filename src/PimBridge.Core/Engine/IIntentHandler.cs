@@ -12,4 +12,7 @@ internal interface IIntentHandler
     IntentKind Kind { get; }
 
     Task<StateChange?> HandleAsync(IntentRun run, CancellationToken cancellationToken);
+
+    /// <summary>What to look at again once the change that confirmed the intent is written (nothing, for most kinds).</summary>
+    Task AfterCommitAsync(StateChange committed, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -16,6 +16,9 @@ namespace PimBridge.Core.Engine;
 /// </summary>
 internal sealed class IntentRunner(EngineContext engine, IEnumerable<IIntentHandler> handlers)
 {
+    /// <summary>How many times a run decides again at once when its confirmation conflicts, before it leaves the intent for the next tick.</summary>
+    private const int ConflictAttempts = 4;
+
     private readonly Dictionary<IntentKind, IIntentHandler> _handlers = handlers.ToDictionary(h => h.Kind);
 
     /// <summary>Notifications this process is delivering, by intent id.</summary>
@@ -78,20 +81,35 @@ internal sealed class IntentRunner(EngineContext engine, IEnumerable<IIntentHand
         var run = new IntentRun(claimed, engine);
         try
         {
-            var change = _handlers.TryGetValue(intent.Kind, out var handler)
-                ? await handler.HandleAsync(run, cancellationToken).ConfigureAwait(false)
-                : throw new InvalidOperationException($"Unknown intent kind {intent.Kind}.");
-            if (change is null)
-                return IntentOutcome.Skipped;
-            // An alert is announced once, when first stored; a repeat (same id, for example fence capacity still
-            // exhausted on the next sync) was announced already.
-            var newAlerts = await NewAlertsAsync(change, cancellationToken).ConfigureAwait(false);
-            foreach (var alert in newAlerts)
-                engine.Outbox.EnqueueAlert(change, alert, alert.At);
-            await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+            var handler = _handlers.TryGetValue(intent.Kind, out var known) ? known : throw new InvalidOperationException($"Unknown intent kind {intent.Kind}.");
+            StateChange? change;
+            List<Alert> newAlerts;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    change = await handler.HandleAsync(run, cancellationToken).ConfigureAwait(false);
+                    if (change is null)
+                        return IntentOutcome.Skipped;
+                    // An alert is announced once, when first stored; a repeat (same id, for example fence capacity still
+                    // exhausted on the next sync) was announced already.
+                    newAlerts = await NewAlertsAsync(change, cancellationToken).ConfigureAwait(false);
+                    foreach (var alert in newAlerts)
+                        engine.Outbox.EnqueueAlert(change, alert, alert.At);
+                    await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (ConcurrencyConflictException) when (attempt < ConflictAttempts)
+                {
+                    // Another run wrote first (side by side, removals of one user's accounts share a fence): decide again
+                    // at once from the new state, within this run's claim, rather than a tick later.
+                }
+            }
+
             EngineMetrics.CountFences(intent.Kind, change);
             EngineMetrics.CountAlerts(newAlerts);
             EngineMetrics.AccessConfirmed(change);
+            await handler.AfterCommitAsync(change, cancellationToken).ConfigureAwait(false);
             return change.Intents.Any(i => i.Id == intent.Id && i.State == IntentState.Superseded) ? IntentOutcome.Superseded : IntentOutcome.Done;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
