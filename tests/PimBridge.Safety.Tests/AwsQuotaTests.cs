@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using PimBridge.Aws;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
@@ -205,11 +204,8 @@ public sealed class AwsQuotaTests : IDisposable
     /// <summary>PimBridge's client as a host configures it, but one attempt a call (so each answer is seen) and a limiter far above the quota (so the model's bucket is what limits).</summary>
     private static T Configure<T>(T options, IdentityCenterWire wire) where T : AwsClientOptions
     {
-        options.Region = "eu-west-1";
-        options.Endpoint = new Uri("http://identity-center.model.invalid/");
-        options.Credentials = new BasicAWSCredentials("AKIDMODEL", "model-secret");
+        wire.Connect(options);
         options.RequestsPerSecond = 100_000;
-        options.HttpHandler = wire;
         options.Retry.MaxAttempts = 1;
         return options;
     }

@@ -1,5 +1,3 @@
-using Amazon.Runtime;
-using PimBridge.Aws;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
@@ -37,8 +35,8 @@ public sealed class BurstAtQuotasTests
         model.Quotas = AwsQuotas.Documented; // from here on: the world before the burst was set up by other hands
 
         var wire = new IdentityCenterWire(model);
-        using var ssoAdmin = new SsoAdminClient(Configure(new SsoAdminClientOptions(), wire));
-        using var identityStore = new IdentityStoreClient(Configure(new IdentityStoreClientOptions(), wire));
+        using var ssoAdmin = new SsoAdminClient(wire.Connect(new SsoAdminClientOptions()));
+        using var identityStore = new IdentityStoreClient(wire.Connect(new IdentityStoreClientOptions()));
         var settings = PimBridgeConfiguration.Validate(Options(new() { DisplayName = "Platform" }));
         Assert.Equal(EnforcerSettings.DefaultParallelism, settings.Enforcer.Parallelism);
         var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter));
@@ -119,15 +117,6 @@ public sealed class BurstAtQuotasTests
             if ((await enforcer.TickAsync()).DidNothing)
                 await Task.Delay(100);
         }
-    }
-
-    private static T Configure<T>(T options, HttpMessageHandler wire) where T : AwsClientOptions
-    {
-        options.Region = "eu-west-1";
-        options.Endpoint = new Uri("http://identity-center.model.invalid/");
-        options.Credentials = new BasicAWSCredentials("AKIDMODEL", "model-secret");
-        options.HttpHandler = wire;
-        return options;
     }
 
     /// <summary>PIM: the activations listed now.</summary>

@@ -83,23 +83,18 @@ internal sealed class ApplyEntitlementHandler(EngineContext engine) : IIntentHan
     /// </summary>
     public async Task AfterCommitAsync(StateChange committed, CancellationToken cancellationToken)
     {
-        foreach (var holder in committed.Ledger.Where(e => e.Status == EntitlementStatus.Applied).SelectMany(e => e.Holders).Distinct(StringComparer.Ordinal))
+        var applied = committed.Ledger.Where(e => e.Status == EntitlementStatus.Applied).ToList();
+        var confirmed = committed.Grants.Where(g => g.AccessConfirmedAt is not null).Select(g => g.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var holder in applied.SelectMany(e => e.Holders).Distinct(StringComparer.Ordinal).Where(h => !confirmed.Contains(h)))
         {
             await ConflictRetry.RunAsync(async ct =>
             {
                 var grant = await engine.Store.GetGrantAsync(holder, ct).ConfigureAwait(false);
-                if (grant is not { State: GrantState.Active, AccessConfirmedAt: null })
+                if (grant is not { State: GrantState.Active, AccessConfirmedAt: null }
+                    || !await OthersAppliedAsync(grant, applied.Select(e => e.Key), ct).ConfigureAwait(false))
                     return;
-                foreach (var key in grant.EntitlementKeys)
-                {
-                    if ((await engine.Store.GetLedgerEntryAsync(key, ct).ConfigureAwait(false))?.Status != EntitlementStatus.Applied)
-                        return;
-                }
-
-                var now = engine.Time.GetUtcNow();
                 var change = new StateChange();
-                change.Grants.Add(grant with { AccessConfirmedAt = now });
-                engine.Outbox.EnqueueAccessLive(change, grant, now);
+                Confirm(change, grant, engine.Time.GetUtcNow());
                 await engine.Store.CommitAsync(change, ct).ConfigureAwait(false);
                 EngineMetrics.AccessConfirmed(change);
             }, cancellationToken).ConfigureAwait(false);
@@ -112,17 +107,27 @@ internal sealed class ApplyEntitlementHandler(EngineContext engine) : IIntentHan
         foreach (var holder in applied.Holders)
         {
             var grant = await engine.Store.GetGrantAsync(holder, cancellationToken).ConfigureAwait(false);
-            if (grant is not { State: GrantState.Active, AccessConfirmedAt: null })
-                continue;
-            var complete = true;
-            foreach (var key in grant.EntitlementKeys.Where(k => k != applied.Key))
-                complete &= (await engine.Store.GetLedgerEntryAsync(key, cancellationToken).ConfigureAwait(false))?.Status == EntitlementStatus.Applied;
-            if (complete)
-            {
-                change.Grants.Add(grant with { AccessConfirmedAt = now });
-                engine.Outbox.EnqueueAccessLive(change, grant, now);
-            }
-
+            if (grant is { State: GrantState.Active, AccessConfirmedAt: null } && await OthersAppliedAsync(grant, [applied.Key], cancellationToken).ConfigureAwait(false))
+                Confirm(change, grant, now);
         }
+    }
+
+    /// <summary>Whether every entitlement of the grant other than <paramref name="known"/> (applied already) is applied in the store.</summary>
+    private async Task<bool> OthersAppliedAsync(Grant grant, IEnumerable<string> known, CancellationToken cancellationToken)
+    {
+        var skip = known.ToHashSet(StringComparer.Ordinal);
+        foreach (var key in grant.EntitlementKeys.Where(k => !skip.Contains(k)))
+        {
+            if ((await engine.Store.GetLedgerEntryAsync(key, cancellationToken).ConfigureAwait(false))?.Status != EntitlementStatus.Applied)
+                return false;
+        }
+
+        return true;
+    }
+
+    private void Confirm(StateChange change, Grant grant, DateTimeOffset now)
+    {
+        change.Grants.Add(grant with { AccessConfirmedAt = now });
+        engine.Outbox.EnqueueAccessLive(change, grant, now);
     }
 }

@@ -32,18 +32,19 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
         int ended = 0, fencesDue = 0, done = 0, failed = 0, superseded = 0, waiting = 0;
         var parallelism = engine.Settings.Parallelism;
         // With one worker the tick keeps the simple order: run one, then look at the clock (seeded runs replay exactly).
-        var givingLimit = parallelism > 1 ? parallelism - 1 : 1;
         var lookAgainAfter = parallelism > 1 ? SideBySideLookAgainAfter : LookAgainAfter;
         var ran = new HashSet<string>(StringComparer.Ordinal);
-        // PIM reads (and the user lookups in them) are paced by Identity Store's quota however many run: a quarter of
-        // the workers is enough for them, and the rest are better spent waiting on assignment operations.
+        // Each run and its intent (a list: a run that completed at once may share its cached task with another).
+        var running = new List<(Task<IntentOutcome> Run, Intent Intent)>();
+        // Giving access never takes the last worker (a removal falling due mid-burst starts at once), nor do removals
+        // (a permission set's fence sync takes it, writing every fence pending then, so fences keep pace with a mass
+        // expiry). PIM reads, whose user lookups Identity Store's quota paces however many run, take a quarter.
+        var allButOne = Math.Max(1, parallelism - 1);
         var readingLimit = Math.Max(1, parallelism / 4);
-        // Removals never take the last worker either: a permission set's fence sync takes it, writing every fence pending
-        // at that moment, so in a mass expiry fences keep pace with the removals instead of waiting for the last one.
-        var removingLimit = parallelism > 1 ? parallelism - 1 : 1;
-        // Each run, whether it gives access, whether it reads PIM, and its work (a list: a run that completed at once may
-        // share its cached task with another).
-        var running = new List<(Task<IntentOutcome> Run, bool Gives, bool Reads, IntentKind Kind, string Subject)>();
+        bool AtLimit(IntentKind kind) =>
+            (GivesAccess(kind) && running.Count(r => GivesAccess(r.Intent.Kind)) >= allButOne)
+            || (kind == IntentKind.ReconcileGroup && running.Count(r => r.Intent.Kind == kind) >= readingLimit)
+            || (kind == IntentKind.RemoveEntitlement && running.Count(r => r.Intent.Kind == kind) >= allButOne);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task? lookAgain = null;
         var lookedAt = engine.Time.GetUtcNow();
@@ -52,21 +53,14 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
         {
             while (true)
             {
-                var giving = running.Count(r => r.Gives);
-                var reading = running.Count(r => r.Reads);
-                var removing = running.Count(r => r.Kind == IntentKind.RemoveEntitlement);
                 // In order of priority, each class of work up to its limit: work of a class at its limit waits, and what
                 // follows it may still start.
                 for (var i = 0; i < due.Count && running.Count < parallelism; i++)
                 {
-                    if (due[i] is not { } next)
-                        continue;
-                    if ((GivesAccess(next.Kind) && giving >= givingLimit)
-                        || (next.Kind == IntentKind.ReconcileGroup && reading >= readingLimit)
-                        || (next.Kind == IntentKind.RemoveEntitlement && removing >= removingLimit))
+                    if (due[i] is not { } next || AtLimit(next.Kind))
                         continue;
                     due[i] = null;
-                    if (running.Any(r => r.Kind == next.Kind && r.Subject == next.Subject))
+                    if (running.Any(r => r.Intent.Kind == next.Kind && r.Intent.Subject == next.Subject))
                         continue; // a second intent for work under way here (queued while the first held its claim) waits for it
                     if (!ran.Add(next.Id))
                         continue;
@@ -76,10 +70,7 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                         continue;
                     }
 
-                    running.Add((runner.RunAsync(next, stop.Token), GivesAccess(next.Kind), next.Kind == IntentKind.ReconcileGroup, next.Kind, next.Subject));
-                    giving += GivesAccess(next.Kind) ? 1 : 0;
-                    reading += next.Kind == IntentKind.ReconcileGroup ? 1 : 0;
-                    removing += next.Kind == IntentKind.RemoveEntitlement ? 1 : 0;
+                    running.Add((runner.RunAsync(next, stop.Token), next));
                 }
 
                 if (running.Count == 0)

@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using PimBridge.Aws.IdentityCenter;
 using PimBridge.Aws.IdentityStore;
 using PimBridge.Aws.SsoAdmin;
@@ -335,11 +334,8 @@ public sealed class AdversarialWorld : IAsyncDisposable, IPimSource
 
         private T Configure<T>(T options, IdentityCenterWire wire) where T : Aws.AwsClientOptions
         {
-            options.Region = "eu-west-1";
-            options.Endpoint = new Uri("http://identity-center.model.invalid/");
-            options.Credentials = new BasicAWSCredentials("AKIDMODEL", "model-secret");
+            wire.Connect(options);
             options.TimeProvider = world.Clock;
-            options.HttpHandler = wire;
             options.Retry.Jitter = () => world.Random.NextDouble();
             return options;
         }

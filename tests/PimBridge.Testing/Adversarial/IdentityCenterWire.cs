@@ -21,6 +21,16 @@ public sealed class IdentityCenterWire(IdentityCenterModel model) : HttpMessageH
     /// <summary>When false, the model's <see cref="Adversity"/> faults are not drawn for this process's calls.</summary>
     public bool Faults { get; set; } = true;
 
+    /// <summary>Points a PimBridge client at this wire: the model's endpoint, its Region and credentials, this handler.</summary>
+    public T Connect<T>(T options) where T : Aws.AwsClientOptions
+    {
+        options.Region = "eu-west-1";
+        options.Endpoint = new Uri("http://identity-center.model.invalid/");
+        options.Credentials = new Amazon.Runtime.BasicAWSCredentials("AKIDMODEL", "model-secret");
+        options.HttpHandler = this;
+        return options;
+    }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var target = request.Headers.GetValues("X-Amz-Target").Single();
