@@ -11,6 +11,7 @@ internal sealed class PermissionSetPolicies : IPermissionSetPolicies
 {
     private readonly SsoAdminClient _ssoAdmin;
     private const string Provision = "ProvisionPermissionSet";
+    private static readonly TimeSpan ConflictRetryAfter = TimeSpan.FromSeconds(2);
 
     private readonly IdentityCenterAdapterOptions _options;
     private readonly OperationsInProgress _inProgress;
@@ -47,15 +48,27 @@ internal sealed class PermissionSetPolicies : IPermissionSetPolicies
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
         await ResumeProvisioningAsync(permissionSetArn, cancellationToken).ConfigureAwait(false); // a write now would conflict with it
-        if (policy is null)
-            await DeleteAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
-        else
-            await _ssoAdmin.PutInlinePolicyToPermissionSetAsync(new PutInlinePolicyToPermissionSetRequest
-            {
-                InstanceArn = _options.InstanceArn,
-                PermissionSetArn = permissionSetArn,
-                InlinePolicy = policy,
-            }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (policy is null)
+                await DeleteAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
+            else
+                await _ssoAdmin.PutInlinePolicyToPermissionSetAsync(new PutInlinePolicyToPermissionSetRequest
+                {
+                    InstanceArn = _options.InstanceArn,
+                    PermissionSetArn = permissionSetArn,
+                    InlinePolicy = policy,
+                }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode == "ConflictException")
+        {
+            // Still refused after the transport's retries: AWS provisions the permission set as part of each assignment
+            // operation on it (a mass expiry's deletions) and refuses writes meanwhile. Its turn comes, as an operation
+            // IN_PROGRESS ends: look again shortly, no failure counted.
+            throw new OperationInProgressException(
+                $"sso-admin refused the inline policy of {permissionSetArn} for now ({e.Message}); PimBridge writes it again in {ConflictRetryAfter.TotalSeconds:0} s.",
+                ConflictRetryAfter);
+        }
 
         // Provision even when the write changed nothing (a delete of an absent policy, a put of the same document): a
         // retried write may follow one whose provisioning never ran or failed, and only provisioning moves the policy

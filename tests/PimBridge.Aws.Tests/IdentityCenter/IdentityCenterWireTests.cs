@@ -454,6 +454,23 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
+    public async Task A_policy_write_refused_while_the_permission_set_is_being_provisioned_is_handed_back_to_look_again_not_failed()
+    {
+        // AWS provisions a permission set as part of every assignment operation on it, and refuses a policy write
+        // meanwhile; after the transport's retries, the fences wait for their turn like an operation IN_PROGRESS.
+        var sso = new RecordingHandler();
+        for (var i = 0; i < 10; i++)
+            sso.RespondError(HttpStatusCode.BadRequest, """{"__type":"ConflictException","Message":"The permission set is being provisioned."}""");
+        var policies = new PermissionSetPolicies(Sso(sso), Options);
+
+        var waiting = await Assert.ThrowsAsync<OperationInProgressException>(() => policies.WriteInlinePolicyAsync(PermissionSet, """{"Version":"2012-10-17","Statement":[]}"""));
+
+        Assert.InRange(waiting.RetryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        Assert.Contains("being provisioned", waiting.Message);
+        Assert.All(sso.Requests, r => Assert.EndsWith("PutInlinePolicyToPermissionSet", r.Target));
+    }
+
+    [Fact]
     public async Task A_write_waits_for_IN_PROGRESS_provisioning_to_succeed()
     {
         var sso = new RecordingHandler()
