@@ -27,7 +27,12 @@ internal sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
     private readonly TtlCache<string, PermissionSet> _permissionSets;
     private readonly TtlCache<string, string> _groupIds;
     private readonly SemaphoreSlim _catalogRefresh = new(1, 1);
-    private readonly ConcurrentDictionary<string, Lazy<Task<PermissionSet>>> _sessionDurationReads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SessionDurationRead> _sessionDurationReads = new(StringComparer.Ordinal);
+
+    /// <summary>How long after it was sent a session-duration read still answers for "now" (see <see cref="GetSessionDurationAsync"/>).</summary>
+    internal static readonly TimeSpan SessionDurationReadShared = TimeSpan.FromSeconds(1);
+
+    private sealed record SessionDurationRead(Lazy<Task<PermissionSet>> Read, DateTimeOffset SentAt);
     private volatile PermissionSetCatalog _catalog = PermissionSetCatalog.Empty;
 
     public IdentityCenterDirectory(SsoAdminClient ssoAdmin, IdentityStoreClient identityStore, IdentityCenterAdapterOptions options, TimeProvider? time = null)
@@ -56,22 +61,33 @@ internal sealed partial class IdentityCenterDirectory : IIdentityCenterDirectory
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
         // Read fresh, never from the cache: a duration raised within the cache's lifetime would be missed by the
         // once-a-minute watch and understated at fence planning, and sessions minted under it would outlive the fence.
-        // A read already in flight is as fresh as a new one would be (both answer as of about now), so a burst's grants
-        // share it; once answered, it is never kept.
-        var reading = _sessionDurationReads.GetOrAdd(permissionSetArn, arn => new Lazy<Task<PermissionSet>>(() => ReadOnceAsync(arn)));
-        var permissionSet = await reading.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // A read sent under a second ago, in flight or answered, is as fresh as a new one would be against that minute,
+        // so a burst's grants share it (one read a second, not one per grant); a failed read is never shared after it fails.
+        var now = _time.GetUtcNow();
+        var read = _sessionDurationReads.AddOrUpdate(permissionSetArn,
+            arn => New(arn),
+            (arn, shared) => now - shared.SentAt < SessionDurationReadShared ? shared : New(arn));
+        var permissionSet = await read.Read.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         return SessionDurationOf(permissionSetArn, permissionSet.SessionDuration);
 
-        async Task<PermissionSet> ReadOnceAsync(string arn)
+        SessionDurationRead New(string arn)
+        {
+            SessionDurationRead? read = null;
+            read = new SessionDurationRead(new Lazy<Task<PermissionSet>>(() => ReadOnceAsync(arn, read!)), now);
+            return read;
+        }
+
+        async Task<PermissionSet> ReadOnceAsync(string arn, SessionDurationRead read)
         {
             try
             {
                 // Not the first caller's token: the others wait on this read too (each stops waiting on its own token).
                 return await LoadPermissionSetAsync(arn, CancellationToken.None).ConfigureAwait(false);
             }
-            finally
+            catch
             {
-                _sessionDurationReads.TryRemove(arn, out _); // only this read's entry can be there until it is removed
+                _sessionDurationReads.TryRemove(KeyValuePair.Create(arn, read)); // only this read, never one sent after it
+                throw;
             }
         }
     }

@@ -503,14 +503,15 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
-    public async Task Session_duration_reads_made_while_one_is_in_flight_share_it_and_a_read_after_it_asks_AWS_again()
+    public async Task Session_duration_reads_made_while_one_is_in_flight_or_within_a_second_of_its_sending_share_it_and_a_later_read_asks_AWS_again()
     {
         using var release = new ManualResetEventSlim();
         var sso = new RecordingHandler()
             .Respond($$$"""{"PermissionSet":{"Name":"Admin","PermissionSetArn":"{{{PermissionSet}}}","SessionDuration":"PT2H"}}""")
             .Respond($$$"""{"PermissionSet":{"Name":"Admin","PermissionSetArn":"{{{PermissionSet}}}","SessionDuration":"PT4H"}}""");
         sso.OnRequest = _ => release.Wait(TimeSpan.FromSeconds(10));
-        var directory = new IdentityCenterDirectory(Sso(sso), StoreClient(new RecordingHandler()), Options, new ManualTimeProvider());
+        var time = new ManualTimeProvider();
+        var directory = new IdentityCenterDirectory(Sso(sso), StoreClient(new RecordingHandler()), Options, time);
 
         var first = Task.Run(() => directory.GetSessionDurationAsync(PermissionSet));
         for (var waited = 0; sso.Requests.Count == 0 && waited < 1000; waited++) await Task.Delay(10);
@@ -520,8 +521,25 @@ public sealed class IdentityCenterWireTests : IDisposable
 
         Assert.Equal(TimeSpan.FromHours(2), await first);
         Assert.Equal(TimeSpan.FromHours(2), await second);
+        time.Advance(TimeSpan.FromMilliseconds(900)); // answered, but sent under a second ago: as fresh as one in flight
+        Assert.Equal(TimeSpan.FromHours(2), await directory.GetSessionDurationAsync(PermissionSet));
         Assert.Single(sso.Requests);
-        Assert.Equal(TimeSpan.FromHours(4), await directory.GetSessionDurationAsync(PermissionSet)); // never kept once answered
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(TimeSpan.FromHours(4), await directory.GetSessionDurationAsync(PermissionSet)); // never kept longer
+        Assert.Equal(2, sso.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_failed_session_duration_read_is_not_shared_with_a_read_after_it()
+    {
+        var sso = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, """{"__type":"AccessDeniedException","Message":"not allowed for now"}""")
+            .Respond($$$"""{"PermissionSet":{"Name":"Admin","PermissionSetArn":"{{{PermissionSet}}}","SessionDuration":"PT2H"}}""");
+        var directory = new IdentityCenterDirectory(Sso(sso), StoreClient(new RecordingHandler()), Options, new ManualTimeProvider());
+
+        await Assert.ThrowsAnyAsync<Exception>(() => directory.GetSessionDurationAsync(PermissionSet));
+
+        Assert.Equal(TimeSpan.FromHours(2), await directory.GetSessionDurationAsync(PermissionSet));
         Assert.Equal(2, sso.Requests.Count);
     }
 
