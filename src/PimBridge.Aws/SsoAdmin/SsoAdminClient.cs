@@ -13,6 +13,7 @@ public sealed class SsoAdminClient : IDisposable
     private readonly AwsJsonTransport _transport;
     private readonly SsoAdminClientOptions _options;
     private readonly OperationSlots _slots;
+    private readonly OperationPace _pace;
 
     public SsoAdminClient(SsoAdminClientOptions options)
     {
@@ -21,6 +22,7 @@ public sealed class SsoAdminClient : IDisposable
         _transport = new AwsJsonTransport(AwsService.SsoAdmin, options);
         _options = options;
         _slots = new OperationSlots(options.MaxOutstandingAssignmentOperations, options.OperationSlotsKeptForDeletions);
+        _pace = new OperationPace(options.OperationPollInitialDelay, options.OperationPollMaxDelay, options.TimeProvider);
     }
 
     public Uri Endpoint => _transport.Endpoint;
@@ -238,13 +240,18 @@ public sealed class SsoAdminClient : IDisposable
         return status;
     }
 
-    /// <summary>Polls with doubling pauses until the status leaves IN_PROGRESS or <paramref name="wait"/> has passed.</summary>
+    /// <summary>
+    /// Polls until the status leaves IN_PROGRESS or <paramref name="wait"/> has passed: the first look at the learned
+    /// pace for account-assignment operations (<see cref="OperationPace"/>), the rest with doubling pauses.
+    /// </summary>
     private async Task<T> PollAsync<T>(string operation, T status, Func<string, CancellationToken, Task<T>> describe, TimeSpan wait, CancellationToken cancellationToken)
         where T : IOperationStatus
     {
         var time = _options.TimeProvider;
         var started = time.GetUtcNow();
-        var pause = _options.OperationPollInitialDelay;
+        var learns = OperationPace.Learns(operation);
+        var pause = learns ? _pace.FirstLook(operation) : _options.OperationPollInitialDelay;
+        var doubling = _options.OperationPollInitialDelay;
         try
         {
             while (status.Status == OperationStatuses.InProgress)
@@ -254,8 +261,11 @@ public sealed class SsoAdminClient : IDisposable
                 if (time.GetUtcNow() - started >= wait)
                     break;
                 await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, _options.OperationPollMaxDelay.Ticks));
+                doubling = TimeSpan.FromTicks(Math.Min(doubling.Ticks * 2, _options.OperationPollMaxDelay.Ticks));
+                pause = doubling;
                 status = await describe(status.RequestId, cancellationToken).ConfigureAwait(false);
+                if (learns && status.Status == OperationStatuses.InProgress)
+                    _pace.StillRunning(operation, time.GetUtcNow() - started);
             }
         }
         finally

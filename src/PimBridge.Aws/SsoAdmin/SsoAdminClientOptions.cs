@@ -17,7 +17,10 @@ public sealed class SsoAdminClientOptions : AwsClientOptions
     /// </summary>
     public int OperationSlotsKeptForDeletions { get; set; } = 2;
 
-    /// <summary>First pause before polling an IN_PROGRESS operation; doubles up to <see cref="OperationPollMaxDelay"/>.</summary>
+    /// <summary>
+    /// First pause before polling an IN_PROGRESS operation; doubles up to <see cref="OperationPollMaxDelay"/>. Account-assignment
+    /// operations learn their first pause from AWS's recent pace, from this up to <see cref="OperationPollMaxDelay"/>.
+    /// </summary>
     public TimeSpan OperationPollInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan OperationPollMaxDelay { get; set; } = TimeSpan.FromSeconds(5);

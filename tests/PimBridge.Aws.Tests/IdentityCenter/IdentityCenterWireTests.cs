@@ -164,6 +164,54 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
+    public async Task An_assignment_seen_IN_PROGRESS_at_its_first_look_makes_the_next_first_look_come_just_after_that()
+    {
+        // AWS's usual IN_PROGRESS time, learned: one Describe per operation instead of two, and a slot (of 15) held
+        // about as long as AWS runs the operation rather than until a doubled pause ends.
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var sso = new RecordingHandler()
+            .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "SUCCEEDED"))
+            .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "SUCCEEDED"));
+        var target = Entitlements(sso, new RecordingHandler(), time);
+
+        await target.GrantAsync(Assignment); // looks at 1 s (IN_PROGRESS), then 2 s later
+        var before = time.Delays.Count;
+        await target.GrantAsync(Entitlement.AccountAssignment(User, PermissionSet, "222222222222"));
+
+        var firstLook = time.Delays.Skip(before).Where(d => d >= TimeSpan.FromMilliseconds(500)).First();
+        Assert.InRange(firstLook, TimeSpan.FromSeconds(1.1), TimeSpan.FromSeconds(1.5)); // just after the 1 s look that found it running
+        Assert.Single(sso.Requests.Skip(4), r => r.Target.EndsWith("DescribeAccountAssignmentCreationStatus", StringComparison.Ordinal)); // one Describe for the second
+    }
+
+    [Fact]
+    public async Task The_learned_first_look_eases_back_toward_the_configured_pause_as_time_passes()
+    {
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var sso = new RecordingHandler()
+            .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "SUCCEEDED"))
+            .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "SUCCEEDED"));
+        var target = Entitlements(sso, new RecordingHandler(), time);
+
+        await target.GrantAsync(Assignment); // running at 1 s: the pace is just after it
+        time.Advance(TimeSpan.FromMinutes(10)); // AWS may have become quicker since: the pace drifts back to 1 s
+        var before = time.Delays.Count;
+        await target.GrantAsync(Entitlement.AccountAssignment(User, PermissionSet, "222222222222"));
+
+        var firstLook = time.Delays.Skip(before).Where(d => d >= TimeSpan.FromMilliseconds(500)).First();
+        Assert.InRange(firstLook, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.1));
+    }
+
+    [Fact]
     public async Task A_creation_still_in_progress_after_the_wait_is_handed_back_and_the_next_grant_waits_for_it_not_a_second_creation()
     {
         var time = new ManualTimeProvider { AutoAdvance = true };
