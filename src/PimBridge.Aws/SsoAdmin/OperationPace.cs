@@ -5,7 +5,7 @@ namespace PimBridge.Aws.SsoAdmin;
 /// <summary>
 /// When to take the first look at an account-assignment operation, learned from this client's own looks: just after
 /// the latest look that still found one IN_PROGRESS, easing back toward <c>OperationPollInitialDelay</c> with a half-life
-/// of a minute. A first look at AWS's usual time sees the operation done with one Describe instead of two, and the
+/// of five minutes. A first look at AWS's usual time sees the operation done with one Describe instead of two, and the
 /// operation's slot (one of AWS's 15) is freed about when AWS finishes it, not when a doubled pause ends. Assignment
 /// operations only: they take slots and are alike, while a permission set's provisioning varies with what it holds.
 /// Thread-safe.
@@ -15,7 +15,11 @@ internal sealed class OperationPace(TimeSpan initial, TimeSpan ceiling, TimeProv
     /// <summary>How far after a look that found the operation running the next first look comes.</summary>
     internal static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(250);
 
-    internal static readonly TimeSpan HalfLife = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// Long enough that the pace rarely slips under AWS's time (every operation started in the next slot's time would
+    /// then need a second look), short enough to follow AWS getting quicker within minutes.
+    /// </summary>
+    internal static readonly TimeSpan HalfLife = TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentDictionary<string, (TimeSpan Pace, DateTimeOffset At)> _paces = new(StringComparer.Ordinal);
 

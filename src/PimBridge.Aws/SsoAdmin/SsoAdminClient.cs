@@ -242,7 +242,8 @@ public sealed class SsoAdminClient : IDisposable
 
     /// <summary>
     /// Polls until the status leaves IN_PROGRESS or <paramref name="wait"/> has passed: the first look at the learned
-    /// pace for account-assignment operations (<see cref="OperationPace"/>), the rest with doubling pauses.
+    /// pace for account-assignment operations (<see cref="OperationPace"/>) and, if still running, a second a moment
+    /// later; the rest with doubling pauses.
     /// </summary>
     private async Task<T> PollAsync<T>(string operation, T status, Func<string, CancellationToken, Task<T>> describe, TimeSpan wait, CancellationToken cancellationToken)
         where T : IOperationStatus
@@ -252,6 +253,7 @@ public sealed class SsoAdminClient : IDisposable
         var learns = OperationPace.Learns(operation);
         var pause = learns ? _pace.FirstLook(operation) : _options.OperationPollInitialDelay;
         var doubling = _options.OperationPollInitialDelay;
+        var looks = 0;
         try
         {
             while (status.Status == OperationStatuses.InProgress)
@@ -261,8 +263,11 @@ public sealed class SsoAdminClient : IDisposable
                 if (time.GetUtcNow() - started >= wait)
                     break;
                 await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
-                doubling = TimeSpan.FromTicks(Math.Min(doubling.Ticks * 2, _options.OperationPollMaxDelay.Ticks));
-                pause = doubling;
+                // Learned: one still running at the first look is most likely about to end, so look again a moment later.
+                if (learns && looks++ == 0)
+                    pause = OperationPace.Margin;
+                else
+                    pause = doubling = TimeSpan.FromTicks(Math.Min(doubling.Ticks * 2, _options.OperationPollMaxDelay.Ticks));
                 status = await describe(status.RequestId, cancellationToken).ConfigureAwait(false);
                 if (learns && status.Status == OperationStatuses.InProgress)
                     _pace.StillRunning(operation, time.GetUtcNow() - started);

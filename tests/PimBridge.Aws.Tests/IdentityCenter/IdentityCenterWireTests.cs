@@ -189,6 +189,27 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
+    public async Task An_assignment_still_IN_PROGRESS_at_its_first_look_is_looked_at_again_a_moment_later_then_at_doubling_pauses()
+    {
+        // The first look comes about when AWS usually finishes: one still running then is most likely about to end,
+        // and each second it waits keeps one of the 15 operation slots from the next grant.
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var sso = new RecordingHandler()
+            .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"));
+        var target = Entitlements(sso, new RecordingHandler(), time, configureSso: o => o.Retry.MaxAttempts = 1);
+
+        await Assert.ThrowsAsync<OperationInProgressException>(() => target.GrantAsync(Assignment)); // still running when the wait ends
+
+        Assert.Equal([TimeSpan.FromSeconds(1), OperationPaceMargin, TimeSpan.FromSeconds(2)], time.Delays.Where(d => d >= TimeSpan.FromMilliseconds(200)));
+    }
+
+    private static readonly TimeSpan OperationPaceMargin = TimeSpan.FromMilliseconds(250);
+
+    [Fact]
     public async Task The_learned_first_look_eases_back_toward_the_configured_pause_as_time_passes()
     {
         var time = new ManualTimeProvider { AutoAdvance = true };
@@ -221,13 +242,14 @@ public sealed class IdentityCenterWireTests : IDisposable
             .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
             .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
             .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
             .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "SUCCEEDED"))
             .Respond(AssignmentList(("USER", User)));
         var target = Entitlements(sso, new RecordingHandler(), time);
         var started = time.GetUtcNow();
 
         var waiting = await Assert.ThrowsAsync<OperationInProgressException>(() => target.GrantAsync(Assignment));
-        Assert.InRange(time.GetUtcNow() - started, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4)); // polled at 1 s and 3 s (plus request pacing), then handed back
+        Assert.InRange(time.GetUtcNow() - started, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4)); // looked at 1 s, 1.25 s and 3.25 s (plus request pacing), then handed back
         Assert.Contains(OperationId, waiting.Message);
         Assert.InRange(waiting.RetryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
         await Assert.ThrowsAsync<OperationInProgressException>(() => target.GrantAsync(Assignment)); // one look, still running
@@ -237,7 +259,7 @@ public sealed class IdentityCenterWireTests : IDisposable
 
         Assert.Equal(
             ["ListAccountAssignmentsForPrincipal", "CreateAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus",
-             "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus", "ListAccountAssignmentsForPrincipal"],
+             "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus", "ListAccountAssignmentsForPrincipal"],
             sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
         Assert.Contains(OperationId, sso.Requests[^2].Body); // the same operation, not a second creation
     }
@@ -252,6 +274,7 @@ public sealed class IdentityCenterWireTests : IDisposable
             .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "IN_PROGRESS"))
             .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "IN_PROGRESS"))
             .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "IN_PROGRESS"))
+            .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "IN_PROGRESS"))
             .Respond(AssignmentStatus("AccountAssignmentDeletionStatus", "SUCCEEDED"))
             .RespondError(HttpStatusCode.BadRequest, """{"__type":"ConflictException","message":"An account assignment operation on this assignment is in progress."}""");
         var target = Entitlements(sso, new RecordingHandler(), time, configureSso: o => o.Retry.MaxAttempts = 1);
@@ -261,7 +284,7 @@ public sealed class IdentityCenterWireTests : IDisposable
 
         Assert.Equal("ConflictException", conflict.ErrorCode);
         Assert.Equal(
-            ["DeleteAccountAssignment", "DescribeAccountAssignmentDeletionStatus", "DescribeAccountAssignmentDeletionStatus", "DescribeAccountAssignmentDeletionStatus", "DeleteAccountAssignment"],
+            ["DeleteAccountAssignment", "DescribeAccountAssignmentDeletionStatus", "DescribeAccountAssignmentDeletionStatus", "DescribeAccountAssignmentDeletionStatus", "DescribeAccountAssignmentDeletionStatus", "DeleteAccountAssignment"],
             sso.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
     }
 
@@ -271,6 +294,7 @@ public sealed class IdentityCenterWireTests : IDisposable
         var time = new ManualTimeProvider { AutoAdvance = true };
         var sso = new RecordingHandler()
             .Respond("""{"AccountAssignments":[]}""")
+            .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
             .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
             .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))
             .Respond(AssignmentStatus("AccountAssignmentCreationStatus", "IN_PROGRESS"))

@@ -88,7 +88,7 @@ public sealed class AssignmentOperationTests
     }
 
     [Fact]
-    public async Task Create_and_wait_polls_with_doubling_pauses_until_success_and_frees_the_slot()
+    public async Task Create_and_wait_looks_after_the_first_pause_then_a_moment_later_then_with_doubling_pauses_until_success_and_frees_the_slot()
     {
         var time = new ManualTimeProvider { AutoAdvance = true };
         var handler = new RecordingHandler()
@@ -105,8 +105,8 @@ public sealed class AssignmentOperationTests
         Assert.Equal(15, client.AvailableOperationSlots);
         Assert.Equal("SWBExternalService.DescribeAccountAssignmentCreationStatus", handler.Requests[1].Target);
         Assert.Equal("r1", handler.Requests[1].Json.GetProperty("AccountAssignmentCreationRequestId").GetString());
-        var pauses = time.Delays.Where(d => d >= TimeSpan.FromSeconds(1)).Select(d => d.TotalSeconds);
-        Assert.Equal([1, 2, 4, 5], pauses);
+        var pauses = time.Delays.Where(d => d >= TimeSpan.FromMilliseconds(200)).Select(d => d.TotalSeconds);
+        Assert.Equal([1, 0.25, 2, 4], pauses);
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class AssignmentOperationTests
         Assert.Equal("IN_PROGRESS", error.Status);
         Assert.Contains("may finish later", error.Message);
         Assert.Equal(15, client.AvailableOperationSlots);
-        Assert.InRange(handler.Requests.Count, 3, 5); // polls at 1, 3, 7 and 12 s fit a 10 s deadline
+        Assert.InRange(handler.Requests.Count, 4, 6); // the start, then looks at 1, 1.25, 3.25, 7.25 and 12.25 s for a 10 s deadline
     }
 
     [Fact]
