@@ -7,7 +7,7 @@ internal sealed record BurstOptions
 {
     public const string Usage =
         "usage: burst [--aws model|moto (model)] [--shape account|accounts3|group|group+accounts3 (account)] [--activations N (1000)] [--groups G (10)] " +
-        "[--in-progress SECONDS (1)] [--rps R (20)] [--warmup W (3)] [--expiry [--dead-sink] [--slow-provisioning SECONDS]] [--idle-ms MS (1000)] [--timeout-minutes M (90)]";
+        "[--in-progress SECONDS (1)] [--rps R (20)] [--warmup W (3)] [--parallelism P (Enforcer.Parallelism's default)] [--expiry [--dead-sink] [--slow-provisioning SECONDS]] [--idle-ms MS (1000)] [--timeout-minutes M (90)]";
 
     /// <summary>"model" (the adversarial model at AWS's quotas) or "moto".</summary>
     public string Aws { get; init; } = "model";
@@ -28,6 +28,9 @@ internal sealed record BurstOptions
 
     /// <summary>Activations granted one at a time first, not counted (JIT, caches, connections as in a running host).</summary>
     public int Warmup { get; init; } = 3;
+
+    /// <summary>The engine's Enforcer.Parallelism; null for its default.</summary>
+    public int? Parallelism { get; init; }
 
     /// <summary>After the burst, end every activation of it at one instant and measure the removals.</summary>
     public bool Expiry { get; init; }
@@ -64,6 +67,7 @@ internal sealed record BurstOptions
                     "--in-progress" => options with { InProgress = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
                     "--rps" => options with { RequestsPerSecond = double.Parse(Next(), CultureInfo.InvariantCulture) },
                     "--warmup" => options with { Warmup = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--parallelism" => options with { Parallelism = int.Parse(Next(), CultureInfo.InvariantCulture) },
                     "--expiry" => options with { Expiry = true },
                     "--dead-sink" => options with { DeadSink = true },
                     "--slow-provisioning" => options with { SlowProvisioning = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },

@@ -41,7 +41,7 @@ public static class BurstRun
 
         var n = options.Activations;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"burst: {n} activations at once, each {BurstShapes.Describe(options.Shape)}, over {options.Groups} Entra group(s); client limiters {options.RequestsPerSecond} requests/s per service"));
+            $"burst: {n} activations at once, each {BurstShapes.Describe(options.Shape)}, over {options.Groups} Entra group(s); client limiters {options.RequestsPerSecond} requests/s per service; Enforcer.Parallelism {options.Parallelism ?? EnforcerSettings.DefaultParallelism}"));
         Console.WriteLine($"  {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
         await using BurstAws aws = options.Aws == "moto" ? await MotoAws.StartAsync(options.RequestsPerSecond) : new ModelAws(options.InProgress, options.RequestsPerSecond, options.SlowProvisioning);
         Console.WriteLine($"  AWS: {aws.Describe}");
@@ -60,6 +60,7 @@ public static class BurstRun
         {
             IdentityCenter = new() { InstanceArn = aws.InstanceArn, IdentityStoreId = aws.IdentityStoreId, Region = "eu-west-1" },
             Mappings = options.SlowProvisioning is null ? burstMappings : [.. burstMappings, SlowProvisioning.Mapping(BurstAws.Accounts[0])],
+            Enforcer = options.Parallelism is { } parallelism ? new() { Parallelism = parallelism } : new(),
         });
         var adapters = IdentityCenterAdapters.Create(aws.SsoAdmin, aws.IdentityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter));
         var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory);
