@@ -119,7 +119,7 @@ export class PimBridgeAzure extends pulumi.ComponentResource {
             PimBridge__Store: "dynamodb",
             PimBridge__DynamoDbTable: args.tableName,
             PimBridge__DynamoDbRegion: args.awsRegion,
-            // The one-minute Reconcile timer polls; every instance polling on its own would multiply PIM reads (docs/host.md).
+            // The Reconcile timer polls (every 10 s, on one instance at a time); every instance polling on its own would multiply PIM reads (docs/host.md).
             PimBridge__Host__Worker__PollInterval: "00:00:00",
             // The webhook (the HTTP function GraphEvents) authenticates every delivery with the secret the event
             // subscription sends; the function itself is anonymous to the Functions host.

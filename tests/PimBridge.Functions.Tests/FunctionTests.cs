@@ -1,4 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
+using PimBridge.Testing;
 using PimBridge.Testing.Graph;
 using static PimBridge.Functions.Tests.FunctionsHarness;
 
@@ -63,15 +64,51 @@ public sealed class FunctionTests
     }
 
     [Fact]
-    public async Task The_reconcile_timer_reads_every_mapped_group_from_PIM_and_applies_the_access()
+    public async Task Without_the_membership_delta_the_timer_reads_every_mapped_group_from_PIM_once_a_minute_and_applies_the_access()
     {
         await using var h = await StartAsync();
         h.Pim.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
 
         await h.Function<ReconcileFunction>().RunAsync(new TimerInfo(), CancellationToken.None);
-
-        Assert.Single(h.Pim.Reads);
+        Assert.Equal([OpsGroup, AuditGroup], Assert.Single(h.Pim.Reads).Groups.Order());
         Assert.True(h.Aws.IsActive(AliceOpsProd));
+
+        h.Clock.Advance(TimeSpan.FromSeconds(10)); // the timer's next run: no delta to ask, the minute not yet up
+        await h.Function<ReconcileFunction>().RunAsync(new TimerInfo(), CancellationToken.None);
+        Assert.Single(h.Pim.Reads);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(50));
+        await h.Function<ReconcileFunction>().RunAsync(new TimerInfo(), CancellationToken.None);
+        Assert.Equal(2, h.Pim.Reads.Count);
+    }
+
+    [Fact]
+    public async Task With_the_membership_delta_the_timer_reads_from_PIM_the_groups_it_names_within_ten_seconds_and_every_group_once_per_full_poll_interval()
+    {
+        var delta = new FakeMembershipDelta();
+        await using var h = await StartAsync(delta);
+        var timer = h.Function<ReconcileFunction>();
+        await timer.RunAsync(new TimerInfo(), CancellationToken.None); // no cursor yet: every group, once
+        Assert.Equal([OpsGroup, AuditGroup], Assert.Single(h.Pim.Reads).Groups.Order());
+
+        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        h.Pim.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        delta.Changed(OpsGroup);
+        await timer.RunAsync(new TimerInfo(), CancellationToken.None);
+
+        Assert.Equal([OpsGroup], h.Pim.Reads[^1].Groups); // the delta named it: PIM decides, for that group only
+        Assert.True(h.Aws.IsActive(AliceOpsProd));
+        for (var i = 0; i < 28; i++) // to just before five minutes: nothing changed, nothing read from PIM
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(10));
+            await timer.RunAsync(new TimerInfo(), CancellationToken.None);
+        }
+
+        Assert.Equal(2, h.Pim.Reads.Count);
+        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        await timer.RunAsync(new TimerInfo(), CancellationToken.None);
+        Assert.Equal([OpsGroup, AuditGroup], h.Pim.Reads[^1].Groups.Order()); // the full read, for what membership does not show
+        Assert.Equal(31, delta.Reads.Count);
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public sealed class FunctionsHarness : IAsyncDisposable
     public const string Admin = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-admin00000000000";
     public const string Prod = "111111111111";
     public const string OpsGroup = "11111111-1111-1111-1111-111111111111";
+    public const string AuditGroup = "22222222-2222-2222-2222-222222222222";
     public const string SharedSecret = "shared-secret-abcdefghijklmnop";
     public const string SecretHeader = "X-PimBridge-Secret";
 
@@ -54,7 +55,8 @@ public sealed class FunctionsHarness : IAsyncDisposable
     public IStateStore Store => _store;
     public IServiceProvider Services => _services;
 
-    public static async Task<FunctionsHarness> StartAsync()
+    /// <param name="membershipDelta">Graph's membership delta as the timer's poll sees it; null composes none.</param>
+    public static async Task<FunctionsHarness> StartAsync(IGroupMembershipDelta? membershipDelta = null)
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero));
         var aws = new SimulatedIdentityCenter();
@@ -64,7 +66,11 @@ public sealed class FunctionsHarness : IAsyncDisposable
         var engine = PimBridgeConfiguration.Validate(new PimBridgeOptions
         {
             IdentityCenter = new() { InstanceArn = "arn:aws:sso:::instance/ssoins-0123456789abcdef", IdentityStoreId = "d-1234567890", Region = "eu-west-1" },
-            Mappings = [new() { Name = "ops-admin", EntraGroupId = OpsGroup, AccountAssignments = new() { PermissionSet = "Admin", Accounts = [Prod] } }],
+            Mappings =
+            [
+                new() { Name = "ops-admin", EntraGroupId = OpsGroup, AccountAssignments = new() { PermissionSet = "Admin", Accounts = [Prod] } },
+                new() { Name = "audit-admin", EntraGroupId = AuditGroup, AccountAssignments = new() { PermissionSet = "Admin", Accounts = [Prod] } },
+            ],
         });
         var mappings = await ResolvedMapping.ResolveAsync(engine.Mappings, aws);
         var store = await SqliteStateStore.OpenAsync(SqliteStateStore.InMemory);
@@ -75,7 +81,10 @@ public sealed class FunctionsHarness : IAsyncDisposable
         {
             Store = store, Aws = new IdentityCenterPorts(aws, aws, aws, aws), Mappings = mappings, Fences = engine.Fences, Settings = engine.Enforcer, Time = clock, Pim = pim,
         });
-        var components = new ComposedEngine(enforcer, store, subscriptions);
+        var components = new ComposedEngine(enforcer, store, subscriptions)
+        {
+            GroupChanges = membershipDelta is null ? null : new Core.Polling.GroupChangeFeed(store, membershipDelta, clock),
+        };
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {

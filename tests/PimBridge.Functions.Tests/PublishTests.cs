@@ -92,7 +92,7 @@ public sealed class PublishTests(PublishedAppFixture fixture) : IClassFixture<Pu
     }
 
     [Theory]
-    [InlineData("Reconcile", "0 */1 * * * *")]
+    [InlineData("Reconcile", "*/10 * * * * *")]
     [InlineData("RenewSubscriptions", "0 30 3 * * *")]
     public void The_timers_keep_their_schedules(string name, string schedule)
     {

@@ -26,6 +26,7 @@ public sealed class EnforcementWorker(
     private DateTimeOffset _nextTick = DateTimeOffset.MinValue;
     private DateTimeOffset _nextPoll = DateTimeOffset.MinValue;
     private DateTimeOffset _nextChanges = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextFullRead = DateTimeOffset.MinValue; // the timer function's
     private DateTimeOffset _pollPausedUntil = DateTimeOffset.MinValue;
     private IReadOnlyList<string>? _groups;
     private int _cursor;
@@ -161,8 +162,13 @@ public sealed class EnforcementWorker(
         }
     }
 
-    /// <summary>Reconciles every mapped group from PIM, then ticks until idle: the timer function. Skipped while PIM throttles.</summary>
-    public async Task<FullReconcile> ReconcileAllAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The timer function's poll (every few seconds): with Graph's membership delta, reads from PIM the mapped groups it
+    /// names, and every mapped group once per <c>FullPollInterval</c> (from the instance's first run); without a delta,
+    /// every mapped group once per <paramref name="fullReadWithoutDelta"/>. Then ticks until idle. Skipped while PIM
+    /// throttles; a throttled full read pauses the poll and fails the run, as any failed read does.
+    /// </summary>
+    public async Task<TimerPoll> PollFromTimerAsync(TimeSpan fullReadWithoutDelta, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -170,23 +176,41 @@ public sealed class EnforcementWorker(
             var now = time.GetUtcNow();
             var parts = await components.GetAsync(cancellationToken).ConfigureAwait(false);
             if (now < _pollPausedUntil)
-                return new FullReconcile(0, null, 0, _pollPausedUntil);
+                return new TimerPoll(0, 0, null, 0, _pollPausedUntil);
             var groups = Groups(parts.Enforcer);
-            ReconcileResult result;
-            try
+            var feed = parts.GroupChanges;
+            var named = 0;
+            if (feed is not null)
             {
-                result = await parts.Enforcer.ReconcileGroupsAsync(groups, cancellationToken: cancellationToken).ConfigureAwait(false);
-                _throttles = 0;
+                (named, _, var throttled) = await ReadChangesAsync(parts.Enforcer, feed, now, cancellationToken).ConfigureAwait(false);
+                if (throttled is not null)
+                    return new TimerPoll(named, 0, null, 0, _pollPausedUntil);
+                if (named >= groups.Count && groups.Count > 0)
+                    _nextFullRead = now + _options.FullPollInterval; // the delta's first round read every group already
             }
-            catch (Exception ex) when (Throttling.Classify(ex) is { } throttle)
+
+            ReconcilePlan? plan = null;
+            var full = 0;
+            if (now >= _nextFullRead && groups.Count > 0)
             {
-                PauseForThrottling(throttle, now, ex);
-                throw;
+                try
+                {
+                    plan = (await parts.Enforcer.ReconcileGroupsAsync(groups, cancellationToken: cancellationToken).ConfigureAwait(false)).Plan;
+                    _throttles = 0;
+                }
+                catch (Exception ex) when (Throttling.Classify(ex) is { } throttle)
+                {
+                    PauseForThrottling(throttle, now, ex);
+                    throw;
+                }
+
+                full = groups.Count;
+                _nextFullRead = now + (feed is null ? fullReadWithoutDelta : _options.FullPollInterval);
             }
 
             var ticks = await TickUntilIdleAsync(parts.Enforcer, cancellationToken).ConfigureAwait(false);
             _nextTick = time.GetUtcNow() + _options.TickInterval;
-            return new FullReconcile(groups.Count, result.Plan, ticks, null);
+            return new TimerPoll(named, full, plan, ticks, null);
         }
         finally
         {

@@ -128,7 +128,7 @@ public sealed class BridgeEndToEndTests(MotoFixture moto) : IAsyncLifetime
         _tenant.AddInstance(GraphJson.Instance("instance-2", _entraUser, Group, start: Iso(now.AddMinutes(-1)), end: Iso(now.AddHours(1))));
         var worker = _host.Services.GetRequiredService<EnforcementWorker>();
 
-        await worker.ReconcileAllAsync();
+        await worker.PollFromTimerAsync(TimeSpan.FromMinutes(1));
         await WorkUntilAsync(AssignedAsync);
 
         Assert.True(await AssignedAsync());
