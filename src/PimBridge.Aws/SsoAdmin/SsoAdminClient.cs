@@ -243,7 +243,7 @@ public sealed class SsoAdminClient : IDisposable
     /// <summary>
     /// Polls until the status leaves IN_PROGRESS or <paramref name="wait"/> has passed: the first look at the learned
     /// pace for account-assignment operations (<see cref="OperationPace"/>) and, if still running, a second a moment
-    /// later; the rest with doubling pauses.
+    /// later; the rest with doubling pauses (for those operations, at the times the doubling schedule would have looked).
     /// </summary>
     private async Task<T> PollAsync<T>(string operation, T status, Func<string, CancellationToken, Task<T>> describe, TimeSpan wait, CancellationToken cancellationToken)
         where T : IOperationStatus
@@ -263,11 +263,18 @@ public sealed class SsoAdminClient : IDisposable
                 if (time.GetUtcNow() - started >= wait)
                     break;
                 await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
-                // Learned: one still running at the first look is most likely about to end, so look again a moment later.
-                if (learns && looks++ == 0)
+                // Learned: one still running at the first look is most likely about to end, so look again a moment later;
+                // the looks after that keep the doubling schedule's times, so an unlearned operation is seen done no later.
+                looks++;
+                if (learns && looks == 1)
+                {
                     pause = OperationPace.Margin;
+                }
                 else
-                    pause = doubling = TimeSpan.FromTicks(Math.Min(doubling.Ticks * 2, _options.OperationPollMaxDelay.Ticks));
+                {
+                    doubling = TimeSpan.FromTicks(Math.Min(doubling.Ticks * 2, _options.OperationPollMaxDelay.Ticks));
+                    pause = learns && looks == 2 ? doubling - OperationPace.Margin : doubling;
+                }
                 status = await describe(status.RequestId, cancellationToken).ConfigureAwait(false);
                 if (learns && status.Status == OperationStatuses.InProgress)
                     _pace.StillRunning(operation, time.GetUtcNow() - started);

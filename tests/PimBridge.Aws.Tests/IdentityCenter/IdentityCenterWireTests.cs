@@ -189,10 +189,11 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
-    public async Task An_assignment_still_IN_PROGRESS_at_its_first_look_is_looked_at_again_a_moment_later_then_at_doubling_pauses()
+    public async Task An_assignment_still_IN_PROGRESS_at_its_first_look_is_looked_at_again_a_moment_later_then_when_the_doubling_pauses_would_have()
     {
         // The first look comes about when AWS usually finishes: one still running then is most likely about to end,
-        // and each second it waits keeps one of the 15 operation slots from the next grant.
+        // and each second it waits keeps one of the 15 operation slots from the next grant. The looks after it keep the
+        // doubling schedule's times (1 s, 3 s, ...), so an operation the pace has not learned is seen done no later.
         var time = new ManualTimeProvider { AutoAdvance = true };
         var sso = new RecordingHandler()
             .Respond("""{"AccountAssignments":[]}""")
@@ -204,7 +205,7 @@ public sealed class IdentityCenterWireTests : IDisposable
 
         await Assert.ThrowsAsync<OperationInProgressException>(() => target.GrantAsync(Assignment)); // still running when the wait ends
 
-        Assert.Equal([TimeSpan.FromSeconds(1), OperationPaceMargin, TimeSpan.FromSeconds(2)], time.Delays.Where(d => d >= TimeSpan.FromMilliseconds(200)));
+        Assert.Equal([TimeSpan.FromSeconds(1), OperationPaceMargin, TimeSpan.FromSeconds(2) - OperationPaceMargin], time.Delays.Where(d => d >= TimeSpan.FromMilliseconds(200)));
     }
 
     private static readonly TimeSpan OperationPaceMargin = TimeSpan.FromMilliseconds(250);
@@ -249,7 +250,7 @@ public sealed class IdentityCenterWireTests : IDisposable
         var started = time.GetUtcNow();
 
         var waiting = await Assert.ThrowsAsync<OperationInProgressException>(() => target.GrantAsync(Assignment));
-        Assert.InRange(time.GetUtcNow() - started, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4)); // looked at 1 s, 1.25 s and 3.25 s (plus request pacing), then handed back
+        Assert.InRange(time.GetUtcNow() - started, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4)); // looked at 1 s, 1.25 s and 3 s (plus request pacing), then handed back
         Assert.Contains(OperationId, waiting.Message);
         Assert.InRange(waiting.RetryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
         await Assert.ThrowsAsync<OperationInProgressException>(() => target.GrantAsync(Assignment)); // one look, still running

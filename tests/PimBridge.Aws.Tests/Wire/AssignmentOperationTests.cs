@@ -106,7 +106,7 @@ public sealed class AssignmentOperationTests
         Assert.Equal("SWBExternalService.DescribeAccountAssignmentCreationStatus", handler.Requests[1].Target);
         Assert.Equal("r1", handler.Requests[1].Json.GetProperty("AccountAssignmentCreationRequestId").GetString());
         var pauses = time.Delays.Where(d => d >= TimeSpan.FromMilliseconds(200)).Select(d => d.TotalSeconds);
-        Assert.Equal([1, 0.25, 2, 4], pauses);
+        Assert.Equal([1, 0.25, 1.75, 4], pauses); // looks at 1, 1.25, 3 and 7 s
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class AssignmentOperationTests
         Assert.Equal("IN_PROGRESS", error.Status);
         Assert.Contains("may finish later", error.Message);
         Assert.Equal(15, client.AvailableOperationSlots);
-        Assert.InRange(handler.Requests.Count, 4, 6); // the start, then looks at 1, 1.25, 3.25, 7.25 and 12.25 s for a 10 s deadline
+        Assert.InRange(handler.Requests.Count, 4, 6); // the start, then looks at 1, 1.25, 3, 7 and 12 s for a 10 s deadline
     }
 
     [Fact]
