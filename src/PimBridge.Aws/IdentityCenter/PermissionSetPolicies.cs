@@ -146,12 +146,24 @@ internal sealed class PermissionSetPolicies : IPermissionSetPolicies
         if (!await IsProvisionedAnywhereAsync(permissionSetArn, cancellationToken).ConfigureAwait(false))
             return;
         var since = _inProgress.Now;
-        var started = await _ssoAdmin.ProvisionPermissionSetAsync(new ProvisionPermissionSetRequest
+        ProvisionPermissionSetResponse started;
+        try
         {
-            InstanceArn = _options.InstanceArn,
-            PermissionSetArn = permissionSetArn,
-            TargetType = ProvisionTargetTypes.AllProvisionedAccounts,
-        }, cancellationToken).ConfigureAwait(false);
+            started = await _ssoAdmin.ProvisionPermissionSetAsync(new ProvisionPermissionSetRequest
+            {
+                InstanceArn = _options.InstanceArn,
+                PermissionSetArn = permissionSetArn,
+                TargetType = ProvisionTargetTypes.AllProvisionedAccounts,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode == "ConflictException")
+        {
+            // A provisioning AWS runs for the permission set's own assignment operations: as for the write above.
+            throw new OperationInProgressException(
+                $"sso-admin refused to start provisioning {permissionSetArn} for now ({e.Message}); PimBridge provisions it again in {ConflictRetryAfter.TotalSeconds:0} s.",
+                ConflictRetryAfter);
+        }
+
         var status = await _ssoAdmin.PollPermissionSetProvisioningAsync(_options.InstanceArn, started.PermissionSetProvisioningStatus!, _inProgress.Wait, cancellationToken).ConfigureAwait(false);
         _inProgress.RequireSucceeded(permissionSetArn, Provision, status, since);
     }

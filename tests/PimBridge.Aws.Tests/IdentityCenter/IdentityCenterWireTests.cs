@@ -544,6 +544,25 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
+    public async Task A_provisioning_refused_while_another_runs_on_the_permission_set_is_handed_back_to_look_again_not_failed()
+    {
+        // Seen in the 1,000-grant expiry: the permission set's own assignment deletions provision it, and
+        // ProvisionPermissionSet answers ConflictException meanwhile. The write is done; provisioning it waits its turn.
+        var sso = new RecordingHandler()
+            .Respond("{}")
+            .Respond("""{"AccountIds":["111111111111"]}""");
+        for (var i = 0; i < 10; i++)
+            sso.RespondError(HttpStatusCode.BadRequest, """{"__type":"ConflictException","Message":"A provisioning of this permission set is in progress in one or more accounts."}""");
+        var policies = new PermissionSetPolicies(Sso(sso), Options);
+
+        var waiting = await Assert.ThrowsAsync<OperationInProgressException>(() => policies.WriteInlinePolicyAsync(PermissionSet, """{"Version":"2012-10-17","Statement":[]}"""));
+
+        Assert.InRange(waiting.RetryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        Assert.Contains("provisioning", waiting.Message);
+        Assert.Equal("ProvisionPermissionSet", sso.Requests[^1].Target[(sso.Requests[^1].Target.IndexOf('.') + 1)..]);
+    }
+
+    [Fact]
     public async Task A_write_waits_for_IN_PROGRESS_provisioning_to_succeed()
     {
         var sso = new RecordingHandler()
