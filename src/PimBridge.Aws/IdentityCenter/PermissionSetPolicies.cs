@@ -48,27 +48,14 @@ internal sealed class PermissionSetPolicies : IPermissionSetPolicies
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(permissionSetArn);
         await ResumeProvisioningAsync(permissionSetArn, cancellationToken).ConfigureAwait(false); // a write now would conflict with it
-        try
-        {
-            if (policy is null)
-                await DeleteAsync(permissionSetArn, cancellationToken).ConfigureAwait(false);
-            else
-                await _ssoAdmin.PutInlinePolicyToPermissionSetAsync(new PutInlinePolicyToPermissionSetRequest
-                {
-                    InstanceArn = _options.InstanceArn,
-                    PermissionSetArn = permissionSetArn,
-                    InlinePolicy = policy,
-                }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AwsServiceException e) when (e.ErrorCode == "ConflictException")
-        {
-            // Still refused after the transport's retries: AWS provisions the permission set as part of each assignment
-            // operation on it (a mass expiry's deletions) and refuses writes meanwhile. Its turn comes, as an operation
-            // IN_PROGRESS ends: look again shortly, no failure counted.
-            throw new OperationInProgressException(
-                $"sso-admin refused the inline policy of {permissionSetArn} for now ({e.Message}); PimBridge writes it again in {ConflictRetryAfter.TotalSeconds:0} s.",
-                ConflictRetryAfter);
-        }
+        await RefusedWhileBusyAsync(permissionSetArn, "the inline policy of", () => policy is null
+            ? DeleteAsync(permissionSetArn, cancellationToken)
+            : _ssoAdmin.PutInlinePolicyToPermissionSetAsync(new PutInlinePolicyToPermissionSetRequest
+            {
+                InstanceArn = _options.InstanceArn,
+                PermissionSetArn = permissionSetArn,
+                InlinePolicy = policy,
+            }, cancellationToken)).ConfigureAwait(false);
 
         // Provision even when the write changed nothing (a delete of an absent policy, a put of the same document): a
         // retried write may follow one whose provisioning never ran or failed, and only provisioning moves the policy
@@ -135,6 +122,26 @@ internal sealed class PermissionSetPolicies : IPermissionSetPolicies
     }
 
     /// <summary>
+    /// Runs a policy write or a provisioning. Still refused with ConflictException after the transport's retries, it is
+    /// handed back as <see cref="OperationInProgressException"/>: AWS provisions a permission set as part of each
+    /// assignment operation on it (a mass expiry's deletions) and refuses both meanwhile. Its turn comes as an operation
+    /// IN_PROGRESS ends: look again shortly, no failure counted.
+    /// </summary>
+    private static async Task RefusedWhileBusyAsync(string permissionSetArn, string what, Func<Task> call)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode == "ConflictException")
+        {
+            throw new OperationInProgressException(
+                $"sso-admin refused {what} {permissionSetArn} for now ({e.Message}); PimBridge tries again in {ConflictRetryAfter.TotalSeconds:0} s.",
+                ConflictRetryAfter);
+        }
+    }
+
+    /// <summary>
     /// Pushes the permission set to every account it is provisioned in and waits until that has finished, or hands
     /// back <see cref="OperationInProgressException"/> after the adapter's wait (the next call resumes it).
     /// </summary>
@@ -146,25 +153,14 @@ internal sealed class PermissionSetPolicies : IPermissionSetPolicies
         if (!await IsProvisionedAnywhereAsync(permissionSetArn, cancellationToken).ConfigureAwait(false))
             return;
         var since = _inProgress.Now;
-        ProvisionPermissionSetResponse started;
-        try
+        ProvisionPermissionSetResponse? started = null;
+        await RefusedWhileBusyAsync(permissionSetArn, "to start provisioning", async () => started = await _ssoAdmin.ProvisionPermissionSetAsync(new ProvisionPermissionSetRequest
         {
-            started = await _ssoAdmin.ProvisionPermissionSetAsync(new ProvisionPermissionSetRequest
-            {
-                InstanceArn = _options.InstanceArn,
-                PermissionSetArn = permissionSetArn,
-                TargetType = ProvisionTargetTypes.AllProvisionedAccounts,
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AwsServiceException e) when (e.ErrorCode == "ConflictException")
-        {
-            // A provisioning AWS runs for the permission set's own assignment operations: as for the write above.
-            throw new OperationInProgressException(
-                $"sso-admin refused to start provisioning {permissionSetArn} for now ({e.Message}); PimBridge provisions it again in {ConflictRetryAfter.TotalSeconds:0} s.",
-                ConflictRetryAfter);
-        }
-
-        var status = await _ssoAdmin.PollPermissionSetProvisioningAsync(_options.InstanceArn, started.PermissionSetProvisioningStatus!, _inProgress.Wait, cancellationToken).ConfigureAwait(false);
+            InstanceArn = _options.InstanceArn,
+            PermissionSetArn = permissionSetArn,
+            TargetType = ProvisionTargetTypes.AllProvisionedAccounts,
+        }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        var status = await _ssoAdmin.PollPermissionSetProvisioningAsync(_options.InstanceArn, started!.PermissionSetProvisioningStatus!, _inProgress.Wait, cancellationToken).ConfigureAwait(false);
         _inProgress.RequireSucceeded(permissionSetArn, Provision, status, since);
     }
 
