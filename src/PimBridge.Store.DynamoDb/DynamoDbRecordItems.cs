@@ -64,7 +64,7 @@ internal sealed class DynamoDbRecordItems(TimeSpan retention)
         };
         if (intent.DueAt is { } due)
         {
-            item[DueKind] = S(DueIntent);
+            item[DueKind] = S(DueIntent(intent.Kind));
             item[DueAt] = S(Sortable(due));
             item[Gsi1Pk] = S(PendingKey(intent.Kind, intent.Subject));
             item[Gsi1Sk] = S("INTENT#" + intent.Id);

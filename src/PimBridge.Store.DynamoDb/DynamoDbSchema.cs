@@ -1,3 +1,5 @@
+using PimBridge.Core.Domain;
+
 namespace PimBridge.Store.DynamoDb;
 
 /// <summary>
@@ -81,7 +83,13 @@ public static class DynamoDbSchema
 
     /// <summary>Values of <see cref="DueKind"/>.</summary>
     public const string DueGrant = "grant";
-    public const string DueIntent = "intent";
+    public static string DueIntent(IntentKind kind) => "intent#" + kind;
+
+    /// <summary>
+    /// The one partition of every kind's due intents before they were split by kind; still read, so intents written by
+    /// an older engine (during a rolling upgrade, or left pending) are never stranded.
+    /// </summary>
+    public const string DueIntentOfAnyKind = "intent";
     public const string DueFence = "fence";
 
     /// <summary>

@@ -23,8 +23,8 @@ namespace PimBridge.Store.DynamoDb;
 /// (other gsi1 reads use its keys and re-read the records like the KEYS_ONLY indexes).</para>
 /// <list type="table">
 /// <item><term><c>due</c>: <c>due_kind</c> / <c>due_at</c></term><description>Sparse index of due-able work.
-/// <c>due_kind</c> is <c>grant</c> (Active grant with an End; <c>due_at</c> = End), <c>intent</c> (Pending intent;
-/// NextAttemptAt) or <c>fence</c> (Active fence; Until). Both attributes are absent on every other item, so the index
+/// <c>due_kind</c> is <c>grant</c> (Active grant with an End; <c>due_at</c> = End), <c>intent#&lt;kind&gt;</c> (Pending
+/// intent; NextAttemptAt; <c>intent</c> alone as an older engine wrote it, still read) or <c>fence</c> (Active fence; Until). Both attributes are absent on every other item, so the index
 /// holds open work only and <c>due_kind = :k AND due_at &lt;= :now</c> costs O(due items).</description></item>
 /// <item><term><c>gsi1</c>: <c>gsi1pk</c> / <c>gsi1sk</c></term><description>Sparse lookups:
 /// Active grant <c>GROUP#&lt;groupId&gt;</c> / <c>GRANT#&lt;id&gt;</c>;
@@ -194,9 +194,16 @@ public sealed class DynamoDbStateStore : IStateStore
         return item is null ? null : DynamoDbRecordItems.ReadIntent(item);
     }
 
-    public Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? except = null, CancellationToken cancellationToken = default) =>
-        _queries.QueryDueAsync(DueIntent, now, limit, DynamoDbRecordItems.ReadIntent,
-            i => i.IsDueAt(now) && i.Kind != except, i => i.DueAt!.Value, i => i.Id, cancellationToken);
+    public async Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? kind = null, CancellationToken cancellationToken = default)
+    {
+        // Each kind has its own partition of the due index, so one kind's backlog is never paged through to reach another's.
+        IEnumerable<string> partitions = [.. (kind is { } only ? [only] : Enum.GetValues<IntentKind>()).Select(DueIntent), DueIntentOfAnyKind];
+        var found = new List<Intent>();
+        foreach (var partition in partitions)
+            found.AddRange(await _queries.QueryDueAsync(partition, now, limit, DynamoDbRecordItems.ReadIntent,
+                i => i.IsDueAt(now) && (kind is null || i.Kind == kind), i => i.DueAt!.Value, i => i.Id, cancellationToken).ConfigureAwait(false));
+        return [.. found.OrderBy(i => i.DueAt!.Value).ThenBy(i => i.Id, StringComparer.Ordinal).Take(limit)];
+    }
 
     public async Task<IReadOnlyList<Intent>> GetPendingIntentsAsync(IntentKind kind, string subject, CancellationToken cancellationToken = default)
     {

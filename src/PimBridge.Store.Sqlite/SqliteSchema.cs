@@ -125,6 +125,11 @@ internal static class SqliteSchema
                 version    INTEGER NOT NULL
             ) STRICT;
             """),
+
+        // The tick reads due intents kind by kind (a mass expiry's removals never hide the fence sync behind them).
+        new(4, "due intents by kind", """
+            CREATE INDEX intents_kind_due ON intents (kind, due_at, id) WHERE due_at IS NOT NULL;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -90,11 +90,11 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     public Task<Intent?> GetIntentAsync(string id, CancellationToken cancellationToken = default) =>
         _database.QuerySingleAsync(SqliteStatements.IntentById, ReadIntent, cancellationToken, ("@id", id));
 
-    public async Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? except = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? kind = null, CancellationToken cancellationToken = default)
     {
         if (limit <= 0) return [];
-        return except is { } kind
-            ? await _database.QueryAsync(SqliteStatements.DueIntentsExceptKind, ReadIntent, cancellationToken, ("@now", Ticks(now)), ("@kind", kind.ToString()), ("@limit", limit)).ConfigureAwait(false)
+        return kind is { } only
+            ? await _database.QueryAsync(SqliteStatements.DueIntentsOfKind, ReadIntent, cancellationToken, ("@now", Ticks(now)), ("@kind", only.ToString()), ("@limit", limit)).ConfigureAwait(false)
             : await _database.QueryAsync(SqliteStatements.DueIntents, ReadIntent, cancellationToken, ("@now", Ticks(now)), ("@limit", limit)).ConfigureAwait(false);
     }
 

@@ -30,8 +30,8 @@ internal static class SqliteStatements
     public const string IntentById = "SELECT json, version FROM intents WHERE id = @id";
     public const string DueIntents =
         "SELECT json, version FROM intents WHERE due_at IS NOT NULL AND due_at <= @now ORDER BY due_at, id LIMIT @limit";
-    public const string DueIntentsExceptKind =
-        "SELECT json, version FROM intents WHERE due_at IS NOT NULL AND due_at <= @now AND kind <> @kind ORDER BY due_at, id LIMIT @limit";
+    public const string DueIntentsOfKind =
+        "SELECT json, version FROM intents INDEXED BY intents_kind_due WHERE kind = @kind AND due_at IS NOT NULL AND due_at <= @now ORDER BY due_at, id LIMIT @limit";
     public const string PendingIntentsOf =
         $"SELECT json, version FROM intents WHERE kind = @kind AND subject = @subject AND state = '{IntentPending}' ORDER BY created_at, id";
 

@@ -93,6 +93,76 @@ public sealed class ParallelIntentTests
     }
 
     [Fact]
+    public async Task In_a_mass_expiry_the_fence_sync_runs_even_when_more_removals_are_due_than_a_tick_reads_at_once()
+    {
+        // Six removals fall due together, before the fence sync the first of them queues; a tick reads two due intents
+        // at a time. Read earliest-first, the sync would wait behind every removal that AWS holds.
+        await using var h = await StartAsync(o => { o.Enforcer.Parallelism = 2; o.Enforcer.BatchSize = 2; });
+        h.Aws.Users["carol-entra"] = new IdentityCenterUser("u-carol", "carol@example.com");
+        foreach (var user in new[] { "alice-entra", "bob-entra", "carol-entra" })
+            h.Activate(user, OpsGroup, TimeSpan.FromMinutes(30)); // Admin in Prod and in Staging, each
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        var revokes = new RevokeGate(h.Aws, passFirst: 1, beforeFirstPasses: () => h.Advance(TimeSpan.FromSeconds(1)));
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = h.Store, Aws = new IdentityCenterPorts(revokes, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
+            Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+        });
+        h.Advance(TimeSpan.FromMinutes(31));
+
+        var tick = enforcer.TickAsync();
+        try
+        {
+            await WaitUntilAsync(() => h.Aws.ProvisionedPolicy(Admin)?.Contains("PimBridgeFence", StringComparison.Ordinal) == true,
+                between: () => h.Advance(TimeSpan.FromMilliseconds(300)));
+            Assert.Equal(1, revokes.Passed);
+        }
+        finally
+        {
+            revokes.Open();
+        }
+
+        await tick.WaitAsync(GateTimeout);
+    }
+
+    [Fact]
+    public async Task A_removal_that_falls_due_behind_more_waiting_grants_than_a_tick_reads_at_once_still_starts_at_once()
+    {
+        await using var h = await StartAsync(o => { o.Enforcer.Parallelism = 2; o.Enforcer.BatchSize = 2; });
+        h.Activate("bob-entra", AuditGroup, TimeSpan.FromMinutes(30)); // Admin in Prod
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        var bobs = Entitlement.AccountAssignment("u-bob", Admin, Prod);
+        Assert.True(h.Aws.IsActive(bobs));
+
+        // Six grants queue, due before bob's removal will be: one runs, held by AWS, and five wait for a worker.
+        h.Advance(TimeSpan.FromMinutes(29));
+        var gate = new GrantGate(h.Aws, holdUser: null, openAt: int.MaxValue);
+        var enforcer = Enforcer(h, gate);
+        foreach (var (entra, idc) in new[] { ("carol-entra", "u-carol"), ("dave-entra", "u-dave") })
+            h.Aws.Users[entra] = new IdentityCenterUser(idc, idc[2..] + "@example.com");
+        foreach (var user in new[] { "alice-entra", "carol-entra", "dave-entra" })
+            h.Activate(user, OpsGroup, TimeSpan.FromHours(1));
+        await enforcer.ReconcileAsync(h.Snapshot());
+        var tick = enforcer.TickAsync();
+        try
+        {
+            await gate.WaitForInFlightAsync(1);
+
+            h.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2));
+            await WaitUntilAsync(() => !h.Aws.IsActive(bobs));
+            Assert.Equal(1, gate.MostInFlight);
+        }
+        finally
+        {
+            gate.Open();
+        }
+
+        await tick.WaitAsync(GateTimeout);
+    }
+
+    [Fact]
     public async Task With_parallelism_one_a_tick_runs_its_intents_one_after_another()
     {
         await using var h = await StartAsync(o => o.Enforcer.Parallelism = 1);
@@ -254,7 +324,7 @@ public sealed class ParallelIntentTests
     }
 
     /// <summary>An Identity Center whose revokes after the first <c>passFirst</c> are held until the test opens the gate.</summary>
-    private sealed class RevokeGate(SimulatedIdentityCenter aws, int passFirst) : IEntitlementTarget
+    private sealed class RevokeGate(SimulatedIdentityCenter aws, int passFirst, Action? beforeFirstPasses = null) : IEntitlementTarget
     {
         private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _revokes;
@@ -265,7 +335,9 @@ public sealed class ParallelIntentTests
 
         public async Task<EntitlementChange> RevokeAsync(Entitlement entitlement, Func<CancellationToken, Task>? beforeChange = null, CancellationToken cancellationToken = default)
         {
-            if (Interlocked.Increment(ref _revokes) > passFirst)
+            var revoke = Interlocked.Increment(ref _revokes);
+            if (revoke == 1) beforeFirstPasses?.Invoke();
+            if (revoke > passFirst)
                 await _open.Task.WaitAsync(GateTimeout, cancellationToken);
             return await aws.RevokeAsync(entitlement, beforeChange, cancellationToken);
         }

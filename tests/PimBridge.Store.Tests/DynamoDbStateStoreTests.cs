@@ -161,6 +161,31 @@ public sealed class DynamoDbStateStoreTests(DynamoDbMotoFixture moto) : StateSto
     // ----------------------------------------------------------------------------------------------------------------
 
     [Fact]
+    public async Task A_due_intent_an_older_engine_wrote_to_the_one_partition_of_every_kind_is_still_read_and_leaves_it_when_written()
+    {
+        var (store, table) = await NewDynamoStoreAsync();
+        await store.CommitAsync(Change(intents: [Intent("old", At(1)) with { Kind = IntentKind.RemoveEntitlement }, Intent("new", At(2))]));
+        await moto.Client.UpdateItemAsync(new UpdateItemRequest
+        {
+            TableName = table,
+            Key = new() { [Pk] = new AttributeValue("INTENT#old"), [Sk] = new AttributeValue("INTENT") },
+            UpdateExpression = "SET #k = :k",
+            ExpressionAttributeNames = new() { ["#k"] = DueKind },
+            ExpressionAttributeValues = new() { [":k"] = new AttributeValue(DueIntentOfAnyKind) },
+        });
+        Assert.Equal(["INTENT#old"], await DueIndexAsync(table, DueIntentOfAnyKind));
+
+        Assert.Equal(["old"], (await store.GetDueIntentsAsync(At(10), 10, IntentKind.RemoveEntitlement)).Select(i => i.Id));
+        Assert.Empty(await store.GetDueIntentsAsync(At(10), 10, IntentKind.SyncFences));
+        Assert.Equal(["old", "new"], (await store.GetDueIntentsAsync(At(10), 10)).Select(i => i.Id));
+
+        var old = (await store.GetIntentAsync("old"))!;
+        await store.CommitAsync(Change(intents: [old with { NextAttemptAt = At(3) }]));
+        Assert.Empty(await DueIndexAsync(table, DueIntentOfAnyKind));
+        Assert.Equal(["INTENT#old"], await DueIndexAsync(table, DueIntent(IntentKind.RemoveEntitlement)));
+    }
+
+    [Fact]
     public async Task Due_records_are_in_the_due_index_and_leave_it_once_closed()
     {
         var (store, table) = await NewDynamoStoreAsync();
@@ -170,7 +195,7 @@ public sealed class DynamoDbStateStoreTests(DynamoDbMotoFixture moto) : StateSto
             fences: [Fence("f", FenceState.Active), Fence("pending-fence", FenceState.Pending)]));
 
         Assert.Equal(["GRANT#g"], await DueIndexAsync(table, DueGrant));
-        Assert.Equal(["INTENT#i"], await DueIndexAsync(table, DueIntent));
+        Assert.Equal(["INTENT#i"], await DueIndexAsync(table, DueIntent(IntentKind.ApplyEntitlement)));
         Assert.Equal(["FENCE#f"], await DueIndexAsync(table, DueFence));
         Assert.Equal("2026-07-01T00:10:00.0000000Z", (await RawAsync(table, "GRANT#g", "GRANT"))![DueAt].S);
 
@@ -183,7 +208,7 @@ public sealed class DynamoDbStateStoreTests(DynamoDbMotoFixture moto) : StateSto
             fences: [f with { State = FenceState.Lifting }]));
 
         Assert.Empty(await DueIndexAsync(table, DueGrant));
-        Assert.Empty(await DueIndexAsync(table, DueIntent));
+        Assert.Empty(await DueIndexAsync(table, DueIntent(IntentKind.ApplyEntitlement)));
         Assert.Empty(await DueIndexAsync(table, DueFence));
         foreach (var (pk, sk) in new[] { ("GRANT#g", "GRANT"), ("INTENT#i", "INTENT"), ("FENCE#f", "FENCE") })
         {

@@ -400,6 +400,7 @@ public sealed class SqliteStateStoreTests : StateStoreConformance
     [
         (nameof(SqliteStatements.DueGrants), SqliteStatements.DueGrants, ["grants_due"], ["@now", 1L, "@limit", 10]),
         (nameof(SqliteStatements.DueIntents), SqliteStatements.DueIntents, ["intents_due"], ["@now", 1L, "@limit", 10]),
+        (nameof(SqliteStatements.DueIntentsOfKind), SqliteStatements.DueIntentsOfKind, ["intents_kind_due (kind=?"], ["@now", 1L, "@kind", "SyncFences", "@limit", 10]),
         (nameof(SqliteStatements.DueFences), SqliteStatements.DueFences, ["fences_due"], ["@now", 1L, "@limit", 10]),
         (nameof(SqliteStatements.GrantById), SqliteStatements.GrantById, ["(id=?)"], ["@id", "x"]),
         (nameof(SqliteStatements.ActiveGrantsForGroups), SqliteStatements.ActiveGrantsForGroups, ["grants_active_slots (group_id=?)"], ["@groups", """["g1","g2"]"""]),

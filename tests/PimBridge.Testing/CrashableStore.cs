@@ -32,7 +32,7 @@ public sealed class CrashableStore(IStateStore inner, ProcessLife life) : IState
     public Task<LedgerEntry?> GetLedgerEntryAsync(string key, CancellationToken cancellationToken = default) => Alive(() => inner.GetLedgerEntryAsync(key, cancellationToken));
     public Task<IReadOnlyList<LedgerEntry>> GetLedgerEntriesForUserAsync(string userId, CancellationToken cancellationToken = default) => Alive(() => inner.GetLedgerEntriesForUserAsync(userId, cancellationToken));
     public Task<Intent?> GetIntentAsync(string id, CancellationToken cancellationToken = default) => Alive(() => inner.GetIntentAsync(id, cancellationToken));
-    public Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? except = null, CancellationToken cancellationToken = default) => Alive(() => inner.GetDueIntentsAsync(now, limit, except, cancellationToken));
+    public Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? kind = null, CancellationToken cancellationToken = default) => Alive(() => inner.GetDueIntentsAsync(now, limit, kind, cancellationToken));
     public Task<IReadOnlyList<Intent>> GetPendingIntentsAsync(IntentKind kind, string subject, CancellationToken cancellationToken = default) => Alive(() => inner.GetPendingIntentsAsync(kind, subject, cancellationToken));
     public Task<SessionFence?> GetFenceAsync(string id, CancellationToken cancellationToken = default) => Alive(() => inner.GetFenceAsync(id, cancellationToken));
     public Task<IReadOnlyList<SessionFence>> GetOpenFencesForPermissionSetAsync(string permissionSetArn, CancellationToken cancellationToken = default) => Alive(() => inner.GetOpenFencesForPermissionSetAsync(permissionSetArn, cancellationToken));

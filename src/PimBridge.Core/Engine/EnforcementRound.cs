@@ -16,7 +16,7 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
     /// <summary>
     /// The same, with intents side by side, where a timer wakes the tick while every run waits on AWS: the grants a
     /// reconcile run has just queued start within a quarter of a second, not a second (a burst's first access). A
-    /// look costs three indexed store queries.
+    /// look costs indexed store queries: one for due grants, one for due fences and one per kind of intent.
     /// </summary>
     private static readonly TimeSpan SideBySideLookAgainAfter = TimeSpan.FromMilliseconds(250);
 
@@ -131,11 +131,20 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                 await ConflictRetry.RunAsync(ct => StartLiftAsync(fence.Id, now, ct), cancellationToken).ConfigureAwait(false);
             fencesDue += dueFences.Count;
 
-            // Without a PIM source (the AWS-side watcher) group hints are left unclaimed for the host that reads PIM, and
-            // read past, so a backlog of hints never starves removals and fences.
-            var runnable = await engine.Store.GetDueIntentsAsync(now, engine.Settings.BatchSize, except: engine.Pim is null ? IntentKind.ReconcileGroup : null, cancellationToken).ConfigureAwait(false);
             // Taking access away comes first: removals and fences never wait behind grants, PIM reads or notifications.
-            return [.. runnable.Where(i => !ran.Contains(i.Id)).OrderBy(i => Priority(i.Kind))]; // stable: the store's order within a kind
+            // Each kind is read on its own, so a backlog of one (a mass expiry's removals, a burst's grants) never hides
+            // the work of another that falls due after it behind the batch size.
+            var runnable = new List<Intent?>();
+            foreach (var kind in KindsByPriority)
+            {
+                // Without a PIM source (the AWS-side watcher) group hints are left unclaimed for the host that reads PIM.
+                if (kind == IntentKind.ReconcileGroup && engine.Pim is null)
+                    continue;
+                var due = await engine.Store.GetDueIntentsAsync(now, engine.Settings.BatchSize, kind, cancellationToken).ConfigureAwait(false);
+                runnable.AddRange(due.Where(i => !ran.Contains(i.Id)));
+            }
+
+            return runnable;
         }
     }
 
@@ -200,12 +209,12 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
     /// <summary>Giving access and reading PIM (which leads to giving it): never all the workers.</summary>
     private static bool GivesAccess(IntentKind kind) => kind is IntentKind.ApplyEntitlement or IntentKind.ReconcileGroup;
 
-    private static int Priority(IntentKind kind) => kind switch
+    private static readonly IntentKind[] KindsByPriority = [.. Enum.GetValues<IntentKind>().OrderBy(kind => kind switch
     {
         IntentKind.RemoveEntitlement => 0,
         IntentKind.SyncFences => 1,
         IntentKind.ApplyEntitlement => 2,
         IntentKind.ReconcileGroup => 3,
         _ => 4,
-    };
+    })];
 }

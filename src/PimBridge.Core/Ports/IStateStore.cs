@@ -28,10 +28,11 @@ public interface IStateStore
     Task<Intent?> GetIntentAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Pending intents whose <see cref="Intent.NextAttemptAt"/> is at or before <paramref name="now"/>, earliest first,
-    /// leaving out those of kind <paramref name="except"/> (they do not count towards <paramref name="limit"/>). Index-backed.
+    /// Pending intents whose <see cref="Intent.NextAttemptAt"/> is at or before <paramref name="now"/>, earliest first:
+    /// only those of <paramref name="kind"/> when it is given (read by kind, a backlog of one kind never hides another's
+    /// behind <paramref name="limit"/>), else of every kind. Index-backed.
     /// </summary>
-    Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? except = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<Intent>> GetDueIntentsAsync(DateTimeOffset now, int limit, IntentKind? kind = null, CancellationToken cancellationToken = default);
 
     /// <summary>Pending intents of one kind and subject (to avoid queueing the same work twice).</summary>
     Task<IReadOnlyList<Intent>> GetPendingIntentsAsync(IntentKind kind, string subject, CancellationToken cancellationToken = default);
