@@ -21,7 +21,7 @@ public sealed class SsoAdminClient : IDisposable
         options.ValidateOperations();
         _transport = new AwsJsonTransport(AwsService.SsoAdmin, options);
         _options = options;
-        _slots = new OperationSlots(options.MaxOutstandingAssignmentOperations, options.OperationSlotsKeptForDeletions);
+        _slots = new OperationSlots(options.MaxOutstandingAssignmentOperations);
         _pace = new OperationPace(options.OperationPollInitialDelay, options.OperationPollMaxDelay, options.TimeProvider);
     }
 
@@ -188,12 +188,12 @@ public sealed class SsoAdminClient : IDisposable
         }
         catch
         {
-            _slots.ReleaseUnstarted(creation);
+            _slots.Release();
             throw;
         }
 
         var started = status(response);
-        _slots.AfterStart(creation, started?.Status, started?.RequestId);
+        _slots.AfterStart(started?.Status, started?.RequestId);
         if (started?.Status is null)
             throw Malformed(operation, "a status with Status and RequestId");
         return response;

@@ -7,15 +7,10 @@ public sealed class SsoAdminClientOptions : AwsClientOptions
 
     /// <summary>
     /// Outstanding asynchronous account-assignment operations (creations and deletions) at once. AWS allows 15 and will
-    /// not raise it; deletions are counted too because AWS does not say they are exempt.
+    /// not raise it; deletions are counted too because AWS does not say they are exempt. A waiting deletion takes the
+    /// next slot freed before any waiting creation.
     /// </summary>
     public int MaxOutstandingAssignmentOperations { get; set; } = 15;
-
-    /// <summary>
-    /// Of <see cref="MaxOutstandingAssignmentOperations"/>, how many creations never take, so that a removal starts at
-    /// once even while a burst of grants has filled the rest. Less than the maximum.
-    /// </summary>
-    public int OperationSlotsKeptForDeletions { get; set; } = 2;
 
     /// <summary>
     /// First pause before polling an IN_PROGRESS operation; doubles up to <see cref="OperationPollMaxDelay"/>. Account-assignment
@@ -32,8 +27,6 @@ public sealed class SsoAdminClientOptions : AwsClientOptions
     {
         if (MaxOutstandingAssignmentOperations < 1)
             throw new ArgumentException($"sso-admin: MaxOutstandingAssignmentOperations must be at least 1, got {MaxOutstandingAssignmentOperations}.");
-        if (OperationSlotsKeptForDeletions < 0 || OperationSlotsKeptForDeletions >= MaxOutstandingAssignmentOperations)
-            throw new ArgumentException($"sso-admin: OperationSlotsKeptForDeletions must be at least 0 and less than MaxOutstandingAssignmentOperations ({MaxOutstandingAssignmentOperations}), got {OperationSlotsKeptForDeletions}.");
         if (OperationPollInitialDelay <= TimeSpan.Zero || OperationPollMaxDelay < OperationPollInitialDelay || OperationTimeout <= TimeSpan.Zero)
             throw new ArgumentException("sso-admin: OperationPollInitialDelay must be positive, OperationPollMaxDelay at least as long, and OperationTimeout positive.");
     }

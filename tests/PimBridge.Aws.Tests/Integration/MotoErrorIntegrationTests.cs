@@ -86,7 +86,7 @@ public sealed class MotoErrorIntegrationTests(MotoFixture moto)
     public async Task Deleting_an_assignment_that_does_not_exist_fails_once_and_gives_the_operation_slot_back()
     {
         var recorder = new MotoExchangeRecorder();
-        using var client = moto.RecordingSsoAdmin(recorder, o => { o.MaxOutstandingAssignmentOperations = 1; o.OperationSlotsKeptForDeletions = 0; });
+        using var client = moto.RecordingSsoAdmin(recorder, o => o.MaxOutstandingAssignmentOperations = 1);
         var request = new AccountAssignmentRequest
         {
             InstanceArn = await _seed.InstanceArnAsync(),

@@ -176,7 +176,7 @@ public sealed class SsoAdminIntegrationTests(MotoFixture moto)
         var assignment = await NewUserAssignmentAsync("wait");
         var recorder = new MotoExchangeRecorder();
         // One slot: a slot leaked by any call would make the next one wait forever (bounded by the token below).
-        using var client = moto.RecordingSsoAdmin(recorder, o => { o.MaxOutstandingAssignmentOperations = 1; o.OperationSlotsKeptForDeletions = 0; });
+        using var client = moto.RecordingSsoAdmin(recorder, o => o.MaxOutstandingAssignmentOperations = 1);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
         var created = await client.CreateAccountAssignmentAndWaitAsync(assignment, deadline.Token);

@@ -35,7 +35,7 @@ public sealed class AssignmentOperationTests
         for (var i = 0; i < 3; i++) handler.Respond(Creation("IN_PROGRESS", $"r{i}"));
         handler.Respond(Creation("SUCCEEDED", "r0")); // the Describe call
         handler.Respond(Creation("IN_PROGRESS", "r3"));
-        using var client = WireClients.SsoAdmin(handler, configure: o => { o.MaxOutstandingAssignmentOperations = 3; o.OperationSlotsKeptForDeletions = 0; });
+        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 3);
 
         for (var i = 0; i < 3; i++) await client.CreateAccountAssignmentAsync(Assignment());
         Assert.Equal(0, client.AvailableOperationSlots);
@@ -53,22 +53,48 @@ public sealed class AssignmentOperationTests
     }
 
     [Fact]
-    public async Task Creations_leave_slots_to_deletions_so_a_removal_starts_while_a_burst_of_grants_fills_the_rest()
+    public async Task Creations_may_take_every_slot_but_a_waiting_deletion_takes_the_next_one_freed_before_any_waiting_creation()
     {
         var handler = new RecordingHandler();
         for (var i = 0; i < 3; i++) handler.Respond(Creation("IN_PROGRESS", $"r{i}"));
+        handler.Respond(Creation("SUCCEEDED", "r0")); // the Describe call
         handler.Respond(Deletion("IN_PROGRESS", "d0"));
-        handler.Respond(Deletion("IN_PROGRESS", "d1"));
-        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 5);
+        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 3);
 
-        for (var i = 0; i < 3; i++) await client.CreateAccountAssignmentAsync(Assignment()); // 5 less the 2 kept
-        var fourth = client.CreateAccountAssignmentAsync(Assignment("444455556666"));
-        await client.DeleteAccountAssignmentAsync(Assignment("777788889999")).WaitAsync(TimeSpan.FromSeconds(10));
-        await client.DeleteAccountAssignmentAsync(Assignment("777788880000")).WaitAsync(TimeSpan.FromSeconds(10));
-
-        Assert.False(fourth.IsCompleted);
-        Assert.Equal(5, handler.Requests.Count);
+        for (var i = 0; i < 3; i++) await client.CreateAccountAssignmentAsync(Assignment());
         Assert.Equal(0, client.AvailableOperationSlots);
+        var fourth = client.CreateAccountAssignmentAsync(Assignment("444455556666"));
+        var deletion = client.DeleteAccountAssignmentAsync(Assignment("777788889999"));
+        Assert.False(deletion.IsCompleted);
+
+        await client.DescribeAccountAssignmentCreationStatusAsync(new() { InstanceArn = Instance, AccountAssignmentCreationRequestId = "r0" });
+
+        Assert.Equal("d0", (await deletion.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
+        Assert.False(fourth.IsCompleted); // queued first, yet behind the removal
+        Assert.Equal(5, handler.Requests.Count);
+        Assert.Equal("777788889999", handler.Requests[^1].Json.GetProperty("TargetId").GetString());
+    }
+
+    [Fact]
+    public async Task A_deletion_that_stops_waiting_for_a_slot_is_passed_over_and_the_slot_goes_to_the_next_waiting_creation()
+    {
+        var handler = new RecordingHandler()
+            .Respond(Creation("IN_PROGRESS", "r0"))
+            .Respond(Creation("SUCCEEDED", "r0")) // the Describe call
+            .Respond(Creation("IN_PROGRESS", "r1"));
+        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 1);
+        await client.CreateAccountAssignmentAsync(Assignment());
+        using var giveUp = new CancellationTokenSource();
+        var deletion = client.DeleteAccountAssignmentAsync(Assignment("777788889999"), giveUp.Token);
+        var creation = client.CreateAccountAssignmentAsync(Assignment("444455556666"));
+
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deletion);
+        await client.DescribeAccountAssignmentCreationStatusAsync(new() { InstanceArn = Instance, AccountAssignmentCreationRequestId = "r0" });
+
+        Assert.Equal("r1", (await creation.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentCreationStatus!.RequestId);
+        Assert.Equal(0, client.AvailableOperationSlots);
+        Assert.Equal(3, handler.Requests.Count);
     }
 
     [Fact]
@@ -78,7 +104,7 @@ public sealed class AssignmentOperationTests
             .Respond(Creation("SUCCEEDED", "r1"))
             .RespondError(HttpStatusCode.Forbidden, """{"__type":"AccessDeniedException","Message":"no"}""")
             .Respond(Deletion("FAILED", "r2"));
-        using var client = WireClients.SsoAdmin(handler, configure: o => { o.MaxOutstandingAssignmentOperations = 1; o.OperationSlotsKeptForDeletions = 0; });
+        using var client = WireClients.SsoAdmin(handler, configure: o => o.MaxOutstandingAssignmentOperations = 1);
 
         await client.CreateAccountAssignmentAsync(Assignment());
         await Assert.ThrowsAsync<AwsServiceException>(() => client.CreateAccountAssignmentAsync(Assignment()));
