@@ -14,6 +14,7 @@ public sealed class SsoAdminClient : IDisposable
     private readonly SsoAdminClientOptions _options;
     private readonly OperationSlots _slots;
     private readonly OperationPace _pace;
+    private readonly PolicyWriteTurns _policyWrites;
 
     public SsoAdminClient(SsoAdminClientOptions options)
     {
@@ -23,6 +24,7 @@ public sealed class SsoAdminClient : IDisposable
         _options = options;
         _slots = new OperationSlots(options.MaxOutstandingAssignmentOperations);
         _pace = new OperationPace(options.OperationPollInitialDelay, options.OperationPollMaxDelay, options.TimeProvider);
+        _policyWrites = new PolicyWriteTurns(options.TimeProvider);
     }
 
     public Uri Endpoint => _transport.Endpoint;
@@ -123,8 +125,8 @@ public sealed class SsoAdminClient : IDisposable
     public Task<EmptyResponse> PutInlinePolicyToPermissionSetAsync(PutInlinePolicyToPermissionSetRequest request, CancellationToken cancellationToken = default)
     {
         InlinePolicyRules.Validate(request.InlinePolicy);
-        return _transport.SendAsync("PutInlinePolicyToPermissionSet", request,
-            Json.PutInlinePolicyToPermissionSetRequest, Json.EmptyResponse, cancellationToken);
+        return PolicyWriteAsync(request.PermissionSetArn, () => _transport.SendAsync("PutInlinePolicyToPermissionSet", request,
+            Json.PutInlinePolicyToPermissionSetRequest, Json.EmptyResponse, cancellationToken));
     }
 
     /// <summary>Reads the inline policy; <see cref="GetInlinePolicyForPermissionSetResponse.InlinePolicy"/> is null when there is none.</summary>
@@ -136,15 +138,34 @@ public sealed class SsoAdminClient : IDisposable
     }
 
     public Task<EmptyResponse> DeleteInlinePolicyFromPermissionSetAsync(PermissionSetRequest request, CancellationToken cancellationToken = default) =>
-        _transport.SendAsync("DeleteInlinePolicyFromPermissionSet", request, Json.PermissionSetRequest, Json.EmptyResponse, cancellationToken);
+        PolicyWriteAsync(request.PermissionSetArn, () =>
+            _transport.SendAsync("DeleteInlinePolicyFromPermissionSet", request, Json.PermissionSetRequest, Json.EmptyResponse, cancellationToken));
 
     /// <summary>Starts a provisioning; the response always carries its status (an answer without one is malformed).</summary>
     public async Task<ProvisionPermissionSetResponse> ProvisionPermissionSetAsync(ProvisionPermissionSetRequest request, CancellationToken cancellationToken = default)
     {
         if (request.TargetType == ProvisionTargetTypes.AwsAccount && string.IsNullOrEmpty(request.TargetId))
             throw new ArgumentException("ProvisionPermissionSet with TargetType AWS_ACCOUNT needs TargetId (the 12-digit account id).", nameof(request));
-        var response = await _transport.SendAsync("ProvisionPermissionSet", request, Json.ProvisionPermissionSetRequest, Json.ProvisionPermissionSetResponse, cancellationToken).ConfigureAwait(false);
-        return response.PermissionSetProvisioningStatus is null ? throw Malformed("ProvisionPermissionSet", "PermissionSetProvisioningStatus") : response;
+        var response = await PolicyWriteAsync(request.PermissionSetArn, () =>
+            _transport.SendAsync("ProvisionPermissionSet", request, Json.ProvisionPermissionSetRequest, Json.ProvisionPermissionSetResponse, cancellationToken)).ConfigureAwait(false);
+        if (response.PermissionSetProvisioningStatus is null)
+            throw Malformed("ProvisionPermissionSet", "PermissionSetProvisioningStatus");
+        _policyWrites.End(request.PermissionSetArn);
+        return response;
+    }
+
+    /// <summary>A policy write or provisioning refused as busy asks for a turn (see <see cref="PolicyWriteTurns"/>).</summary>
+    private async Task<T> PolicyWriteAsync<T>(string permissionSetArn, Func<Task<T>> send)
+    {
+        try
+        {
+            return await send().ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode == "ConflictException")
+        {
+            _policyWrites.Ask(permissionSetArn);
+            throw;
+        }
     }
 
     public async Task<PermissionSetProvisioningStatus> DescribePermissionSetProvisioningStatusAsync(
@@ -180,6 +201,7 @@ public sealed class SsoAdminClient : IDisposable
         Func<TResponse, AccountAssignmentOperationStatus?> status, CancellationToken cancellationToken)
     {
         var creation = operation == "CreateAccountAssignment";
+        await _policyWrites.WaitAsync(request.PermissionSetArn, cancellationToken).ConfigureAwait(false);
         await _slots.AcquireAsync(creation, cancellationToken).ConfigureAwait(false);
         TResponse response;
         try

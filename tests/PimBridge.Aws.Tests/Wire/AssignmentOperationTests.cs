@@ -10,9 +10,12 @@ public sealed class AssignmentOperationTests
 {
     private const string Instance = "arn:aws:sso:::instance/ssoins-0123456789abcdef";
 
-    private static AccountAssignmentRequest Assignment(string account = "111122223333") => new()
+    private const string PermissionSet = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef";
+    private const string OtherPermissionSet = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-fedcba9876543210";
+
+    private static AccountAssignmentRequest Assignment(string account = "111122223333", string permissionSet = PermissionSet) => new()
     {
-        InstanceArn = Instance, TargetId = account, PermissionSetArn = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef",
+        InstanceArn = Instance, TargetId = account, PermissionSetArn = permissionSet,
         PrincipalType = PrincipalTypes.User, PrincipalId = "9d976f61-3b89-4b98-88db-2ea3bbc1f3fa",
     };
 
@@ -95,6 +98,71 @@ public sealed class AssignmentOperationTests
         Assert.Equal("r1", (await creation.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentCreationStatus!.RequestId);
         Assert.Equal(0, client.AvailableOperationSlots);
         Assert.Equal(3, handler.Requests.Count);
+    }
+
+    private const string Busy = """{"__type":"ConflictException","Message":"The permission set is being provisioned."}""";
+
+    private static PutInlinePolicyToPermissionSetRequest Fences() => new()
+    {
+        InstanceArn = Instance, PermissionSetArn = PermissionSet, InlinePolicy = """{"Version":"2012-10-17","Statement":[]}""",
+    };
+
+    [Fact]
+    public async Task A_policy_write_refused_as_busy_holds_new_assignment_operations_on_its_permission_set_until_its_provisioning_starts()
+    {
+        // A mass expiry's deletions keep an operation on the permission set running; the fences' write needs a gap.
+        var time = new ManualTimeProvider(DateTimeOffset.Parse("2026-12-05T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var handler = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, Busy)
+            .Respond(Deletion("IN_PROGRESS", "d-other"))
+            .Respond(Provisioning("IN_PROGRESS", "p1"))
+            .Respond(Deletion("IN_PROGRESS", "d0"));
+        using var client = WireClients.SsoAdmin(handler, time, o => o.Retry.MaxAttempts = 1);
+
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences()));
+        Assert.Equal("ConflictException", refused.ErrorCode);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var held = client.DeleteAccountAssignmentAsync(Assignment("777788889999"));
+        await client.DeleteAccountAssignmentAsync(Assignment("777788880000", OtherPermissionSet)).WaitAsync(TimeSpan.FromSeconds(10)); // not held
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(held.IsCompleted);
+        Assert.Equal(2, handler.Requests.Count);
+
+        await client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts });
+
+        for (var i = 0; i < 50 && !held.IsCompleted; i++) // its request then waits its turn at the rate limiter
+        {
+            await Task.Delay(10);
+            time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.Equal("d0", (await held.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
+    }
+
+    [Fact]
+    public async Task A_turn_holds_assignment_operations_ten_seconds_at_most_and_one_that_ran_out_unused_is_not_granted_again_for_a_minute()
+    {
+        var time = new ManualTimeProvider(DateTimeOffset.Parse("2026-12-05T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var handler = new RecordingHandler()
+            .RespondError(HttpStatusCode.BadRequest, Busy)
+            .Respond(Deletion("IN_PROGRESS", "d0"))
+            .RespondError(HttpStatusCode.BadRequest, Busy)
+            .Respond(Deletion("IN_PROGRESS", "d1"));
+        using var client = WireClients.SsoAdmin(handler, time, o => o.Retry.MaxAttempts = 1);
+        await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences()));
+        time.Advance(TimeSpan.FromSeconds(1));
+        var held = client.DeleteAccountAssignmentAsync(Assignment("777788889999"));
+        time.Advance(TimeSpan.FromSeconds(8));
+        Assert.False(held.IsCompleted);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("d0", (await held.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences()));
+        time.Advance(TimeSpan.FromSeconds(1));
+        var next = await client.DeleteAccountAssignmentAsync(Assignment("777788880000")).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("d1", next.AccountAssignmentDeletionStatus!.RequestId);
     }
 
     [Fact]

@@ -1,0 +1,62 @@
+namespace PimBridge.Aws.Transport;
+
+/// <summary>
+/// AWS may refuse a permission set's policy write or provisioning (ConflictException) while an assignment operation on
+/// that permission set runs, and a mass expiry's deletions keep one running until the last of them: the fences would
+/// wait minutes for the removals. A refused write asks for a turn: new assignment operations on that permission set
+/// wait until its provisioning has started, or at most the hold, so the running ones end and the write's next attempt
+/// goes through within seconds. A turn that ran out unused is not granted again for a while, so a write that keeps
+/// being refused for another reason never holds removals back for long.
+/// </summary>
+internal sealed class PolicyWriteTurns(TimeProvider time)
+{
+    /// <summary>Longest wait of an assignment operation behind a write (AWS's operations take 1–3 s).</summary>
+    public static readonly TimeSpan Hold = TimeSpan.FromSeconds(10);
+
+    /// <summary>After a turn ran out without the write's provisioning starting, how long before another is granted.</summary>
+    public static readonly TimeSpan PauseAfterUnusedTurn = TimeSpan.FromMinutes(1);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, (DateTimeOffset Until, TaskCompletionSource Ended)> _turns = new(StringComparer.Ordinal);
+
+    /// <summary>A write to the permission set was refused as busy: hold new assignment operations on it.</summary>
+    public void Ask(string permissionSetArn)
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            if (_turns.TryGetValue(permissionSetArn, out var turn) && now < turn.Until + PauseAfterUnusedTurn)
+                return; // under way (never extended), or ran out unused a moment ago
+            _turns[permissionSetArn] = (now + Hold, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+    }
+
+    /// <summary>The permission set's provisioning has started: its assignment operations go on.</summary>
+    public void End(string permissionSetArn)
+    {
+        lock (_lock)
+        {
+            if (_turns.Remove(permissionSetArn, out var turn))
+                turn.Ended.TrySetResult();
+        }
+    }
+
+    /// <summary>Before an assignment operation on the permission set: waits while a write to it has its turn.</summary>
+    public async Task WaitAsync(string permissionSetArn, CancellationToken cancellationToken)
+    {
+        (DateTimeOffset Until, TaskCompletionSource Ended) turn;
+        lock (_lock)
+        {
+            if (!_turns.TryGetValue(permissionSetArn, out turn))
+                return;
+        }
+
+        var left = turn.Until - time.GetUtcNow();
+        if (left <= TimeSpan.Zero || turn.Ended.Task.IsCompleted)
+            return;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await Task.WhenAny(turn.Ended.Task, Task.Delay(left, time, stop.Token)).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+}
