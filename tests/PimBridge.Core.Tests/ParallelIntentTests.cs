@@ -163,6 +163,62 @@ public sealed class ParallelIntentTests
     }
 
     [Fact]
+    public async Task A_fence_sync_AWS_turned_away_as_busy_runs_again_in_the_same_tick_once_due_not_after_the_tick_ends()
+    {
+        // A mass expiry's tick lasts as long as its removals; the sync, refused once, must not wait for the last of them.
+        await using var h = await StartAsync(o => o.Enforcer.Parallelism = 2);
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(30)); // Admin in Prod and in Staging
+        h.Activate("bob-entra", OpsGroup, TimeSpan.FromMinutes(30));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        var revokes = new RevokeGate(h.Aws, passFirst: 1);
+        var policies = new BusyOncePolicies(h.Aws);
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = h.Store, Aws = new IdentityCenterPorts(revokes, policies, h.Aws, h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
+            Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+        });
+        h.Advance(TimeSpan.FromMinutes(31));
+
+        var tick = enforcer.TickAsync();
+        try
+        {
+            await WaitUntilAsync(() => h.Aws.ProvisionedPolicy(Admin)?.Contains("PimBridgeFence", StringComparison.Ordinal) == true,
+                between: () => h.Advance(TimeSpan.FromMilliseconds(300)));
+            Assert.Equal(1, policies.TurnedAway);
+            Assert.Equal(1, revokes.Passed); // the tick is still running: three removals wait on AWS
+        }
+        finally
+        {
+            revokes.Open();
+        }
+
+        await tick.WaitAsync(GateTimeout);
+    }
+
+    /// <summary>Policies whose first write AWS turns away as busy (an operation on the permission set runs).</summary>
+    private sealed class BusyOncePolicies(SimulatedIdentityCenter aws) : IPermissionSetPolicies
+    {
+        private int _writes;
+
+        public int TurnedAway => Math.Min(Volatile.Read(ref _writes), 1);
+
+        public Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+            aws.GetInlinePolicyAsync(permissionSetArn, cancellationToken);
+
+        public Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _writes) == 1
+                ? throw new OperationInProgressException("sso-admin refused the inline policy for now", TimeSpan.FromSeconds(2))
+                : aws.WriteInlinePolicyAsync(permissionSetArn, policy, cancellationToken);
+
+        public Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+            aws.ProvisionWhereStaleAsync(permissionSetArn, cancellationToken);
+
+        public Task<IReadOnlyList<string>?> ListStaleAccountsAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+            aws.ListStaleAccountsAsync(permissionSetArn, cancellationToken);
+    }
+
+    [Fact]
     public async Task With_parallelism_one_a_tick_runs_its_intents_one_after_another()
     {
         await using var h = await StartAsync(o => o.Enforcer.Parallelism = 1);

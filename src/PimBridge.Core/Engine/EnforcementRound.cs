@@ -33,7 +33,11 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
         var parallelism = engine.Settings.Parallelism;
         // With one worker the tick keeps the simple order: run one, then look at the clock (seeded runs replay exactly).
         var lookAgainAfter = parallelism > 1 ? SideBySideLookAgainAfter : LookAgainAfter;
-        var ran = new HashSet<string>(StringComparer.Ordinal);
+        // When each intent last started in this tick. It runs again in the same tick only once it has been rescheduled
+        // past that start and is due again (AWS was busy; a mass expiry's tick lasts as long as its removals, and a fence
+        // sync refused once must not wait for the last of them), never twice for one due time.
+        var ran = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        bool Ran(Intent intent) => ran.TryGetValue(intent.Id, out var started) && intent.NextAttemptAt <= started;
         // Each run and its intent (a list: a run that completed at once may share its cached task with another).
         var running = new List<(Task<IntentOutcome> Run, Intent Intent)>();
         // Giving access never takes the last worker (a removal falling due mid-burst starts at once), nor do removals
@@ -62,8 +66,9 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                     due[i] = null;
                     if (running.Any(r => r.Intent.Kind == next.Kind && r.Intent.Subject == next.Subject))
                         continue; // a second intent for work under way here (queued while the first held its claim) waits for it
-                    if (!ran.Add(next.Id))
+                    if (Ran(next))
                         continue;
+                    ran[next.Id] = engine.Time.GetUtcNow();
                     if (next.Kind == IntentKind.Notify)
                     {
                         runner.StartDelivery(next);
@@ -141,7 +146,7 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                 if (kind == IntentKind.ReconcileGroup && engine.Pim is null)
                     continue;
                 var due = await engine.Store.GetDueIntentsAsync(now, engine.Settings.BatchSize, kind, cancellationToken).ConfigureAwait(false);
-                runnable.AddRange(due.Where(i => !ran.Contains(i.Id)));
+                runnable.AddRange(due.Where(i => !Ran(i)));
             }
 
             return runnable;
