@@ -219,6 +219,67 @@ public sealed class ParallelIntentTests
     }
 
     [Fact]
+    public async Task A_fence_sync_whose_claim_lost_to_a_touch_runs_later_in_the_same_tick_not_after_the_tick_ends()
+    {
+        // A removal confirmed meanwhile touches the due sync (it gives it a new fence), so the tick's copy is stale and
+        // its claim fails. The sync is still due; skipped for the rest of a mass expiry's tick, it would wait for the last removal.
+        await using var h = await StartAsync(o => o.Enforcer.Parallelism = 2);
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(30)); // Admin in Prod and in Staging
+        h.Activate("bob-entra", OpsGroup, TimeSpan.FromMinutes(30));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        var revokes = new RevokeGate(h.Aws, passFirst: 1);
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = SyncClaimTouch.Wrap(h.Store), Aws = new IdentityCenterPorts(revokes, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings,
+            Fences = h.Settings.Fences, Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+        });
+        h.Advance(TimeSpan.FromMinutes(31));
+
+        var tick = enforcer.TickAsync();
+        try
+        {
+            await WaitUntilAsync(() => h.Aws.ProvisionedPolicy(Admin)?.Contains("PimBridgeFence", StringComparison.Ordinal) == true,
+                between: () => h.Advance(TimeSpan.FromMilliseconds(300)));
+            Assert.Equal(1, revokes.Passed); // the tick is still running: three removals wait on AWS
+        }
+        finally
+        {
+            revokes.Open();
+        }
+
+        await tick.WaitAsync(GateTimeout);
+    }
+
+    /// <summary>A store where the first claim of a fence sync finds the intent touched (its version moved on) just before.</summary>
+    public class SyncClaimTouch : System.Reflection.DispatchProxy
+    {
+        private IStateStore _inner = null!;
+        private int _touched;
+
+        public static IStateStore Wrap(IStateStore inner)
+        {
+            var store = Create<IStateStore, SyncClaimTouch>();
+            ((SyncClaimTouch)(object)store)._inner = inner;
+            return store;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IStateStore.CommitAsync) && args![0] is StateChange { Intents: [{ Kind: IntentKind.SyncFences } claim] } change
+                && change.Fences.Count == 0 && change.Ledger.Count == 0 && Interlocked.Exchange(ref _touched, 1) == 0)
+            {
+                var current = _inner.GetIntentAsync(claim.Id).GetAwaiter().GetResult()!;
+                var touch = new StateChange();
+                touch.Intents.Add(current);
+                _inner.CommitAsync(touch).GetAwaiter().GetResult();
+            }
+
+            return targetMethod.Invoke(_inner, args);
+        }
+    }
+
+    [Fact]
     public async Task With_parallelism_one_a_tick_runs_its_intents_one_after_another()
     {
         await using var h = await StartAsync(o => o.Enforcer.Parallelism = 1);

@@ -87,6 +87,7 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                 var first = await Task.WhenAny(lookAgain is null ? runs : runs.Append(lookAgain)).ConfigureAwait(false);
                 if (running.FindIndex(r => r.Run == first) is var index and >= 0)
                 {
+                    var intent = running[index].Intent;
                     running.RemoveAt(index);
                     switch (await ((Task<IntentOutcome>)first).ConfigureAwait(false))
                     {
@@ -94,6 +95,9 @@ internal sealed class EnforcementRound(EngineContext engine, GrantLifecycle gran
                         case IntentOutcome.Failed: failed++; break;
                         case IntentOutcome.Superseded: superseded++; break;
                         case IntentOutcome.Waiting: waiting++; break;
+                        // Its claim found the intent moved on: taken by another instance (then not due), or touched by a
+                        // change that gave it new state (still due, and must run: a fence sync a removal has just fed).
+                        case IntentOutcome.Skipped: ran.Remove(intent.Id); break;
                     }
                 }
 
