@@ -13,6 +13,14 @@ namespace PimBridge.Benchmarks.Burst;
 /// </summary>
 internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLoop loop, int grantsPerActivation)
 {
+    /// <summary>When the written fences became active, after the end: first, median and last, and the distinct times (policy updates).</summary>
+    private static string FenceTimes(List<SessionFence> active, DateTimeOffset end)
+    {
+        var times = active.Select(f => (f.ActiveSince!.Value - end).TotalSeconds).Order().ToList();
+        var updates = times.Select(t => Math.Round(t, 1)).Distinct().ToList();
+        return Invariant($"the first {times[0]:0.00} s, half by {times[times.Count / 2]:0.00} s, the last {times[^1]:0.00} s (in {updates.Count} updates: {string.Join(", ", updates.Take(12).Select(t => Invariant($"{t:0.0}")))}{(updates.Count > 12 ? ", ..." : "")} s)");
+    }
+
     private static readonly string[] FenceWrites = ["PutInlinePolicyToPermissionSet", "ProvisionPermissionSet"];
     private long _auditFrom = 1;
 
@@ -110,7 +118,7 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
         Console.WriteLine(Invariant($"  removal confirmed, per activation (its last entitlement's RemovedAt − end): p50 {P(byActivation, 50):0.000} s, p95 {P(byActivation, 95):0.000} s, max {byActivation[^1]:0.000} s"));
         Console.WriteLine(Invariant($"  drain: {keys.Count} entitlements of {n} activations removed in {last:0.00} s from the end = {n / last:0.00} activations/s ({keys.Count / last:0.00} removals/s)"));
         Console.WriteLine(Invariant($"  fences: {fences.Count} open for these users: {active.Count} written (active), {fences.Count(f => f.State == FenceState.Pending)} pending; ") +
-            (active.Count > 0 ? Invariant($"the last written {(active.Max(f => f.ActiveSince!.Value) - end).TotalSeconds:0.00} s after the end") : "none written"));
+            (active.Count > 0 ? Invariant($"written {FenceTimes(active, end)} after the end") : "none written"));
         Console.WriteLine($"  fence policy updates: {string.Join(", ", FenceWrites.Select(o => $"{o} {aws.Wire.Count(o)}"))}{(otherWrites > 0 ? $", of which {otherWrites} to {SlowProvisioning.PermissionSetName}" : "")} (also GetInlinePolicyForPermissionSet {aws.Wire.Count("GetInlinePolicyForPermissionSet")}, DescribePermissionSetProvisioningStatus {aws.Wire.Count("DescribePermissionSetProvisioningStatus")})");
         Console.WriteLine($"  alerts raised: {(alerts.Count == 0 ? "none" : string.Join(", ", alerts.Select(a => $"{a.Key} {a.Value}")))}");
         Console.WriteLine($"  ticks: {loop.Ticks}; grants ended {loop.Total.GrantsEnded}, intents done {loop.Total.IntentsDone}, waiting {loop.Total.IntentsWaiting}, failed {loop.Total.IntentsFailed}");
