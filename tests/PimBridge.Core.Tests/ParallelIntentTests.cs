@@ -64,66 +64,17 @@ public sealed class ParallelIntentTests
     public async Task In_a_mass_expiry_a_fence_sync_runs_beside_the_removals_not_after_the_last_of_them()
     {
         await using var h = await StartAsync(o => o.Enforcer.Parallelism = 2);
-        h.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(30)); // Admin in Prod and in Staging, each
-        h.Activate("bob-entra", OpsGroup, TimeSpan.FromMinutes(30));
-        await h.ReconcileAsync();
-        await h.SettleAsync();
-        var revokes = new RevokeGate(h.Aws, passFirst: 1);
-        var enforcer = new Enforcer(new EnforcerSetup
-        {
-            Store = h.Store, Aws = new IdentityCenterPorts(revokes, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
-            Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
-        });
-        h.Advance(TimeSpan.FromMinutes(31));
-
-        var tick = enforcer.TickAsync();
-        try
-        {
-            // One removal is done and three wait on AWS: the first user's fence is written meanwhile.
-            await WaitUntilAsync(() => h.Aws.ProvisionedPolicy(Admin)?.Contains("PimBridgeFence", StringComparison.Ordinal) == true,
-                between: () => h.Advance(TimeSpan.FromMilliseconds(300))); // the tick looks again for due work as time passes
-            Assert.Equal(1, revokes.Passed);
-        }
-        finally
-        {
-            revokes.Open();
-        }
-
-        await tick.WaitAsync(GateTimeout);
+        await FenceWrittenWhileRemovalsWaitAsync(h, ["alice-entra", "bob-entra"]);
     }
 
     [Fact]
     public async Task In_a_mass_expiry_the_fence_sync_runs_even_when_more_removals_are_due_than_a_tick_reads_at_once()
     {
-        // Six removals fall due together, before the fence sync the first of them queues; a tick reads two due intents
-        // at a time. Read earliest-first, the sync would wait behind every removal that AWS holds.
+        // Six removals fall due together, before the fence sync the first of them queues (a second later); a tick reads
+        // two due intents at a time. Read earliest-first, the sync would wait behind every removal that AWS holds.
         await using var h = await StartAsync(o => { o.Enforcer.Parallelism = 2; o.Enforcer.BatchSize = 2; });
         h.Aws.Users["carol-entra"] = new IdentityCenterUser("u-carol", "carol@example.com");
-        foreach (var user in new[] { "alice-entra", "bob-entra", "carol-entra" })
-            h.Activate(user, OpsGroup, TimeSpan.FromMinutes(30)); // Admin in Prod and in Staging, each
-        await h.ReconcileAsync();
-        await h.SettleAsync();
-        var revokes = new RevokeGate(h.Aws, passFirst: 1, beforeFirstPasses: () => h.Advance(TimeSpan.FromSeconds(1)));
-        var enforcer = new Enforcer(new EnforcerSetup
-        {
-            Store = h.Store, Aws = new IdentityCenterPorts(revokes, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
-            Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
-        });
-        h.Advance(TimeSpan.FromMinutes(31));
-
-        var tick = enforcer.TickAsync();
-        try
-        {
-            await WaitUntilAsync(() => h.Aws.ProvisionedPolicy(Admin)?.Contains("PimBridgeFence", StringComparison.Ordinal) == true,
-                between: () => h.Advance(TimeSpan.FromMilliseconds(300)));
-            Assert.Equal(1, revokes.Passed);
-        }
-        finally
-        {
-            revokes.Open();
-        }
-
-        await tick.WaitAsync(GateTimeout);
+        await FenceWrittenWhileRemovalsWaitAsync(h, ["alice-entra", "bob-entra", "carol-entra"], beforeFirstRemovalPasses: () => h.Advance(TimeSpan.FromSeconds(1)));
     }
 
     [Fact]
@@ -167,55 +118,9 @@ public sealed class ParallelIntentTests
     {
         // A mass expiry's tick lasts as long as its removals; the sync, refused once, must not wait for the last of them.
         await using var h = await StartAsync(o => o.Enforcer.Parallelism = 2);
-        h.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(30)); // Admin in Prod and in Staging
-        h.Activate("bob-entra", OpsGroup, TimeSpan.FromMinutes(30));
-        await h.ReconcileAsync();
-        await h.SettleAsync();
-        var revokes = new RevokeGate(h.Aws, passFirst: 1);
         var policies = new BusyOncePolicies(h.Aws);
-        var enforcer = new Enforcer(new EnforcerSetup
-        {
-            Store = h.Store, Aws = new IdentityCenterPorts(revokes, policies, h.Aws, h.Aws), Mappings = h.Mappings, Fences = h.Settings.Fences,
-            Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
-        });
-        h.Advance(TimeSpan.FromMinutes(31));
-
-        var tick = enforcer.TickAsync();
-        try
-        {
-            await WaitUntilAsync(() => h.Aws.ProvisionedPolicy(Admin)?.Contains("PimBridgeFence", StringComparison.Ordinal) == true,
-                between: () => h.Advance(TimeSpan.FromMilliseconds(300)));
-            Assert.Equal(1, policies.TurnedAway);
-            Assert.Equal(1, revokes.Passed); // the tick is still running: three removals wait on AWS
-        }
-        finally
-        {
-            revokes.Open();
-        }
-
-        await tick.WaitAsync(GateTimeout);
-    }
-
-    /// <summary>Policies whose first write AWS turns away as busy (an operation on the permission set runs).</summary>
-    private sealed class BusyOncePolicies(SimulatedIdentityCenter aws) : IPermissionSetPolicies
-    {
-        private int _writes;
-
-        public int TurnedAway => Math.Min(Volatile.Read(ref _writes), 1);
-
-        public Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
-            aws.GetInlinePolicyAsync(permissionSetArn, cancellationToken);
-
-        public Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default) =>
-            Interlocked.Increment(ref _writes) == 1
-                ? throw new OperationInProgressException("sso-admin refused the inline policy for now", TimeSpan.FromSeconds(2))
-                : aws.WriteInlinePolicyAsync(permissionSetArn, policy, cancellationToken);
-
-        public Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
-            aws.ProvisionWhereStaleAsync(permissionSetArn, cancellationToken);
-
-        public Task<IReadOnlyList<string>?> ListStaleAccountsAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
-            aws.ListStaleAccountsAsync(permissionSetArn, cancellationToken);
+        await FenceWrittenWhileRemovalsWaitAsync(h, ["alice-entra", "bob-entra"], policies: policies);
+        Assert.Equal(1, policies.TurnedAway);
     }
 
     [Fact]
@@ -224,59 +129,7 @@ public sealed class ParallelIntentTests
         // A removal confirmed meanwhile touches the due sync (it gives it a new fence), so the tick's copy is stale and
         // its claim fails. The sync is still due; skipped for the rest of a mass expiry's tick, it would wait for the last removal.
         await using var h = await StartAsync(o => o.Enforcer.Parallelism = 2);
-        h.Activate("alice-entra", OpsGroup, TimeSpan.FromMinutes(30)); // Admin in Prod and in Staging
-        h.Activate("bob-entra", OpsGroup, TimeSpan.FromMinutes(30));
-        await h.ReconcileAsync();
-        await h.SettleAsync();
-        var revokes = new RevokeGate(h.Aws, passFirst: 1);
-        var enforcer = new Enforcer(new EnforcerSetup
-        {
-            Store = SyncClaimTouch.Wrap(h.Store), Aws = new IdentityCenterPorts(revokes, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings,
-            Fences = h.Settings.Fences, Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
-        });
-        h.Advance(TimeSpan.FromMinutes(31));
-
-        var tick = enforcer.TickAsync();
-        try
-        {
-            await WaitUntilAsync(() => h.Aws.ProvisionedPolicy(Admin)?.Contains("PimBridgeFence", StringComparison.Ordinal) == true,
-                between: () => h.Advance(TimeSpan.FromMilliseconds(300)));
-            Assert.Equal(1, revokes.Passed); // the tick is still running: three removals wait on AWS
-        }
-        finally
-        {
-            revokes.Open();
-        }
-
-        await tick.WaitAsync(GateTimeout);
-    }
-
-    /// <summary>A store where the first claim of a fence sync finds the intent touched (its version moved on) just before.</summary>
-    public class SyncClaimTouch : System.Reflection.DispatchProxy
-    {
-        private IStateStore _inner = null!;
-        private int _touched;
-
-        public static IStateStore Wrap(IStateStore inner)
-        {
-            var store = Create<IStateStore, SyncClaimTouch>();
-            ((SyncClaimTouch)(object)store)._inner = inner;
-            return store;
-        }
-
-        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod!.Name == nameof(IStateStore.CommitAsync) && args![0] is StateChange { Intents: [{ Kind: IntentKind.SyncFences } claim] } change
-                && change.Fences.Count == 0 && change.Ledger.Count == 0 && Interlocked.Exchange(ref _touched, 1) == 0)
-            {
-                var current = _inner.GetIntentAsync(claim.Id).GetAwaiter().GetResult()!;
-                var touch = new StateChange();
-                touch.Intents.Add(current);
-                _inner.CommitAsync(touch).GetAwaiter().GetResult();
-            }
-
-            return targetMethod.Invoke(_inner, args);
-        }
+        await FenceWrittenWhileRemovalsWaitAsync(h, ["alice-entra", "bob-entra"], store: SyncClaimTouch.Wrap(h.Store));
     }
 
     [Fact]
@@ -491,6 +344,91 @@ public sealed class ParallelIntentTests
 
             return await aws.FindAsync(principal, cancellationToken);
         }
+    }
+
+    /// <summary>Policies whose first write AWS turns away as busy (an operation on the permission set runs).</summary>
+    private sealed class BusyOncePolicies(SimulatedIdentityCenter aws) : IPermissionSetPolicies
+    {
+        private int _writes;
+
+        public int TurnedAway => Math.Min(Volatile.Read(ref _writes), 1);
+
+        public Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+            aws.GetInlinePolicyAsync(permissionSetArn, cancellationToken);
+
+        public Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _writes) == 1
+                ? throw new OperationInProgressException("sso-admin refused the inline policy for now", TimeSpan.FromSeconds(2))
+                : aws.WriteInlinePolicyAsync(permissionSetArn, policy, cancellationToken);
+
+        public Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+            aws.ProvisionWhereStaleAsync(permissionSetArn, cancellationToken);
+
+        public Task<IReadOnlyList<string>?> ListStaleAccountsAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+            aws.ListStaleAccountsAsync(permissionSetArn, cancellationToken);
+    }
+
+    /// <summary>A store where the first claim of a fence sync finds the intent touched (its version moved on) just before.</summary>
+    public class SyncClaimTouch : System.Reflection.DispatchProxy
+    {
+        private IStateStore _inner = null!;
+        private int _touched;
+
+        public static IStateStore Wrap(IStateStore inner)
+        {
+            var store = Create<IStateStore, SyncClaimTouch>();
+            ((SyncClaimTouch)(object)store)._inner = inner;
+            return store;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IStateStore.CommitAsync) && args![0] is StateChange { Intents: [{ Kind: IntentKind.SyncFences } claim] } change
+                && change.Fences.Count == 0 && change.Ledger.Count == 0 && Interlocked.Exchange(ref _touched, 1) == 0)
+            {
+                var current = _inner.GetIntentAsync(claim.Id).GetAwaiter().GetResult()!;
+                var touch = new StateChange();
+                touch.Intents.Add(current);
+                _inner.CommitAsync(touch).GetAwaiter().GetResult();
+            }
+
+            return targetMethod.Invoke(_inner, args);
+        }
+    }
+
+    /// <summary>
+    /// The users' ops-group access (Admin in Prod and in Staging, each) ends at one instant; in the tick that follows,
+    /// AWS confirms the first removal and holds the rest. Passes once the permission set's provisioned policy carries a
+    /// fence while that tick still runs.
+    /// </summary>
+    private static async Task FenceWrittenWhileRemovalsWaitAsync(EngineHarness h, string[] users, IPermissionSetPolicies? policies = null,
+        IStateStore? store = null, Action? beforeFirstRemovalPasses = null)
+    {
+        foreach (var user in users)
+            h.Activate(user, OpsGroup, TimeSpan.FromMinutes(30));
+        await h.ReconcileAsync();
+        await h.SettleAsync();
+        var revokes = new RevokeGate(h.Aws, passFirst: 1, beforeFirstRemovalPasses);
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = store ?? h.Store, Aws = new IdentityCenterPorts(revokes, policies ?? h.Aws, h.Aws, h.Aws), Mappings = h.Mappings,
+            Fences = h.Settings.Fences, Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+        });
+        h.Advance(TimeSpan.FromMinutes(31));
+
+        var tick = enforcer.TickAsync();
+        try
+        {
+            await WaitUntilAsync(() => h.Aws.ProvisionedPolicy(Admin)?.Contains("PimBridgeFence", StringComparison.Ordinal) == true,
+                between: () => h.Advance(TimeSpan.FromMilliseconds(300))); // the tick looks again for due work as time passes
+            Assert.Equal(1, revokes.Passed); // the tick is still running: the other removals wait on AWS
+        }
+        finally
+        {
+            revokes.Open();
+        }
+
+        await tick.WaitAsync(GateTimeout);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, Action? between = null)

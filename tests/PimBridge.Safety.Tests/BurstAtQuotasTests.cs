@@ -25,30 +25,12 @@ public sealed class BurstAtQuotasTests
     [Fact]
     public async Task Forty_engineers_activating_at_once_and_expiring_at_once_get_and_lose_exactly_their_access_with_no_quota_refusal()
     {
-        var model = new IdentityCenterModel(TimeProvider.System, new Random(15)) { Adversity = Adversity.Calm(InProgress) };
-        model.AddPermissionSet(Admin, "Admin", TimeSpan.FromHours(1));
-        model.AddPermissionSet(ReadOnly, "ReadOnly", TimeSpan.FromHours(1));
-        model.Groups[IdcPlatformGroup] = "Platform";
+        var (model, engineers) = World(seed: 15, InProgress, engineers: 40);
         model.ForeignCreateAssignment(new AssignmentKey(ReadOnly, Prod, "GROUP", IdcPlatformGroup));
-        var engineers = Enumerable.Range(0, 40).Select(i => (Principal: $"engineer-{i}", UserId: $"u-{i:D4}", UserName: $"engineer{i}@contoso.com")).ToList();
-        foreach (var engineer in engineers) model.AddUser(engineer.UserId, engineer.UserName);
         model.Quotas = AwsQuotas.Documented; // from here on: the world before the burst was set up by other hands
 
-        var wire = new IdentityCenterWire(model);
-        using var ssoAdmin = new SsoAdminClient(wire.Connect(new SsoAdminClientOptions()));
-        using var identityStore = new IdentityStoreClient(wire.Connect(new IdentityStoreClientOptions()));
-        var settings = PimBridgeConfiguration.Validate(Options(new() { DisplayName = "Platform" }));
-        Assert.Equal(EnforcerSettings.DefaultParallelism, settings.Enforcer.Parallelism);
-        var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter));
-        var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory);
-        await using var store = await SqliteStateStore.OpenAsync(":memory:");
-        var pim = new ListedActivations();
-        var enforcer = new Enforcer(new EnforcerSetup
-        {
-            Store = store, Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = TimeProvider.System, Pim = pim,
-            Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory,
-                new IdentityStoreUserMapping(identityStore, IdentityStoreId, settings.IdentityCenter.MatchUsersBy)),
-        });
+        await using var engine = await DeployedEngine.StartAsync(model);
+        var (enforcer, store, pim) = (engine.Enforcer, engine.Store, engine.Pim);
 
         // Half activate the ops group (Admin in Prod and in Staging: two assignments each), half the platform group (a membership).
         var now = DateTimeOffset.UtcNow;
@@ -109,28 +91,11 @@ public sealed class BurstAtQuotasTests
     {
         // The model refuses a permission set's policy write and provisioning while any assignment operation on it runs;
         // 100 deletions on one permission set at AWS's quotas, each IN_PROGRESS for 2 s, keep one running for 18 s and more.
-        var model = new IdentityCenterModel(TimeProvider.System, new Random(16)) { Adversity = Adversity.Calm(TimeSpan.FromSeconds(2)) };
-        model.AddPermissionSet(Admin, "Admin", TimeSpan.FromHours(1));
-        model.AddPermissionSet(ReadOnly, "ReadOnly", TimeSpan.FromHours(1));
-        model.Groups[IdcPlatformGroup] = "Platform";
-        var engineers = Enumerable.Range(0, 100).Select(i => (Principal: $"engineer-{i}", UserId: $"u-{i:D4}", UserName: $"engineer{i}@contoso.com")).ToList();
-        foreach (var engineer in engineers) model.AddUser(engineer.UserId, engineer.UserName);
+        var (model, engineers) = World(seed: 16, TimeSpan.FromSeconds(2), engineers: 100);
         model.Quotas = AwsQuotas.Documented;
 
-        var wire = new IdentityCenterWire(model);
-        using var ssoAdmin = new SsoAdminClient(wire.Connect(new SsoAdminClientOptions()));
-        using var identityStore = new IdentityStoreClient(wire.Connect(new IdentityStoreClientOptions()));
-        var settings = PimBridgeConfiguration.Validate(Options(new() { DisplayName = "Platform" }));
-        var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter));
-        var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory);
-        await using var store = await SqliteStateStore.OpenAsync(":memory:");
-        var pim = new ListedActivations();
-        var enforcer = new Enforcer(new EnforcerSetup
-        {
-            Store = store, Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = TimeProvider.System, Pim = pim,
-            Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory,
-                new IdentityStoreUserMapping(identityStore, IdentityStoreId, settings.IdentityCenter.MatchUsersBy)),
-        });
+        await using var engine = await DeployedEngine.StartAsync(model);
+        var (enforcer, store, pim) = (engine.Enforcer, engine.Store, engine.Pim);
         var now = DateTimeOffset.UtcNow;
         foreach (var (principal, _, userName) in engineers)
             pim.Add(new Activation($"act-{principal}", new EntraPrincipal(principal, userName), AuditGroup, PimAccess.Member, now, now + TimeSpan.FromHours(1)));
@@ -166,6 +131,52 @@ public sealed class BurstAtQuotasTests
         Assert.Empty(model.Throttled);
         var failures = (await store.ReadAuditAsync().ToListAsync()).Count(a => a.Kind == "intent.failed");
         Assert.Equal(0, failures);
+    }
+
+    /// <summary>The model as other hands set it up before the burst: both permission sets, the platform group, the engineers.</summary>
+    private static (IdentityCenterModel Model, List<(string Principal, string UserId, string UserName)> Engineers) World(int seed, TimeSpan inProgress, int engineers)
+    {
+        var model = new IdentityCenterModel(TimeProvider.System, new Random(seed)) { Adversity = Adversity.Calm(inProgress) };
+        model.AddPermissionSet(Admin, "Admin", TimeSpan.FromHours(1));
+        model.AddPermissionSet(ReadOnly, "ReadOnly", TimeSpan.FromHours(1));
+        model.Groups[IdcPlatformGroup] = "Platform";
+        var list = Enumerable.Range(0, engineers).Select(i => (Principal: $"engineer-{i}", UserId: $"u-{i:D4}", UserName: $"engineer{i}@contoso.com")).ToList();
+        foreach (var engineer in list) model.AddUser(engineer.UserId, engineer.UserName);
+        return (model, list);
+    }
+
+    /// <summary>The engine as deployed against the model: its real clients and adapters, SQLite, the default settings.</summary>
+    private sealed class DeployedEngine(SsoAdminClient ssoAdmin, IdentityStoreClient identityStore, SqliteStateStore store, Enforcer enforcer, ListedActivations pim) : IAsyncDisposable
+    {
+        public Enforcer Enforcer => enforcer;
+        public SqliteStateStore Store => store;
+        public ListedActivations Pim => pim;
+
+        public static async Task<DeployedEngine> StartAsync(IdentityCenterModel model)
+        {
+            var wire = new IdentityCenterWire(model);
+            var ssoAdmin = new SsoAdminClient(wire.Connect(new SsoAdminClientOptions()));
+            var identityStore = new IdentityStoreClient(wire.Connect(new IdentityStoreClientOptions()));
+            var settings = PimBridgeConfiguration.Validate(Options(new() { DisplayName = "Platform" }));
+            Assert.Equal(EnforcerSettings.DefaultParallelism, settings.Enforcer.Parallelism);
+            var adapters = IdentityCenterAdapters.Create(ssoAdmin, identityStore, IdentityCenterAdapterOptions.From(settings.IdentityCenter));
+            var mappings = await ResolvedMapping.ResolveAsync(settings.Mappings, adapters.Directory);
+            var store = await SqliteStateStore.OpenAsync(":memory:");
+            var pim = new ListedActivations();
+            return new DeployedEngine(ssoAdmin, identityStore, store, new Enforcer(new EnforcerSetup
+            {
+                Store = store, Mappings = mappings, Fences = settings.Fences, Settings = settings.Enforcer, Time = TimeProvider.System, Pim = pim,
+                Aws = new IdentityCenterPorts(adapters.Entitlements, adapters.Policies, adapters.Directory,
+                    new IdentityStoreUserMapping(identityStore, IdentityStoreId, settings.IdentityCenter.MatchUsersBy)),
+            }), pim);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            ssoAdmin.Dispose();
+            identityStore.Dispose();
+            await store.DisposeAsync();
+        }
     }
 
     private static async Task TickUntilAsync(Enforcer enforcer, IStateStore store, Func<Task<bool>> done)

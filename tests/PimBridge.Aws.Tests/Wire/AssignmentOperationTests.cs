@@ -102,6 +102,9 @@ public sealed class AssignmentOperationTests
 
     private const string Busy = """{"__type":"ConflictException","Message":"The permission set is being provisioned."}""";
 
+    /// <summary>A clock that moves only when the test says: a turn's hold is timed.</summary>
+    private static ManualTimeProvider StoppedClock() => new(new DateTimeOffset(2026, 12, 5, 10, 0, 0, TimeSpan.Zero));
+
     private static PutInlinePolicyToPermissionSetRequest Fences() => new()
     {
         InstanceArn = Instance, PermissionSetArn = PermissionSet, InlinePolicy = """{"Version":"2012-10-17","Statement":[]}""",
@@ -111,7 +114,7 @@ public sealed class AssignmentOperationTests
     public async Task A_policy_write_refused_as_busy_holds_new_assignment_operations_on_its_permission_set_until_its_provisioning_starts()
     {
         // A mass expiry's deletions keep an operation on the permission set running; the fences' write needs a gap.
-        var time = new ManualTimeProvider(DateTimeOffset.Parse("2026-12-05T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = StoppedClock();
         var handler = new RecordingHandler()
             .RespondError(HttpStatusCode.BadRequest, Busy)
             .Respond(Deletion("IN_PROGRESS", "d-other"))
@@ -142,7 +145,7 @@ public sealed class AssignmentOperationTests
     [Fact]
     public async Task A_turn_holds_assignment_operations_ten_seconds_at_most_and_one_that_ran_out_unused_is_not_granted_again_for_a_minute()
     {
-        var time = new ManualTimeProvider(DateTimeOffset.Parse("2026-12-05T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = StoppedClock();
         var handler = new RecordingHandler()
             .RespondError(HttpStatusCode.BadRequest, Busy)
             .Respond(Deletion("IN_PROGRESS", "d0"))
