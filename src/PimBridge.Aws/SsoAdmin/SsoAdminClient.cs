@@ -63,7 +63,7 @@ public sealed class SsoAdminClient : IDisposable
         DescribeAccountAssignmentCreationStatusRequest request, CancellationToken cancellationToken = default)
     {
         var response = await _transport.SendAsync("DescribeAccountAssignmentCreationStatus", request,
-            Json.DescribeAccountAssignmentCreationStatusRequest, Json.CreateAccountAssignmentResponse, cancellationToken).ConfigureAwait(false);
+            Json.DescribeAccountAssignmentCreationStatusRequest, Json.CreateAccountAssignmentResponse, cancellationToken, RequestPriority.Urgent).ConfigureAwait(false);
         return ObserveStatus(response.AccountAssignmentCreationStatus, request.AccountAssignmentCreationRequestId, "DescribeAccountAssignmentCreationStatus");
     }
 
@@ -71,7 +71,7 @@ public sealed class SsoAdminClient : IDisposable
         DescribeAccountAssignmentDeletionStatusRequest request, CancellationToken cancellationToken = default)
     {
         var response = await _transport.SendAsync("DescribeAccountAssignmentDeletionStatus", request,
-            Json.DescribeAccountAssignmentDeletionStatusRequest, Json.DeleteAccountAssignmentResponse, cancellationToken).ConfigureAwait(false);
+            Json.DescribeAccountAssignmentDeletionStatusRequest, Json.DeleteAccountAssignmentResponse, cancellationToken, RequestPriority.Urgent).ConfigureAwait(false);
         return ObserveStatus(response.AccountAssignmentDeletionStatus, request.AccountAssignmentDeletionRequestId, "DescribeAccountAssignmentDeletionStatus");
     }
 
@@ -125,54 +125,50 @@ public sealed class SsoAdminClient : IDisposable
     public Task<EmptyResponse> PutInlinePolicyToPermissionSetAsync(PutInlinePolicyToPermissionSetRequest request, CancellationToken cancellationToken = default)
     {
         InlinePolicyRules.Validate(request.InlinePolicy);
-        return PolicyWriteAsync(request.PermissionSetArn, () => _transport.SendAsync("PutInlinePolicyToPermissionSet", request,
-            Json.PutInlinePolicyToPermissionSetRequest, Json.EmptyResponse, cancellationToken));
+        return _transport.SendAsync("PutInlinePolicyToPermissionSet", request, Json.PutInlinePolicyToPermissionSetRequest, Json.EmptyResponse,
+            cancellationToken, RequestPriority.Urgent, RefusedAsBusy(request.PermissionSetArn));
     }
 
     /// <summary>Reads the inline policy; <see cref="GetInlinePolicyForPermissionSetResponse.InlinePolicy"/> is null when there is none.</summary>
     public async Task<GetInlinePolicyForPermissionSetResponse> GetInlinePolicyForPermissionSetAsync(PermissionSetRequest request, CancellationToken cancellationToken = default)
     {
         var response = await _transport.SendAsync("GetInlinePolicyForPermissionSet", request,
-            Json.PermissionSetRequest, Json.GetInlinePolicyForPermissionSetResponse, cancellationToken).ConfigureAwait(false);
+            Json.PermissionSetRequest, Json.GetInlinePolicyForPermissionSetResponse, cancellationToken, RequestPriority.Urgent).ConfigureAwait(false);
         return string.IsNullOrWhiteSpace(response.InlinePolicy) ? response with { InlinePolicy = null } : response;
     }
 
     public Task<EmptyResponse> DeleteInlinePolicyFromPermissionSetAsync(PermissionSetRequest request, CancellationToken cancellationToken = default) =>
-        PolicyWriteAsync(request.PermissionSetArn, () =>
-            _transport.SendAsync("DeleteInlinePolicyFromPermissionSet", request, Json.PermissionSetRequest, Json.EmptyResponse, cancellationToken));
+        _transport.SendAsync("DeleteInlinePolicyFromPermissionSet", request, Json.PermissionSetRequest, Json.EmptyResponse,
+            cancellationToken, RequestPriority.Urgent, RefusedAsBusy(request.PermissionSetArn));
 
     /// <summary>Starts a provisioning; the response always carries its status (an answer without one is malformed).</summary>
     public async Task<ProvisionPermissionSetResponse> ProvisionPermissionSetAsync(ProvisionPermissionSetRequest request, CancellationToken cancellationToken = default)
     {
         if (request.TargetType == ProvisionTargetTypes.AwsAccount && string.IsNullOrEmpty(request.TargetId))
             throw new ArgumentException("ProvisionPermissionSet with TargetType AWS_ACCOUNT needs TargetId (the 12-digit account id).", nameof(request));
-        var response = await PolicyWriteAsync(request.PermissionSetArn, () =>
-            _transport.SendAsync("ProvisionPermissionSet", request, Json.ProvisionPermissionSetRequest, Json.ProvisionPermissionSetResponse, cancellationToken)).ConfigureAwait(false);
+        var response = await _transport.SendAsync("ProvisionPermissionSet", request, Json.ProvisionPermissionSetRequest, Json.ProvisionPermissionSetResponse,
+            cancellationToken, RequestPriority.Urgent, RefusedAsBusy(request.PermissionSetArn)).ConfigureAwait(false);
         if (response.PermissionSetProvisioningStatus is null)
             throw Malformed("ProvisionPermissionSet", "PermissionSetProvisioningStatus");
         _policyWrites.End(request.PermissionSetArn);
         return response;
     }
 
-    /// <summary>A policy write or provisioning refused as busy asks for a turn (see <see cref="PolicyWriteTurns"/>).</summary>
-    private async Task<T> PolicyWriteAsync<T>(string permissionSetArn, Func<Task<T>> send)
+    /// <summary>
+    /// A policy write or provisioning refused as busy asks for a turn (see <see cref="PolicyWriteTurns"/>) at its first
+    /// refused attempt: the transport goes on retrying it, and those retries are what the turn makes room for.
+    /// </summary>
+    private Action<AwsServiceException> RefusedAsBusy(string permissionSetArn) => failure =>
     {
-        try
-        {
-            return await send().ConfigureAwait(false);
-        }
-        catch (AwsServiceException e) when (e.ErrorCode == "ConflictException")
-        {
+        if (failure.ErrorCode == "ConflictException")
             _policyWrites.Ask(permissionSetArn);
-            throw;
-        }
-    }
+    };
 
     public async Task<PermissionSetProvisioningStatus> DescribePermissionSetProvisioningStatusAsync(
         DescribePermissionSetProvisioningStatusRequest request, CancellationToken cancellationToken = default)
     {
         var response = await _transport.SendAsync("DescribePermissionSetProvisioningStatus", request,
-            Json.DescribePermissionSetProvisioningStatusRequest, Json.DescribePermissionSetProvisioningStatusResponse, cancellationToken).ConfigureAwait(false);
+            Json.DescribePermissionSetProvisioningStatusRequest, Json.DescribePermissionSetProvisioningStatusResponse, cancellationToken, RequestPriority.Urgent).ConfigureAwait(false);
         return response.PermissionSetProvisioningStatus
             ?? throw Malformed("DescribePermissionSetProvisioningStatus", "PermissionSetProvisioningStatus");
     }
@@ -191,7 +187,7 @@ public sealed class SsoAdminClient : IDisposable
         ListAccountsForProvisionedPermissionSetRequest request, CancellationToken cancellationToken = default) =>
         Paging.Stream(request.NextToken,
             (token, ct) => _transport.SendAsync("ListAccountsForProvisionedPermissionSet", request with { NextToken = token },
-                Json.ListAccountsForProvisionedPermissionSetRequest, Json.ListAccountsForProvisionedPermissionSetResponse, ct),
+                Json.ListAccountsForProvisionedPermissionSetRequest, Json.ListAccountsForProvisionedPermissionSetResponse, ct, RequestPriority.Urgent),
             page => page.AccountIds, page => page.NextToken, cancellationToken);
 
     public void Dispose() => _transport.Dispose();
@@ -201,12 +197,21 @@ public sealed class SsoAdminClient : IDisposable
         Func<TResponse, AccountAssignmentOperationStatus?> status, CancellationToken cancellationToken)
     {
         var creation = operation == "CreateAccountAssignment";
-        await _policyWrites.WaitAsync(request.PermissionSetArn, cancellationToken).ConfigureAwait(false);
-        await _slots.AcquireAsync(creation, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            await _policyWrites.WaitAsync(request.PermissionSetArn, cancellationToken).ConfigureAwait(false);
+            await _slots.AcquireAsync(creation, cancellationToken).ConfigureAwait(false);
+            // A turn asked while this waited for its slot holds it too: a drain always has operations queued for slots.
+            if (!_policyWrites.Holds(request.PermissionSetArn))
+                break;
+            _slots.Release();
+        }
+
         TResponse response;
         try
         {
-            response = await _transport.SendAsync(operation, request, Json.AccountAssignmentRequest, responseType, cancellationToken).ConfigureAwait(false);
+            response = await _transport.SendAsync(operation, request, Json.AccountAssignmentRequest, responseType, cancellationToken,
+                RequestPriority.Urgent).ConfigureAwait(false);
         }
         catch
         {

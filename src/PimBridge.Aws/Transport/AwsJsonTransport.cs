@@ -65,10 +65,10 @@ internal sealed class AwsJsonTransport : IDisposable
 
     public async Task<TResponse> SendAsync<TRequest, TResponse>(
         string operation, TRequest request, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, RequestPriority priority = RequestPriority.Normal, Action<AwsServiceException>? attemptFailed = null)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(request, requestType);
-        var response = await SendAsync(operation, body, cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync(operation, body, cancellationToken, priority, attemptFailed).ConfigureAwait(false);
         try
         {
             // Smithy: an operation with no output members may answer with an empty body.
@@ -82,15 +82,19 @@ internal sealed class AwsJsonTransport : IDisposable
         }
     }
 
-    /// <summary>Sends one operation with a ready JSON body and returns the raw 2xx body.</summary>
-    public async Task<byte[]> SendAsync(string operation, byte[] body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one operation with a ready JSON body and returns the raw 2xx body; each attempt waits its turn at the
+    /// limiter. <paramref name="attemptFailed"/> hears of each failed attempt as it happens, retried or not.
+    /// </summary>
+    public async Task<byte[]> SendAsync(string operation, byte[] body, CancellationToken cancellationToken,
+        RequestPriority priority = RequestPriority.Normal, Action<AwsServiceException>? attemptFailed = null)
     {
         var tags = new TagList { { "service", Service.Name }, { "operation", operation } };
         using var span = StartSpan(operation);
         var expiredBefore = false;
         for (var attempt = 1; ; attempt++)
         {
-            await Limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Limiter.WaitAsync(priority, cancellationToken).ConfigureAwait(false);
             Attempts.Add(1, tags);
             var error = await TryOnceAsync(operation, body, cancellationToken).ConfigureAwait(false);
             if (error.Body is not null)
@@ -114,6 +118,7 @@ internal sealed class AwsJsonTransport : IDisposable
             failed.Add("code", failure.ErrorCode);
             Errors.Add(1, failed);
             if (failure.IsThrottling) Throttles.Add(1, failed);
+            attemptFailed?.Invoke(failure);
             // A stale signature is retried once (whichever attempt first sees it); re-signing gives it a fresh date.
             var expired = failure.ErrorCode == "RequestExpired";
             var retryable = failure.IsRetryable && !(expired && expiredBefore);

@@ -41,6 +41,13 @@ internal sealed class PolicyWriteTurns(TimeProvider time)
         }
     }
 
+    /// <summary>Whether a write to the permission set has its turn now (new assignment operations on it wait).</summary>
+    public bool Holds(string permissionSetArn)
+    {
+        lock (_lock)
+            return _turns.TryGetValue(permissionSetArn, out var turn) && !turn.Ended.Task.IsCompleted && time.GetUtcNow() < turn.Until;
+    }
+
     /// <summary>Before an assignment operation on the permission set: waits while a write to it has its turn.</summary>
     public async Task WaitAsync(string permissionSetArn, CancellationToken cancellationToken)
     {

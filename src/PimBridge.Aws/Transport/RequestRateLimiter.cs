@@ -1,15 +1,33 @@
 namespace PimBridge.Aws.Transport;
 
+/// <summary>Which queue a request waits in at the rate limiter.</summary>
+internal enum RequestPriority
+{
+    Normal,
+
+    /// <summary>
+    /// Sent before any waiting <see cref="Normal"/> request: a call on an account-assignment operation holding one of
+    /// AWS's 15 operation slots (its start, its status looks: each moment it waits keeps a slot idle), and the fence
+    /// policy's calls (a session that outlives its access acts until they are done). Such calls cannot starve the rest:
+    /// the 15 slots and AWS's 1–3 s per operation keep the first well under the rate, and a permission set's policy is
+    /// written by one sync at a time.
+    /// </summary>
+    Urgent,
+}
+
 /// <summary>
-/// Spaces requests at most <c>rate</c> per second (a generic cell rate algorithm with a burst of one). Each caller
-/// reserves the next free slot and waits for it, so concurrent callers queue fairly and the quota is never exceeded
-/// in any window.
+/// Spaces requests at most <c>rate</c> per second, one every interval, idle time not banked. Waiting requests are
+/// released one an interval, <see cref="RequestPriority.Urgent"/> ones first and each queue in order, so
+/// the quota is never exceeded in any window and a status look that frees a slot never waits behind a burst's listings.
 /// </summary>
 internal sealed class RequestRateLimiter
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
     private readonly Lock _gate = new();
+    private readonly Queue<TaskCompletionSource> _ahead = new();
+    private readonly Queue<TaskCompletionSource> _inOrder = new();
+    private ITimer? _timer; // set while requests wait: fires at the next free time
     private DateTimeOffset _nextFree = DateTimeOffset.MinValue;
 
     public RequestRateLimiter(double requestsPerSecond, TimeProvider time)
@@ -21,21 +39,52 @@ internal sealed class RequestRateLimiter
 
     public TimeSpan Interval => _interval;
 
-    public Task WaitAsync(CancellationToken cancellationToken)
+    public Task WaitAsync(RequestPriority priority, CancellationToken cancellationToken)
     {
-        var wait = Reserve();
-        return wait <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(wait, _time, cancellationToken);
+        TaskCompletionSource waiter;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (_timer is null && _nextFree <= now)
+            {
+                _nextFree = now + _interval;
+                return Task.CompletedTask;
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (priority == RequestPriority.Urgent ? _ahead : _inOrder).Enqueue(waiter);
+            _timer ??= _time.CreateTimer(_ => Release(), null, _nextFree - now, Timeout.InfiniteTimeSpan);
+        }
+
+        if (!cancellationToken.CanBeCanceled) return waiter.Task;
+        // A cancelled waiter stays queued and is passed over when its turn comes (TrySetResult fails on it).
+        var registration = cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken));
+        return WaitAsync(waiter.Task, registration);
+
+        static async Task WaitAsync(Task turn, CancellationTokenRegistration registration)
+        {
+            await using (registration.ConfigureAwait(false))
+                await turn.ConfigureAwait(false);
+        }
     }
 
-    /// <summary>Takes the next slot and returns how long to wait for it.</summary>
-    internal TimeSpan Reserve()
+    /// <summary>The next free time has come: lets one waiting request go and sets the timer for the next.</summary>
+    private void Release()
     {
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            var slot = _nextFree > now ? _nextFree : now;
-            _nextFree = slot + _interval;
-            return slot - now;
+            // A timer that fires a little late keeps the cadence; one a whole interval late does not bank the idle time.
+            var slot = _nextFree > now - _interval ? _nextFree : now;
+            var released = false;
+            while (!released && (_ahead.TryDequeue(out var waiter) || _inOrder.TryDequeue(out waiter)))
+                released = waiter.TrySetResult();
+            if (released) _nextFree = slot + _interval;
+
+            _timer!.Dispose();
+            _timer = _ahead.Count + _inOrder.Count == 0
+                ? null
+                : _time.CreateTimer(_ => Release(), null, _nextFree > now ? _nextFree - now : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
     }
 }

@@ -100,6 +100,81 @@ public sealed class AssignmentOperationTests
         Assert.Equal(3, handler.Requests.Count);
     }
 
+    [Fact]
+    public async Task Calls_on_an_operation_that_holds_a_slot_are_sent_ahead_of_requests_already_waiting_at_the_rate_limit()
+    {
+        // Each moment such a call waits keeps one of AWS's 15 slots idle; a listing waiting a little longer costs nothing.
+        var time = StoppedClock();
+        var handler = new RecordingHandler();
+        for (var i = 0; i < 5; i++)
+            handler.Then(r => RecordingHandler.Answer(HttpStatusCode.OK, r.Target switch
+            {
+                var t when t.EndsWith(".CreateAccountAssignment", StringComparison.Ordinal) => Creation("IN_PROGRESS", "r1"),
+                var t when t.EndsWith(".DescribeAccountAssignmentCreationStatus", StringComparison.Ordinal) => Creation("SUCCEEDED", "r0"),
+                _ => """{"AccountAssignments":[]}""",
+            }));
+        using var client = WireClients.SsoAdmin(handler, time);
+        var listing = new ListAccountAssignmentsForPrincipalRequest { InstanceArn = Instance, PrincipalId = "u", PrincipalType = PrincipalTypes.User };
+        await client.ListAccountAssignmentsForPrincipalAsync(listing).ToListAsync(); // takes the limiter's slot now
+
+        var waiting = new[] { client.ListAccountAssignmentsForPrincipalAsync(listing).ToListAsync(), client.ListAccountAssignmentsForPrincipalAsync(listing).ToListAsync() };
+        var status = client.DescribeAccountAssignmentCreationStatusAsync(new() { InstanceArn = Instance, AccountAssignmentCreationRequestId = "r0" });
+        var creation = client.CreateAccountAssignmentAsync(Assignment());
+        for (var sent = 1; sent < 5; sent++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            for (var i = 0; i < 200 && handler.Requests.Count == sent; i++) await Task.Delay(5);
+        }
+
+        await Task.WhenAll([status, creation, .. waiting]).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(
+            ["ListAccountAssignmentsForPrincipal", "DescribeAccountAssignmentCreationStatus", "CreateAccountAssignment", "ListAccountAssignmentsForPrincipal", "ListAccountAssignmentsForPrincipal"],
+            handler.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
+    }
+
+    [Theory]
+    [InlineData("GetInlinePolicyForPermissionSet")]
+    [InlineData("PutInlinePolicyToPermissionSet")]
+    [InlineData("ListAccountsForProvisionedPermissionSet")]
+    [InlineData("ProvisionPermissionSet")]
+    [InlineData("DescribePermissionSetProvisioningStatus")]
+    public async Task A_fence_policy_call_is_sent_ahead_of_requests_already_waiting_at_the_rate_limit(string operation)
+    {
+        // A mass expiry's listings fill the queue; a session outliving its access waits on these few calls.
+        var time = StoppedClock();
+        var handler = new RecordingHandler();
+        for (var i = 0; i < 4; i++)
+            handler.Then(r => RecordingHandler.Answer(HttpStatusCode.OK, r.Target[(r.Target.IndexOf('.') + 1)..] switch
+            {
+                "ProvisionPermissionSet" or "DescribePermissionSetProvisioningStatus" => Provisioning("IN_PROGRESS", "p1"),
+                "GetInlinePolicyForPermissionSet" => """{"InlinePolicy":""}""",
+                "ListAccountsForProvisionedPermissionSet" => """{"AccountIds":[]}""",
+                _ => """{"AccountAssignments":[]}""",
+            }));
+        using var client = WireClients.SsoAdmin(handler, time);
+        var listing = new ListAccountAssignmentsForPrincipalRequest { InstanceArn = Instance, PrincipalId = "u", PrincipalType = PrincipalTypes.User };
+        await client.ListAccountAssignmentsForPrincipalAsync(listing).ToListAsync(); // takes the limiter's slot now
+        var waiting = new[] { client.ListAccountAssignmentsForPrincipalAsync(listing).ToListAsync(), client.ListAccountAssignmentsForPrincipalAsync(listing).ToListAsync() };
+
+        var ps = new PermissionSetRequest { InstanceArn = Instance, PermissionSetArn = PermissionSet };
+        Task call = operation switch
+        {
+            "GetInlinePolicyForPermissionSet" => client.GetInlinePolicyForPermissionSetAsync(ps),
+            "PutInlinePolicyToPermissionSet" => client.PutInlinePolicyToPermissionSetAsync(Fences()),
+            "ListAccountsForProvisionedPermissionSet" => client.ListAccountsForProvisionedPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet }).ToListAsync(),
+            "ProvisionPermissionSet" => client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts }),
+            _ => client.DescribePermissionSetProvisioningStatusAsync(new() { InstanceArn = Instance, ProvisionPermissionSetRequestId = "p1" }),
+        };
+        for (var sent = 1; sent < 4; sent++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            for (var i = 0; i < 200 && handler.Requests.Count == sent; i++) await Task.Delay(5);
+        }
+
+        await Task.WhenAll([call, .. waiting]).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(operation, handler.Requests[1].Target[(handler.Requests[1].Target.IndexOf('.') + 1)..]);
+    }
+
     private const string Busy = """{"__type":"ConflictException","Message":"The permission set is being provisioned."}""";
 
     /// <summary>A clock that moves only when the test says: a turn's hold is timed.</summary>
@@ -138,6 +213,89 @@ public sealed class AssignmentOperationTests
             await Task.Delay(10);
             time.Advance(TimeSpan.FromMilliseconds(50));
         }
+
+        Assert.Equal("d0", (await held.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
+    }
+
+    [Fact]
+    public async Task A_turn_also_holds_an_operation_that_was_already_waiting_for_a_slot_when_the_write_was_refused()
+    {
+        // More workers than slots: a drain always has deletions queued for a slot, past the turn's first check.
+        var time = StoppedClock();
+        var handler = new RecordingHandler();
+        for (var i = 0; i < 5; i++)
+            handler.Then(r => r.Target[(r.Target.IndexOf('.') + 1)..] switch
+            {
+                "CreateAccountAssignment" => RecordingHandler.Answer(HttpStatusCode.OK, Creation("IN_PROGRESS", "r0")),
+                "PutInlinePolicyToPermissionSet" => RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy),
+                "DescribeAccountAssignmentCreationStatus" => RecordingHandler.Answer(HttpStatusCode.OK, Creation("SUCCEEDED", "r0")),
+                "ProvisionPermissionSet" => RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1")),
+                _ => RecordingHandler.Answer(HttpStatusCode.OK, Deletion("IN_PROGRESS", "d0")),
+            });
+        using var client = WireClients.SsoAdmin(handler, time, o => { o.Retry.MaxAttempts = 1; o.MaxOutstandingAssignmentOperations = 1; });
+        await client.CreateAccountAssignmentAsync(Assignment("444455556666"));
+        var queued = client.DeleteAccountAssignmentAsync(Assignment("777788889999"));
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences()));
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        await client.DescribeAccountAssignmentCreationStatusAsync(new() { InstanceArn = Instance, AccountAssignmentCreationRequestId = "r0" });
+        for (var i = 0; i < 10; i++)
+        {
+            await Task.Delay(10);
+            time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.False(queued.IsCompleted);
+        Assert.Equal(3, handler.Requests.Count);
+        Assert.Equal(1, client.AvailableOperationSlots); // the slot it was handed went back
+
+        await client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts });
+        for (var i = 0; i < 50 && !queued.IsCompleted; i++)
+        {
+            await Task.Delay(10);
+            time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.Equal("d0", (await queued.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
+    }
+
+    [Fact]
+    public async Task The_first_refused_attempt_asks_the_turn_while_the_client_still_retries_the_write()
+    {
+        // The client retries a ConflictException for seconds; a turn asked only once it gives up comes too late.
+        var time = StoppedClock();
+        var handler = new RecordingHandler();
+        for (var i = 0; i < 7; i++)
+            handler.Then(r => r.Target[(r.Target.IndexOf('.') + 1)..] switch
+            {
+                "PutInlinePolicyToPermissionSet" => RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy),
+                "ProvisionPermissionSet" => RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1")),
+                _ => RecordingHandler.Answer(HttpStatusCode.OK, Deletion("IN_PROGRESS", "d0")),
+            });
+        using var client = WireClients.SsoAdmin(handler, time, o => o.Retry.Jitter = () => 0);
+        var write = client.PutInlinePolicyToPermissionSetAsync(Fences());
+        for (var i = 0; i < 200 && handler.Requests.Count == 0; i++) await Task.Delay(5);
+
+        var held = client.DeleteAccountAssignmentAsync(Assignment("777788889999"));
+        for (var i = 0; i < 4; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            for (var j = 0; j < 200 && handler.Requests.Count == i + 1; j++) await Task.Delay(5);
+        }
+
+        Assert.Equal(Enumerable.Repeat("SWBExternalService.PutInlinePolicyToPermissionSet", 5), handler.Requests.Select(r => r.Target));
+        Assert.Equal("ConflictException", (await Assert.ThrowsAsync<AwsServiceException>(() => write)).ErrorCode);
+        Assert.False(held.IsCompleted);
+
+        var provisioning = client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts });
+        for (var i = 0; i < 50 && !held.IsCompleted; i++)
+        {
+            await Task.Delay(10);
+            time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
+        await provisioning.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal("d0", (await held.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
     }

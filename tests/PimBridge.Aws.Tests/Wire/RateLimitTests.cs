@@ -12,22 +12,60 @@ public sealed class RateLimitTests
         var time = new ManualTimeProvider();
         var limiter = new RequestRateLimiter(20, time);
 
-        Assert.Equal([0, 50, 100, 150], Enumerable.Range(0, 4).Select(_ => limiter.Reserve().TotalMilliseconds));
+        Assert.Equal([0, 50, 100, 150], ReleaseTimes(limiter, time, 4));
 
         time.Advance(TimeSpan.FromSeconds(10));
-        Assert.Equal(TimeSpan.Zero, limiter.Reserve());
-        Assert.Equal(TimeSpan.FromMilliseconds(50), limiter.Reserve());
+        Assert.True(limiter.WaitAsync(RequestPriority.Normal, default).IsCompleted);
+        Assert.False(limiter.WaitAsync(RequestPriority.Normal, default).IsCompleted);
+    }
+
+    [Fact]
+    public async Task Waiting_requests_holding_an_operation_slot_go_first_and_a_cancelled_waiter_gives_its_turn_to_the_next()
+    {
+        var time = new ManualTimeProvider();
+        var limiter = new RequestRateLimiter(20, time);
+        Assert.True(limiter.WaitAsync(RequestPriority.Normal, default).IsCompleted);
+        var listing = limiter.WaitAsync(RequestPriority.Normal, default);
+        using var giveUp = new CancellationTokenSource();
+        var abandoned = limiter.WaitAsync(RequestPriority.Urgent, giveUp.Token);
+        var status = limiter.WaitAsync(RequestPriority.Urgent, default);
+
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        await status.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(listing.IsCompleted);
+
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        await listing.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Makes <paramref name="count"/> requests at once and returns when each was let go, in ms, on a clock moved 1 ms at a time.</summary>
+    private static double[] ReleaseTimes(RequestRateLimiter limiter, ManualTimeProvider time, int count)
+    {
+        var start = time.GetUtcNow();
+        var waits = Enumerable.Range(0, count).Select(_ => limiter.WaitAsync(RequestPriority.Normal, default)).ToArray();
+        var released = new double?[count];
+        for (var ms = 0; ms <= 10_000 && released.Any(r => r is null); ms++)
+        {
+            for (var i = 0; i < count; i++)
+                if (released[i] is null && waits[i].IsCompleted) released[i] = (time.GetUtcNow() - start).TotalMilliseconds;
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        return [.. released.Select(r => r ?? double.NaN)];
     }
 
     [Fact]
     public void LookupEvents_defaults_to_two_requests_per_second()
     {
-        using var client = WireClients.CloudTrail(new RecordingHandler(), new ManualTimeProvider());
+        var time = new ManualTimeProvider();
+        using var client = WireClients.CloudTrail(new RecordingHandler(), time);
 
         var limiter = client.Transport.Limiter;
 
         Assert.Equal(TimeSpan.FromMilliseconds(500), limiter.Interval);
-        Assert.Equal([0, 500, 1000], Enumerable.Range(0, 3).Select(_ => limiter.Reserve().TotalMilliseconds));
+        Assert.Equal([0, 500, 1000], ReleaseTimes(limiter, time, 3));
     }
 
     [Fact]
