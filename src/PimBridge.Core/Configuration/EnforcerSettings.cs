@@ -10,13 +10,15 @@ public sealed record EnforcerSettings(TimeSpan RetryBaseDelay, TimeSpan RetryMax
     public TimeSpan OperationSettleTime { get; init; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// How many intents a tick runs side by side. An account assignment's operation stays IN_PROGRESS for seconds, and
-    /// AWS allows 15 outstanding at once: 16 lets the 15 run while one more worker, kept for taking access away, is free.
+    /// How many intents a tick runs side by side. An account assignment's operation stays IN_PROGRESS for seconds and
+    /// AWS allows 15 outstanding at once, but a worker spends part of each intent outside its operation slot (the
+    /// existence listing before it, the store's writes after), so keeping the 15 busy takes more workers than slots:
+    /// in the burst benchmark 24 drained 1,000 assignments at 6.27/s where 16 drained 5.66/s, and 32 no faster.
     /// One runs them one after another, in a seeded order (the randomized safety schedules replay exactly).
     /// </summary>
     public int Parallelism { get; init; } = DefaultParallelism;
 
-    public const int DefaultParallelism = 16;
+    public const int DefaultParallelism = 24;
 
     public static readonly EnforcerSettings Default = new(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5), 5, 200);
 
