@@ -156,13 +156,11 @@ public sealed class SsoAdminClient : IDisposable
 
     /// <summary>
     /// A policy write or provisioning refused as busy asks for a turn (see <see cref="PolicyWriteTurns"/>) at its first
-    /// refused attempt: the transport goes on retrying it, and those retries are what the turn makes room for.
+    /// refused attempt, and the transport goes on retrying it only while the turn lasts: those retries are what the
+    /// turn makes room for. With no turn to be had, the refusal is handed back at once (its caller tries again later).
     /// </summary>
-    private Action<AwsServiceException> RefusedAsBusy(string permissionSetArn) => failure =>
-    {
-        if (failure.ErrorCode == "ConflictException")
-            _policyWrites.Ask(permissionSetArn);
-    };
+    private Func<AwsServiceException, bool> RefusedAsBusy(string permissionSetArn) => failure =>
+        failure.ErrorCode != "ConflictException" || _policyWrites.Ask(permissionSetArn);
 
     public async Task<PermissionSetProvisioningStatus> DescribePermissionSetProvisioningStatusAsync(
         DescribePermissionSetProvisioningStatusRequest request, CancellationToken cancellationToken = default)

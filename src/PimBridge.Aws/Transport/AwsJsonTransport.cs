@@ -65,7 +65,7 @@ internal sealed class AwsJsonTransport : IDisposable
 
     public async Task<TResponse> SendAsync<TRequest, TResponse>(
         string operation, TRequest request, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType,
-        CancellationToken cancellationToken, RequestPriority priority = RequestPriority.Normal, Action<AwsServiceException>? attemptFailed = null)
+        CancellationToken cancellationToken, RequestPriority priority = RequestPriority.Normal, Func<AwsServiceException, bool>? attemptFailed = null)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(request, requestType);
         var response = await SendAsync(operation, body, cancellationToken, priority, attemptFailed).ConfigureAwait(false);
@@ -84,10 +84,11 @@ internal sealed class AwsJsonTransport : IDisposable
 
     /// <summary>
     /// Sends one operation with a ready JSON body and returns the raw 2xx body; each attempt waits its turn at the
-    /// limiter. <paramref name="attemptFailed"/> hears of each failed attempt as it happens, retried or not.
+    /// limiter. <paramref name="attemptFailed"/> hears of each failed attempt as it happens and says whether the call
+    /// may retry it (a retryable error is retried only if it says yes).
     /// </summary>
     public async Task<byte[]> SendAsync(string operation, byte[] body, CancellationToken cancellationToken,
-        RequestPriority priority = RequestPriority.Normal, Action<AwsServiceException>? attemptFailed = null)
+        RequestPriority priority = RequestPriority.Normal, Func<AwsServiceException, bool>? attemptFailed = null)
     {
         var tags = new TagList { { "service", Service.Name }, { "operation", operation } };
         using var span = StartSpan(operation);
@@ -118,10 +119,9 @@ internal sealed class AwsJsonTransport : IDisposable
             failed.Add("code", failure.ErrorCode);
             Errors.Add(1, failed);
             if (failure.IsThrottling) Throttles.Add(1, failed);
-            attemptFailed?.Invoke(failure);
             // A stale signature is retried once (whichever attempt first sees it); re-signing gives it a fresh date.
             var expired = failure.ErrorCode == "RequestExpired";
-            var retryable = failure.IsRetryable && !(expired && expiredBefore);
+            var retryable = failure.IsRetryable && !(expired && expiredBefore) && (attemptFailed?.Invoke(failure) ?? true);
             expiredBefore |= expired;
             if (!retryable || attempt >= _retry.MaxAttempts)
             {

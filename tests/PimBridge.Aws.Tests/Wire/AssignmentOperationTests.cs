@@ -327,6 +327,66 @@ public sealed class AssignmentOperationTests
     }
 
     [Fact]
+    public async Task Turns_hold_a_permission_set_a_tenth_of_the_time_at_most_and_a_write_refused_between_them_is_not_retried()
+    {
+        // Each turn stops the permission set's drain while its running operations end; a mass expiry would ask one
+        // every few seconds and lose a third of its pace.
+        var time = StoppedClock();
+        var handler = new RecordingHandler();
+        for (var i = 0; i < 6; i++)
+            handler.Then(r => r.Target[(r.Target.IndexOf('.') + 1)..] switch
+            {
+                "PutInlinePolicyToPermissionSet" => RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy),
+                "ProvisionPermissionSet" => RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1")),
+                _ => RecordingHandler.Answer(HttpStatusCode.OK, Deletion("IN_PROGRESS", "d0")),
+            });
+        using var client = WireClients.SsoAdmin(handler, time, o => o.Retry.MaxAttempts = 1);
+        await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences())); // a turn, held 2 s
+        time.Advance(TimeSpan.FromSeconds(2));
+        await client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts });
+
+        time.Advance(TimeSpan.FromSeconds(17)); // 1 s before nine times the turn's 2 s have passed since it ended
+        await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences()));
+        var notHeld = client.DeleteAccountAssignmentAsync(Assignment("777788889999"));
+        for (var i = 0; i < 10 && !notHeld.IsCompleted; i++) // its request waits its turn at the rate limiter, no longer
+        {
+            await Task.Delay(10);
+            time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.Equal("d0", (await notHeld.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
+        time.Advance(TimeSpan.FromSeconds(1)); // nine times 2 s have passed
+        await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences()));
+        var held = client.DeleteAccountAssignmentAsync(Assignment("777788880000"));
+        for (var i = 0; i < 10; i++)
+        {
+            await Task.Delay(10);
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        Assert.False(held.IsCompleted);
+        Assert.Equal(5, handler.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_write_refused_while_no_turn_can_be_granted_is_handed_back_at_once_instead_of_retried()
+    {
+        var time = new ManualTimeProvider { AutoAdvance = true };
+        var handler = new RecordingHandler();
+        for (var i = 0; i < 12; i++)
+            handler.Then(r => r.Target.EndsWith(".ProvisionPermissionSet", StringComparison.Ordinal)
+                ? RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1"))
+                : RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy));
+        using var client = WireClients.SsoAdmin(handler, time, o => o.Retry.Jitter = () => 0);
+        await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences())); // a turn: retried
+        Assert.Equal(5, handler.Requests.Count);
+        await client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts });
+
+        await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences())); // too soon for another
+        Assert.Equal(7, handler.Requests.Count);
+    }
+
+    [Fact]
     public async Task Operations_that_finish_at_once_or_fail_to_start_hold_no_slot()
     {
         var handler = new RecordingHandler()
