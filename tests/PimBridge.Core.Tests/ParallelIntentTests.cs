@@ -124,6 +124,37 @@ public sealed class ParallelIntentTests
     }
 
     [Fact]
+    public async Task A_fence_sync_AWS_turned_away_as_busy_takes_the_next_removals_fence_with_it_rather_than_a_second_sync_beside_it()
+    {
+        // In a mass expiry every removal feeds the permission set's sync a fence; a second sync per removal, each turned
+        // away too, read and wrote the policy a few times a second, with the request budget the removals needed.
+        await using var h = await StartAsync();
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = h.Store, Aws = new IdentityCenterPorts(h.Aws, new AlwaysBusyPolicies(h.Aws), h.Aws, h.Aws), Mappings = h.Mappings,
+            Fences = h.Settings.Fences, Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+        });
+        h.Activate("alice-entra", OpsGroup, TimeSpan.FromHours(1));
+        h.Activate("bob-entra", OpsGroup, TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        await enforcer.ReconcileAsync(h.Snapshot());
+        await enforcer.TickAsync();
+        Assert.True(h.Aws.IsActive(Entitlement.AccountAssignment("u-bob", Admin, Prod)));
+
+        h.Advance(TimeSpan.FromHours(1));
+        await enforcer.TickAsync(); // Alice's removal
+        await enforcer.TickAsync(); // the sync she fed, turned away: it looks again in 2 s
+        var waiting = Assert.Single(await h.Store.GetPendingIntentsAsync(IntentKind.SyncFences, Admin));
+        Assert.True(waiting.NextAttemptAt > h.Now);
+
+        h.Advance(TimeSpan.FromSeconds(1));
+        await enforcer.TickAsync(); // Bob's removal feeds it his fence
+
+        Assert.False(h.Aws.IsActive(Entitlement.AccountAssignment("u-bob", Admin, Prod)));
+        Assert.Equal(waiting.Id, Assert.Single(await h.Store.GetPendingIntentsAsync(IntentKind.SyncFences, Admin)).Id);
+        Assert.Equal(2, (await h.Store.ListFencesAsync(openOnly: true)).Count);
+    }
+
+    [Fact]
     public async Task A_fence_sync_whose_claim_lost_to_a_touch_runs_later_in_the_same_tick_not_after_the_tick_ends()
     {
         // A removal confirmed meanwhile touches the due sync (it gives it a new fence), so the tick's copy is stale and
@@ -360,6 +391,22 @@ public sealed class ParallelIntentTests
             Interlocked.Increment(ref _writes) == 1
                 ? throw new OperationInProgressException("sso-admin refused the inline policy for now", TimeSpan.FromSeconds(2))
                 : aws.WriteInlinePolicyAsync(permissionSetArn, policy, cancellationToken);
+
+        public Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+            aws.ProvisionWhereStaleAsync(permissionSetArn, cancellationToken);
+
+        public Task<IReadOnlyList<string>?> ListStaleAccountsAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+            aws.ListStaleAccountsAsync(permissionSetArn, cancellationToken);
+    }
+
+    /// <summary>A permission set whose policy AWS keeps refusing as busy (a drain's operations always running on it).</summary>
+    private sealed class AlwaysBusyPolicies(SimulatedIdentityCenter aws) : IPermissionSetPolicies
+    {
+        public Task<string?> GetInlinePolicyAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
+            aws.GetInlinePolicyAsync(permissionSetArn, cancellationToken);
+
+        public Task WriteInlinePolicyAsync(string permissionSetArn, string? policy, CancellationToken cancellationToken = default) =>
+            throw new OperationInProgressException("sso-admin refused the inline policy for now", TimeSpan.FromSeconds(2));
 
         public Task<bool> ProvisionWhereStaleAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
             aws.ProvisionWhereStaleAsync(permissionSetArn, cancellationToken);

@@ -12,9 +12,17 @@ internal sealed class IntentQueue(IStateStore store, string owner)
     private long _intentsCreated;
 
     /// <summary>
-    /// Queues work unless an intent for the same subject is already due. One that is claimed or backing off is left
-    /// alone (touching it would break its executor's confirm); a new one runs now and finds the work done or not.
-    /// A due one that this change gives new state to (a fence, a ledger entry) is touched: its claim may have expired
+    /// A pending intent due within this is touched instead of doubled: one AWS turned away as busy (it looks again
+    /// within 1–5 s) takes the new state with it. A new one beside it would run at once and be turned away too: a
+    /// mass expiry's removals, each feeding the permission set's fence sync, made it read and write the policy a few
+    /// times a second, a third of the request budget its removals needed. Below the first failure backoff's 5 s.
+    /// </summary>
+    internal static readonly TimeSpan RunsSoonEnough = TimeSpan.FromSeconds(5) - TimeSpan.FromTicks(1);
+
+    /// <summary>
+    /// Queues work unless an intent for the same subject is already due or due within <see cref="RunsSoonEnough"/>.
+    /// One that is claimed or backing off longer is left alone (touching it would break its executor's confirm); a new
+    /// one runs now and finds the work done or not. A due one that this change gives new state to (a fence, a ledger entry) is touched: its claim may have expired
     /// while an executor that read the state before this change is still at work, and the touch makes that
     /// executor's confirm fail, so the intent runs again and sees the new state instead of finishing without it.
     /// </summary>
@@ -23,7 +31,7 @@ internal sealed class IntentQueue(IStateStore store, string owner)
         if (change.Intents.Any(i => i.Kind == kind && i.Subject == subject && i.State == IntentState.Pending && i.NextAttemptAt <= now))
             return;
         var pending = await store.GetPendingIntentsAsync(kind, subject, cancellationToken).ConfigureAwait(false);
-        if (pending.FirstOrDefault(i => i.NextAttemptAt <= now) is { } due)
+        if (pending.FirstOrDefault(i => i.NextAttemptAt <= now + RunsSoonEnough) is { } due)
         {
             if (!change.IsEmpty && change.Intents.All(i => i.Id != due.Id))
                 change.Intents.Add(due); // written as it is: the version moves on
