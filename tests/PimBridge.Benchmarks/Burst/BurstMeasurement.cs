@@ -24,6 +24,19 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
     private static readonly string[] FenceWrites = ["PutInlinePolicyToPermissionSet", "ProvisionPermissionSet"];
     private long _auditFrom = 1;
 
+    /// <summary>
+    /// When each fence write and provisioning was sent, in seconds after the end, × when refused: how long a write waited
+    /// for its turn, and how often turns came.
+    /// </summary>
+    private void PrintPolicyTimeline(DateTimeOffset end)
+    {
+        var timeline = aws.Wire.Timeline;
+        string At(DateTimeOffset at) => Invariant($"{(at - end).TotalSeconds:0.0}");
+        var writes = timeline.Where(s => FenceWrites.Contains(s.Operation))
+            .Select(s => $"{At(s.At)} {(s.Operation == "ProvisionPermissionSet" ? "provision" : "put")}{(s.Error is null ? "" : " ×")}");
+        Console.WriteLine($"  policy calls (s after the end; × refused): {string.Join(", ", writes)}");
+    }
+
     /// <summary>One activation's access: its grants' earliest FirstSeenAt and latest AccessConfirmedAt.</summary>
     public sealed record Confirmed(string ActivationId, DateTimeOffset FirstSeen, DateTimeOffset At)
     {
@@ -120,6 +133,7 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
         Console.WriteLine(Invariant($"  fences: {fences.Count} open for these users: {active.Count} written (active), {fences.Count(f => f.State == FenceState.Pending)} pending; ") +
             (active.Count > 0 ? Invariant($"written {FenceTimes(active, end)} after the end") : "none written"));
         Console.WriteLine($"  fence policy updates: {string.Join(", ", FenceWrites.Select(o => $"{o} {aws.Wire.Count(o)}"))}{(otherWrites > 0 ? $", of which {otherWrites} to {SlowProvisioning.PermissionSetName}" : "")} (also GetInlinePolicyForPermissionSet {aws.Wire.Count("GetInlinePolicyForPermissionSet")}, DescribePermissionSetProvisioningStatus {aws.Wire.Count("DescribePermissionSetProvisioningStatus")})");
+        PrintPolicyTimeline(end);
         Console.WriteLine($"  alerts raised: {(alerts.Count == 0 ? "none" : string.Join(", ", alerts.Select(a => $"{a.Key} {a.Value}")))}");
         Console.WriteLine($"  ticks: {loop.Ticks}; grants ended {loop.Total.GrantsEnded}, intents done {loop.Total.IntentsDone}, waiting {loop.Total.IntentsWaiting}, failed {loop.Total.IntentsFailed}");
         PrintCalls(n, "activation");

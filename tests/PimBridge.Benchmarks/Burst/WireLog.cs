@@ -15,13 +15,24 @@ internal sealed class WireLog(HttpMessageHandler inner) : DelegatingHandler(inne
     private readonly ConcurrentDictionary<(string Operation, string Code), int> _errors = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _firstSent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _identityStore = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<Sent> _timeline = new();
+
+    /// <summary>One attempt: when it was sent, and its error code once answered with one (null: answered 2xx).</summary>
+    public sealed record Sent(DateTimeOffset At, string Operation)
+    {
+        public string? Error { get; set; }
+    }
 
     public void Reset()
     {
         _calls.Clear();
         _errors.Clear();
         _firstSent.Clear();
+        _timeline.Clear();
     }
+
+    /// <summary>Every attempt since the last <see cref="Reset"/>, in the order sent.</summary>
+    public IReadOnlyList<Sent> Timeline => [.. _timeline];
 
     public IReadOnlyDictionary<string, int> Calls => new SortedDictionary<string, int>(_calls, StringComparer.Ordinal);
 
@@ -40,11 +51,16 @@ internal sealed class WireLog(HttpMessageHandler inner) : DelegatingHandler(inne
         var target = request.Headers.TryGetValues("X-Amz-Target", out var values) ? values.First() : "?";
         var operation = target[(target.IndexOf('.') + 1)..];
         if (target.StartsWith("AWSIdentityStore.", StringComparison.Ordinal)) _identityStore.TryAdd(operation, 0);
-        _firstSent.TryAdd(operation, DateTimeOffset.UtcNow);
+        var sent = new Sent(DateTimeOffset.UtcNow, operation);
+        _firstSent.TryAdd(operation, sent.At);
+        _timeline.Enqueue(sent);
         _calls.AddOrUpdate(operation, 1, (_, n) => n + 1);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
-            _errors.AddOrUpdate((operation, await ErrorCodeAsync(response, cancellationToken).ConfigureAwait(false)), 1, (_, n) => n + 1);
+        {
+            sent.Error = await ErrorCodeAsync(response, cancellationToken).ConfigureAwait(false);
+            _errors.AddOrUpdate((operation, sent.Error), 1, (_, n) => n + 1);
+        }
         return response;
     }
 
