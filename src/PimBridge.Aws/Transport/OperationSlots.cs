@@ -39,16 +39,7 @@ internal sealed class OperationSlots(int capacity)
             (creation ? _waitingCreations : _waitingDeletions).Enqueue(waiter);
         }
 
-        if (!cancellationToken.CanBeCanceled) return waiter.Task;
-        // A cancelled waiter stays queued and is passed over when a slot is handed out (TrySetResult fails on it).
-        var registration = cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken));
-        return WaitAsync(waiter.Task, registration);
-
-        static async Task WaitAsync(Task slot, CancellationTokenRegistration registration)
-        {
-            await using (registration.ConfigureAwait(false))
-                await slot.ConfigureAwait(false);
-        }
+        return QueuedWaiter.WaitAsync(waiter, cancellationToken);
     }
 
     /// <summary>After the start call: keep the slot while the operation runs, give it back otherwise.</summary>

@@ -61,7 +61,7 @@ internal sealed class PolicyWriteTurns(TimeProvider time)
     public bool Holds(string permissionSetArn)
     {
         lock (_lock)
-            return _turns.TryGetValue(permissionSetArn, out var turn) && !turn.Ended.Task.IsCompleted && time.GetUtcNow() < turn.Until;
+            return _turns.TryGetValue(permissionSetArn, out var turn) && time.GetUtcNow() < turn.Until; // an ended turn is removed
     }
 
     /// <summary>Before an assignment operation on the permission set: waits while a write to it has its turn.</summary>

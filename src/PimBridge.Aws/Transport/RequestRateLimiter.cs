@@ -41,16 +41,7 @@ internal sealed class RequestRateLimiter
             _timer ??= _time.CreateTimer(_ => Release(), null, _nextFree - now, Timeout.InfiniteTimeSpan);
         }
 
-        if (!cancellationToken.CanBeCanceled) return waiter.Task;
-        // A cancelled waiter stays queued and is passed over when its turn comes (TrySetResult fails on it).
-        var registration = cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken));
-        return WaitAsync(waiter.Task, registration);
-
-        static async Task WaitAsync(Task turn, CancellationTokenRegistration registration)
-        {
-            await using (registration.ConfigureAwait(false))
-                await turn.ConfigureAwait(false);
-        }
+        return QueuedWaiter.WaitAsync(waiter, cancellationToken);
     }
 
     /// <summary>The next free time has come: lets one waiting request go and sets the timer for the next.</summary>

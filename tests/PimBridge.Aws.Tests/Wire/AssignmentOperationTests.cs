@@ -105,14 +105,12 @@ public sealed class AssignmentOperationTests
     {
         // Each moment such a call waits keeps one of AWS's 15 slots idle; a listing waiting a little longer costs nothing.
         var time = StoppedClock();
-        var handler = new RecordingHandler();
-        for (var i = 0; i < 5; i++)
-            handler.Then(r => RecordingHandler.Answer(HttpStatusCode.OK, r.Target switch
-            {
-                var t when t.EndsWith(".CreateAccountAssignment", StringComparison.Ordinal) => Creation("IN_PROGRESS", "r1"),
-                var t when t.EndsWith(".DescribeAccountAssignmentCreationStatus", StringComparison.Ordinal) => Creation("SUCCEEDED", "r0"),
-                _ => """{"AccountAssignments":[]}""",
-            }));
+        var handler = new RecordingHandler().RespondByOperation(5, operation => RecordingHandler.Answer(HttpStatusCode.OK, operation switch
+    {
+        "CreateAccountAssignment" => Creation("IN_PROGRESS", "r1"),
+        "DescribeAccountAssignmentCreationStatus" => Creation("SUCCEEDED", "r0"),
+        _ => """{"AccountAssignments":[]}""",
+    }));
         using var client = WireClients.SsoAdmin(handler, time);
         var listing = new ListAccountAssignmentsForPrincipalRequest { InstanceArn = Instance, PrincipalId = "u", PrincipalType = PrincipalTypes.User };
         await client.ListAccountAssignmentsForPrincipalAsync(listing).ToListAsync(); // takes the limiter's slot now
@@ -129,7 +127,7 @@ public sealed class AssignmentOperationTests
         await Task.WhenAll([status, creation, .. waiting]).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(
             ["ListAccountAssignmentsForPrincipal", "DescribeAccountAssignmentCreationStatus", "CreateAccountAssignment", "ListAccountAssignmentsForPrincipal", "ListAccountAssignmentsForPrincipal"],
-            handler.Requests.Select(r => r.Target[(r.Target.IndexOf('.') + 1)..]));
+            handler.Requests.Select(r => r.Operation));
     }
 
     [Theory]
@@ -142,15 +140,13 @@ public sealed class AssignmentOperationTests
     {
         // A mass expiry's listings fill the queue; a session outliving its access waits on these few calls.
         var time = StoppedClock();
-        var handler = new RecordingHandler();
-        for (var i = 0; i < 4; i++)
-            handler.Then(r => RecordingHandler.Answer(HttpStatusCode.OK, r.Target[(r.Target.IndexOf('.') + 1)..] switch
-            {
-                "ProvisionPermissionSet" or "DescribePermissionSetProvisioningStatus" => Provisioning("IN_PROGRESS", "p1"),
-                "GetInlinePolicyForPermissionSet" => """{"InlinePolicy":""}""",
-                "ListAccountsForProvisionedPermissionSet" => """{"AccountIds":[]}""",
-                _ => """{"AccountAssignments":[]}""",
-            }));
+        var handler = new RecordingHandler().RespondByOperation(4, operation => RecordingHandler.Answer(HttpStatusCode.OK, operation switch
+        {
+            "ProvisionPermissionSet" or "DescribePermissionSetProvisioningStatus" => Provisioning("IN_PROGRESS", "p1"),
+            "GetInlinePolicyForPermissionSet" => """{"InlinePolicy":""}""",
+            "ListAccountsForProvisionedPermissionSet" => """{"AccountIds":[]}""",
+            _ => """{"AccountAssignments":[]}""",
+        }));
         using var client = WireClients.SsoAdmin(handler, time);
         var listing = new ListAccountAssignmentsForPrincipalRequest { InstanceArn = Instance, PrincipalId = "u", PrincipalType = PrincipalTypes.User };
         await client.ListAccountAssignmentsForPrincipalAsync(listing).ToListAsync(); // takes the limiter's slot now
@@ -172,10 +168,20 @@ public sealed class AssignmentOperationTests
         }
 
         await Task.WhenAll([call, .. waiting]).WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(operation, handler.Requests[1].Target[(handler.Requests[1].Target.IndexOf('.') + 1)..]);
+        Assert.Equal(operation, handler.Requests[1].Operation);
     }
 
     private const string Busy = """{"__type":"ConflictException","Message":"The permission set is being provisioned."}""";
+
+    /// <summary>Moves a stopped clock 50 ms at a time, at most <paramref name="steps"/> times, until <paramref name="task"/> completes: its request gets its turn at the rate limiter.</summary>
+    private static async Task AdvanceUntilAsync(ManualTimeProvider time, Task task, int steps = 50)
+    {
+        for (var i = 0; i < steps && !task.IsCompleted; i++)
+        {
+            await Task.Delay(10);
+            time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+    }
 
     /// <summary>A clock that moves only when the test says: a turn's hold is timed.</summary>
     private static ManualTimeProvider StoppedClock() => new(new DateTimeOffset(2026, 12, 5, 10, 0, 0, TimeSpan.Zero));
@@ -208,11 +214,7 @@ public sealed class AssignmentOperationTests
 
         await client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts });
 
-        for (var i = 0; i < 50 && !held.IsCompleted; i++) // its request then waits its turn at the rate limiter
-        {
-            await Task.Delay(10);
-            time.Advance(TimeSpan.FromMilliseconds(50));
-        }
+        await AdvanceUntilAsync(time, held); // its request then waits its turn at the rate limiter
 
         Assert.Equal("d0", (await held.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
     }
@@ -222,16 +224,14 @@ public sealed class AssignmentOperationTests
     {
         // More workers than slots: a drain always has deletions queued for a slot, past the turn's first check.
         var time = StoppedClock();
-        var handler = new RecordingHandler();
-        for (var i = 0; i < 5; i++)
-            handler.Then(r => r.Target[(r.Target.IndexOf('.') + 1)..] switch
-            {
-                "CreateAccountAssignment" => RecordingHandler.Answer(HttpStatusCode.OK, Creation("IN_PROGRESS", "r0")),
-                "PutInlinePolicyToPermissionSet" => RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy),
-                "DescribeAccountAssignmentCreationStatus" => RecordingHandler.Answer(HttpStatusCode.OK, Creation("SUCCEEDED", "r0")),
-                "ProvisionPermissionSet" => RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1")),
-                _ => RecordingHandler.Answer(HttpStatusCode.OK, Deletion("IN_PROGRESS", "d0")),
-            });
+        var handler = new RecordingHandler().RespondByOperation(5, operation => operation switch
+        {
+            "CreateAccountAssignment" => RecordingHandler.Answer(HttpStatusCode.OK, Creation("IN_PROGRESS", "r0")),
+            "PutInlinePolicyToPermissionSet" => RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy),
+            "DescribeAccountAssignmentCreationStatus" => RecordingHandler.Answer(HttpStatusCode.OK, Creation("SUCCEEDED", "r0")),
+            "ProvisionPermissionSet" => RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1")),
+            _ => RecordingHandler.Answer(HttpStatusCode.OK, Deletion("IN_PROGRESS", "d0")),
+        });
         using var client = WireClients.SsoAdmin(handler, time, o => { o.Retry.MaxAttempts = 1; o.MaxOutstandingAssignmentOperations = 1; });
         await client.CreateAccountAssignmentAsync(Assignment("444455556666"));
         var queued = client.DeleteAccountAssignmentAsync(Assignment("777788889999"));
@@ -251,11 +251,7 @@ public sealed class AssignmentOperationTests
         Assert.Equal(1, client.AvailableOperationSlots); // the slot it was handed went back
 
         await client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts });
-        for (var i = 0; i < 50 && !queued.IsCompleted; i++)
-        {
-            await Task.Delay(10);
-            time.Advance(TimeSpan.FromMilliseconds(50));
-        }
+        await AdvanceUntilAsync(time, queued);
 
         Assert.Equal("d0", (await queued.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
     }
@@ -265,14 +261,12 @@ public sealed class AssignmentOperationTests
     {
         // The client retries a ConflictException for seconds; a turn asked only once it gives up comes too late.
         var time = StoppedClock();
-        var handler = new RecordingHandler();
-        for (var i = 0; i < 7; i++)
-            handler.Then(r => r.Target[(r.Target.IndexOf('.') + 1)..] switch
-            {
-                "PutInlinePolicyToPermissionSet" => RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy),
-                "ProvisionPermissionSet" => RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1")),
-                _ => RecordingHandler.Answer(HttpStatusCode.OK, Deletion("IN_PROGRESS", "d0")),
-            });
+        var handler = new RecordingHandler().RespondByOperation(7, operation => operation switch
+        {
+            "PutInlinePolicyToPermissionSet" => RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy),
+            "ProvisionPermissionSet" => RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1")),
+            _ => RecordingHandler.Answer(HttpStatusCode.OK, Deletion("IN_PROGRESS", "d0")),
+        });
         using var client = WireClients.SsoAdmin(handler, time, o => o.Retry.Jitter = () => 0);
         var write = client.PutInlinePolicyToPermissionSetAsync(Fences());
         for (var i = 0; i < 200 && handler.Requests.Count == 0; i++) await Task.Delay(5);
@@ -289,11 +283,7 @@ public sealed class AssignmentOperationTests
         Assert.False(held.IsCompleted);
 
         var provisioning = client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts });
-        for (var i = 0; i < 50 && !held.IsCompleted; i++)
-        {
-            await Task.Delay(10);
-            time.Advance(TimeSpan.FromMilliseconds(50));
-        }
+        await AdvanceUntilAsync(time, held);
 
         await provisioning.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -332,14 +322,12 @@ public sealed class AssignmentOperationTests
         // Each turn stops the permission set's drain while its running operations end; a mass expiry would ask one
         // every few seconds and lose a third of its pace.
         var time = StoppedClock();
-        var handler = new RecordingHandler();
-        for (var i = 0; i < 6; i++)
-            handler.Then(r => r.Target[(r.Target.IndexOf('.') + 1)..] switch
-            {
-                "PutInlinePolicyToPermissionSet" => RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy),
-                "ProvisionPermissionSet" => RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1")),
-                _ => RecordingHandler.Answer(HttpStatusCode.OK, Deletion("IN_PROGRESS", "d0")),
-            });
+        var handler = new RecordingHandler().RespondByOperation(6, operation => operation switch
+        {
+            "PutInlinePolicyToPermissionSet" => RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy),
+            "ProvisionPermissionSet" => RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1")),
+            _ => RecordingHandler.Answer(HttpStatusCode.OK, Deletion("IN_PROGRESS", "d0")),
+        });
         using var client = WireClients.SsoAdmin(handler, time, o => o.Retry.MaxAttempts = 1);
         await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences())); // a turn, held 2 s
         time.Advance(TimeSpan.FromSeconds(2));
@@ -348,11 +336,7 @@ public sealed class AssignmentOperationTests
         time.Advance(TimeSpan.FromSeconds(17)); // 1 s before nine times the turn's 2 s have passed since it ended
         await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences()));
         var notHeld = client.DeleteAccountAssignmentAsync(Assignment("777788889999"));
-        for (var i = 0; i < 10 && !notHeld.IsCompleted; i++) // its request waits its turn at the rate limiter, no longer
-        {
-            await Task.Delay(10);
-            time.Advance(TimeSpan.FromMilliseconds(50));
-        }
+        await AdvanceUntilAsync(time, notHeld, steps: 10); // its request waits its turn at the rate limiter, no longer
 
         Assert.Equal("d0", (await notHeld.WaitAsync(TimeSpan.FromSeconds(10))).AccountAssignmentDeletionStatus!.RequestId);
         time.Advance(TimeSpan.FromSeconds(1)); // nine times 2 s have passed
@@ -372,11 +356,9 @@ public sealed class AssignmentOperationTests
     public async Task A_write_refused_while_no_turn_can_be_granted_is_handed_back_at_once_instead_of_retried()
     {
         var time = new ManualTimeProvider { AutoAdvance = true };
-        var handler = new RecordingHandler();
-        for (var i = 0; i < 12; i++)
-            handler.Then(r => r.Target.EndsWith(".ProvisionPermissionSet", StringComparison.Ordinal)
-                ? RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1"))
-                : RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy));
+        var handler = new RecordingHandler().RespondByOperation(12, operation => operation == "ProvisionPermissionSet"
+            ? RecordingHandler.Answer(HttpStatusCode.OK, Provisioning("IN_PROGRESS", "p1"))
+            : RecordingHandler.Answer(HttpStatusCode.BadRequest, Busy));
         using var client = WireClients.SsoAdmin(handler, time, o => o.Retry.Jitter = () => 0);
         await Assert.ThrowsAsync<AwsServiceException>(() => client.PutInlinePolicyToPermissionSetAsync(Fences())); // a turn: retried
         Assert.Equal(5, handler.Requests.Count);

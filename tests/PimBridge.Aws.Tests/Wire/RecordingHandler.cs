@@ -9,6 +9,9 @@ public sealed record RecordedRequest(HttpMethod Method, Uri Uri, IReadOnlyDictio
 {
     public string Target => Headers["X-Amz-Target"];
 
+    /// <summary>The target without its service prefix: <c>CreateAccountAssignment</c>.</summary>
+    public string Operation => Target[(Target.IndexOf('.') + 1)..];
+
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 
     public JsonElement Json => JsonDocument.Parse(Body).RootElement;
@@ -33,6 +36,13 @@ public sealed class RecordingHandler : HttpMessageHandler
 
     public RecordingHandler RespondError(HttpStatusCode status, string body, params (string Name, string Value)[] headers) =>
         Respond(body, status, headers);
+
+    /// <summary>Scripts <paramref name="count"/> answers chosen by operation, for requests sent side by side in an order the test does not fix.</summary>
+    public RecordingHandler RespondByOperation(int count, Func<string, HttpResponseMessage> answer)
+    {
+        for (var i = 0; i < count; i++) Then(r => answer(r.Operation));
+        return this;
+    }
 
     public RecordingHandler Fail(Exception exception) => Then(_ => throw exception);
 
