@@ -172,6 +172,7 @@ internal sealed class FencePlanner(EngineContext engine)
             var id = FenceId(user, permissionSet, cutoff);
             var existing = change.Fences.FirstOrDefault(f => f.Id == id) ?? await engine.Store.GetFenceAsync(id, cancellationToken).ConfigureAwait(false);
             SessionFence fence;
+            var isNew = false;
             // Merge only into a fence with this very cutoff: one a re-grant pulled back (it keeps its id) would cut this
             // removal's sessions off too early.
             if (existing is { State: FenceState.Pending or FenceState.Active } && existing.Cutoff == cutoff)
@@ -188,6 +189,7 @@ internal sealed class FencePlanner(EngineContext engine)
             }
             else
             {
+                isNew = true;
                 fence = new SessionFence
                 {
                     // A lifted or pulled-back fence with this id is another fence: this one gets its own.
@@ -204,8 +206,38 @@ internal sealed class FencePlanner(EngineContext engine)
                 ["user"] = user, ["permissionSet"] = permissionSet, ["accounts"] = new JsonArray(fence.Accounts.Select(a => (JsonNode)JsonValue.Create(a)).ToArray()),
                 ["cutoff"] = Iso(fence.Cutoff), ["until"] = Iso(fence.Until), ["entitlement"] = removed.Key,
             }));
-            await engine.Intents.EnsureAsync(change, IntentKind.SyncFences, permissionSet, confirmed, cancellationToken).ConfigureAwait(false);
+            if (isNew && await FullForAsync(change, fence, cancellationToken).ConfigureAwait(false) is { } full)
+            {
+                if (change.Checkpoints.All(c => c.Name != full.Name))
+                    change.Checkpoints.Add(full); // touched: a sync at work meanwhile sees it and looks again if it made room
+                change.Alerts.Add(FenceCapacityAlert.For(fence, confirmed));
+            }
+            else
+            {
+                await engine.Intents.EnsureAsync(change, IntentKind.SyncFences, permissionSet, confirmed, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>
+    /// The permission set's room record when its last sync found the policy too full for this new fence and left a sync
+    /// waiting, which takes it along (see <see cref="PolicyRoom"/>): a sync of its own would read the policy only to find
+    /// it full, and in a mass expiry that was a tenth of the request budget the removals needed. Null when the fence might
+    /// fit, when no sync waits, or when its user has another open fence there (its id may be in a statement already, so
+    /// the fence may cost nothing).
+    /// </summary>
+    private async Task<Checkpoint?> FullForAsync(StateChange change, SessionFence fence, CancellationToken cancellationToken)
+    {
+        var name = PolicyRoom.CheckpointName(fence.PermissionSetArn);
+        var room = change.Checkpoints.FirstOrDefault(c => c.Name == name) ?? await engine.Store.GetCheckpointAsync(name, cancellationToken).ConfigureAwait(false);
+        if (PolicyRoom.Left(room) is not { } left || FencePolicy.MightFit(fence, left))
+            return null;
+        if ((await engine.Store.GetPendingIntentsAsync(IntentKind.SyncFences, fence.PermissionSetArn, cancellationToken).ConfigureAwait(false)).Count == 0)
+            return null;
+        var open = await engine.Store.GetOpenFencesForPermissionSetAsync(fence.PermissionSetArn, cancellationToken).ConfigureAwait(false);
+        return open.Concat(change.Fences).Any(f => f.UserId == fence.UserId && f.Id != fence.Id && f.PermissionSetArn == fence.PermissionSetArn && f.State is FenceState.Pending or FenceState.Active)
+            ? null
+            : room;
     }
 
     /// <summary>

@@ -24,6 +24,8 @@ internal sealed class SyncFencesHandler(EngineContext engine) : IIntentHandler
 
         try
         {
+            // Read before the fences: a fence planned after this read and left to wait against it is seen below.
+            var roomBefore = await engine.Store.GetCheckpointAsync(PolicyRoom.CheckpointName(permissionSet), cancellationToken).ConfigureAwait(false);
             var open = await engine.Store.GetOpenFencesForPermissionSetAsync(permissionSet, cancellationToken).ConfigureAwait(false);
             var wanted = open.Where(f => f.State is FenceState.Pending or FenceState.Active && f.Until > now)
                 .OrderBy(f => f.CreatedAt).ThenBy(f => f.Id, StringComparer.Ordinal).ToList();
@@ -58,20 +60,7 @@ internal sealed class SyncFencesHandler(EngineContext engine) : IIntentHandler
             foreach (var fence in lifting)
                 change.Fences.Add(fence with { State = FenceState.Lifted, LiftedAt = confirmed });
             foreach (var id in result.Overflow)
-            {
-                var fence = wanted.First(f => f.Id == id);
-                change.Alerts.Add(new Alert
-                {
-                    Id = $"fence-capacity|{fence.Id}",
-                    At = confirmed,
-                    Severity = AlertSeverity.Critical,
-                    Kind = "fence-capacity-exhausted",
-                    Subject = fence.UserName,
-                    Message = $"Access of {fence.UserName} to {permissionSet} was removed, but its live sessions could not be fenced: the permission set's inline policy is full ({FencePolicy.MaxNonWhitespace} non-whitespace characters). Sessions issued before {Iso(fence.Cutoff)} stay usable until they expire ({Iso(fence.Until)}) unless revoked by hand. PimBridge retries as fences lift.",
-                    Facts = new Dictionary<string, string> { ["fence"] = fence.Id, ["permissionSet"] = permissionSet, ["user"] = fence.UserId },
-                });
-            }
-
+                change.Alerts.Add(FenceCapacityAlert.For(wanted.First(f => f.Id == id), confirmed));
             // With fences still waiting for capacity, stay pending and look again later.
             change.Intents.Add(result.Overflow.Count == 0
                 ? intent with { State = IntentState.Done, CompletedAt = confirmed }
@@ -81,12 +70,27 @@ internal sealed class SyncFencesHandler(EngineContext engine) : IIntentHandler
                 ["written"] = Ids(result.Written), ["lifted"] = Ids(lifting.Select(f => f.Id)), ["overflow"] = Ids(result.Overflow),
                 ["changed"] = changed,
             }));
+            await RecordRoomAsync(change, permissionSet, roomBefore, result.Overflow.Count == 0 ? null : result.Room, confirmed, cancellationToken).ConfigureAwait(false);
             return change;
         }
         finally
         {
             await engine.Store.ReleaseLeaseAsync(lease, engine.Owner, CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Records the room this sync leaves, at the version read last (read just now, so a commit in between is rare and
+    /// only makes this sync decide again). Removals that found the policy full left their new fences to wait, and touch
+    /// the record: if that happened while this sync worked, and it leaves more room than they were judged against, a
+    /// new sync looks at them now rather than at the waiting sync's next look.
+    /// </summary>
+    private async Task RecordRoomAsync(StateChange change, string permissionSet, Checkpoint? before, int? left, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var latest = await engine.Store.GetCheckpointAsync(PolicyRoom.CheckpointName(permissionSet), cancellationToken).ConfigureAwait(false);
+        change.Checkpoints.Add(PolicyRoom.Record(permissionSet, latest, left, now));
+        if (latest?.Version != before?.Version && (left is null || PolicyRoom.Left(latest) is not { } judged || left > judged))
+            engine.Intents.Add(change, IntentKind.SyncFences, permissionSet, now);
     }
 
     /// <summary>

@@ -61,8 +61,18 @@ public static class FencePolicy
             overflow.Add(fence.Id);
         }
 
-        return new FencePolicyResult(text, written, overflow);
+        return new FencePolicyResult(text, written, overflow, Room(text, maxNonWhitespace));
     }
+
+    /// <summary>
+    /// Whether a fence could still fit into a policy with <paramref name="room"/> characters left. None adds less than its
+    /// user id to the statement of its cutoff and accounts: the id, two quotes and a comma.
+    /// </summary>
+    public static bool MightFit(SessionFence fence, int room) => room >= fence.UserId.Length + 3;
+
+    /// <summary>How many characters more the policy could take: the tighter of IAM's two limits.</summary>
+    private static int Room(string? policy, int maxNonWhitespace) =>
+        policy is null ? maxNonWhitespace : Math.Min(maxNonWhitespace - policy.Count(c => !char.IsWhiteSpace(c)), MaxLength - policy.Length);
 
     /// <summary>
     /// True when both are absent, or both are JSON documents with equal content. Equal content, not equal text: an escape
