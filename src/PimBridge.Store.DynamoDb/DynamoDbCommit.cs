@@ -181,6 +181,21 @@ internal sealed class DynamoDbCommit(IAmazonDynamoDB client, string table, Dynam
             Add(FenceType, fence.Id, FencePk(fence.Id), "FENCE", fence.Version, items.FenceAttributes(fence, now));
         foreach (var checkpoint in change.Checkpoints)
             Add(CheckpointType, checkpoint.Name, CheckpointPk(checkpoint.Name), "CHECKPOINT", checkpoint.Version, DynamoDbRecordItems.CheckpointAttributes(checkpoint));
+        foreach (var checkpoint in change.Unchanged)
+        {
+            if (!seen.Add(CheckpointPk(checkpoint.Name)))
+                throw new ArgumentException($"The change holds the {CheckpointType} '{checkpoint.Name}' more than once; a change may write or check each record once.", nameof(change));
+            var check = new ConditionCheck
+            {
+                TableName = _table,
+                Key = new() { [Pk] = S(CheckpointPk(checkpoint.Name)), [Sk] = S("CHECKPOINT") },
+                ConditionExpression = checkpoint.Version == 0 ? "attribute_not_exists(#pk)" : "#v = :expected",
+                ExpressionAttributeNames = checkpoint.Version == 0 ? new() { ["#pk"] = Pk } : new() { ["#v"] = VersionAttribute },
+            };
+            if (checkpoint.Version != 0) check.ExpressionAttributeValues = new() { [":expected"] = N(checkpoint.Version) };
+            operations.Add(new Operation(OperationKind.Record, CheckpointType, checkpoint.Name, new TransactWriteItem { ConditionCheck = check }));
+        }
+
         return operations;
     }
 

@@ -69,6 +69,15 @@ internal static class SqliteCommit
         foreach (var c in change.Checkpoints)
             Save(connection, transaction, CheckpointTable, c.Name, c.Version, c.Value, RoundTrip(c.UpdatedAt));
 
+        foreach (var c in change.Unchanged)
+        {
+            using var read = connection.CreateCommand();
+            read.Transaction = transaction;
+            read.CommandText = "SELECT version FROM checkpoints WHERE name = @name";
+            read.Parameters.AddWithValue("@name", c.Name);
+            if ((read.ExecuteScalar() is long version ? version : 0) != c.Version) throw new ConcurrencyConflictException(CheckpointTable.RecordType, c.Name);
+        }
+
         if (change.Alerts.Count > 0)
         {
             using var insert = connection.CreateCommand();

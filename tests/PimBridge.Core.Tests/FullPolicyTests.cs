@@ -1,3 +1,4 @@
+using PimBridge.Core.Configuration;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Fences;
@@ -93,6 +94,87 @@ public sealed class FullPolicyTests
         Assert.Empty(await h.Store.GetPendingIntentsAsync(IntentKind.SyncFences, Admin));
     }
 
+    [Fact]
+    public async Task A_fence_left_waiting_with_no_sync_to_write_it_gets_one_from_the_next_sweep()
+    {
+        // The sync that made room died (or its store failed) between its commit and its look for fences left waiting
+        // against the old room: the periodic sweep queues a sync for a permission set whose fences wait with none.
+        await using var h = await StartAsync();
+        h.Aws.SetPolicy(Admin, CustomerPolicyWithRoom(4));
+        var failing = LookAfterSyncFails.Wrap(h.Store);
+        var policies = new CountedPolicies(h.Aws);
+        var enforcer = new Enforcer(new EnforcerSetup
+        {
+            Store = failing, Aws = new IdentityCenterPorts(h.Aws, policies, h.Aws, h.Aws), Mappings = h.Mappings,
+            Fences = h.Settings.Fences, Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
+        });
+        var other = Enforcer(h, h.Aws, "other-instance");
+        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1));
+        h.Activate("bob-entra", AuditGroup, TimeSpan.FromHours(1) + h.Settings.Enforcer.RetryMaxDelay + TimeSpan.FromSeconds(1));
+        await enforcer.ReconcileAsync(h.Snapshot());
+        await SettleAsync(enforcer);
+        h.Advance(TimeSpan.FromHours(1));
+        await SettleAsync(other); // Alice's fence waits for room
+        policies.BeforeNextRead(async () =>
+        {
+            h.Aws.SetPolicy(Admin, CustomerPolicyWithRoom(2_000));
+            h.Advance(TimeSpan.FromSeconds(1));
+            await SettleAsync(other); // Bob's removal leaves his fence waiting while the sync makes room
+        });
+        ((LookAfterSyncFails)(object)failing).Arm();
+        h.Advance(h.Settings.Enforcer.RetryMaxDelay);
+        await SettleAsync(enforcer);
+        Assert.Empty(await h.Store.GetPendingIntentsAsync(IntentKind.SyncFences, Admin));
+        Assert.Contains(await h.Store.ListFencesAsync(openOnly: true), f => f is { UserId: "u-bob", State: FenceState.Pending });
+
+        h.Advance(DriftSweep.ListingLag);
+        await new DriftSweep(h.Store, new IdentityCenterPorts(h.Aws, h.Aws, h.Aws, h.Aws), other, VerifierSettings.Default with { RequestsPerSecond = double.PositiveInfinity }, h.Clock).RunAsync(repair: true);
+        await SettleAsync(other);
+
+        var fences = await h.Store.ListFencesAsync(openOnly: true);
+        Assert.Equal(["u-alice", "u-bob"], fences.Select(f => f.UserId).Order());
+        Assert.All(fences, f => Assert.Equal(FenceState.Active, f.State));
+    }
+
+    [Fact]
+    public async Task A_removal_that_judged_its_fence_against_room_a_sync_has_since_changed_decides_again()
+    {
+        // The other order of the same race: the removal read the room before the sync made more, and commits after the
+        // sync has looked for fences left waiting. Its commit checks the room record it judged by, so it decides again.
+        await using var h = await StartAsync();
+        h.Aws.SetPolicy(Admin, CustomerPolicyWithRoom(4));
+        var enforcer = Enforcer(h, h.Aws);
+        var hooked = FullJudgedHook.Wrap(h.Store);
+        var other = new Enforcer(new EnforcerSetup
+        {
+            Store = hooked, Aws = new IdentityCenterPorts(h.Aws, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings,
+            Fences = h.Settings.Fences, Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h, InstanceId = "other-instance",
+        });
+        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1));
+        h.Activate("bob-entra", AuditGroup, TimeSpan.FromHours(1) + h.Settings.Enforcer.RetryMaxDelay - TimeSpan.FromSeconds(1));
+        await enforcer.ReconcileAsync(h.Snapshot());
+        await SettleAsync(enforcer);
+        h.Advance(TimeSpan.FromHours(1));
+        await SettleAsync(enforcer); // Alice's fence waits for room
+        h.Aws.SetPolicy(Admin, CustomerPolicyWithRoom(2_000)); // the customer trims the policy
+
+        h.Advance(h.Settings.Enforcer.RetryMaxDelay - TimeSpan.FromSeconds(1)); // Bob's end, a second before the waiting sync looks again
+        ((FullJudgedHook)(object)hooked).BeforeCommit(async () =>
+        {
+            h.Advance(TimeSpan.FromSeconds(1));
+            await SettleAsync(enforcer); // the waiting sync makes room between Bob's removal judging the policy full and committing
+            Assert.Equal(FenceState.Active, Assert.Single(await h.Store.ListFencesAsync(openOnly: true)).State);
+        });
+        await SettleAsync(other);
+        await SettleAsync(enforcer);
+
+        Assert.False(h.Aws.IsActive(Entitlement.AccountAssignment("u-bob", Admin, Prod)));
+        var fences = await h.Store.ListFencesAsync(openOnly: true);
+        Assert.Equal(["u-alice", "u-bob"], fences.Select(f => f.UserId).Order());
+        Assert.All(fences, f => Assert.Equal(FenceState.Active, f.State));
+        Assert.All(fences, f => Assert.True(FencePolicy.Carries(h.Aws.ProvisionedPolicy(Admin), f)));
+    }
+
     /// <summary>A policy of customer statements alone, <paramref name="room"/> non-whitespace characters short of the limit.</summary>
     private static string CustomerPolicyWithRoom(int room)
     {
@@ -149,5 +231,61 @@ public sealed class FullPolicyTests
 
         public Task<IReadOnlyList<string>?> ListStaleAccountsAsync(string permissionSetArn, CancellationToken cancellationToken = default) =>
             aws.ListStaleAccountsAsync(permissionSetArn, cancellationToken);
+    }
+
+    /// <summary>A store that, once armed, does something before committing the first change that leaves a fence waiting for room.</summary>
+    public class FullJudgedHook : System.Reflection.DispatchProxy
+    {
+        private IStateStore _inner = null!;
+        private Func<Task>? _before;
+
+        public static IStateStore Wrap(IStateStore inner)
+        {
+            var store = Create<IStateStore, FullJudgedHook>();
+            ((FullJudgedHook)(object)store)._inner = inner;
+            return store;
+        }
+
+        public void BeforeCommit(Func<Task> action) => _before = action;
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IStateStore.CommitAsync) && args![0] is StateChange { Unchanged.Count: > 0 } or StateChange { Alerts: [{ Kind: "fence-capacity-exhausted" }, ..] }
+                && Interlocked.Exchange(ref _before, null) is { } before)
+                return ThenAsync(before, () => (Task)targetMethod.Invoke(_inner, args)!);
+            return targetMethod.Invoke(_inner, args);
+        }
+
+        private static async Task ThenAsync(Func<Task> first, Func<Task> then)
+        {
+            await first();
+            await then();
+        }
+    }
+
+    /// <summary>A store that, once armed, fails the first read of a permission set's open fences after a sync's commit.</summary>
+    public class LookAfterSyncFails : System.Reflection.DispatchProxy
+    {
+        private IStateStore _inner = null!;
+        private int _state; // 0 idle, 1 armed, 2 a sync committed, 3 done
+
+        public static IStateStore Wrap(IStateStore inner)
+        {
+            var store = Create<IStateStore, LookAfterSyncFails>();
+            ((LookAfterSyncFails)(object)store)._inner = inner;
+            return store;
+        }
+
+        public void Arm() => _state = 1;
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IStateStore.CommitAsync) && args![0] is StateChange change
+                && change.Checkpoints.Any(c => c.Name.StartsWith("fence-room|", StringComparison.Ordinal)))
+                Interlocked.CompareExchange(ref _state, 2, 1);
+            else if (targetMethod.Name == nameof(IStateStore.GetOpenFencesForPermissionSetAsync) && Interlocked.CompareExchange(ref _state, 3, 2) == 2)
+                return Task.FromException<IReadOnlyList<SessionFence>>(new InvalidOperationException("the store went away"));
+            return targetMethod.Invoke(_inner, args);
+        }
     }
 }

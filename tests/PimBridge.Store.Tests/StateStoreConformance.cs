@@ -690,6 +690,46 @@ public abstract class StateStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_checkpoint_read_unchanged_lets_the_change_commit_and_is_not_written()
+    {
+        var store = await NewStoreAsync();
+        await store.CommitAsync(Change(checkpoints: [NewCheckpoint("room", "4", At(1))]));
+        var read = Assert.IsType<Checkpoint>(await store.GetCheckpointAsync("room"));
+
+        var change = Change(grants: [NewGrant("grant-a")]);
+        change.Unchanged.Add(read);
+        change.Unchanged.Add(NewCheckpoint("never-written"));
+        await store.CommitAsync(change);
+
+        Assert.NotNull(await store.GetGrantAsync("grant-a"));
+        AssertSame(read, await store.GetCheckpointAsync("room"));
+        Assert.Null(await store.GetCheckpointAsync("never-written"));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_read_unchanged_that_moved_or_appeared_since_conflicts_and_nothing_is_written()
+    {
+        var store = await NewStoreAsync();
+        await store.CommitAsync(Change(checkpoints: [NewCheckpoint("room", "4", At(1))]));
+        var read = Assert.IsType<Checkpoint>(await store.GetCheckpointAsync("room"));
+        await store.CommitAsync(Change(checkpoints: [read with { Value = "", UpdatedAt = At(2) }]));
+        await store.CommitAsync(Change(checkpoints: [NewCheckpoint("appeared", "1")]));
+
+        var moved = Change(grants: [NewGrant("grant-a")]);
+        moved.Unchanged.Add(read);
+        var conflict = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.CommitAsync(moved));
+        var appeared = Change(grants: [NewGrant("grant-b")]);
+        appeared.Unchanged.Add(NewCheckpoint("appeared"));
+        var second = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.CommitAsync(appeared));
+
+        Assert.Equal(("checkpoint", "room"), (conflict.RecordType, conflict.Key));
+        Assert.Equal(("checkpoint", "appeared"), (second.RecordType, second.Key));
+        Assert.Null(await store.GetGrantAsync("grant-a"));
+        Assert.Null(await store.GetGrantAsync("grant-b"));
+        Assert.Equal(2, (await store.GetCheckpointAsync("room"))!.Version);
+    }
+
+    [Fact]
     public async Task Updating_a_checkpoint_that_does_not_exist_conflicts()
     {
         var store = await NewStoreAsync();

@@ -76,6 +76,16 @@ internal sealed class DriftRepairs(EngineContext engine)
         return true;
     }
 
+    /// <summary>Queues a sync for the permission set, with an audit record saying why; nothing in AWS changes here.</summary>
+    public async Task ResumeFenceSyncAsync(string permissionSetArn, CancellationToken cancellationToken)
+    {
+        var now = engine.Time.GetUtcNow();
+        var change = new StateChange();
+        await engine.Intents.EnsureAsync(change, IntentKind.SyncFences, permissionSetArn, now, cancellationToken).ConfigureAwait(false);
+        change.Audit.Add(Audit(now, "fences.resumed", permissionSetArn, new JsonObject { ["reason"] = "fences waited with no sync queued to write them" }));
+        await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
     private static Alert DriftAlert(Drift drift, DateTimeOffset now, AlertSeverity severity, string kind, string subject, string message) => new()
     {
         Id = $"{kind}|{drift.Subject}|{now.ToUnixTimeMilliseconds()}", At = now, Severity = severity, Kind = kind, Subject = subject, Message = message,

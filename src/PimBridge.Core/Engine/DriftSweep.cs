@@ -79,6 +79,8 @@ public sealed class DriftSweep(IStateStore store, IdentityCenterPorts aws, Enfor
         var limits = new List<string>();
 
         var fencedSets = await CheckFencesAsync(pace, at, drifts, unreadable, limits, cancellationToken).ConfigureAwait(false);
+        if (repair)
+            await ResumeWaitingFencesAsync(at, cancellationToken).ConfigureAwait(false);
 
         var targets = Targets(enforcer.Mappings);
         var start = targets.Count == 0 ? 0 : (int.TryParse(cursor?.Value, CultureInfo.InvariantCulture, out var c) ? c : 0) % targets.Count;
@@ -129,6 +131,26 @@ public sealed class DriftSweep(IStateStore store, IdentityCenterPorts aws, Enfor
         }
 
         return new DriftReport(at, drifts, pace.Calls, looked, targets.Count, fencedSets, unreadable, limits, looked == targets.Count);
+    }
+
+    /// <summary>
+    /// A fence waiting for room in a full policy relies on a sync to write it once there is room (<see cref="PolicyRoom"/>):
+    /// the sync that makes room looks for fences left waiting against the room it replaced, after its commit. A process
+    /// that died in between leaves them with none; this queues one. Not within <see cref="ListingLag"/> of the
+    /// permission set's last sync, which may still be looking. Store reads only, no AWS call.
+    /// </summary>
+    private async Task ResumeWaitingFencesAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var waiting = (await store.ListFencesAsync(openOnly: true, cancellationToken).ConfigureAwait(false))
+            .Where(f => f.State == FenceState.Pending).Select(f => f.PermissionSetArn).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var permissionSet in waiting)
+        {
+            if ((await store.GetPendingIntentsAsync(IntentKind.SyncFences, permissionSet, cancellationToken).ConfigureAwait(false)).Count > 0)
+                continue;
+            if (await store.GetCheckpointAsync(PolicyRoom.CheckpointName(permissionSet), cancellationToken).ConfigureAwait(false) is { } room && at - room.UpdatedAt < ListingLag)
+                continue;
+            await enforcer.ResumeFenceSyncAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -124,4 +124,7 @@ public sealed class Enforcer
     /// Standing access is recorded as an alert, once, and never touched.
     /// </summary>
     public Task<bool> RepairAsync(Drift drift, CancellationToken cancellationToken = default) => _repairs.RepairAsync(drift, cancellationToken);
+
+    /// <summary>Queues a sync for a permission set whose fences wait with none to write them (see <see cref="DriftSweep"/>).</summary>
+    public Task ResumeFenceSyncAsync(string permissionSetArn, CancellationToken cancellationToken = default) => _repairs.ResumeFenceSyncAsync(permissionSetArn, cancellationToken);
 }

@@ -208,8 +208,8 @@ internal sealed class FencePlanner(EngineContext engine)
             }));
             if (isNew && await FullForAsync(change, fence, cancellationToken).ConfigureAwait(false) is { } full)
             {
-                if (change.Checkpoints.All(c => c.Name != full.Name))
-                    change.Checkpoints.Add(full); // touched: a sync at work meanwhile sees it and looks again if it made room
+                if (change.Unchanged.All(c => c.Name != full.Name))
+                    change.Unchanged.Add(full); // a sync that records other room before this commits makes it decide again
                 change.Alerts.Add(FenceCapacityAlert.For(fence, confirmed));
             }
             else
@@ -229,7 +229,7 @@ internal sealed class FencePlanner(EngineContext engine)
     private async Task<Checkpoint?> FullForAsync(StateChange change, SessionFence fence, CancellationToken cancellationToken)
     {
         var name = PolicyRoom.CheckpointName(fence.PermissionSetArn);
-        var room = change.Checkpoints.FirstOrDefault(c => c.Name == name) ?? await engine.Store.GetCheckpointAsync(name, cancellationToken).ConfigureAwait(false);
+        var room = change.Unchanged.FirstOrDefault(c => c.Name == name) ?? await engine.Store.GetCheckpointAsync(name, cancellationToken).ConfigureAwait(false);
         if (PolicyRoom.Left(room) is not { } left || FencePolicy.MightFit(fence, left))
             return null;
         if ((await engine.Store.GetPendingIntentsAsync(IntentKind.SyncFences, fence.PermissionSetArn, cancellationToken).ConfigureAwait(false)).Count == 0)

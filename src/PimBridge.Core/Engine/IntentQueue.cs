@@ -38,11 +38,6 @@ internal sealed class IntentQueue(IStateStore store, string owner)
             return;
         }
 
-        Add(change, kind, subject, now);
-    }
-
-    /// <summary>Queues a new intent, due now, whatever else is pending for the subject.</summary>
-    public void Add(StateChange change, IntentKind kind, string subject, DateTimeOffset now) =>
         change.Intents.Add(new Intent
         {
             Id = NewIntentId(now),
@@ -51,6 +46,7 @@ internal sealed class IntentQueue(IStateStore store, string owner)
             CreatedAt = now,
             NextAttemptAt = now,
         });
+    }
 
     /// <summary>
     /// Unique because the owner is (one process's own id, as its leases require); derived rather than random so that a

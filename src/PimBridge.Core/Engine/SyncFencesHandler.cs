@@ -24,7 +24,6 @@ internal sealed class SyncFencesHandler(EngineContext engine) : IIntentHandler
 
         try
         {
-            // Read before the fences: a fence planned after this read and left to wait against it is seen below.
             var roomBefore = await engine.Store.GetCheckpointAsync(PolicyRoom.CheckpointName(permissionSet), cancellationToken).ConfigureAwait(false);
             var open = await engine.Store.GetOpenFencesForPermissionSetAsync(permissionSet, cancellationToken).ConfigureAwait(false);
             var wanted = open.Where(f => f.State is FenceState.Pending or FenceState.Active && f.Until > now)
@@ -70,7 +69,8 @@ internal sealed class SyncFencesHandler(EngineContext engine) : IIntentHandler
                 ["written"] = Ids(result.Written), ["lifted"] = Ids(lifting.Select(f => f.Id)), ["overflow"] = Ids(result.Overflow),
                 ["changed"] = changed,
             }));
-            await RecordRoomAsync(change, permissionSet, roomBefore, result.Overflow.Count == 0 ? null : result.Room, confirmed, cancellationToken).ConfigureAwait(false);
+            // Every sync records the room it leaves, at the version it read first: two syncs' records never cross.
+            change.Checkpoints.Add(PolicyRoom.Record(permissionSet, roomBefore, result.Overflow.Count == 0 ? null : result.Room, confirmed));
             return change;
         }
         finally
@@ -80,17 +80,25 @@ internal sealed class SyncFencesHandler(EngineContext engine) : IIntentHandler
     }
 
     /// <summary>
-    /// Records the room this sync leaves, at the version read last (read just now, so a commit in between is rare and
-    /// only makes this sync decide again). Removals that found the policy full left their new fences to wait, and touch
-    /// the record: if that happened while this sync worked, and it leaves more room than they were judged against, a
-    /// new sync looks at them now rather than at the waiting sync's next look.
+    /// A removal that found the policy full left its new fence to wait (<see cref="PolicyRoom"/>). One that did so after
+    /// this sync read the fences and committed before it did was judged against the room this sync replaces: if this
+    /// sync leaves room it might fit, a new sync looks at it now rather than at the waiting sync's next look (or never,
+    /// when this sync was the one waiting). Read after the commit, so such a fence is either seen here, or its removal
+    /// commits after this sync and so decides against this sync's room (its commit checks the record it judged by).
     /// </summary>
-    private async Task RecordRoomAsync(StateChange change, string permissionSet, Checkpoint? before, int? left, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task AfterCommitAsync(StateChange committed, CancellationToken cancellationToken)
     {
-        var latest = await engine.Store.GetCheckpointAsync(PolicyRoom.CheckpointName(permissionSet), cancellationToken).ConfigureAwait(false);
-        change.Checkpoints.Add(PolicyRoom.Record(permissionSet, latest, left, now));
-        if (latest?.Version != before?.Version && (left is null || PolicyRoom.Left(latest) is not { } judged || left > judged))
-            engine.Intents.Add(change, IntentKind.SyncFences, permissionSet, now);
+        if (committed.Checkpoints.FirstOrDefault(c => c.Name.StartsWith(PolicyRoom.CheckpointName(""), StringComparison.Ordinal)) is not { } room)
+            return;
+        var permissionSet = committed.Intents.First(i => i.Kind == IntentKind.SyncFences).Subject;
+        var seen = committed.Fences.Select(f => f.Id).Concat(FenceCapacityAlert.FenceIds(committed.Alerts)).ToHashSet(StringComparer.Ordinal);
+        var left = PolicyRoom.Left(room);
+        var open = await engine.Store.GetOpenFencesForPermissionSetAsync(permissionSet, cancellationToken).ConfigureAwait(false);
+        if (!open.Any(f => f.State == FenceState.Pending && !seen.Contains(f.Id) && (left is null || FencePolicy.MightFit(f, left.Value))))
+            return;
+        var change = new StateChange();
+        await engine.Intents.EnsureAsync(change, IntentKind.SyncFences, permissionSet, engine.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await engine.Store.CommitAsync(change, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

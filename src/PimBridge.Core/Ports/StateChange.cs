@@ -13,7 +13,13 @@ public sealed class StateChange
     public List<Checkpoint> Checkpoints { get; } = [];
     public List<AuditRecord> Audit { get; } = [];
 
+    /// <summary>
+    /// Checkpoints read while deciding, not written: the change commits only if each is still at the version read
+    /// (version 0: still absent), so a decision taken on one another writer has since moved is taken again.
+    /// </summary>
+    public List<Checkpoint> Unchanged { get; } = [];
+
     public bool IsEmpty => Count == 0;
 
-    public int Count => Grants.Count + Ledger.Count + Intents.Count + Fences.Count + Alerts.Count + Checkpoints.Count + Audit.Count;
+    public int Count => Grants.Count + Ledger.Count + Intents.Count + Fences.Count + Alerts.Count + Checkpoints.Count + Audit.Count + Unchanged.Count;
 }
