@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -7,11 +8,13 @@ namespace PimBridge.Sandbox;
 
 /// <summary>
 /// A real moto_server (the AWS API emulator) on a free loopback port, started for a test run and stopped after it.
-/// It never silently skips: a missing moto fails with the install hint.
+/// It runs the moto_server named by PIMBRIDGE_MOTO_SERVER, else the one on PATH, else a pinned one it installs once into a
+/// private virtual environment (<see cref="MotoInstallation"/>). It never silently skips: a moto it cannot find, install
+/// or start fails with the fix.
 /// </summary>
 public sealed class MotoServer : IAsyncDisposable
 {
-    public const string InstallHint = "Install it with: pip install \"moto[server]\" (Python 3.9+), or set PIMBRIDGE_MOTO_SERVER to the moto_server executable.";
+    public const string InstallHint = "PimBridge runs the moto_server named by PIMBRIDGE_MOTO_SERVER, else the one on PATH, else " + MotoInstallation.Requirement + ", which it installs once into a private virtual environment in your cache folder (this needs Python 3.9+ with venv; delete that folder to reinstall). Set PIMBRIDGE_MOTO_SERVER to a working moto_server to use another.";
 
     private readonly Process _process;
     private readonly StringBuilder _output;
@@ -30,9 +33,15 @@ public sealed class MotoServer : IAsyncDisposable
     /// <summary>What the server printed so far, for failure messages.</summary>
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    public static async Task<MotoServer> StartAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    /// <summary>Starts moto_server as this process's environment finds it; an install, if one is needed, reports on standard error.</summary>
+    public static Task<MotoServer> StartAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        StartAsync(ThisProcessEnvironment(), Console.Error, timeout, cancellationToken);
+
+    /// <summary>Starts moto_server as <paramref name="environment"/> finds it, and runs it (and any install) with only that environment.</summary>
+    public static async Task<MotoServer> StartAsync(IReadOnlyDictionary<string, string> environment, TextWriter progress, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        var (file, prefixArgs) = Locate();
+        ArgumentNullException.ThrowIfNull(environment);
+        var file = await LocateAsync(environment, progress, cancellationToken).ConfigureAwait(false);
         var port = FreeLoopbackPort();
         var start = new ProcessStartInfo(file)
         {
@@ -40,8 +49,10 @@ public sealed class MotoServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in prefixArgs.Concat(["-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        foreach (var arg in new[] { "-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(arg);
+        start.Environment.Clear();
+        foreach (var (key, value) in environment) start.Environment[key] = value;
 
         var output = new StringBuilder();
         Process process;
@@ -140,23 +151,29 @@ public sealed class MotoServer : IAsyncDisposable
         }
     }
 
-    private static (string File, string[] PrefixArgs) Locate()
+    /// <summary>
+    /// The moto_server to run: PIMBRIDGE_MOTO_SERVER, else moto_server on PATH, else the private installation, installed
+    /// first if need be.
+    /// </summary>
+    public static async Task<string> LocateAsync(IReadOnlyDictionary<string, string> environment, TextWriter progress, CancellationToken cancellationToken = default)
     {
-        var configured = Environment.GetEnvironmentVariable("PIMBRIDGE_MOTO_SERVER");
-        if (!string.IsNullOrWhiteSpace(configured))
+        ArgumentNullException.ThrowIfNull(environment);
+        if (environment.TryGetValue("PIMBRIDGE_MOTO_SERVER", out var configured) && !string.IsNullOrWhiteSpace(configured))
             return File.Exists(configured)
-                ? (configured, [])
+                ? configured
                 : throw new InvalidOperationException($"PIMBRIDGE_MOTO_SERVER is set to '{configured}', which does not exist. {InstallHint}");
-        if (FindOnPath("moto_server") is { } onPath)
-            return (onPath, []);
-        throw new InvalidOperationException($"moto_server was not found on PATH; the sandbox and the AWS integration tests run the real moto emulator. {InstallHint}");
+        return MotoInstallation.FindOnPath(environment, "moto_server")
+            ?? await new MotoInstallation(environment, progress).EnsureInstalledAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
+    /// <summary>This process's environment variables, as <see cref="StartAsync(IReadOnlyDictionary{string, string}, TextWriter, TimeSpan?, CancellationToken)"/> takes them.</summary>
+    public static IReadOnlyDictionary<string, string> ThisProcessEnvironment()
+    {
+        var variables = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            variables[(string)entry.Key] = entry.Value as string ?? "";
+        return variables;
+    }
 
     private static int FreeLoopbackPort()
     {
