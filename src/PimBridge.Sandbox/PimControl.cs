@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PimBridge.Sandbox.Graph;
@@ -25,6 +26,9 @@ public sealed class PimControl : IDisposable
     /// <summary>PIM's longest activation.</summary>
     private static readonly TimeSpan Longest = TimeSpan.FromHours(24);
 
+    /// <summary>Answers are read by people in a terminal: PIM's stays PIM's, not PIM\u0027s.</summary>
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly GraphStub _stub;
     private readonly PimTenant _tenant;
     private readonly IReadOnlyList<PimUser> _users;
@@ -44,7 +48,7 @@ public sealed class PimControl : IDisposable
         if (_users.Count == 0 || _groups.Count == 0)
             throw new ArgumentException("The control surface needs at least one user and one group.");
         _time = time ?? TimeProvider.System;
-        stub.OnPath("GET", Path, _ => StubResponse.Ok(Describe().ToJsonString()));
+        stub.OnPath("GET", Path, _ => StubResponse.Ok(Describe().ToJsonString(Readable)));
         stub.OnPath("POST", $"{Path}/activate", Activate);
         stub.OnPath("POST", $"{Path}/deactivate", Deactivate);
     }
@@ -86,8 +90,8 @@ public sealed class PimControl : IDisposable
         }
 
         var answer = Describe(activation);
-        answer["next"] = $"PIM lists the activation now. Graph tells PimBridge through an Event Grid delivery: post the change notification for group {group!.EntraGroupId} to PimBridge's webhook.";
-        return StubResponse.Created(answer.ToJsonString());
+        answer["next"] = $"PIM lists the activation now. Graph tells PimBridge through an Event Grid delivery: post the change notification for group {group!.EntraGroupId} to the PimBridge webhook.";
+        return StubResponse.Created(answer.ToJsonString(Readable));
     }
 
     private StubResponse Deactivate(StubRequest request)
@@ -108,8 +112,8 @@ public sealed class PimControl : IDisposable
 
         var answer = Describe(activation);
         answer["deactivatedAt"] = GraphTime(_time.GetUtcNow());
-        answer["next"] = $"PIM no longer lists the activation. Post the change notification for group {group!.EntraGroupId} to PimBridge's webhook, as Graph would.";
-        return StubResponse.Ok(answer.ToJsonString());
+        answer["next"] = $"PIM no longer lists the activation. Post the change notification for group {group!.EntraGroupId} to the PimBridge webhook, as Graph would.";
+        return StubResponse.Ok(answer.ToJsonString(Readable));
     }
 
     /// <summary>PIM stops listing an activation at its end.</summary>
@@ -215,7 +219,7 @@ public sealed class PimControl : IDisposable
         ["end"] = GraphTime(activation.End),
     };
 
-    private static StubResponse Problem(int status, string message) => new(status, new JsonObject { ["error"] = message }.ToJsonString());
+    private static StubResponse Problem(int status, string message) => new(status, new JsonObject { ["error"] = message }.ToJsonString(Readable));
 
     public void Dispose()
     {
