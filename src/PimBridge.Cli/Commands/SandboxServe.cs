@@ -89,9 +89,8 @@ internal static class SandboxServe
 
             if (world is not null) await world.DisposeAsync().ConfigureAwait(false);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            if (!keep) DeleteFolder(folder);
-            await console.Error.WriteLineAsync(
-                $"Stopped pimbridge serve, the Graph stub and moto_server. {(keep ? $"Kept the folder {folder}." : "Deleted the folder.")}").ConfigureAwait(false);
+            var folderFate = keep ? $"Kept the folder {folder}." : await DeleteFolderAsync(folder).ConfigureAwait(false);
+            await console.Error.WriteLineAsync($"Stopped pimbridge serve, the Graph stub and moto_server. {folderFate}").ConfigureAwait(false);
         }
 
         return exit;
@@ -158,15 +157,25 @@ internal static class SandboxServe
         throw new InvalidOperationException($"pimbridge serve did not become ready within {ReadyTimeout.TotalSeconds:0} s: {reason}");
     }
 
-    private static void DeleteFolder(string folder)
+    /// <summary>Deletes the folder; what became of it, for the last line.</summary>
+    private static async Task<string> DeleteFolderAsync(string folder)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A file still held open (an indexer) must not turn a clean stop into a failure; it is a temporary folder.
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+                return "Deleted the folder.";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // SQLite may still be removing its -wal and -shm files as its last connection closes: try again
+                // shortly. A file held open for longer (an indexer) must not turn a clean stop into a failure.
+                if (attempt == 5)
+                    return $"Could not delete the folder {folder} ({e.Message}); delete it yourself.";
+            }
+
+            await Task.Delay(200).ConfigureAwait(false);
         }
     }
 }
