@@ -90,7 +90,8 @@ internal static class SandboxServe
             if (world is not null) await world.DisposeAsync().ConfigureAwait(false);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             var folderFate = keep ? $"Kept the folder {folder}." : await DeleteFolderAsync(folder).ConfigureAwait(false);
-            await console.Error.WriteLineAsync($"Stopped pimbridge serve, the Graph stub and moto_server. {folderFate}").ConfigureAwait(false);
+            var stopped = host is not null ? "Stopped pimbridge serve, the Graph stub and moto_server." : "Nothing the sandbox started is running.";
+            await console.Error.WriteLineAsync($"{stopped} {folderFate}").ConfigureAwait(false);
         }
 
         return exit;
