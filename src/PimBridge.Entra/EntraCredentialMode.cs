@@ -17,4 +17,10 @@ public enum EntraCredentialMode
 
     /// <summary>A developer's machine: <c>DefaultAzureCredential</c> (environment, Azure CLI, azd, …), never interactive.</summary>
     Developer,
+
+    /// <summary>
+    /// A Graph emulator on this machine (the sandbox's stub) at a loopback <see cref="EntraOptions.GraphBaseUrl"/>:
+    /// no sign-in, and requests carry no token. Refused for any address that is not loopback.
+    /// </summary>
+    LocalGraph,
 }

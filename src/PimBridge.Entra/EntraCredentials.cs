@@ -44,6 +44,8 @@ public static class EntraCredentials
                 ExcludeInteractiveBrowserCredential = true,
                 ExcludeBrokerCredential = true,
             }),
+            EntraCredentialMode.LocalGraph => throw new InvalidOperationException(
+                $"Mode {EntraCredentialMode.LocalGraph} signs in to nothing, so it has no credential; build its Graph client with {nameof(GraphClients)}.{nameof(GraphClients.Create)}(options)."),
             _ => throw new ConfigurationException([$"{EntraOptions.SectionName}.Mode: '{options.Mode}' is not supported."]),
         };
     }

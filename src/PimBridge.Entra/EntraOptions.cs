@@ -16,7 +16,7 @@ public sealed partial class EntraOptions
     /// <summary>The default lifetime of a cached principal (user principal name and mail).</summary>
     public static readonly TimeSpan DefaultPrincipalCacheTtl = TimeSpan.FromMinutes(10);
 
-    /// <summary><c>ManagedIdentity</c> (default), <c>WorkloadIdentity</c>, <c>ClientSecret</c>, <c>ClientCertificate</c> or <c>Developer</c>.</summary>
+    /// <summary><c>ManagedIdentity</c> (default), <c>WorkloadIdentity</c>, <c>ClientSecret</c>, <c>ClientCertificate</c>, <c>Developer</c> or <c>LocalGraph</c>.</summary>
     public string Mode { get; set; } = nameof(EntraCredentialMode.ManagedIdentity);
 
     /// <summary>The directory (tenant) id, a GUID or a verified domain. Required for ClientSecret and ClientCertificate.</summary>
@@ -40,7 +40,7 @@ public sealed partial class EntraOptions
     /// <summary>The federated token file for WorkloadIdentity (default: AZURE_FEDERATED_TOKEN_FILE).</summary>
     public string? TokenFilePath { get; set; }
 
-    /// <summary>Overrides Graph's base URL, <c>https://graph.microsoft.com/v1.0</c>. For tests and sovereign clouds.</summary>
+    /// <summary>Overrides Graph's base URL, <c>https://graph.microsoft.com/v1.0</c>. For tests and sovereign clouds; required, and loopback only, for LocalGraph.</summary>
     public string? GraphBaseUrl { get; set; }
 
     /// <summary>How long a principal's user principal name and mail are cached.</summary>
@@ -74,7 +74,8 @@ public sealed partial class EntraOptions
         var problems = new List<string>(CredentialProblems(environment));
         if (!Duration.TryParse(PrincipalCacheTtl, out var ttl) || ttl < TimeSpan.Zero)
             problems.Add($"{SectionName}.PrincipalCacheTtl: '{PrincipalCacheTtl}' is not a non-negative duration; write it like 10m, 1h or 00:10:00 (0 disables caching).");
-        if (!string.IsNullOrWhiteSpace(GraphBaseUrl)
+        // LocalGraph checks its base URL itself (CredentialProblems): it is required there, and loopback only.
+        if (ParsedMode != EntraCredentialMode.LocalGraph && !string.IsNullOrWhiteSpace(GraphBaseUrl)
             && (!Uri.TryCreate(GraphBaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("https" or "http")))
             problems.Add($"{SectionName}.GraphBaseUrl: '{GraphBaseUrl}' is not an absolute http(s) URL; leave it empty for https://graph.microsoft.com/v1.0.");
         if (subscriptions)
@@ -90,7 +91,7 @@ public sealed partial class EntraOptions
         var at = SectionName;
         if (ParsedMode is not { } mode)
         {
-            problems.Add($"{at}.Mode: '{Mode}' is not a credential mode; use ManagedIdentity, WorkloadIdentity, ClientSecret, ClientCertificate or Developer.");
+            problems.Add($"{at}.Mode: '{Mode}' is not a credential mode; use ManagedIdentity, WorkloadIdentity, ClientSecret, ClientCertificate, Developer or LocalGraph.");
             return problems;
         }
 
@@ -106,6 +107,12 @@ public sealed partial class EntraOptions
         {
             if (!string.IsNullOrEmpty(value) && !uses.Contains(name))
                 problems.Add($"{at}.{name}: set, but Mode {mode} does not use it; remove it, or set Mode to the mode it belongs to.");
+        }
+
+        if (mode == EntraCredentialMode.LocalGraph)
+        {
+            LocalGraphProblems(problems);
+            return problems;
         }
 
         if (!string.IsNullOrWhiteSpace(TenantId) && !IsTenant(TenantId))
@@ -139,6 +146,27 @@ public sealed partial class EntraOptions
         }
 
         return problems;
+    }
+
+    /// <summary>
+    /// LocalGraph sends requests without any credential, so it may only reach this machine: a tenant's Graph, or any
+    /// other host, behind it would be called unauthenticated (and a real one would refuse every call).
+    /// </summary>
+    private void LocalGraphProblems(List<string> problems)
+    {
+        const string mode = nameof(EntraCredentialMode.LocalGraph);
+        foreach (var (name, value) in new[] { (nameof(TenantId), TenantId), (nameof(ClientId), ClientId) })
+        {
+            if (!string.IsNullOrWhiteSpace(value))
+                problems.Add($"{SectionName}.{name}: set, but Mode {mode} does not use it (a local Graph has no sign-in); remove it, or choose the Mode of a real tenant.");
+        }
+
+        if (string.IsNullOrWhiteSpace(GraphBaseUrl))
+            problems.Add($"{SectionName}.GraphBaseUrl: required for Mode {mode}; set it to the local Graph's base URL, for example http://127.0.0.1:5123/v1.0 (pimbridge sandbox --serve prints its stub's).");
+        else if (!Uri.TryCreate(GraphBaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("https" or "http"))
+            problems.Add($"{SectionName}.GraphBaseUrl: '{GraphBaseUrl}' is not an absolute http(s) URL; Mode {mode} needs the local Graph's base URL, for example http://127.0.0.1:5123/v1.0.");
+        else if (!baseUrl.IsLoopback)
+            problems.Add($"{SectionName}.GraphBaseUrl: '{GraphBaseUrl}' is not a loopback address; Mode {mode} sends no credential, so it only reaches a Graph emulator on this machine (127.0.0.1, ::1 or localhost). For a tenant's Graph, use another Mode.");
     }
 
     private void RequireTenantAndClient(List<string> problems, EntraCredentialMode mode)

@@ -15,6 +15,7 @@ public sealed partial class QuotaBudgetTests
         ["PimBridge.Composition/ComposedEngine.cs"] = 1,   // every host's engine, drift sweep and watch
         ["PimBridge.Cli/Doctor/AwsChecks.cs"] = 1,          // `pimbridge doctor`: a process of its own, read-only probes
         ["PimBridge.Sandbox/SandboxWorld.cs"] = 1,          // the sandbox seeding its own moto_server
+        ["PimBridge.Sandbox/LocalWorld.cs"] = 1,            // sandbox --serve seeding its own moto_server, disposed before the host starts
     };
 
     [Theory]

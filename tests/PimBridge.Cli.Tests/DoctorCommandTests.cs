@@ -132,6 +132,23 @@ public sealed class DoctorCommandTests(EngineCommandWorld world) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_local_graph_needs_no_sign_in_and_is_read_without_a_token()
+    {
+        _scenario.WriteConfig(entraMode: "LocalGraph");
+        var before = world.Graph.Requests.Count;
+
+        var run = await _scenario.RunWithConfiguredGraphAsync("doctor");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Single(Lines(run, "PASS"), l => l.Contains($"Entra settings: Mode LocalGraph, Graph at {world.Graph.BaseUrl},", StringComparison.Ordinal));
+        Assert.Single(Lines(run, "PASS"), l => l.Contains($"Microsoft Graph sign-in: Mode LocalGraph: no sign-in, Graph is the local emulator at {world.Graph.BaseUrl}.", StringComparison.Ordinal));
+        Assert.Single(Lines(run, "PASS"), l => l.Contains($"PIM read of group {_scenario.Group}", StringComparison.Ordinal));
+        var reads = world.Graph.Requests.Skip(before).ToList();
+        Assert.NotEmpty(reads);
+        Assert.All(reads, r => Assert.Null(r.Header("Authorization")));
+    }
+
+    [Fact]
     public async Task Instances_PimBridge_cannot_read_are_reported_by_the_PIM_read()
     {
         world.Tenant.AddInstance(GraphJson.Instance($"{_scenario.Group}_approver_x", _scenario.EntraUserId, _scenario.Group, accessId: "approver"));

@@ -332,7 +332,8 @@ public sealed class EngineScenario : IAsyncDisposable
 
     /// <summary>Writes the configuration file; the arguments break one thing for the doctor's tests.</summary>
     /// <param name="entra">False: no Entra section, as in the AWS-side watcher's configuration.</param>
-    public void WriteConfig(string? instanceArn = null, string? graphBaseUrl = null, JsonObject? gaps = null, JsonArray? sinks = null, bool entra = true)
+    /// <param name="entraMode">The Entra credential mode (the tests' stub credential stands in for ManagedIdentity's token).</param>
+    public void WriteConfig(string? instanceArn = null, string? graphBaseUrl = null, JsonObject? gaps = null, JsonArray? sinks = null, bool entra = true, string entraMode = "ManagedIdentity")
     {
         var config = new JsonObject
         {
@@ -348,7 +349,7 @@ public sealed class EngineScenario : IAsyncDisposable
             }),
             ["Entra"] = new JsonObject
             {
-                ["Mode"] = "ManagedIdentity",
+                ["Mode"] = entraMode,
                 ["GraphBaseUrl"] = graphBaseUrl ?? _world.Graph.BaseUrl,
                 ["Subscriptions"] = new JsonObject
                 {
@@ -387,6 +388,10 @@ public sealed class EngineScenario : IAsyncDisposable
     /// <summary>As <see cref="RunAsync"/>, with host settings (<c>PimBridge:Host:…</c>) in the environment, as where serve runs.</summary>
     public Task<CliRun> RunWithHostSettingsAsync(IReadOnlyDictionary<string, string?> hostSettings, params string[] args) =>
         RunInAsync(_world.Environment with { Settings = _world.Environment.Settings.Concat(hostSettings).ToDictionary() }, [.. args, "--store", StorePath]);
+
+    /// <summary>As <see cref="RunAsync"/>, with no Graph credential given: the configuration's Entra.Mode decides how Graph is reached.</summary>
+    public Task<CliRun> RunWithConfiguredGraphAsync(params string[] args) =>
+        RunInAsync(_world.Environment with { GraphCredential = null }, [.. args, "--store", StorePath]);
 
     /// <summary>As <see cref="RunAsync"/>, naming the configuration file but no state store.</summary>
     public Task<CliRun> RunWithoutStoreAsync(params string[] args) => RunInAsync(_world.Environment, args);

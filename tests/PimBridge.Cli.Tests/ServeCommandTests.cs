@@ -489,6 +489,8 @@ public sealed class ServeProcess : IDisposable
     /// <summary>Completes with the exit code.</summary>
     public Task<int> Exited { get; }
 
+    public int Id => _process.Id;
+
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>Sends a signal the way an operator or an orchestrator does (kill -TERM).</summary>

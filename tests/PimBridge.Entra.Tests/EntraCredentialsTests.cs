@@ -68,7 +68,7 @@ public sealed class EntraCredentialsTests : IDisposable
         var problem = Assert.Single(Problems(new EntraOptions { Mode = "AzureCli" }));
 
         Assert.Equal("Entra.Mode", Field(problem));
-        Assert.Contains("ManagedIdentity, WorkloadIdentity, ClientSecret, ClientCertificate or Developer", problem);
+        Assert.Contains("ManagedIdentity, WorkloadIdentity, ClientSecret, ClientCertificate, Developer or LocalGraph", problem);
         Assert.Equal("Entra.Mode", Field(Assert.Single(Problems(new EntraOptions { Mode = "2" }))));
     }
 

@@ -10,8 +10,8 @@ using Spectre.Console;
 namespace PimBridge.Cli.Commands;
 
 /// <summary>
-/// <c>pimbridge sandbox [--scenario FILE] [--json] [--keep]</c>: PimBridge doing its whole job on this machine in one
-/// command, for a newcomer and as an end-to-end check. It starts moto_server and a Graph PIM stub, seeds Identity
+/// <c>pimbridge sandbox [--scenario FILE] [--json] [--keep] [--serve]</c>: PimBridge doing its whole job on this machine in one
+/// command, for a newcomer and as an end-to-end check (with <c>--serve</c>, a world kept running to explore: <see cref="SandboxServe"/>). It starts moto_server and a Graph PIM stub, seeds Identity
 /// Center, runs the real engine and gap detector through a scenario on an accelerated clock, prints the timeline as it
 /// happens and a table of expected against observed outcomes, and stops everything it started. It exits
 /// <see cref="ExitCodes.SandboxExpectationNotMet"/> when an expected outcome was not observed.
@@ -34,16 +34,25 @@ internal static class SandboxCommand
         {
             Description = "Keep the working folder (SQLite state, trail files) for inspection, and print its path.",
         };
+        var serve = new Option<bool>("--serve")
+        {
+            Description = "Keep a local world running until Ctrl+C instead of playing the scenario: moto_server with the scenario's Identity Center, the Graph PIM stub with a control surface to activate PIM, and pimbridge serve over them; prints what to try.",
+        };
         var command = new Command("sandbox", "Run PimBridge end to end on this machine: moto_server, a Graph PIM stub, the real engine and gap detector, through a scenario.")
         {
-            scenario, json, keep,
+            scenario, json, keep, serve,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(serve) && result.GetValue(json))
+                result.AddError("--json is for a scenario run's outcome summary; --serve prints what to try instead. Give one of them.");
+        });
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(parseResult, console, ct => RunAsync(
-            parseResult.GetValue(scenario), parseResult.GetValue(json), parseResult.GetValue(keep), console, ct), cancellationToken));
+            parseResult.GetValue(scenario), parseResult.GetValue(json), parseResult.GetValue(keep), parseResult.GetValue(serve), console, ct), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? scenarioFile, bool json, bool keep, CliConsole console, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? scenarioFile, bool json, bool keep, bool serve, CliConsole console, CancellationToken cancellationToken)
     {
         Scenario scenario;
         try
@@ -54,6 +63,9 @@ internal static class SandboxCommand
         {
             throw new CliInputException(e.Message, e);
         }
+
+        if (serve)
+            return await SandboxServe.RunAsync(scenario, keep, console, cancellationToken).ConfigureAwait(false);
 
         // The timeline is the result people read; with --json it moves to standard error so standard output stays one document.
         var timeline = json ? console.ErrorConsole : console.OutputConsole;

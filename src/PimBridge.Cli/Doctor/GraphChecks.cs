@@ -28,6 +28,10 @@ internal static class GraphChecks
         var baseUrl = string.IsNullOrWhiteSpace(entra.GraphBaseUrl) ? GraphClients.DefaultBaseUrl : entra.GraphBaseUrl.TrimEnd('/');
         context.GraphSignedIn = await run.CheckAsync("graph-token", "Microsoft Graph sign-in", async ct =>
         {
+            // A local Graph (the sandbox's stub) takes no token; the PIM reads below show whether it answers.
+            if (context.Environment.GraphCredential is null && entra.ParsedMode == EntraCredentialMode.LocalGraph)
+                return CheckOutcome.Pass($"Mode {EntraCredentialMode.LocalGraph}: no sign-in, Graph is the local emulator at {baseUrl}.");
+
             TokenCredential credential;
             try
             {

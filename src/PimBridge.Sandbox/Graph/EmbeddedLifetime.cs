@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 namespace PimBridge.Sandbox.Graph;
 
 /// <summary>A host lifetime that starts and stops only when its owner says so: no signal handling, no console messages.</summary>
-internal sealed class EmbeddedLifetime : IHostLifetime
+public sealed class EmbeddedLifetime : IHostLifetime
 {
     public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

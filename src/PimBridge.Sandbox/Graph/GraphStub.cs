@@ -62,6 +62,15 @@ public sealed class GraphStub : IAsyncDisposable
 
     public void On(string method, string pathPattern, Func<StubRequest, StubResponse> handler) => On(method, pathPattern, (r, _) => handler(r));
 
+    /// <summary>
+    /// Answers <paramref name="method"/> requests whose whole path matches <paramref name="pathPattern"/>, outside
+    /// Graph's /v1.0: what the sandbox serves beside Graph (its PIM control surface). Later routes win.
+    /// </summary>
+    public void OnPath(string method, string pathPattern, Func<StubRequest, StubResponse> handler)
+    {
+        lock (_gate) _routes.Insert(0, (method, new Regex($"^{pathPattern}$", RegexOptions.IgnoreCase), (r, _) => handler(r)));
+    }
+
     /// <summary>Forgets every route and recorded request.</summary>
     public void Reset()
     {
