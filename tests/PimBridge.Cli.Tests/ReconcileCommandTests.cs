@@ -124,6 +124,46 @@ public sealed class ReconcileCommandTests(EngineCommandWorld world) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_standing_assignment_the_mapping_leaves_out_is_reported_with_its_fix_instead_of_nothing_to_change()
+    {
+        _scenario.AssignPermanently("standing-1");
+
+        var run = await _scenario.RunAsync("reconcile", "--dry-run");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.DoesNotContain("Nothing to change", run.Output);
+        Assert.Contains("PIM lists 1 standing assignment that no mapping counts", run.Output);
+        var row = Assert.Single(run.Output.Split('\n'), l => l.Contains(_scenario.Upn, StringComparison.Ordinal));
+        Assert.Contains("left out", row);
+        Assert.Contains(_scenario.Mapping, row);
+        Assert.Contains(_scenario.Group, row);
+        Assert.Contains($"set \"IncludePermanent\": true on mapping '{_scenario.Mapping}'", run.Output);
+        Assert.False(await _scenario.AssignedAsync());
+    }
+
+    [Fact]
+    public async Task The_json_form_lists_what_was_left_out_with_the_user_the_mapping_why_and_the_fix()
+    {
+        _scenario.AssignPermanently("standing-1");
+
+        var run = await _scenario.RunAsync("reconcile", "--json");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        var document = JsonNode.Parse(run.Output)!;
+        Assert.Empty(document["newGrants"]!.AsArray());
+        var left = Assert.Single(document["leftOut"]!.AsArray())!;
+        Assert.Equal(_scenario.Mapping, left["mapping"]!.GetValue<string>());
+        Assert.Equal(_scenario.EntraUserId, left["principal"]!.GetValue<string>());
+        Assert.Equal(_scenario.Upn, left["userPrincipalName"]!.GetValue<string>());
+        Assert.Equal(_scenario.Group, left["group"]!.GetValue<string>());
+        Assert.Equal("member", left["access"]!.GetValue<string>());
+        Assert.Equal("permanent-not-included", left["reason"]!.GetValue<string>());
+        Assert.Contains($"IncludePermanent", left["fix"]!.GetValue<string>());
+        Assert.Contains(_scenario.Mapping, left["fix"]!.GetValue<string>());
+        Assert.False(await _scenario.AssignedAsync());
+    }
+
+    [Fact]
     public async Task A_group_no_mapping_watches_is_refused_with_the_mapped_ones()
     {
         var other = Guid.NewGuid().ToString();
@@ -371,6 +411,10 @@ public sealed class EngineScenario : IAsyncDisposable
         var now = DateTimeOffset.UtcNow;
         _world.Tenant.AddInstance(GraphJson.Instance(InstanceId(name), EntraUserId, Group, start: Iso(now.AddMinutes(-1)), end: Iso(now.AddHours(1))));
     }
+
+    /// <summary>PIM lists a standing (permanent) membership of the scenario's user in its group, assigned a week ago.</summary>
+    public void AssignPermanently(string name) =>
+        _world.Tenant.AddInstance(GraphJson.Instance(InstanceId(name), EntraUserId, Group, assignmentType: "Assigned", start: Iso(DateTimeOffset.UtcNow.AddDays(-7)), end: null));
 
     /// <summary>Grants the scenario's user through <c>reconcile</c>, as PimBridge would have, and checks the assignment is there.</summary>
     public async Task GrantAsync()
