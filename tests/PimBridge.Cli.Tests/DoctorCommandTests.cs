@@ -280,6 +280,19 @@ public sealed class DoctorCommandTests(EngineCommandWorld world) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_state_file_not_created_yet_in_an_existing_folder_passes_and_names_the_command_that_creates_it()
+    {
+        var first = Path.Combine(_scenario.Folder, "first.db");
+
+        var run = await _scenario.RunWithoutStoreAsync("doctor", "--store", first);
+
+        var store = Assert.Single(Lines(run, "PASS"), l => l.Contains("State store: ", StringComparison.Ordinal));
+        Assert.Contains($"SQLite file {first} does not exist yet", store);
+        Assert.Contains("`pimbridge reconcile` or `pimbridge serve` creates it", store);
+        Assert.False(File.Exists(first));
+    }
+
+    [Fact]
     public async Task A_timeout_that_is_not_a_duration_is_refused()
     {
         var run = await _scenario.RunAsync("doctor", "--timeout", "forever");

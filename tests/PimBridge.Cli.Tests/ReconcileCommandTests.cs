@@ -196,16 +196,50 @@ public sealed class ReconcileCommandTests(EngineCommandWorld world) : IAsyncLife
     }
 
     [Fact]
-    public async Task A_missing_state_file_is_refused_before_anything_is_read()
+    public async Task A_dry_run_without_a_state_file_plans_against_an_empty_state_and_creates_nothing()
     {
         _scenario.Activate("activation-1");
-        var missing = Path.Combine(_scenario.Folder, "nowhere.db");
+        var missing = Path.Combine(_scenario.Folder, "first.db");
+
+        var run = await _scenario.RunWithoutStoreAsync("reconcile", "--dry-run", "--store", missing);
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Contains("Would make 1 change for 1 group (dry run: nothing was written)", run.Output);
+        Assert.Contains($"No PimBridge state file at '{missing}' yet", run.Error);
+        Assert.Contains("`pimbridge reconcile` without --dry-run creates it", run.Error);
+        Assert.False(File.Exists(missing));
+        Assert.False(await _scenario.AssignedAsync());
+    }
+
+    [Fact]
+    public async Task Reconcile_without_a_state_file_creates_it_says_so_and_grants()
+    {
+        _scenario.Activate("activation-1");
+        var missing = Path.Combine(_scenario.Folder, "first.db");
+
+        var run = await _scenario.RunWithoutStoreAsync("reconcile", "--store", missing);
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Contains($"Created the PimBridge state file '{missing}'", run.Error);
+        Assert.Contains("Made 1 change for 1 group:", run.Output);
+        Assert.True(File.Exists(missing));
+        await using var store = await SqliteStateStore.OpenAsync(missing);
+        Assert.Single(await store.ListGrantsAsync(activeOnly: true, _scenario.Upn));
+        Assert.True(await _scenario.AssignedAsync());
+    }
+
+    [Fact]
+    public async Task A_state_file_in_a_folder_that_does_not_exist_is_refused_before_anything_is_read()
+    {
+        _scenario.Activate("activation-1");
+        var missing = Path.Combine(_scenario.Folder, "nowhere", "pimbridge.db");
 
         var run = await _scenario.RunWithoutStoreAsync("reconcile", "--store", missing);
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Contains($"No PimBridge state file at '{missing}'", run.Error);
-        Assert.False(File.Exists(missing));
+        Assert.Contains($"The folder of the state file '{missing}' does not exist", run.Error);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(missing)));
+        Assert.False(await _scenario.AssignedAsync());
     }
 }
 

@@ -88,6 +88,11 @@ internal static class ConfigurationChecks
 
         await run.CheckAsync("store", "State store", async ct =>
         {
+            // A first run has no file yet: that is no problem when the commands that create it can.
+            if (context.Store.HostSettings(context.ParseResult).SqlitePath is { } file && !File.Exists(file)
+                && Path.GetDirectoryName(file) is { } folder && Directory.Exists(folder))
+                return CheckOutcome.Pass($"SQLite file {file} does not exist yet; `pimbridge reconcile` or `pimbridge serve` creates it (its folder exists).");
+
             OpenedStateStore opened;
             try
             {
@@ -95,7 +100,7 @@ internal static class ConfigurationChecks
             }
             catch (CliInputException e)
             {
-                return CheckOutcome.Fail(e.Message, "Point doctor at the store `pimbridge serve` uses (--store PATH, $PIMBRIDGE_STORE, or --dynamodb-table NAME); serve creates it on first start.");
+                return CheckOutcome.Fail(e.Message, "Point doctor at the store `pimbridge serve` uses (--store PATH, $PIMBRIDGE_STORE, or --dynamodb-table NAME), or at a folder that exists: `pimbridge reconcile` and `pimbridge serve` create the file there.");
             }
 
             await using (opened.ConfigureAwait(false))
