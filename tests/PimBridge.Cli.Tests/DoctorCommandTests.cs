@@ -292,6 +292,21 @@ public sealed class DoctorCommandTests(EngineCommandWorld world) : IAsyncLifetim
         Assert.False(File.Exists(first));
     }
 
+    /// <summary>The file `pimbridge init` writes has no Subscriptions: PIM can still be read, so doctor checks that.</summary>
+    [Fact]
+    public async Task An_Entra_section_without_Subscriptions_still_has_PIM_read_and_says_serve_needs_them()
+    {
+        _scenario.WriteConfig(subscriptions: false);
+
+        var run = await _scenario.RunAsync("doctor");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Single(Lines(run, "NOT CHECKED"), l => l.Contains(" Entra settings: ", StringComparison.Ordinal) && l.Contains("no Subscriptions", StringComparison.Ordinal));
+        Assert.Contains("`pimbridge serve` needs them", run.Output);
+        Assert.Single(Lines(run, "PASS"), l => l.Contains(" Microsoft Graph sign-in: ", StringComparison.Ordinal));
+        Assert.Single(Lines(run, "PASS"), l => l.Contains($" PIM read of group {_scenario.Group}: ", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_timeout_that_is_not_a_duration_is_refused()
     {

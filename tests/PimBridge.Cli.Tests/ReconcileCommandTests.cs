@@ -406,7 +406,8 @@ public sealed class EngineScenario : IAsyncDisposable
 
     /// <summary>Writes the configuration file; the arguments break one thing for the doctor's tests.</summary>
     /// <param name="entra">False: no Entra section, as in the AWS-side watcher's configuration.</param>
-    public void WriteConfig(string? instanceArn = null, string? graphBaseUrl = null, JsonObject? gaps = null, JsonArray? sinks = null, bool entra = true)
+    /// <param name="subscriptions">False: an Entra section without Subscriptions, as `pimbridge init` writes it.</param>
+    public void WriteConfig(string? instanceArn = null, string? graphBaseUrl = null, JsonObject? gaps = null, JsonArray? sinks = null, bool entra = true, bool subscriptions = true)
     {
         var config = new JsonObject
         {
@@ -432,6 +433,7 @@ public sealed class EngineScenario : IAsyncDisposable
             },
         };
         if (!entra) config.Remove("Entra");
+        if (!subscriptions) config["Entra"]!.AsObject().Remove("Subscriptions");
         if (gaps is not null) config["Gaps"] = gaps;
         if (sinks is not null) config["Notifications"] = new JsonObject { ["Sinks"] = sinks };
         File.WriteAllText(ConfigPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
