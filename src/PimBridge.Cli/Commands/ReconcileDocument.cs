@@ -78,7 +78,7 @@ internal sealed record ReconcileLeftOut(
     public const string PermanentNotIncluded = "permanent-not-included";
 
     public static string FixFor(string mapping) =>
-        $"set \"IncludePermanent\": true on mapping '{mapping}' in the configuration file to give standing assignments access too (docs/configuration.md)";
+        $"set \"IncludePermanent\": true on mapping '{mapping}' in the configuration file (docs/configuration.md)";
 }
 
 internal sealed record ReconcileApplied(

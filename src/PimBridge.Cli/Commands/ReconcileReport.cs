@@ -136,7 +136,7 @@ internal sealed class ReconcileReport
         console.WriteLine($"{verb}: {Formats.Count(d.NewGrants.Count, "new grant")}, {Formats.Count(d.EndChanges.Count, "end change")}, {Formats.Count(d.Stops.Count, "stop")}; " +
             $"{Formats.Count(d.Unmapped.Count, "unmapped user")}, {Formats.Count(d.Suppressed.Count, "revoked activation")} held back, {Formats.Count(d.LeftOut.Count, "standing assignment")} left out.");
         foreach (var mapping in d.LeftOut.Select(l => l.Mapping).Distinct(StringComparer.Ordinal))
-            console.WriteLine($"To grant standing assignments: {ReconcileLeftOut.FixFor(mapping)}.");
+            console.WriteLine($"To give standing assignments access: {ReconcileLeftOut.FixFor(mapping)}.");
         if (d.Applied is { } a)
             console.WriteLine($"Applied in {Formats.Count(a.Ticks, "tick")}: {Formats.Count(a.StepsDone, "step")} done, {a.StepsFailed} failed.");
     }
