@@ -102,8 +102,8 @@ internal sealed class StateStoreOptions
     public static string MissingSqliteFile(string path)
     {
         var full = Path.GetFullPath(path);
-        return $"No PimBridge state file at '{full}' yet. `pimbridge reconcile --store {full}` creates it (and grants what PIM shows now), as `pimbridge serve --store {full}` does when it starts. " +
-               $"If PimBridge already runs, pass its store instead: --store PATH, {StoreVariable}, or --dynamodb-table NAME.";
+        return $"No PimBridge state file at '{full}' yet. If PimBridge already runs, pass the store it uses: --store PATH, {StoreVariable}, or --dynamodb-table NAME. " +
+               $"Otherwise `pimbridge reconcile --store {full}` creates it (and grants what PIM shows now), as `pimbridge serve --store {full}` does when it starts.";
     }
 
     /// <summary>The <c>--store</c> argument that names the same SQLite file as this command's, or nothing when it is the default.</summary>

@@ -69,7 +69,7 @@ public static class GraphPimGroups
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new PimGroupListingException(
-                $"Listing the directory's groups (GET /groups) failed: {GraphErrors.Describe(ex)}. Signing in needs Group.Read.All (or GroupMember.Read.All) for this.", ex);
+                $"Listing the directory's groups (GET /groups) failed: {GraphErrors.Describe(ex).TrimEnd('.')}.{(Refused(ex) ? " This needs Group.Read.All (or GroupMember.Read.All)." : "")}", ex);
         }
     }
 
@@ -93,7 +93,11 @@ public static class GraphPimGroups
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new PimGroupListingException(
-                $"Reading the PIM eligibility schedules of group {groupId} failed: {GraphErrors.Describe(ex)}. This needs PrivilegedEligibilitySchedule.Read.AzureADGroup (and, for a delegated sign-in, a role such as Global Reader).", ex);
+                $"Reading the PIM eligibility schedules of group {groupId} failed: {GraphErrors.Describe(ex).TrimEnd('.')}." +
+                (Refused(ex) ? " This needs PrivilegedEligibilitySchedule.Read.AzureADGroup (and, for a delegated sign-in, a role such as Global Reader)." : ""), ex);
         }
     }
+
+    /// <summary>Graph answered 403: a permission is missing, not the network or the sign-in.</summary>
+    private static bool Refused(Exception ex) => GraphErrors.Status(ex) == 403;
 }

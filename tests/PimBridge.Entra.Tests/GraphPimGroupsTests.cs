@@ -90,5 +90,13 @@ public sealed class GraphPimGroupsTests : IClassFixture<GraphStubFixture>
 
         Assert.Contains(Admins, eligibility.Message);
         Assert.Contains("PrivilegedEligibilitySchedule.Read.AzureADGroup", eligibility.Message);
+
+        // Another failure is not put down to a permission.
+        _stub.On("GET", EligibilityPath, _ => StubResponse.Error(400, "BadRequest", "Invalid filter clause."));
+
+        var other = await Assert.ThrowsAsync<PimGroupListingException>(() => GraphPimGroups.ListAsync(StubCredential.ClientFor(_stub)));
+
+        Assert.Contains("HTTP 400 BadRequest: Invalid filter clause", other.Message);
+        Assert.DoesNotContain("PrivilegedEligibilitySchedule", other.Message);
     }
 }
