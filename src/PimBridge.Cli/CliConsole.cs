@@ -12,8 +12,9 @@ internal sealed class CliConsole
     /// <summary>Width for tables that no terminal wraps (redirected or captured output): rows stay on one line for grep.</summary>
     private const int UnwrappedWidth = 512;
 
-    private CliConsole(TextWriter output, TextWriter error, IAnsiConsole outputConsole, IAnsiConsole errorConsole, bool showsProgress, bool handlesProcessTermination, TimeProvider clock)
+    private CliConsole(TextWriter output, TextWriter error, IAnsiConsole outputConsole, IAnsiConsole errorConsole, bool showsProgress, bool handlesProcessTermination, TimeProvider clock, TextReader? answers)
     {
+        Answers = answers;
         Output = output;
         Error = error;
         OutputConsole = outputConsole;
@@ -46,6 +47,12 @@ internal sealed class CliConsole
 
     public TimeProvider Clock { get; }
 
+    /// <summary>
+    /// Where a person's answers to questions come from (questions go to <see cref="Error"/>): standard input when it
+    /// is a terminal, else null, and a command that would ask uses its defaults instead of waiting.
+    /// </summary>
+    public TextReader? Answers { get; }
+
     /// <summary>The process's own standard output and error.</summary>
     public static CliConsole ForProcess()
     {
@@ -54,12 +61,14 @@ internal sealed class CliConsole
         var output = Terminal(Console.Out, outputRedirected);
         var error = Terminal(Console.Error, errorRedirected);
         var interactive = !outputRedirected && !errorRedirected && error.Profile.Capabilities.Interactive;
-        return new CliConsole(Console.Out, Console.Error, output, error, interactive, handlesProcessTermination: true, TimeProvider.System);
+        var answers = Console.IsInputRedirected || errorRedirected ? null : Console.In;
+        return new CliConsole(Console.Out, Console.Error, output, error, interactive, handlesProcessTermination: true, TimeProvider.System, answers);
     }
 
     /// <summary>Writers that collect what a command writes, with no colours, no progress and unwrapped tables.</summary>
-    public static CliConsole Capture(TextWriter output, TextWriter error, TimeProvider? clock = null) =>
-        new(output, error, Plain(output), Plain(error), showsProgress: false, handlesProcessTermination: false, clock ?? TimeProvider.System);
+    /// <param name="answers">A person's answers, one a line; null: nobody to ask.</param>
+    public static CliConsole Capture(TextWriter output, TextWriter error, TimeProvider? clock = null, TextReader? answers = null) =>
+        new(output, error, Plain(output), Plain(error), showsProgress: false, handlesProcessTermination: false, clock ?? TimeProvider.System, answers);
 
     private static IAnsiConsole Terminal(TextWriter writer, bool redirected)
     {

@@ -55,6 +55,7 @@ internal static partial class PimBridgeCommandLine
         var root = new RootCommand("PimBridge: Entra PIM activations mirrored into AWS IAM Identity Center, sessions fenced at expiry, and CloudTrail checked for use after expiry.")
         {
             new Option<bool>(VerboseOptionName) { Description = "Show stack traces with errors.", Recursive = true },
+            InitCommand.Create(console),
             ScanCommand.Create(console),
             SandboxCommand.Create(console),
             GrantsCommand.Create(console),

@@ -98,9 +98,19 @@ internal sealed class StateStoreOptions
             new Dictionary<string, string?> { ["PimBridge:Store"] = "sqlite", ["PimBridge:SqlitePath"] = path }, $"SQLite file {path}", path);
     }
 
-    /// <summary>The error for a SQLite state file that a command needs and that does not exist.</summary>
-    public static string MissingSqliteFile(string path) =>
-        $"No PimBridge state file at '{Path.GetFullPath(path)}'. Pass --store PATH (the file `pimbridge serve` writes), set {StoreVariable}, or use --dynamodb-table NAME.";
+    /// <summary>The error for a SQLite state file that a command needs and that does not exist: the exact command that creates it.</summary>
+    public static string MissingSqliteFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return $"No PimBridge state file at '{full}' yet. If PimBridge already runs, pass the store it uses: --store PATH, {StoreVariable}, or --dynamodb-table NAME. " +
+               $"Otherwise `pimbridge reconcile --store {full}` creates it (and grants what PIM shows now), as `pimbridge serve --store {full}` does when it starts.";
+    }
+
+    /// <summary>The <c>--store</c> argument that names the same SQLite file as this command's, or nothing when it is the default.</summary>
+    public string StoreArgument(ParseResult parseResult) =>
+        parseResult.GetValue(Store) is { Length: > 0 } || Environment.GetEnvironmentVariable(StoreVariable) is { Length: > 0 }
+            ? $" --store {Path.GetFullPath(SqlitePath(parseResult))}"
+            : "";
 
     public string SqlitePath(ParseResult parseResult) =>
         parseResult.GetValue(Store) is { Length: > 0 } given ? given

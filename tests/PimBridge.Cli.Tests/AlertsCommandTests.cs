@@ -139,6 +139,6 @@ public sealed class AlertsCommandTests : PreparedStoreTests
 
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Equal("", run.Output);
-        Assert.StartsWith($"error: No PimBridge state file at '{missing}'.", ErrorLine(run));
+        Assert.StartsWith($"error: No PimBridge state file at '{missing}' yet.", ErrorLine(run));
     }
 }

@@ -77,7 +77,8 @@ public sealed class ConfigCommandTests : IDisposable
         Assert.True(run.ExitCode == 0, run.ToString());
         using var document = JsonDocument.Parse(run.Output);
         var root = document.RootElement;
-        Assert.Equal(["valid", "file", "problems", "summary"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["valid", "file", "problems", "summary", "placeholders"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0, root.GetProperty("placeholders").GetArrayLength()); // none of `pimbridge init`'s placeholders
         Assert.True(root.GetProperty("valid").GetBoolean());
         Assert.Equal(file, root.GetProperty("file").GetString());
         Assert.Equal(0, root.GetProperty("problems").GetArrayLength());

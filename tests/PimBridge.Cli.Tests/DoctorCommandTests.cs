@@ -297,6 +297,34 @@ public sealed class DoctorCommandTests(EngineCommandWorld world) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_state_file_not_created_yet_in_an_existing_folder_passes_and_names_the_command_that_creates_it()
+    {
+        var first = Path.Combine(_scenario.Folder, "first.db");
+
+        var run = await _scenario.RunWithoutStoreAsync("doctor", "--store", first);
+
+        var store = Assert.Single(Lines(run, "PASS"), l => l.Contains("State store: ", StringComparison.Ordinal));
+        Assert.Contains($"SQLite file {first} does not exist yet", store);
+        Assert.Contains("`pimbridge reconcile` or `pimbridge serve` creates it", store);
+        Assert.False(File.Exists(first));
+    }
+
+    /// <summary>The file `pimbridge init` writes has no Subscriptions: PIM can still be read, so doctor checks that.</summary>
+    [Fact]
+    public async Task An_Entra_section_without_Subscriptions_still_has_PIM_read_and_says_serve_needs_them()
+    {
+        _scenario.WriteConfig(subscriptions: false);
+
+        var run = await _scenario.RunAsync("doctor");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Single(Lines(run, "NOT CHECKED"), l => l.Contains(" Entra settings: ", StringComparison.Ordinal) && l.Contains("no Subscriptions", StringComparison.Ordinal));
+        Assert.Contains("`pimbridge serve` needs them", run.Output);
+        Assert.Single(Lines(run, "PASS"), l => l.Contains(" Microsoft Graph sign-in: ", StringComparison.Ordinal));
+        Assert.Single(Lines(run, "PASS"), l => l.Contains($" PIM read of group {_scenario.Group}: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_timeout_that_is_not_a_duration_is_refused()
     {
         var run = await _scenario.RunAsync("doctor", "--timeout", "forever");

@@ -105,7 +105,8 @@ public sealed class GrantsCommandTests : PreparedStoreTests
 
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Equal("", run.Output);
-        Assert.StartsWith($"error: No PimBridge state file at '{missing}'.", ErrorLine(run));
+        Assert.StartsWith($"error: No PimBridge state file at '{missing}' yet.", ErrorLine(run));
+        Assert.Contains($"`pimbridge reconcile --store {missing}` creates it", ErrorLine(run));
         Assert.False(File.Exists(missing));
     }
 

@@ -124,6 +124,46 @@ public sealed class ReconcileCommandTests(EngineCommandWorld world) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_standing_assignment_the_mapping_leaves_out_is_reported_with_its_fix_instead_of_nothing_to_change()
+    {
+        _scenario.AssignPermanently("standing-1");
+
+        var run = await _scenario.RunAsync("reconcile", "--dry-run");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.DoesNotContain("Nothing to change", run.Output);
+        Assert.Contains("PIM lists 1 standing assignment that no mapping counts", run.Output);
+        var row = Assert.Single(run.Output.Split('\n'), l => l.Contains(_scenario.Upn, StringComparison.Ordinal));
+        Assert.Contains("left out", row);
+        Assert.Contains(_scenario.Mapping, row);
+        Assert.Contains(_scenario.Group, row);
+        Assert.Contains($"set \"IncludePermanent\": true on mapping '{_scenario.Mapping}'", run.Output);
+        Assert.False(await _scenario.AssignedAsync());
+    }
+
+    [Fact]
+    public async Task The_json_form_lists_what_was_left_out_with_the_user_the_mapping_why_and_the_fix()
+    {
+        _scenario.AssignPermanently("standing-1");
+
+        var run = await _scenario.RunAsync("reconcile", "--json");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        var document = JsonNode.Parse(run.Output)!;
+        Assert.Empty(document["newGrants"]!.AsArray());
+        var left = Assert.Single(document["leftOut"]!.AsArray())!;
+        Assert.Equal(_scenario.Mapping, left["mapping"]!.GetValue<string>());
+        Assert.Equal(_scenario.EntraUserId, left["principal"]!.GetValue<string>());
+        Assert.Equal(_scenario.Upn, left["userPrincipalName"]!.GetValue<string>());
+        Assert.Equal(_scenario.Group, left["group"]!.GetValue<string>());
+        Assert.Equal("member", left["access"]!.GetValue<string>());
+        Assert.Equal("permanent-not-included", left["reason"]!.GetValue<string>());
+        Assert.Contains($"IncludePermanent", left["fix"]!.GetValue<string>());
+        Assert.Contains(_scenario.Mapping, left["fix"]!.GetValue<string>());
+        Assert.False(await _scenario.AssignedAsync());
+    }
+
+    [Fact]
     public async Task A_group_no_mapping_watches_is_refused_with_the_mapped_ones()
     {
         var other = Guid.NewGuid().ToString();
@@ -156,16 +196,50 @@ public sealed class ReconcileCommandTests(EngineCommandWorld world) : IAsyncLife
     }
 
     [Fact]
-    public async Task A_missing_state_file_is_refused_before_anything_is_read()
+    public async Task A_dry_run_without_a_state_file_plans_against_an_empty_state_and_creates_nothing()
     {
         _scenario.Activate("activation-1");
-        var missing = Path.Combine(_scenario.Folder, "nowhere.db");
+        var missing = Path.Combine(_scenario.Folder, "first.db");
+
+        var run = await _scenario.RunWithoutStoreAsync("reconcile", "--dry-run", "--store", missing);
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Contains("Would make 1 change for 1 group (dry run: nothing was written)", run.Output);
+        Assert.Contains($"No PimBridge state file at '{missing}' yet", run.Error);
+        Assert.Contains("`pimbridge reconcile` without --dry-run creates it", run.Error);
+        Assert.False(File.Exists(missing));
+        Assert.False(await _scenario.AssignedAsync());
+    }
+
+    [Fact]
+    public async Task Reconcile_without_a_state_file_creates_it_says_so_and_grants()
+    {
+        _scenario.Activate("activation-1");
+        var missing = Path.Combine(_scenario.Folder, "first.db");
+
+        var run = await _scenario.RunWithoutStoreAsync("reconcile", "--store", missing);
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Contains($"Created the PimBridge state file '{missing}'", run.Error);
+        Assert.Contains("Made 1 change for 1 group:", run.Output);
+        Assert.True(File.Exists(missing));
+        await using var store = await SqliteStateStore.OpenAsync(missing);
+        Assert.Single(await store.ListGrantsAsync(activeOnly: true, _scenario.Upn));
+        Assert.True(await _scenario.AssignedAsync());
+    }
+
+    [Fact]
+    public async Task A_state_file_in_a_folder_that_does_not_exist_is_refused_before_anything_is_read()
+    {
+        _scenario.Activate("activation-1");
+        var missing = Path.Combine(_scenario.Folder, "nowhere", "pimbridge.db");
 
         var run = await _scenario.RunWithoutStoreAsync("reconcile", "--store", missing);
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Contains($"No PimBridge state file at '{missing}'", run.Error);
-        Assert.False(File.Exists(missing));
+        Assert.Contains($"The folder of the state file '{missing}' does not exist", run.Error);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(missing)));
+        Assert.False(await _scenario.AssignedAsync());
     }
 }
 
@@ -333,7 +407,8 @@ public sealed class EngineScenario : IAsyncDisposable
     /// <summary>Writes the configuration file; the arguments break one thing for the doctor's tests.</summary>
     /// <param name="entra">False: no Entra section, as in the AWS-side watcher's configuration.</param>
     /// <param name="entraMode">The Entra credential mode (the tests' stub credential stands in for ManagedIdentity's token).</param>
-    public void WriteConfig(string? instanceArn = null, string? graphBaseUrl = null, JsonObject? gaps = null, JsonArray? sinks = null, bool entra = true, string entraMode = "ManagedIdentity")
+    /// <param name="subscriptions">False: an Entra section without Subscriptions, as `pimbridge init` writes it.</param>
+    public void WriteConfig(string? instanceArn = null, string? graphBaseUrl = null, JsonObject? gaps = null, JsonArray? sinks = null, bool entra = true, string entraMode = "ManagedIdentity", bool subscriptions = true)
     {
         var config = new JsonObject
         {
@@ -359,6 +434,7 @@ public sealed class EngineScenario : IAsyncDisposable
             },
         };
         if (!entra) config.Remove("Entra");
+        if (!subscriptions) config["Entra"]!.AsObject().Remove("Subscriptions");
         if (gaps is not null) config["Gaps"] = gaps;
         if (sinks is not null) config["Notifications"] = new JsonObject { ["Sinks"] = sinks };
         File.WriteAllText(ConfigPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -372,6 +448,10 @@ public sealed class EngineScenario : IAsyncDisposable
         var now = DateTimeOffset.UtcNow;
         _world.Tenant.AddInstance(GraphJson.Instance(InstanceId(name), EntraUserId, Group, start: Iso(now.AddMinutes(-1)), end: Iso(now.AddHours(1))));
     }
+
+    /// <summary>PIM lists a standing (permanent) membership of the scenario's user in its group, assigned a week ago.</summary>
+    public void AssignPermanently(string name) =>
+        _world.Tenant.AddInstance(GraphJson.Instance(InstanceId(name), EntraUserId, Group, assignmentType: "Assigned", start: Iso(DateTimeOffset.UtcNow.AddDays(-7)), end: null));
 
     /// <summary>Grants the scenario's user through <c>reconcile</c>, as PimBridge would have, and checks the assignment is there.</summary>
     public async Task GrantAsync()

@@ -33,6 +33,19 @@ public sealed class VerifyCommandTests(EngineCommandWorld world) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Without_a_state_file_verify_says_which_command_creates_it_and_creates_nothing()
+    {
+        var missing = Path.Combine(_scenario.Folder, "first.db");
+
+        var run = await _scenario.RunWithoutStoreAsync("verify", "--store", missing);
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains($"No PimBridge state file at '{missing}' yet.", run.Error);
+        Assert.Contains($"`pimbridge reconcile --store {missing}` creates it", run.Error);
+        Assert.False(File.Exists(missing));
+    }
+
+    [Fact]
     public async Task With_nothing_changed_verify_finds_no_drift_and_succeeds()
     {
         await GrantAsync();

@@ -30,6 +30,29 @@ public sealed class ConfigurationTests : IDisposable
         return path;
     }
 
+    /// <summary>`pimbridge init` explains each setting in comments; the file must load as written.</summary>
+    [Fact]
+    public void Comments_and_trailing_commas_are_allowed_anywhere_in_the_file()
+    {
+        var path = Write("""
+            // Written by pimbridge init.
+            {
+              /* Identity Center */
+              "IdentityCenter": { "InstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "IdentityStoreId": "d-1234567890", "Region": "eu-west-1", },
+              // One mapping per PIM group.
+              "Mappings": [
+                { "Name": "prod-admin", "EntraGroupId": "11111111-1111-1111-1111-111111111111", // the group's Object ID
+                  "AccountAssignments": { "PermissionSet": "AdministratorAccess", "Accounts": [ "111122223333", ], }, },
+              ],
+            }
+            """);
+
+        var settings = PimBridgeConfiguration.Load(path, useEnvironment: false);
+
+        Assert.Equal("prod-admin", Assert.Single(settings.Mappings).Name);
+        Assert.Equal(["111122223333"], settings.Mappings[0].Accounts);
+    }
+
     [Fact]
     public void A_valid_file_loads_with_typed_values_and_defaults()
     {

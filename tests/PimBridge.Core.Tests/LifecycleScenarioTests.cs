@@ -254,6 +254,27 @@ public sealed class LifecycleScenarioTests
     }
 
     [Fact]
+    public async Task A_reconcile_dry_or_applied_reports_the_standing_assignments_it_left_out()
+    {
+        await using var h = await StartAsync();
+        h.Activate("alice-entra", OpsGroup, TimeSpan.Zero, permanent: true, start: h.Now.AddDays(-7));
+
+        var dry = await h.Enforcer.ReconcileGroupsAsync([OpsGroup], dryRun: true);
+        var applied = await h.Enforcer.ReconcileGroupsAsync([OpsGroup]);
+
+        foreach (var plan in new[] { dry.Plan, applied.Plan })
+        {
+            Assert.True(plan.IsEmpty);
+            var ignored = Assert.Single(plan.IgnoredPermanent);
+            Assert.Equal("alice-entra", ignored.Principal.Id);
+            Assert.Equal("ops-admin", ignored.Mapping);
+            Assert.Equal(OpsGroup, ignored.GroupId);
+        }
+
+        Assert.Empty(await h.Store.ListGrantsAsync(activeOnly: false, user: null));
+    }
+
+    [Fact]
     public async Task Owner_access_does_not_match_a_member_mapping()
     {
         await using var h = await StartAsync();

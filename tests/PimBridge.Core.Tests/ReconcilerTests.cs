@@ -103,6 +103,43 @@ public sealed class ReconcilerTests
         Assert.Equal("alice-entra", Assert.Single(plan.Unmapped).Principal.Id);
     }
 
+    /// <summary>
+    /// A standing (permanent) assignment under a mapping without IncludePermanent gives no access; the plan says so,
+    /// naming the mapping, rather than looking like PIM had nothing for the group. It is not a change: the plan stays empty.
+    /// </summary>
+    [Fact]
+    public void A_standing_assignment_the_mapping_does_not_count_is_reported_as_ignored()
+    {
+        var standing = new Activation("p1", Alice, Group, PimAccess.Member, Now.AddDays(-30), null, IsPermanent: true);
+        var owner = new Activation("p2", new EntraPrincipal("bob-entra", "bob@contoso.com"), Group, PimAccess.Owner, Now.AddDays(-30), null, IsPermanent: true);
+
+        var plan = Plan(Snapshot(standing, owner), [Mapping], [], Users, Now);
+
+        Assert.True(plan.IsEmpty);
+        var ignored = Assert.Single(plan.IgnoredPermanent); // the owner assignment is no member mapping's business
+        Assert.Equal(Alice, ignored.Principal);
+        Assert.Equal("m", ignored.Mapping);
+        Assert.Equal(Group, ignored.GroupId);
+        Assert.Equal(PimAccess.Member, ignored.Access);
+        Assert.Equal(Now.AddDays(-30), ignored.Since);
+
+        var counting = new ResolvedMapping(Mapping.Rule with { IncludePermanent = true, MaxDuration = null }, null, "arn:ps");
+        var counted = Plan(Snapshot(standing), [counting], [], Users, Now);
+        Assert.Single(counted.NewGrants);
+        Assert.Empty(counted.IgnoredPermanent);
+    }
+
+    [Fact]
+    public void A_standing_assignment_is_not_reported_as_ignored_when_the_same_mapping_grants_the_principal_an_activation()
+    {
+        var standing = new Activation("p1", Alice, Group, PimAccess.Member, Now.AddDays(-30), null, IsPermanent: true);
+
+        var plan = Plan(Snapshot(standing, Act("a1", Now.AddHours(-1), Now.AddHours(1))), [Mapping], [], Users, Now);
+
+        Assert.Single(plan.NewGrants);
+        Assert.Empty(plan.IgnoredPermanent);
+    }
+
     [Fact]
     public void The_grant_id_is_deterministic_for_the_same_slot_and_start()
     {

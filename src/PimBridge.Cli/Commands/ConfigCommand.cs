@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using PimBridge.Aws.Trails;
+using PimBridge.Cli.Init;
 using PimBridge.Cli.Output;
 using PimBridge.Core.Configuration;
 using PimBridge.Notifications;
@@ -32,7 +33,10 @@ internal static class ConfigCommand
         {
             var path = config.PathOf(parseResult);
             var (settings, problems) = Check(path);
-            var document = new ConfigDocument(problems.Count == 0, Path.GetFullPath(path), problems, problems.Count == 0 ? ConfigSummary.From(settings!) : null);
+            var document = new ConfigDocument(problems.Count == 0, Path.GetFullPath(path), problems, problems.Count == 0 ? ConfigSummary.From(settings!) : null)
+            {
+                Placeholders = problems.Count == 0 ? StarterConfiguration.PlaceholdersIn(settings!) : [],
+            };
             if (parseResult.GetValue(json))
             {
                 JsonOutput.Write(console.Output, document);
@@ -41,6 +45,13 @@ internal static class ConfigCommand
             {
                 foreach (var line in summary.Lines(document.File))
                     await console.Output.WriteLineAsync(line).ConfigureAwait(false);
+                if (document.Placeholders.Count > 0)
+                {
+                    await console.Output.WriteLineAsync(
+                        $"Still to replace ({Formats.Count(document.Placeholders.Count, "placeholder")} `pimbridge init` wrote; PimBridge cannot work until they are real values):").ConfigureAwait(false);
+                    foreach (var placeholder in document.Placeholders)
+                        await console.Output.WriteLineAsync($"  - {placeholder}").ConfigureAwait(false);
+                }
             }
             else
             {

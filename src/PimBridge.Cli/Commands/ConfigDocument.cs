@@ -12,7 +12,12 @@ internal sealed record ConfigDocument(
     [property: JsonPropertyName("valid")] bool Valid,
     [property: JsonPropertyName("file")] string File,
     [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems,
-    [property: JsonPropertyName("summary")] ConfigSummary? Summary);
+    [property: JsonPropertyName("summary")] ConfigSummary? Summary)
+{
+    /// <summary>Values of a valid file that are still placeholders <c>pimbridge init</c> wrote, each with what to put there.</summary>
+    [JsonPropertyName("placeholders")]
+    public IReadOnlyList<string> Placeholders { get; init; } = [];
+}
 
 /// <summary>What a valid file sets up, in brief.</summary>
 internal sealed record ConfigSummary(

@@ -9,6 +9,7 @@ using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
 using PimBridge.Core.Ports;
 using PimBridge.Entra;
+using PimBridge.Store.Sqlite;
 
 namespace PimBridge.Cli.Commands;
 
@@ -43,8 +44,9 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
     /// Whether the command reads PIM itself (reconcile). When false (revoke, an emergency), an unusable <c>Entra</c>
     /// section does not stop it: reads of PIM that ticks happen to need fail and are retried by the running PimBridge.
     /// </param>
+    /// <param name="missing">What to do when the command's SQLite state file does not exist yet.</param>
     public static async Task<ConfiguredEngine> OpenAsync(
-        ParseResult parseResult, ConfigFileOption config, StateStoreOptions storeOptions, CliConsole console, bool pimRequired, CancellationToken cancellationToken)
+        ParseResult parseResult, ConfigFileOption config, StateStoreOptions storeOptions, CliConsole console, bool pimRequired, MissingStateFile missing, CancellationToken cancellationToken)
     {
         var environment = EngineEnvironment.Current;
         // Checked first, so a broken file is reported as the CLI reports it, before PIM or the store are looked at.
@@ -56,9 +58,28 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
         try
         {
             (var pim, graph) = CreatePimSource(path, environment, console.Clock, pimRequired, loggers);
-            // The composition would create a missing file: a command that steers PimBridge never starts an empty state.
+            // The composition would create a missing file; only the commands whose first run may start a state do.
+            string? note = null;
             if (store.SqlitePath is { } sqlitePath && !File.Exists(sqlitePath))
-                throw new CliInputException(StateStoreOptions.MissingSqliteFile(sqlitePath));
+            {
+                switch (missing)
+                {
+                    case MissingStateFile.Create:
+                        if (Path.GetDirectoryName(sqlitePath) is { } folder && !Directory.Exists(folder))
+                            throw new CliInputException($"The folder of the state file '{sqlitePath}' does not exist. Create it, or pass --store PATH in an existing folder.");
+                        note = $"Created the PimBridge state file '{sqlitePath}', which did not exist; `pimbridge serve{storeOptions.StoreArgument(parseResult)}` carries on from it.";
+                        break;
+                    case MissingStateFile.PlanOnEmpty:
+                        store = new StoreHostSettings(
+                            new Dictionary<string, string?> { [CompositionSettings.StoreKey] = CompositionSettings.DefaultStore, [CompositionSettings.SqlitePathKey] = SqliteStateStore.InMemory },
+                            "an empty state in memory", SqlitePath: null);
+                        note = $"No PimBridge state file at '{sqlitePath}' yet: planned against an empty state, as a first run would; nothing was created. `pimbridge reconcile` without --dry-run creates it.";
+                        break;
+                    default:
+                        throw new CliInputException(StateStoreOptions.MissingSqliteFile(sqlitePath));
+                }
+            }
+
             var components = await ComposedEngine.ComposeAsync(environment.HostConfiguration(path, store), console.Clock, loggers, new ComposedEngineInputs
             {
                 Stores = ShippedParts.Stores,
@@ -66,6 +87,8 @@ internal sealed class ConfiguredEngine : IAsyncDisposable
                 AwsCredentials = environment.AwsCredentials,
                 WaitForOperations = true,
             }, cancellationToken).ConfigureAwait(false);
+            if (note is not null)
+                await console.Error.WriteLineAsync(note).ConfigureAwait(false);
             return new ConfiguredEngine(components, graph, loggers);
         }
         catch (Exception e)

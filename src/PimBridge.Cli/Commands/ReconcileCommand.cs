@@ -46,7 +46,7 @@ internal static class ReconcileCommand
         ParseResult parseResult, ConfigFileOption config, StateStoreOptions storeOptions, string[] requestedGroups, bool dryRun, bool json,
         CliConsole console, CancellationToken cancellationToken)
     {
-        await using var engine = await ConfiguredEngine.OpenAsync(parseResult, config, storeOptions, console, pimRequired: true, cancellationToken).ConfigureAwait(false);
+        await using var engine = await ConfiguredEngine.OpenAsync(parseResult, config, storeOptions, console, pimRequired: true, dryRun ? MissingStateFile.PlanOnEmpty : MissingStateFile.Create, cancellationToken).ConfigureAwait(false);
         var groups = SelectGroups(requestedGroups, engine.Enforcer);
         var showProgress = console.ShowsProgress && !json;
 

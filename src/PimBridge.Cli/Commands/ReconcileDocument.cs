@@ -11,6 +11,7 @@ internal sealed record ReconcileDocument(
     [property: JsonPropertyName("stops")] IReadOnlyList<ReconcileStop> Stops,
     [property: JsonPropertyName("unmapped")] IReadOnlyList<ReconcileUnmapped> Unmapped,
     [property: JsonPropertyName("heldBack")] IReadOnlyList<ReconcileHeldBack> Suppressed,
+    [property: JsonPropertyName("leftOut")] IReadOnlyList<ReconcileLeftOut> LeftOut,
     [property: JsonPropertyName("applied")] ReconcileApplied? Applied);
 
 internal sealed record ReconcileNewGrant(
@@ -60,6 +61,25 @@ internal sealed record ReconcileHeldBack(
     [property: JsonPropertyName("userPrincipalName")] string? UserPrincipalName,
     [property: JsonPropertyName("group")] string Group,
     [property: JsonPropertyName("end")] string? End);
+
+/// <summary>A standing PIM assignment no mapping counts: why it gives no access, and how to change that.</summary>
+internal sealed record ReconcileLeftOut(
+    [property: JsonPropertyName("mapping")] string Mapping,
+    [property: JsonPropertyName("principal")] string Principal,
+    [property: JsonPropertyName("userPrincipalName")] string? UserPrincipalName,
+    [property: JsonPropertyName("mail")] string? Mail,
+    [property: JsonPropertyName("group")] string Group,
+    [property: JsonPropertyName("access")] string Access,
+    [property: JsonPropertyName("since")] string Since,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("fix")] string Fix)
+{
+    /// <summary>The one reason today: the assignment is permanent and the mapping's IncludePermanent is off.</summary>
+    public const string PermanentNotIncluded = "permanent-not-included";
+
+    public static string FixFor(string mapping) =>
+        $"set \"IncludePermanent\": true on mapping '{mapping}' in the configuration file (docs/configuration.md)";
+}
 
 internal sealed record ReconcileApplied(
     [property: JsonPropertyName("ticks")] int Ticks,

@@ -1,6 +1,7 @@
 using PimBridge.Cli.Output;
 using PimBridge.Core.Domain;
 using PimBridge.Core.Engine;
+using PimBridge.Entra;
 using Spectre.Console;
 
 namespace PimBridge.Cli.Commands;
@@ -81,7 +82,10 @@ internal sealed class ReconcileReport
 
         var unmapped = plan.Unmapped.Select(u => new ReconcileUnmapped(u.Principal.Id, u.Principal.UserPrincipalName, u.Principal.Mail, u.Mapping, u.GroupId)).ToList();
         var suppressed = plan.Suppressed.Select(w => new ReconcileHeldBack(w.Mapping.Name, w.Principal.Id, w.Principal.UserPrincipalName, w.GroupId, Time(w.End))).ToList();
-        var document = new ReconcileDocument(dryRun, [.. groups], newGrants, endChanges, stops, unmapped, suppressed,
+        // A start PIM does not know (a standing assignment listed without one) is shown as unknown, not as 1970.
+        var leftOut = plan.IgnoredPermanent.Select(i => new ReconcileLeftOut(i.Mapping, i.Principal.Id, i.Principal.UserPrincipalName, i.Principal.Mail, i.GroupId,
+            Access(i.Access), i.Since == GraphPimSource.UnknownStart ? "unknown" : Formats.Time(i.Since), ReconcileLeftOut.PermanentNotIncluded, ReconcileLeftOut.FixFor(i.Mapping))).ToList();
+        var document = new ReconcileDocument(dryRun, [.. groups], newGrants, endChanges, stops, unmapped, suppressed, leftOut,
             ticks is { } t ? new ReconcileApplied(t.Ticks, t.IntentsDone, t.IntentsFailed, t.Finished) : null);
         return new ReconcileReport(document, unfinished);
     }
@@ -91,7 +95,7 @@ internal sealed class ReconcileReport
         var d = Document;
         var verb = d.DryRun ? "Would make" : "Made";
         var changes = d.NewGrants.Count + d.EndChanges.Count + d.Stops.Count;
-        if (changes + d.Unmapped.Count + d.Suppressed.Count == 0)
+        if (changes + d.Unmapped.Count + d.Suppressed.Count + d.LeftOut.Count == 0)
         {
             console.WriteLine($"Nothing to change: AWS matches PIM for {Formats.Count(d.Groups.Count, "group")}.");
             return;
@@ -122,11 +126,17 @@ internal sealed class ReconcileReport
             Row("unmapped user", "-", u.Mapping, u.UserPrincipalName ?? u.Mail ?? u.Principal, u.Group, "no IAM Identity Center user matches; no access granted (an unmapped-user alert is raised)", d.DryRun ? null : "alerted");
         foreach (var s in d.Suppressed)
             Row("held back", "-", s.Mapping, s.UserPrincipalName ?? s.Principal, s.Group, "this activation's grant was revoked; it stays revoked while PIM lists it", null);
+        foreach (var l in d.LeftOut)
+            Row("left out", "-", l.Mapping, l.UserPrincipalName ?? l.Mail ?? l.Principal, l.Group,
+                $"standing {l.Access} assignment since {l.Since}; the mapping counts activations only (IncludePermanent is false), so no access", null);
 
-        console.WriteLine($"{verb} {Formats.Count(changes, "change")} for {Formats.Count(d.Groups.Count, "group")}{(d.DryRun ? " (dry run: nothing was written)" : "")}:");
+        console.WriteLine($"{verb} {Formats.Count(changes, "change")} for {Formats.Count(d.Groups.Count, "group")}{(d.DryRun ? " (dry run: nothing was written)" : "")}" +
+            (d.LeftOut.Count == 0 ? ":" : $"; PIM lists {Formats.Count(d.LeftOut.Count, "standing assignment")} that no mapping counts:"));
         console.Write(table);
         console.WriteLine($"{verb}: {Formats.Count(d.NewGrants.Count, "new grant")}, {Formats.Count(d.EndChanges.Count, "end change")}, {Formats.Count(d.Stops.Count, "stop")}; " +
-            $"{Formats.Count(d.Unmapped.Count, "unmapped user")}, {Formats.Count(d.Suppressed.Count, "revoked activation")} held back.");
+            $"{Formats.Count(d.Unmapped.Count, "unmapped user")}, {Formats.Count(d.Suppressed.Count, "revoked activation")} held back, {Formats.Count(d.LeftOut.Count, "standing assignment")} left out.");
+        foreach (var mapping in d.LeftOut.Select(l => l.Mapping).Distinct(StringComparer.Ordinal))
+            console.WriteLine($"To give standing assignments access: {ReconcileLeftOut.FixFor(mapping)}.");
         if (d.Applied is { } a)
             console.WriteLine($"Applied in {Formats.Count(a.Ticks, "tick")}: {Formats.Count(a.StepsDone, "step")} done, {a.StepsFailed} failed.");
     }

@@ -62,7 +62,7 @@ internal static class RevokeCommand
             throw new CliInputException($"revoke removes the AWS access of '{user}' at once and cannot be undone, and there is no terminal to ask for confirmation; run it again with --yes.");
 
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "emergency revoke with pimbridge revoke" : request.Reason.Trim();
-        await using var engine = await ConfiguredEngine.OpenAsync(request.ParseResult, request.Config, request.Store, console, pimRequired: false, cancellationToken).ConfigureAwait(false);
+        await using var engine = await ConfiguredEngine.OpenAsync(request.ParseResult, request.Config, request.Store, console, pimRequired: false, MissingStateFile.Refuse, cancellationToken).ConfigureAwait(false);
 
         var active = await engine.Store.ListGrantsAsync(activeOnly: true, user, cancellationToken).ConfigureAwait(false);
         if (active.Count == 0)

@@ -35,7 +35,7 @@ internal static class VerifyCommand
     private static async Task<int> RunAsync(
         ParseResult parseResult, ConfigFileOption config, StateStoreOptions storeOptions, bool repair, bool json, CliConsole console, CancellationToken cancellationToken)
     {
-        await using var engine = await ConfiguredEngine.OpenAsync(parseResult, config, storeOptions, console, pimRequired: false, cancellationToken).ConfigureAwait(false);
+        await using var engine = await ConfiguredEngine.OpenAsync(parseResult, config, storeOptions, console, pimRequired: false, MissingStateFile.Refuse, cancellationToken).ConfigureAwait(false);
         var showProgress = console.ShowsProgress && !json;
         DriftReport report;
         TickTotals? ticks = null;

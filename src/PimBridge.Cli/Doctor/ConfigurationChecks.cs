@@ -88,6 +88,11 @@ internal static class ConfigurationChecks
 
         await run.CheckAsync("store", "State store", async ct =>
         {
+            // A first run has no file yet: that is no problem when the commands that create it can.
+            if (context.Store.HostSettings(context.ParseResult).SqlitePath is { } file && !File.Exists(file)
+                && Path.GetDirectoryName(file) is { } folder && Directory.Exists(folder))
+                return CheckOutcome.Pass($"SQLite file {file} does not exist yet; `pimbridge reconcile` or `pimbridge serve` creates it (its folder exists).");
+
             OpenedStateStore opened;
             try
             {
@@ -95,7 +100,7 @@ internal static class ConfigurationChecks
             }
             catch (CliInputException e)
             {
-                return CheckOutcome.Fail(e.Message, "Point doctor at the store `pimbridge serve` uses (--store PATH, $PIMBRIDGE_STORE, or --dynamodb-table NAME); serve creates it on first start.");
+                return CheckOutcome.Fail(e.Message, "Point doctor at the store `pimbridge serve` uses (--store PATH, $PIMBRIDGE_STORE, or --dynamodb-table NAME), or at a folder that exists: `pimbridge reconcile` and `pimbridge serve` create the file there.");
             }
 
             await using (opened.ConfigureAwait(false))
@@ -130,10 +135,18 @@ internal static class ConfigurationChecks
 
         if (!present)
             return CheckOutcome.Skipped($"'{context.ConfigFile}' has no Entra section: it configures a host that does not read PIM (the AWS-side watcher). Run doctor with the bridge's configuration to check Graph.");
-        var problems = entra.Problems(subscriptions: true);
+        // No Subscriptions at all (the file `pimbridge init` writes): reading PIM needs only the credential, so Graph is
+        // still checked; only serve, which subscribes to group changes, needs them. A half-written section is a mistake.
+        var subscriptions = entra.Subscriptions;
+        var withoutSubscriptions = subscriptions is null || new[] { subscriptions.AzureSubscriptionId, subscriptions.ResourceGroup, subscriptions.PartnerTopic, subscriptions.Location, subscriptions.ClientState }.All(string.IsNullOrWhiteSpace);
+        var problems = entra.Problems(subscriptions: !withoutSubscriptions);
         if (problems.Count > 0)
             return Problems($"{Formats.Count(problems.Count, "problem")} in the Entra section.", problems, "Fix each problem listed below (docs/entra.md describes the Entra section):");
         context.Entra = entra;
+        if (withoutSubscriptions)
+            return CheckOutcome.NotChecked(
+                $"Mode {entra.ParsedMode}, Graph at {(string.IsNullOrWhiteSpace(entra.GraphBaseUrl) ? GraphClients.DefaultBaseUrl : entra.GraphBaseUrl)}; no Subscriptions: reconcile, verify and doctor read PIM without them.",
+                "`pimbridge serve` needs them to hear of PIM changes at once: set Entra.Subscriptions (docs/configuration.md, section Entra) where serve runs.");
         return CheckOutcome.Pass($"Mode {entra.ParsedMode}, Graph at {(string.IsNullOrWhiteSpace(entra.GraphBaseUrl) ? GraphClients.DefaultBaseUrl : entra.GraphBaseUrl)}, change notifications to partner topic {entra.Subscriptions.PartnerTopic}.");
     }
 

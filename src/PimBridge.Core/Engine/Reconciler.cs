@@ -18,6 +18,7 @@ internal static class Reconciler
         var windows = new Dictionary<GrantSlot, GrantWindow>(snapshot.Activations.Count);
         var groups = new HashSet<string>(snapshot.GroupIds, StringComparer.OrdinalIgnoreCase);
         var byGroup = mappings.ToLookup(m => m.Rule.EntraGroupId, StringComparer.OrdinalIgnoreCase);
+        var ignored = new Dictionary<GrantSlot, IgnoredPermanentAssignment>();
         foreach (var activation in snapshot.Activations)
         {
             if (activation.Start > now || !groups.Contains(activation.GroupId))
@@ -25,7 +26,17 @@ internal static class Reconciler
             foreach (var mapping in byGroup[activation.GroupId])
             {
                 if (!mapping.Rule.Counts(activation))
+                {
+                    if (activation.IsPermanent && activation.Access == mapping.Rule.Access)
+                    {
+                        var standing = new GrantSlot(mapping.Name, activation.Principal.Id, mapping.Rule.EntraGroupId, activation.Access);
+                        if (!ignored.TryGetValue(standing, out var seen) || activation.Start < seen.Since)
+                            ignored[standing] = new IgnoredPermanentAssignment(activation.Principal, mapping.Name, mapping.Rule.EntraGroupId, activation.Access, activation.Start);
+                    }
+
                     continue;
+                }
+
                 var end = mapping.Rule.EffectiveEnd(activation);
                 if (end <= now)
                     continue;
@@ -35,7 +46,10 @@ internal static class Reconciler
             }
         }
 
-        return new GrantWindows(snapshot.GroupIds, windows);
+        // A principal the same mapping grants through an activation lost nothing by the standing assignment being left out.
+        var leftOut = ignored.Where(i => !windows.ContainsKey(i.Key)).Select(i => i.Value)
+            .OrderBy(i => i.Mapping, StringComparer.Ordinal).ThenBy(i => i.Principal.Id, StringComparer.Ordinal).ToList();
+        return new GrantWindows(snapshot.GroupIds, windows, leftOut);
     }
 
     /// <param name="identities">
@@ -125,7 +139,7 @@ internal static class Reconciler
             [.. changes.OrderBy(c => c.Grant.Id, StringComparer.Ordinal)],
             [.. stops.OrderBy(s => s.Grant.Id, StringComparer.Ordinal)],
             [.. unmapped.OrderBy(u => u.Principal.Id, StringComparer.Ordinal).ThenBy(u => u.Mapping, StringComparer.Ordinal)],
-            [.. suppressed.OrderBy(w => w.Slot.ToString(), StringComparer.Ordinal)]);
+            [.. suppressed.OrderBy(w => w.Slot.ToString(), StringComparer.Ordinal)]) { IgnoredPermanent = windows.IgnoredPermanent };
     }
 
     /// <summary>A plan of stops and moved ends, with the new grants decided one principal at a time after it.</summary>
@@ -134,7 +148,7 @@ internal static class Reconciler
         known.EndChanges,
         known.Stops,
         [.. known.Unmapped.Concat(unmapped).OrderBy(u => u.Principal.Id, StringComparer.Ordinal).ThenBy(u => u.Mapping, StringComparer.Ordinal)],
-        [.. known.Suppressed.Concat(suppressed).OrderBy(w => w.Slot.ToString(), StringComparer.Ordinal)]);
+        [.. known.Suppressed.Concat(suppressed).OrderBy(w => w.Slot.ToString(), StringComparer.Ordinal)]) { IgnoredPermanent = known.IgnoredPermanent };
 
     private static GrantWindow Merge(GrantWindow a, GrantWindow b)
     {

@@ -13,6 +13,8 @@ public static class GraphJson
     public const string GraphRoot = "https://graph.microsoft.com/v1.0";
     public const string InstancesContext = "https://graph.microsoft.com/v1.0/$metadata#identityGovernance/privilegedAccess/group/assignmentScheduleInstances";
     public const string RequestsContext = "https://graph.microsoft.com/v1.0/$metadata#identityGovernance/privilegedAccess/group/assignmentScheduleRequests";
+    public const string EligibilitySchedulesContext = "https://graph.microsoft.com/v1.0/$metadata#identityGovernance/privilegedAccess/group/eligibilitySchedules";
+    public const string GroupsContext = "https://graph.microsoft.com/v1.0/$metadata#groups";
 
     /// <summary>The documented list of assignment schedule instances (reference §3.2), verbatim.</summary>
     public const string DocumentedInstances = """
@@ -78,6 +80,39 @@ public static class GraphJson
         if (scheduleId is not null) o["assignmentScheduleId"] = scheduleId;
         return o;
     }
+
+    /// <summary>
+    /// An eligibility schedule shaped like the documented one (Graph's "List eligibilitySchedules" example): the
+    /// principal may activate <paramref name="accessId"/> of the group.
+    /// </summary>
+    public static JsonObject EligibilitySchedule(string id, string principalId, string groupId, string accessId = "member") => new()
+    {
+        ["id"] = id,
+        ["scheduleInfo"] = new JsonObject
+        {
+            ["startDateTime"] = "2026-04-12T14:44:50.287Z",
+            ["recurrence"] = null,
+            ["expiration"] = new JsonObject { ["type"] = "afterDateTime", ["endDateTime"] = "2027-04-10T00:00:00Z", ["duration"] = null },
+        },
+        ["createdUsing"] = "77f71919-62f3-4d0c-9f88-0a0391b665cd",
+        ["createdDateTime"] = "2026-04-12T14:44:50.287Z",
+        ["modifiedDateTime"] = "0001-01-01T08:00:00Z",
+        ["status"] = "Provisioned",
+        ["memberType"] = "Direct",
+        ["accessId"] = accessId,
+        ["principalId"] = principalId,
+        ["groupId"] = groupId,
+    };
+
+    /// <summary>A group as GET /groups lists it with $select=id,displayName,groupTypes,securityEnabled,onPremisesSyncEnabled.</summary>
+    public static JsonObject DirectoryGroup(string id, string displayName, IEnumerable<string>? groupTypes = null, bool securityEnabled = true, bool? onPremisesSyncEnabled = null) => new()
+    {
+        ["id"] = id,
+        ["displayName"] = displayName,
+        ["groupTypes"] = new JsonArray((groupTypes ?? []).Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
+        ["securityEnabled"] = securityEnabled,
+        ["onPremisesSyncEnabled"] = onPremisesSyncEnabled,
+    };
 
     /// <summary>A collection page: @odata.context, optional @odata.nextLink, value.</summary>
     public static string Page(string context, IEnumerable<JsonNode> items, string? nextLink = null)

@@ -7,8 +7,9 @@ namespace PimBridge.Sandbox.Graph;
 
 /// <summary>
 /// The PIM-for-Groups and directory side of a tenant, served by a <see cref="GraphStub"/>: assignment schedule
-/// instances per group (paged, with @odata.nextLink pointing back at the stub), users, other directory objects and
-/// assignment schedule requests. Filters are parsed the way Graph documents them (groupId / principalId eq).
+/// instances per group (paged, with @odata.nextLink pointing back at the stub), users, other directory objects,
+/// assignment schedule requests, the directory's groups (paged) and eligibility schedules per group. Filters are
+/// parsed the way Graph documents them (groupId / principalId eq), and the PIM lists refuse a request without one.
 /// </summary>
 public sealed partial class PimTenant
 {
@@ -18,6 +19,8 @@ public sealed partial class PimTenant
     private readonly ConcurrentDictionary<string, string> _users = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, string> _objects = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<JsonObject> _requests = [];
+    private readonly List<JsonObject> _groups = [];
+    private readonly ConcurrentDictionary<string, List<JsonObject>> _eligibilities = new(StringComparer.OrdinalIgnoreCase);
 
     public PimTenant(GraphStub stub, int pageSize = 100)
     {
@@ -25,6 +28,8 @@ public sealed partial class PimTenant
         PageSize = pageSize;
         stub.On("GET", $"{PimPath}/assignmentScheduleInstances", ListInstances);
         stub.On("GET", $"{PimPath}/assignmentScheduleRequests", ListRequests);
+        stub.On("GET", $"{PimPath}/eligibilitySchedules", ListEligibilitySchedules);
+        stub.On("GET", "/groups", ListGroups);
         stub.On("GET", "/users/([^/]+)", (_, m) => _users.TryGetValue(m.Groups[1].Value, out var user)
             ? StubResponse.Ok(user)
             : StubResponse.Error(404, "Request_ResourceNotFound", $"Resource '{m.Groups[1].Value}' does not exist or one of its queried reference-property objects are not present."));
@@ -67,6 +72,21 @@ public sealed partial class PimTenant
     public PimTenant AddDirectoryObject(string id, string odataType, string displayName)
     {
         _objects[id] = GraphJson.DirectoryObject(id, odataType, displayName);
+        return this;
+    }
+
+    /// <summary>A group of the directory (GET /groups lists it); see <see cref="GraphJson.DirectoryGroup"/>.</summary>
+    public PimTenant AddDirectoryGroup(JsonObject group)
+    {
+        lock (_groups) _groups.Add(group);
+        return this;
+    }
+
+    /// <summary>An eligibility schedule of a group: PIM for Groups governs the group.</summary>
+    public PimTenant AddEligibility(JsonObject schedule)
+    {
+        var list = _eligibilities.GetOrAdd(schedule["groupId"]!.GetValue<string>(), _ => []);
+        lock (list) list.Add(schedule);
         return this;
     }
 
@@ -114,6 +134,36 @@ public sealed partial class PimTenant
         }
 
         return StubResponse.Ok(GraphJson.Page(GraphJson.RequestsContext, matches));
+    }
+
+    private StubResponse ListEligibilitySchedules(StubRequest request)
+    {
+        var filter = request.Query.GetValueOrDefault("$filter") ?? "";
+        var group = Eq(filter, "groupId");
+        var principal = Eq(filter, "principalId");
+        if (group is null && principal is null)
+            return StubResponse.Error(400, "BadRequest", "The query must include a $filter on groupId or principalId.");
+        var matches = _eligibilities.Values.SelectMany(list => { lock (list) return list.ToList(); })
+            .Where(e => group is null || string.Equals(e["groupId"]?.GetValue<string>(), group, StringComparison.OrdinalIgnoreCase))
+            .Where(e => principal is null || string.Equals(e["principalId"]?.GetValue<string>(), principal, StringComparison.OrdinalIgnoreCase))
+            .ToList();
+        return StubResponse.Ok(GraphJson.Page(GraphJson.EligibilitySchedulesContext, matches));
+    }
+
+    private StubResponse ListGroups(StubRequest request)
+    {
+        List<JsonObject> all;
+        lock (_groups) all = [.. _groups];
+        var skip = int.Parse(request.Query.GetValueOrDefault("$skiptoken") ?? "0", CultureInfo.InvariantCulture);
+        var page = all.Skip(skip).Take(PageSize).ToList();
+        string? next = null;
+        if (skip + PageSize < all.Count)
+        {
+            var select = request.Query.GetValueOrDefault("$select");
+            next = $"{_stub.BaseUrl}/groups?" + (select is null ? "" : $"$select={Uri.EscapeDataString(select)}&") + $"$skiptoken={skip + PageSize}";
+        }
+
+        return StubResponse.Ok(GraphJson.Page(GraphJson.GroupsContext, page, next));
     }
 
     private static string? Eq(string filter, string property)
