@@ -69,13 +69,7 @@ public sealed class FullPolicyTests
         var policies = new CountedPolicies(h.Aws);
         var enforcer = Enforcer(h, policies);
         var other = Enforcer(h, h.Aws, "other-instance");
-        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1));
-        h.Activate("bob-entra", AuditGroup, TimeSpan.FromHours(1) + h.Settings.Enforcer.RetryMaxDelay + TimeSpan.FromSeconds(1));
-        await enforcer.ReconcileAsync(h.Snapshot());
-        await SettleAsync(enforcer);
-        h.Advance(TimeSpan.FromHours(1));
-        await SettleAsync(enforcer); // Alice's fence waits for room
-        Assert.Equal(FenceState.Pending, Assert.Single(await h.Store.ListFencesAsync(openOnly: true)).State);
+        await AliceFenceWaitsAsync(h, enforcer, enforcer, h.Settings.Enforcer.RetryMaxDelay + TimeSpan.FromSeconds(1));
 
         policies.BeforeNextRead(async () =>
         {
@@ -103,18 +97,9 @@ public sealed class FullPolicyTests
         h.Aws.SetPolicy(Admin, CustomerPolicyWithRoom(4));
         var failing = LookAfterSyncFails.Wrap(h.Store);
         var policies = new CountedPolicies(h.Aws);
-        var enforcer = new Enforcer(new EnforcerSetup
-        {
-            Store = failing, Aws = new IdentityCenterPorts(h.Aws, policies, h.Aws, h.Aws), Mappings = h.Mappings,
-            Fences = h.Settings.Fences, Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h,
-        });
+        var enforcer = Enforcer(h, policies, store: failing);
         var other = Enforcer(h, h.Aws, "other-instance");
-        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1));
-        h.Activate("bob-entra", AuditGroup, TimeSpan.FromHours(1) + h.Settings.Enforcer.RetryMaxDelay + TimeSpan.FromSeconds(1));
-        await enforcer.ReconcileAsync(h.Snapshot());
-        await SettleAsync(enforcer);
-        h.Advance(TimeSpan.FromHours(1));
-        await SettleAsync(other); // Alice's fence waits for room
+        await AliceFenceWaitsAsync(h, enforcer, other, h.Settings.Enforcer.RetryMaxDelay + TimeSpan.FromSeconds(1));
         policies.BeforeNextRead(async () =>
         {
             h.Aws.SetPolicy(Admin, CustomerPolicyWithRoom(2_000));
@@ -145,17 +130,8 @@ public sealed class FullPolicyTests
         h.Aws.SetPolicy(Admin, CustomerPolicyWithRoom(4));
         var enforcer = Enforcer(h, h.Aws);
         var hooked = FullJudgedHook.Wrap(h.Store);
-        var other = new Enforcer(new EnforcerSetup
-        {
-            Store = hooked, Aws = new IdentityCenterPorts(h.Aws, h.Aws, h.Aws, h.Aws), Mappings = h.Mappings,
-            Fences = h.Settings.Fences, Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h, InstanceId = "other-instance",
-        });
-        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1));
-        h.Activate("bob-entra", AuditGroup, TimeSpan.FromHours(1) + h.Settings.Enforcer.RetryMaxDelay - TimeSpan.FromSeconds(1));
-        await enforcer.ReconcileAsync(h.Snapshot());
-        await SettleAsync(enforcer);
-        h.Advance(TimeSpan.FromHours(1));
-        await SettleAsync(enforcer); // Alice's fence waits for room
+        var other = Enforcer(h, h.Aws, "other-instance", hooked);
+        await AliceFenceWaitsAsync(h, enforcer, enforcer, h.Settings.Enforcer.RetryMaxDelay - TimeSpan.FromSeconds(1));
         h.Aws.SetPolicy(Admin, CustomerPolicyWithRoom(2_000)); // the customer trims the policy
 
         h.Advance(h.Settings.Enforcer.RetryMaxDelay - TimeSpan.FromSeconds(1)); // Bob's end, a second before the waiting sync looks again
@@ -190,11 +166,23 @@ public sealed class FullPolicyTests
         return policy;
     }
 
-    private static Enforcer Enforcer(EngineHarness h, IPermissionSetPolicies policies, string instance = "first-instance") => new(new EnforcerSetup
+    private static Enforcer Enforcer(EngineHarness h, IPermissionSetPolicies policies, string instance = "first-instance", IStateStore? store = null) => new(new EnforcerSetup
     {
-        Store = h.Store, Aws = new IdentityCenterPorts(h.Aws, policies, h.Aws, h.Aws), Mappings = h.Mappings,
+        Store = store ?? h.Store, Aws = new IdentityCenterPorts(h.Aws, policies, h.Aws, h.Aws), Mappings = h.Mappings,
         Fences = h.Settings.Fences, Settings = h.Settings.Enforcer, Time = h.Clock, Pim = h, InstanceId = instance,
     });
+
+    /// <summary>Alice's access (Admin in Prod) ends first and her fence waits for room; Bob's ends <paramref name="bobLater"/> after hers.</summary>
+    private static async Task AliceFenceWaitsAsync(EngineHarness h, Enforcer granting, Enforcer removing, TimeSpan bobLater)
+    {
+        h.Activate("alice-entra", AuditGroup, TimeSpan.FromHours(1));
+        h.Activate("bob-entra", AuditGroup, TimeSpan.FromHours(1) + bobLater);
+        await granting.ReconcileAsync(h.Snapshot());
+        await SettleAsync(granting);
+        h.Advance(TimeSpan.FromHours(1));
+        await SettleAsync(removing);
+        Assert.Equal(FenceState.Pending, Assert.Single(await h.Store.ListFencesAsync(openOnly: true)).State);
+    }
 
     private static async Task SettleAsync(Enforcer enforcer)
     {

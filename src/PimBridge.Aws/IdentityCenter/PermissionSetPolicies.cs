@@ -13,9 +13,6 @@ internal sealed class PermissionSetPolicies : IPermissionSetPolicies
     private const string Provision = "ProvisionPermissionSet";
     private static readonly TimeSpan ConflictRetryAfter = TimeSpan.FromSeconds(2);
 
-    /// <summary>The longest a refused write waits for the permission set's next turn before trying again anyway.</summary>
-    private static readonly TimeSpan LongestWaitForTurn = TimeSpan.FromSeconds(10);
-
     private readonly IdentityCenterAdapterOptions _options;
     private readonly OperationsInProgress _inProgress;
 
@@ -130,11 +127,7 @@ internal sealed class PermissionSetPolicies : IPermissionSetPolicies
     /// assignment operation on it (a mass expiry's deletions) and refuses both meanwhile. Its turn comes as an operation
     /// IN_PROGRESS ends: look again shortly, no failure counted.
     /// </summary>
-    /// <remarks>
-    /// Refused with no turn to be had (between turns, see <see cref="Transport.PolicyWriteTurns"/>), a write would be
-    /// refused again while the drain runs: it tries again when the next turn can be had, at most 10 s later, not every 2 s.
-    /// </remarks>
-    private async Task RefusedWhileBusyAsync(string permissionSetArn, string what, Func<Task> call)
+    private static async Task RefusedWhileBusyAsync(string permissionSetArn, string what, Func<Task> call)
     {
         try
         {
@@ -142,11 +135,9 @@ internal sealed class PermissionSetPolicies : IPermissionSetPolicies
         }
         catch (AwsServiceException e) when (e.ErrorCode == "ConflictException")
         {
-            var untilTurn = _ssoAdmin.UntilNextPolicyTurn(permissionSetArn);
-            var after = untilTurn > ConflictRetryAfter ? (untilTurn < LongestWaitForTurn ? untilTurn.Value : LongestWaitForTurn) : ConflictRetryAfter;
             throw new OperationInProgressException(
-                $"sso-admin refused {what} {permissionSetArn} for now ({e.Message}); PimBridge tries again in {after.TotalSeconds:0} s{(after > ConflictRetryAfter ? ", at the permission set's next turn" : "")}.",
-                after);
+                $"sso-admin refused {what} {permissionSetArn} for now ({e.Message}); PimBridge tries again in {ConflictRetryAfter.TotalSeconds:0} s.",
+                ConflictRetryAfter);
         }
     }
 

@@ -154,9 +154,6 @@ public sealed class SsoAdminClient : IDisposable
         return response;
     }
 
-    /// <summary>How long until a policy write to the permission set can have a turn again (null: now, or one is under way).</summary>
-    public TimeSpan? UntilNextPolicyTurn(string permissionSetArn) => _policyWrites.UntilNextTurn(permissionSetArn);
-
     /// <summary>
     /// A policy write or provisioning refused as busy asks for a turn (see <see cref="PolicyWriteTurns"/>) at its first
     /// refused attempt, and the transport goes on retrying it only while the turn lasts: those retries are what the

@@ -44,18 +44,6 @@ internal sealed class PolicyWriteTurns(TimeProvider time)
         }
     }
 
-    /// <summary>How long until the permission set can have a turn again; null when one is under way or can be had now.</summary>
-    public TimeSpan? UntilNextTurn(string permissionSetArn)
-    {
-        lock (_lock)
-        {
-            var now = time.GetUtcNow();
-            if (_turns.TryGetValue(permissionSetArn, out var turn) && now < turn.Until + PauseAfterUnusedTurn)
-                return now < turn.Until ? null : turn.Until + PauseAfterUnusedTurn - now;
-            return _nextTurn.TryGetValue(permissionSetArn, out var next) && now < next ? next - now : null;
-        }
-    }
-
     /// <summary>The permission set's provisioning has started: its assignment operations go on.</summary>
     public void End(string permissionSetArn)
     {

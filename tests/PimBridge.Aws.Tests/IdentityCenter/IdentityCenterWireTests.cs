@@ -540,33 +540,6 @@ public sealed class IdentityCenterWireTests : IDisposable
     }
 
     [Fact]
-    public async Task A_policy_write_refused_between_turns_looks_again_when_the_next_turn_can_be_had_not_every_two_seconds()
-    {
-        // A mass expiry's drain keeps an operation running on the permission set, so a write tried between turns is
-        // always refused: each try cost a policy read and a write, a twentieth of the request budget, for nothing.
-        var time = new ManualTimeProvider();
-        var sso = new RecordingHandler();
-        for (var i = 0; i < 12; i++)
-            sso.Then(r => r.Target.EndsWith(".ProvisionPermissionSet", StringComparison.Ordinal)
-                ? RecordingHandler.Answer(HttpStatusCode.OK, $$$"""{"PermissionSetProvisioningStatus":{"Status":"IN_PROGRESS","RequestId":"{{{OperationId}}}","PermissionSetArn":"{{{PermissionSet}}}"}}""")
-                : RecordingHandler.Answer(HttpStatusCode.BadRequest, """{"__type":"ConflictException","Message":"An account assignment operation on this permission set is in progress."}"""));
-        var client = Sso(sso, time, o => o.Retry.MaxAttempts = 1);
-        var policies = new PermissionSetPolicies(client, Options);
-        var inTurn = await Assert.ThrowsAsync<OperationInProgressException>(() => policies.WriteInlinePolicyAsync(PermissionSet, """{"Version":"2012-10-17","Statement":[]}"""));
-        Assert.Equal(TimeSpan.FromSeconds(2), inTurn.RetryAfter); // its turn is under way: soon
-        time.Advance(TimeSpan.FromSeconds(2));
-        await client.ProvisionPermissionSetAsync(new() { InstanceArn = Instance, PermissionSetArn = PermissionSet, TargetType = ProvisionTargetTypes.AllProvisionedAccounts });
-        time.Advance(TimeSpan.FromSeconds(3)); // the turn lasted 2 s: the next one 18 s after it ended
-
-        var between = await Assert.ThrowsAsync<OperationInProgressException>(() => policies.WriteInlinePolicyAsync(PermissionSet, """{"Version":"2012-10-17","Statement":[]}"""));
-        Assert.Equal(TimeSpan.FromSeconds(10), between.RetryAfter); // at most the longest wait
-        time.Advance(TimeSpan.FromSeconds(10));
-        between = await Assert.ThrowsAsync<OperationInProgressException>(() => policies.WriteInlinePolicyAsync(PermissionSet, """{"Version":"2012-10-17","Statement":[]}"""));
-        Assert.Equal(TimeSpan.FromSeconds(5), between.RetryAfter);
-        Assert.Contains("next turn", between.Message);
-    }
-
-    [Fact]
     public async Task A_provisioning_refused_while_another_runs_on_the_permission_set_is_handed_back_to_look_again_not_failed()
     {
         // Seen in the 1,000-grant expiry: the permission set's own assignment deletions provision it, and
