@@ -119,35 +119,33 @@ public sealed partial class PimTenant
 
     private StubResponse ListRequests(StubRequest request)
     {
-        var filter = request.Query.GetValueOrDefault("$filter") ?? "";
-        var group = Eq(filter, "groupId");
-        var principal = Eq(filter, "principalId");
-        if (group is null && principal is null)
-            return StubResponse.Error(400, "BadRequest", "The query must include a $filter on groupId or principalId.");
+        if (GroupOrPrincipal(request) is not { } filter)
+            return MissingGroupOrPrincipal;
         List<JsonObject> matches;
-        lock (_requests)
-        {
-            matches = _requests
-                .Where(r => group is null || string.Equals(r["groupId"]?.GetValue<string>(), group, StringComparison.OrdinalIgnoreCase))
-                .Where(r => principal is null || string.Equals(r["principalId"]?.GetValue<string>(), principal, StringComparison.OrdinalIgnoreCase))
-                .ToList();
-        }
-
+        lock (_requests) matches = _requests.Where(filter).ToList();
         return StubResponse.Ok(GraphJson.Page(GraphJson.RequestsContext, matches));
     }
 
     private StubResponse ListEligibilitySchedules(StubRequest request)
     {
+        if (GroupOrPrincipal(request) is not { } filter)
+            return MissingGroupOrPrincipal;
+        var matches = _eligibilities.Values.SelectMany(list => { lock (list) return list.ToList(); }).Where(filter).ToList();
+        return StubResponse.Ok(GraphJson.Page(GraphJson.EligibilitySchedulesContext, matches));
+    }
+
+    private static readonly StubResponse MissingGroupOrPrincipal = StubResponse.Error(400, "BadRequest", "The query must include a $filter on groupId or principalId.");
+
+    /// <summary>The $filter on groupId, principalId or both, as a test of an item; null when it names neither.</summary>
+    private static Func<JsonObject, bool>? GroupOrPrincipal(StubRequest request)
+    {
         var filter = request.Query.GetValueOrDefault("$filter") ?? "";
         var group = Eq(filter, "groupId");
         var principal = Eq(filter, "principalId");
         if (group is null && principal is null)
-            return StubResponse.Error(400, "BadRequest", "The query must include a $filter on groupId or principalId.");
-        var matches = _eligibilities.Values.SelectMany(list => { lock (list) return list.ToList(); })
-            .Where(e => group is null || string.Equals(e["groupId"]?.GetValue<string>(), group, StringComparison.OrdinalIgnoreCase))
-            .Where(e => principal is null || string.Equals(e["principalId"]?.GetValue<string>(), principal, StringComparison.OrdinalIgnoreCase))
-            .ToList();
-        return StubResponse.Ok(GraphJson.Page(GraphJson.EligibilitySchedulesContext, matches));
+            return null;
+        return item => (group is null || string.Equals(item["groupId"]?.GetValue<string>(), group, StringComparison.OrdinalIgnoreCase))
+            && (principal is null || string.Equals(item["principalId"]?.GetValue<string>(), principal, StringComparison.OrdinalIgnoreCase));
     }
 
     private StubResponse ListGroups(StubRequest request)
