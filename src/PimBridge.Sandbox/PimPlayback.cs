@@ -30,7 +30,7 @@ internal sealed class PimPlayback(Scenario scenario, SandboxOptions options, San
     public async Task ActivateAsync(IReadOnlyList<ScenarioEvent> steps, CancellationToken cancellationToken)
     {
         _timeline.SkipTo(steps[0].At);
-        var start = _world.Clock.GetUtcNow();
+        var start = _timeline.Wall(steps[0].At); // the scenario's instant, however long a loaded machine takes to get here
         var runs = new List<ActivationRun>();
         foreach (var step in steps)
         {
@@ -40,7 +40,8 @@ internal sealed class PimPlayback(Scenario scenario, SandboxOptions options, San
             _runs[step] = run;
             runs.Add(run);
             _world.Tenant.AddInstance(GraphJson.Instance(run.InstanceId, _world.EntraUsers[user.Name], _world.EntraGroups[group.Name], start: GraphTime(run.Start), end: GraphTime(run.End)));
-            _timeline.Emit(TimelineKind.Pim, $"PIM: {user.Name} activates {group.Name} for {TimelineText.Minutes(step.For.Value)} (until {ScenarioReader.Show(_timeline.ScenarioTime(run.End))}); Graph's change notification reaches PimBridge.");
+            _timeline.Emit(TimelineKind.Pim, $"PIM: {user.Name} activates {group.Name} for {TimelineText.Minutes(step.For.Value)} (until {ScenarioReader.Show(_timeline.ScenarioTime(run.End))}); Graph's change notification reaches PimBridge.",
+                at: _timeline.ScenarioTime(run.Start)); // when PIM says it started, however long the burst takes to list
         }
 
         foreach (var group in steps.Select(s => s.Group!).Distinct())

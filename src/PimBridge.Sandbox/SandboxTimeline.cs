@@ -24,9 +24,10 @@ internal sealed class SandboxTimeline(SandboxOptions options)
         _zero = clock.Elapsed;
     }
 
-    public void Emit(TimelineKind kind, string text, bool scenarioTime = true)
+    /// <param name="at">When it happened in scenario time, when that is not now (PIM's activations of a burst all start at one instant).</param>
+    public void Emit(TimelineKind kind, string text, bool scenarioTime = true, TimeSpan? at = null)
     {
-        var entry = new TimelineEntry(scenarioTime && _clock is not null ? Now : null, kind, text);
+        var entry = new TimelineEntry(scenarioTime && _clock is not null ? at ?? Now : null, kind, text);
         lock (_entries) _entries.Add(entry);
         _options.OnTimeline?.Invoke(entry);
     }
