@@ -88,9 +88,9 @@ internal sealed class SyncFencesHandler(EngineContext engine) : IIntentHandler
     /// </summary>
     public async Task AfterCommitAsync(StateChange committed, CancellationToken cancellationToken)
     {
-        if (committed.Checkpoints.FirstOrDefault(c => c.Name.StartsWith(PolicyRoom.CheckpointName(""), StringComparison.Ordinal)) is not { } room)
-            return;
         var permissionSet = committed.Intents.First(i => i.Kind == IntentKind.SyncFences).Subject;
+        if (committed.Checkpoints.FirstOrDefault(c => c.Name == PolicyRoom.CheckpointName(permissionSet)) is not { } room)
+            return; // the permission set was deleted: its fences were dropped, none waits
         var seen = committed.Fences.Select(f => f.Id).Concat(FenceCapacityAlert.FenceIds(committed.Alerts)).ToHashSet(StringComparer.Ordinal);
         var left = PolicyRoom.Left(room);
         var open = await engine.Store.GetOpenFencesForPermissionSetAsync(permissionSet, cancellationToken).ConfigureAwait(false);
