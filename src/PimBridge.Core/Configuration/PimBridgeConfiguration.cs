@@ -162,7 +162,7 @@ public static partial class PimBridgeConfiguration
             e.BatchSize) { Parallelism = e.Parallelism };
         if (e.AlertAfterAttempts < 1) problems.Add($"Enforcer.AlertAfterAttempts: {e.AlertAfterAttempts} must be at least 1.");
         if (e.BatchSize is < 1 or > 10_000) problems.Add($"Enforcer.BatchSize: {e.BatchSize} must be between 1 and 10000.");
-        if (e.Parallelism is < 1 or > 64) problems.Add($"Enforcer.Parallelism: {e.Parallelism} must be between 1 and 64 (24, the default, keeps AWS's 15 outstanding assignment operations busy).");
+        if (e.Parallelism is < 1 or > 64) problems.Add($"Enforcer.Parallelism: {e.Parallelism} must be between 1 and 64 ({EnforcerSettings.DefaultParallelism}, the default, keeps AWS's 15 outstanding assignment operations busy).");
         if (enforcer.RetryMaxDelay < enforcer.RetryBaseDelay) problems.Add("Enforcer.RetryMaxDelay: must not be shorter than Enforcer.RetryBaseDelay.");
 
         var gaps = new Gaps.GapSettings(Span(options.Gaps.DeliveryLag, "Gaps.DeliveryLag", problems, allowZero: true), Span(options.Gaps.Interval, "Gaps.Interval", problems));

@@ -37,6 +37,30 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
         Console.WriteLine($"  policy calls (s after the end; × refused): {string.Join(", ", writes)}");
     }
 
+    /// <summary>
+    /// How much of sso-admin's request budget the drain used, second by second after the end: the seconds that sent
+    /// under nine tenths of the quota, with how many of their calls were deletions, show where the drain lost its pace
+    /// (a turn's held deletions, the ramp, the tail).
+    /// </summary>
+    private void PrintBudgetUse(DateTimeOffset end, double last, double quota)
+    {
+        var seconds = (int)Math.Ceiling(last);
+        var calls = new int[seconds];
+        var deletes = new int[seconds];
+        foreach (var sent in aws.Wire.Timeline)
+        {
+            var at = (int)Math.Floor((sent.At - end).TotalSeconds);
+            if (at < 0 || at >= seconds || aws.Wire.IsIdentityStore(sent.Operation)) continue;
+            calls[at]++;
+            if (sent.Operation == "DeleteAccountAssignment") deletes[at]++;
+        }
+
+        var unused = calls.Sum(c => Math.Max(0, quota - c));
+        var slow = Enumerable.Range(0, seconds).Where(s => calls[s] < 0.9 * quota).Select(s => Invariant($"{s}:{calls[s]}/{deletes[s]}")).ToList();
+        Console.WriteLine(Invariant($"  sso-admin budget: {calls.Sum()} calls in {seconds} s ({calls.Sum() / (quota * seconds):P1} of {quota:0}/s); unused {unused:0} calls ({unused / quota:0.0} s); ") +
+            $"seconds under 90 % (s:calls/deletions): {(slow.Count == 0 ? "none" : string.Join(" ", slow))}");
+    }
+
     /// <summary>One activation's access: its grants' earliest FirstSeenAt and latest AccessConfirmedAt.</summary>
     public sealed record Confirmed(string ActivationId, DateTimeOffset FirstSeen, DateTimeOffset At)
     {
@@ -134,6 +158,9 @@ internal sealed class BurstMeasurement(BurstAws aws, IStateStore store, EngineLo
             (active.Count > 0 ? Invariant($"written {FenceTimes(active, end)} after the end") : "none written"));
         Console.WriteLine($"  fence policy updates: {string.Join(", ", FenceWrites.Select(o => $"{o} {aws.Wire.Count(o)}"))}{(otherWrites > 0 ? $", of which {otherWrites} to {SlowProvisioning.PermissionSetName}" : "")} (also GetInlinePolicyForPermissionSet {aws.Wire.Count("GetInlinePolicyForPermissionSet")}, DescribePermissionSetProvisioningStatus {aws.Wire.Count("DescribePermissionSetProvisioningStatus")})");
         PrintPolicyTimeline(end);
+        PrintBudgetUse(end, last, options.RequestsPerSecond);
+        if (options.WireCsv is { } csv)
+            await File.WriteAllLinesAsync(csv, ["seconds,operation,error", .. aws.Wire.Timeline.Select(s => Invariant($"{(s.At - end).TotalSeconds:0.000},{s.Operation},{s.Error}"))]);
         Console.WriteLine($"  alerts raised: {(alerts.Count == 0 ? "none" : string.Join(", ", alerts.Select(a => $"{a.Key} {a.Value}")))}");
         Console.WriteLine($"  ticks: {loop.Ticks}; grants ended {loop.Total.GrantsEnded}, intents done {loop.Total.IntentsDone}, waiting {loop.Total.IntentsWaiting}, failed {loop.Total.IntentsFailed}");
         PrintCalls(n, "activation");

@@ -7,7 +7,7 @@ internal sealed record BurstOptions
 {
     public const string Usage =
         "usage: burst [--aws model|moto (model)] [--shape account|accounts3|group|group+accounts3 (account)] [--activations N (1000)] [--groups G (10)] " +
-        "[--in-progress SECONDS (1)] [--rps R (20)] [--warmup W (3)] [--parallelism P (Enforcer.Parallelism's default)] [--expiry [--dead-sink] [--slow-provisioning SECONDS]] [--idle-ms MS (1000)] [--timeout-minutes M (90)]";
+        "[--in-progress SECONDS (1)] [--rps R (20)] [--warmup W (3)] [--parallelism P (Enforcer.Parallelism's default)] [--expiry [--dead-sink] [--slow-provisioning SECONDS]] [--idle-ms MS (1000)] [--timeout-minutes M (90)] [--wire-csv FILE]";
 
     /// <summary>"model" (the adversarial model at AWS's quotas) or "moto".</summary>
     public string Aws { get; init; } = "model";
@@ -49,6 +49,9 @@ internal sealed record BurstOptions
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(90);
 
+    /// <summary>With <see cref="Expiry"/>: every sso-admin and Identity Store attempt of the expiry phase, as CSV (seconds after the end, operation, error code).</summary>
+    public string? WireCsv { get; init; }
+
     public static BurstOptions? Parse(string[] args, out string? error)
     {
         var options = new BurstOptions();
@@ -72,6 +75,7 @@ internal sealed record BurstOptions
                     "--dead-sink" => options with { DeadSink = true },
                     "--slow-provisioning" => options with { SlowProvisioning = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
                     "--idle-ms" => options with { Idle = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) },
+                    "--wire-csv" => options with { WireCsv = Next() },
                     "--timeout-minutes" => options with { Timeout = TimeSpan.FromMinutes(int.Parse(Next(), CultureInfo.InvariantCulture)) },
                     _ => throw new FormatException($"unknown argument {args[i]}"),
                 };
@@ -88,7 +92,7 @@ internal sealed record BurstOptions
             { Activations: < 1 } or { Groups: < 1 } => "--activations and --groups must be at least 1",
             { Warmup: < 0 } => "--warmup must not be negative",
             { RequestsPerSecond: <= 0 } => "--rps must be positive",
-            { Expiry: false, DeadSink: true } or { Expiry: false, SlowProvisioning: not null } => "--dead-sink and --slow-provisioning go with --expiry",
+            { Expiry: false, DeadSink: true } or { Expiry: false, SlowProvisioning: not null } or { Expiry: false, WireCsv: not null } => "--dead-sink, --slow-provisioning and --wire-csv go with --expiry",
             { SlowProvisioning: not null, Aws: not "model" } => "--slow-provisioning needs --aws model",
             { SlowProvisioning: { } slow } when slow <= TimeSpan.Zero => "--slow-provisioning must be positive",
             _ when options.InProgress < TimeSpan.Zero || options.Idle < TimeSpan.Zero => "--in-progress and --idle-ms must not be negative",
