@@ -73,7 +73,7 @@ public sealed partial class SandboxServeTests
             Assert.Contains("carol@example.com", alert.ToJsonString(), StringComparison.Ordinal);
 
             process.Signal("INT");
-            var exit = await process.Exited.WaitAsync(Patience);
+            var exit = await ExitedAsync(process);
             Assert.True(exit == 0, $"exit {exit}\n{process.Output}");
         }
         finally
@@ -99,7 +99,7 @@ public sealed partial class SandboxServeTests
             Assert.NotEmpty(children);
 
             process.Signal("TERM");
-            var exit = await process.Exited.WaitAsync(Patience);
+            var exit = await ExitedAsync(process);
             Assert.True(exit == 0, $"exit {exit}\n{process.Output}");
         }
         finally
@@ -129,6 +129,20 @@ public sealed partial class SandboxServeTests
         Assert.True(run.ExitCode == ExitCodes.BadInput, run.ToString());
         Assert.Contains("--json is for a scenario run", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("moto_server", run.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Waits for the sandbox to exit after a signal; if it does not, fails with what it printed (which step of the stop it was in).</summary>
+    private static async Task<int> ExitedAsync(ServeProcess process)
+    {
+        try
+        {
+            return await process.Exited.WaitAsync(Patience);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"sandbox --serve did not exit within {Patience.TotalSeconds:0} s of the signal:\n{process.Output}");
+            throw;
+        }
     }
 
     /// <summary>What the ready sandbox printed: its addresses, its files and its commands.</summary>

@@ -80,14 +80,20 @@ internal static class SandboxServe
         }
         finally
         {
-            await console.Error.WriteLineAsync("Stopping...").ConfigureAwait(false);
+            // Each step says when it starts, so a stop that takes long (a shutdown timeout running out) shows where.
             if (host is not null)
             {
+                await console.Error.WriteLineAsync("Stopping pimbridge serve...").ConfigureAwait(false);
                 await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 await host.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (world is not null) await world.DisposeAsync().ConfigureAwait(false);
+            if (world is not null)
+            {
+                await console.Error.WriteLineAsync("Stopping the Graph stub and moto_server...").ConfigureAwait(false);
+                await world.DisposeAsync().ConfigureAwait(false);
+            }
+
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             var folderFate = keep ? $"Kept the folder {folder}." : await DeleteFolderAsync(folder).ConfigureAwait(false);
             var stopped = host is not null ? "Stopped pimbridge serve, the Graph stub and moto_server." : "Nothing the sandbox started is running.";
