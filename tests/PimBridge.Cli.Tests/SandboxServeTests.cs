@@ -176,14 +176,23 @@ public sealed partial class SandboxServeTests
             output.Split('\n').Select(l => l.TrimEnd('\r')).ToArray());
     }
 
+    /// <summary>
+    /// Starts it as a terminal's foreground command is started: with SIGINT at its default. A shell without job control
+    /// starts a background command (<c>.ci/run &amp;</c>, nohup) with SIGINT ignored, the ignoring is inherited across
+    /// exec, and a program started that way rightly keeps ignoring it (the runtime does): the Ctrl+C under test then
+    /// never arrived, and the test failed or passed by how the test run was started. <c>env --default-signal</c> is
+    /// GNU coreutils 8.31+ (Debian 11 and later).
+    /// </summary>
     private static ServeProcess StartSandbox(params string[] arguments)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pimbridge.dll"));
         foreach (var argument in new[] { "sandbox", "--serve" }.Concat(arguments)) start.ArgumentList.Add(argument);
         return new ServeProcess(Process.Start(start) ?? throw new InvalidOperationException("Could not start pimbridge sandbox --serve."));
