@@ -16,7 +16,7 @@ public sealed record EnforcerSettings(TimeSpan RetryBaseDelay, TimeSpan RetryMax
     /// in the burst benchmark 24 drained 1,000 assignments at 6.27/s where 16 drained 5.66/s, and 32 no faster. A mass
     /// expiry needs more: a policy write's turn holds every removal at once, and with 24 workers all of them then sat
     /// waiting for a slot, their listings done, so the request budget stood idle in waves for half a minute after each
-    /// turn; with 32 the spare workers list ahead meanwhile (1,000 removals at 5.99/s, was 5.63–5.71/s; 40 no faster).
+    /// turn; with 32 the spare workers list ahead meanwhile (1,000 removals at 5.92–5.99/s, was 5.63–5.71/s; 40 no faster).
     /// One runs them one after another, in a seeded order (the randomized safety schedules replay exactly).
     /// </summary>
     public int Parallelism { get; init; } = DefaultParallelism;
